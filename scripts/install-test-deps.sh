@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Debian packages the end-to-end tests use: iptables and iproute2 for network namespaces,
+# real clients (curl, dig, nc), dnsmasq as a real DNS server. Idempotent.
+set -euo pipefail
+pkgs=(iptables iproute2 curl dnsutils netcat-openbsd dnsmasq-base procps)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "install-test-deps: need root to install: ${missing[*]}" >&2; exit 1; fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi

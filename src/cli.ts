@@ -1,0 +1,36 @@
+import { parseProxyOptions } from './main/options.js';
+import { runSidecar } from './main/supervisor.js';
+import { runValidate } from './config/validate_command.js';
+import { LegateError } from './errors.js';
+
+const USAGE = `usage:
+  legate proxy sidecar --config PATH… [--concurrency N] [--outbound-port P] [--inbound-port P] [--admin-port P] …
+  legate iptables [--dry-run] [--clean] [istio-iptables flags: -p -z -u -g -m -i -x -b -d -o -q --dns-capture]
+  legate validate PATH…
+`;
+
+/** Entry point of the `legate` command; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'proxy': {
+      const [role, ...flags] = rest;
+      if (role !== 'sidecar') throw new LegateError('EUSAGE', `unknown proxy role ${JSON.stringify(role)} (only "sidecar" so far)\n${USAGE}`);
+      await runSidecar(parseProxyOptions(flags));
+      return undefined;
+    }
+    case 'iptables': {
+      const { runIptables } = await import('./iptables/command.js');
+      return runIptables(rest);
+    }
+    case 'validate':
+      return runValidate(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new LegateError('EUSAGE', `unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
+  }
+}

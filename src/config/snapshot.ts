@@ -1,0 +1,39 @@
+import type { Snapshot } from './model.js';
+import { CLUSTER, LISTENER, TCP, SERVER_STATS } from '../stats/scopes.js';
+import type { StatsRegistry } from '../stats/store.js';
+
+/** Slot indexes of the stats a snapshot's objects write, resolved once on the main thread. */
+export interface StatIndex {
+  clusters: Record<string, number>;
+  listeners: Record<string, number>;
+  tcp: Record<string, number>;
+  server: { [K in keyof typeof SERVER_STATS]: number };
+}
+
+/** What a worker receives: the model plus where to count. Structured-cloned once per change. */
+export interface WorkerSnapshot {
+  snapshot: Snapshot;
+  stats: StatIndex;
+}
+
+export function serverStatIndex(registry: StatsRegistry): StatIndex['server'] {
+  const out = {} as Record<keyof typeof SERVER_STATS, number>;
+  for (const [key, s] of Object.entries(SERVER_STATS) as [keyof typeof SERVER_STATS, (typeof SERVER_STATS)[keyof typeof SERVER_STATS]][]) {
+    out[key] = registry.define(s.name, s.kind, s.prom);
+  }
+  return out;
+}
+
+export function indexStats(snapshot: Snapshot, registry: StatsRegistry): StatIndex {
+  const stats: StatIndex = { clusters: {}, listeners: {}, tcp: {}, server: serverStatIndex(registry) };
+  for (const c of snapshot.clusters) stats.clusters[c.name] = registry.scope(CLUSTER, c.name);
+  for (const l of snapshot.listeners) {
+    if (l.bindToPort) stats.listeners[l.name] = registry.scope(LISTENER, `${l.address.address}_${l.address.port}`);
+    for (const chain of [...l.filterChains, ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])]) {
+      for (const f of chain.filters) {
+        if (f.name === 'envoy.filters.network.tcp_proxy' && stats.tcp[f.statPrefix] === undefined) stats.tcp[f.statPrefix] = registry.scope(TCP, f.statPrefix);
+      }
+    }
+  }
+  return stats;
+}

@@ -1,0 +1,97 @@
+import { connect, type Socket } from 'node:net';
+import type { TcpProxyFilter } from '../../../config/model.js';
+import { C, T } from '../../../stats/scopes.js';
+import type { ConnectionContext } from '../../../listener/connection.js';
+
+/**
+ * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
+ * backpressure. Half-close is carried across (a FIN from one side ends the other side's
+ * writes, and the connection closes when both directions are done); a reset on one side
+ * resets the other. Counters are added once per connection, at close.
+ */
+export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: ConnectionContext): void {
+  const { stats, statIndex } = ctx.worker;
+  const tcpBase = statIndex.tcp[cfg.statPrefix];
+  const cluster = ctx.worker.clusters.get(cfg.cluster);
+  const cBase = statIndex.clusters[cfg.cluster];
+  if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_total);
+  const host = cluster?.chooseHost(ctx.originalDst);
+  if (!cluster || !host) {
+    if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_none_healthy);
+    else if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_no_route);
+    downstream.destroy();
+    return;
+  }
+  const connectTimeoutMs = cluster.config.connectTimeoutMs;
+  const upstream = connect({
+    host: host.address,
+    port: host.port,
+    localAddress: cluster.config.upstreamBindAddress,
+    allowHalfOpen: true,
+    noDelay: true,
+  });
+  stats.inc(cBase + C.upstream_cx_total);
+  stats.inc(cBase + C.upstream_cx_active);
+  let connected = false;
+  const connectTimer = setTimeout(() => {
+    stats.inc(cBase + C.upstream_cx_connect_timeout);
+    upstream.destroy();
+  }, connectTimeoutMs);
+
+  upstream.once('connect', () => {
+    connected = true;
+    clearTimeout(connectTimer);
+    if (downstream.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    relay(downstream, upstream, ctx, tcpBase);
+    relay(upstream, downstream, ctx, tcpBase);
+    if (cfg.idleTimeoutMs > 0) {
+      // Node resets a socket's timer on reads and writes, so the downstream timer sees both directions.
+      downstream.setTimeout(cfg.idleTimeoutMs, () => {
+        if (tcpBase !== undefined) stats.inc(tcpBase + T.idle_timeout);
+        downstream.destroy();
+        upstream.destroy();
+      });
+    }
+  });
+  upstream.on('error', () => {
+    if (!connected) stats.inc(cBase + C.upstream_cx_connect_fail);
+  });
+  upstream.once('close', () => {
+    clearTimeout(connectTimer);
+    stats.dec(cBase + C.upstream_cx_active);
+    stats.inc(cBase + C.upstream_cx_destroy);
+    stats.add(cBase + C.upstream_cx_tx_bytes_total, upstream.bytesWritten);
+    stats.add(cBase + C.upstream_cx_rx_bytes_total, upstream.bytesRead);
+    if (!connected || upstream.errored) downstream.destroy();
+    else if (!downstream.writableEnded) downstream.end();
+  });
+  downstream.on('error', () => upstream.destroy());
+  downstream.once('close', () => {
+    if (tcpBase !== undefined) {
+      stats.add(tcpBase + T.downstream_cx_rx_bytes_total, downstream.bytesRead);
+      stats.add(tcpBase + T.downstream_cx_tx_bytes_total, downstream.bytesWritten);
+    }
+    if (!upstream.destroyed && (downstream.errored || !connected)) upstream.destroy();
+  });
+}
+
+/** One direction: bytes from `from` to `to`, pausing `from` while `to` is full; FIN carried across. */
+function relay(from: Socket, to: Socket, ctx: ConnectionContext, tcpBase: number | undefined): void {
+  const { stats } = ctx.worker;
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) {
+      from.pause();
+      if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_flow_control_paused_reading_total);
+    }
+  });
+  to.on('drain', () => {
+    if (from.isPaused()) {
+      from.resume();
+      if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_flow_control_resumed_reading_total);
+    }
+  });
+  from.once('end', () => to.end());
+}

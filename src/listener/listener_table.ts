@@ -1,0 +1,88 @@
+import { BlockList, isIP } from 'node:net';
+import type { FilterChain, Listener, Snapshot } from '../config/model.js';
+
+export interface Destination {
+  address: string;
+  port: number;
+}
+
+interface CompiledChain {
+  chain: FilterChain;
+  port?: number;
+  ranges?: BlockList;
+}
+
+interface CompiledListener {
+  listener: Listener;
+  chains: CompiledChain[];
+}
+
+/** Envoy's address families for BlockList. */
+const family = (ip: string) => (isIP(ip) === 6 ? 'ipv6' : 'ipv4');
+
+function compileRanges(ranges: readonly string[] | undefined): BlockList | undefined {
+  if (!ranges || ranges.length === 0) return undefined;
+  const list = new BlockList();
+  for (const r of ranges) {
+    const [ip, bits] = r.split('/');
+    if (bits === undefined) list.addAddress(ip, family(ip));
+    else list.addSubnet(ip, Number(bits), family(ip));
+  }
+  return list;
+}
+
+function compile(listener: Listener): CompiledListener {
+  return {
+    listener,
+    chains: listener.filterChains.map((chain) => ({ chain, port: chain.match.destinationPort, ranges: compileRanges(chain.match.prefixRanges) })),
+  };
+}
+
+export interface Selection {
+  /** The listener whose chain was chosen (a per-service listener when the capture listener handed off). */
+  listener: Listener;
+  chain: FilterChain;
+}
+
+/**
+ * Per-worker, per-snapshot lookup from (capture listener, original destination) to a filter
+ * chain, built once when a snapshot arrives so that a connection costs two Map lookups.
+ * Follows Istio's sidecar: virtualOutbound hands a connection to the `<ip>_<port>` listener,
+ * else to `0.0.0.0_<port>`, else uses its own chains (loop guard, passthrough/blackhole).
+ */
+export class ListenerTable {
+  private readonly bound = new Map<string, CompiledListener>();
+  private readonly byAddress = new Map<string, CompiledListener>();
+
+  constructor(snapshot: Snapshot) {
+    for (const l of snapshot.listeners) {
+      const compiled = compile(l);
+      if (l.bindToPort) this.bound.set(l.name, compiled);
+      else this.byAddress.set(`${l.address.address}_${l.address.port}`, compiled);
+    }
+  }
+
+  select(listenerName: string, dst: Destination): Selection | undefined {
+    const own = this.bound.get(listenerName);
+    if (!own) return undefined;
+    // The capture listener's own chains (the loop guard) come first so no service can shadow them.
+    const ownChain = matchChains(own, dst);
+    if (ownChain) return { listener: own.listener, chain: ownChain };
+    if (own.listener.useOriginalDst && own.listener.trafficDirection === 'OUTBOUND') {
+      const target = this.byAddress.get(`${dst.address}_${dst.port}`) ?? this.byAddress.get(`0.0.0.0_${dst.port}`);
+      const chain = target && (matchChains(target, dst) ?? target.listener.defaultFilterChain);
+      if (target && chain) return { listener: target.listener, chain };
+    }
+    const fallback = own.listener.defaultFilterChain;
+    return fallback ? { listener: own.listener, chain: fallback } : undefined;
+  }
+}
+
+function matchChains(l: CompiledListener, dst: Destination): FilterChain | undefined {
+  for (const c of l.chains) {
+    if (c.port !== undefined && c.port !== dst.port) continue;
+    if (c.ranges && !c.ranges.check(dst.address, family(dst.address))) continue;
+    return c.chain;
+  }
+  return undefined;
+}

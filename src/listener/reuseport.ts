@@ -1,0 +1,31 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Snapshot } from '../config/model.js';
+import { logger } from '../log.js';
+import { onConnection, type WorkerState } from './connection.js';
+import { nativeSockets } from './native/index.js';
+import { originalDestination } from './original_dst.js';
+
+const log = logger('reuseport');
+const servers = new Map<string, Server>();
+
+/**
+ * The second accept mode: every worker binds the capture ports itself with SO_REUSEPORT and
+ * the kernel spreads new connections across workers, with no hand-off through the main thread.
+ */
+export function startReusePortListeners(snapshot: Snapshot, current: () => WorkerState | undefined, transparent: boolean): void {
+  const native = nativeSockets();
+  if (!native) return;
+  for (const l of snapshot.listeners) {
+    if (!l.bindToPort || servers.has(l.name)) continue;
+    const fd = native.listenSocket(l.address.address, l.address.port, true, transparent, 4096);
+    const server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
+      const state = current();
+      if (!state) return socket.destroy();
+      const fdNum = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+      onConnection(socket, l.name, originalDestination(native, fdNum, transparent), state);
+    });
+    server.on('error', (err) => log.error(`listener ${l.name} failed: ${err.message}`));
+    server.listen({ fd });
+    servers.set(l.name, server);
+  }
+}

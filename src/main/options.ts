@@ -1,0 +1,112 @@
+import { availableParallelism } from 'node:os';
+import { LegateError } from '../errors.js';
+import type { AcceptMode } from './protocol.js';
+
+/** Everything `legate proxy sidecar` can be told, with defaults in one place. */
+export interface ProxyOptions {
+  config: string[];
+  concurrency: number;
+  outboundPort: number;
+  inboundPort: number;
+  adminAddress: string;
+  adminPort: number;
+  readinessPort: number;
+  prometheusPort: number;
+  acceptMode: AcceptMode;
+  /** TPROXY interception: the original destination is the socket's local address. */
+  transparent: boolean;
+  /** Where inbound connections go: `localhost` (127.0.0.1) or an address (the pod IP). */
+  inboundTarget: string;
+  backlog: number;
+  statsCapacity: number;
+}
+
+export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency'> = {
+  outboundPort: 15001,
+  inboundPort: 15006,
+  adminAddress: '127.0.0.1',
+  adminPort: 15000,
+  readinessPort: 15021,
+  prometheusPort: 15090,
+  acceptMode: 'handoff',
+  transparent: false,
+  inboundTarget: '127.0.0.1',
+  backlog: 4096,
+  statsCapacity: 1 << 17,
+};
+
+interface FlagSpec {
+  key: keyof ProxyOptions;
+  kind: 'int' | 'port' | 'string' | 'bool' | 'list' | 'enum';
+  env?: string;
+  values?: readonly string[];
+}
+
+/** Flags, and the Istio-style environment variable each one also reads. */
+const FLAGS: Record<string, FlagSpec> = {
+  '--config': { key: 'config', kind: 'list', env: 'LEGATE_CONFIG' },
+  '--concurrency': { key: 'concurrency', kind: 'int', env: 'LEGATE_CONCURRENCY' },
+  '--outbound-port': { key: 'outboundPort', kind: 'port' },
+  '--inbound-port': { key: 'inboundPort', kind: 'port' },
+  '--admin-address': { key: 'adminAddress', kind: 'string' },
+  '--admin-port': { key: 'adminPort', kind: 'port' },
+  '--readiness-port': { key: 'readinessPort', kind: 'port', env: 'STATUS_PORT' },
+  '--prometheus-port': { key: 'prometheusPort', kind: 'port' },
+  '--accept-mode': { key: 'acceptMode', kind: 'enum', values: ['handoff', 'reuseport'], env: 'LEGATE_ACCEPT_MODE' },
+  '--tproxy': { key: 'transparent', kind: 'bool', env: 'LEGATE_TPROXY' },
+  '--inbound-target': { key: 'inboundTarget', kind: 'string', env: 'LEGATE_INBOUND_TARGET' },
+  '--backlog': { key: 'backlog', kind: 'int' },
+  '--stats-capacity': { key: 'statsCapacity', kind: 'int' },
+};
+
+function convert(flag: string, spec: FlagSpec, raw: string): unknown {
+  switch (spec.kind) {
+    case 'int':
+    case 'port': {
+      const n = Number(raw);
+      const max = spec.kind === 'port' ? 65535 : Number.MAX_SAFE_INTEGER;
+      if (!/^\d+$/.test(raw) || n > max || (spec.kind === 'port' ? n < 0 : n < 1))
+        throw new LegateError('EOPTION', `${flag}: expected ${spec.kind === 'port' ? 'a port 0–65535' : 'a positive integer'}, got ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'bool':
+      if (raw === 'true' || raw === '1' || raw === '') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw new LegateError('EOPTION', `${flag}: expected true or false, got ${JSON.stringify(raw)}`);
+    case 'enum':
+      if (!spec.values!.includes(raw)) throw new LegateError('EOPTION', `${flag}: expected one of ${spec.values!.join(', ')}, got ${JSON.stringify(raw)}`);
+      return raw;
+    default:
+      return raw;
+  }
+}
+
+/** Parses flags over environment over defaults; unknown flags and bad values are errors. */
+export function parseProxyOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyOptions {
+  const opts: ProxyOptions = { ...PROXY_DEFAULTS, config: [], concurrency: Math.max(1, availableParallelism()) };
+  const fromFlags = new Set<keyof ProxyOptions>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const spec = FLAGS[name];
+    if (!spec) throw new LegateError('EOPTION', `unknown option ${name} (known: ${Object.keys(FLAGS).join(' ')})`);
+    let raw: string;
+    if (eq > 0) raw = arg.slice(eq + 1);
+    else if (spec.kind === 'bool') raw = 'true';
+    else if (i + 1 < argv.length) raw = argv[++i];
+    else throw new LegateError('EOPTION', `${name} needs a value`);
+    const value = convert(name, spec, raw);
+    if (spec.kind === 'list') (opts.config as string[]).push(raw);
+    else (opts as unknown as Record<string, unknown>)[spec.key] = value;
+    fromFlags.add(spec.key);
+  }
+  for (const [flag, spec] of Object.entries(FLAGS)) {
+    if (!spec.env || fromFlags.has(spec.key) || env[spec.env] === undefined || env[spec.env] === '') continue;
+    const raw = env[spec.env]!;
+    if (spec.kind === 'list') opts.config = raw.split(',').filter(Boolean);
+    else (opts as unknown as Record<string, unknown>)[spec.key] = convert(`${flag} (from ${spec.env})`, spec, raw);
+  }
+  if (opts.inboundTarget === 'localhost') opts.inboundTarget = '127.0.0.1';
+  return opts;
+}

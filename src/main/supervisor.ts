@@ -1,0 +1,112 @@
+import type { Server } from 'node:net';
+import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
+import { renderPrometheus } from '../admin/prometheus.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import { FileConfigSource } from '../config/source.js';
+import type { Snapshot } from '../config/model.js';
+import { indexStats, serverStatIndex } from '../config/snapshot.js';
+import { LegateError } from '../errors.js';
+import { logger } from '../log.js';
+import { listenHandoff } from '../listener/handoff.js';
+import { nativeSockets } from '../listener/native/index.js';
+import { StatsRegistry } from '../stats/store.js';
+import type { ProxyOptions } from './options.js';
+import { WorkerPool } from './worker_pool.js';
+
+const log = logger('main');
+
+/**
+ * The main thread of `legate proxy sidecar`: configuration, workers, capture listeners,
+ * admin/readiness/Prometheus, and the lifecycle (SIGTERM drain, /quitquitquit).
+ */
+export async function runSidecar(opts: ProxyOptions): Promise<void> {
+  if (opts.config.length === 0) throw new LegateError('EOPTION', 'no configuration: pass --config PATH (a file or directory)');
+  const startedAt = new Date();
+  const registry = new StatsRegistry({ slabs: opts.concurrency * 2 + 1, capacity: opts.statsCapacity });
+  const mainStats = registry.mainWriter();
+  const server = serverStatIndex(registry);
+  const native = nativeSockets();
+
+  const source = new FileConfigSource(opts.config, {
+    outboundPort: opts.outboundPort,
+    inboundPort: opts.inboundPort,
+    inboundTargetAddress: opts.inboundTarget,
+    inboundSourceAddress: '127.0.0.6',
+  });
+  const first = source.load();
+  if (!first.snapshot) {
+    throw new LegateError('ECONFIG', `configuration rejected:\n${first.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
+  }
+  const pool = new WorkerPool(opts.concurrency, registry, native, {
+    acceptMode: opts.acceptMode,
+    transparent: opts.transparent,
+    onRestart: () => mainStats.inc(server.workerRestarts),
+  });
+  const publish = (s: Snapshot) => {
+    pool.publish({ snapshot: s, stats: indexStats(s, registry) });
+    mainStats.inc(server.configApplied);
+    log.info(`configuration version ${s.version} applied`, { listeners: s.listeners.length, clusters: s.clusters.length });
+  };
+  publish(first.snapshot);
+  source.on('snapshot', publish);
+  source.on('rejected', () => {
+    mainStats.inc(server.configRejected);
+    log.error('configuration change rejected; the last good configuration keeps serving');
+  });
+  source.watch();
+
+  let state: ReturnType<AdminView['state']> = 'INITIALIZING';
+  const listeners: Server[] = [];
+  if (!native) {
+    log.error('capture listeners are not started without the native addon; admin and readiness still serve');
+  } else if (opts.acceptMode === 'handoff') {
+    for (const l of first.snapshot.listeners.filter((l) => l.bindToPort)) {
+      listeners.push(
+        await listenHandoff(l, native, pool, { transparent: opts.transparent, backlog: opts.backlog, onLost: () => mainStats.inc(server.handoffFailed) }),
+      );
+      log.info(`listening on ${l.address.address}:${l.address.port} (${l.name})`);
+    }
+  }
+  state = 'LIVE';
+
+  let quitting: Promise<void> | undefined;
+  const view: AdminView = {
+    registry,
+    snapshot: () => source.current,
+    lastRejected: () => source.lastRejected,
+    state: () => state,
+    ready: () => state === 'LIVE' && !view.healthcheckFailed,
+    startedAt,
+    healthcheckFailed: false,
+    quit: () => void shutdown(0),
+  };
+  const routes = adminRoutes(view);
+  const http = [
+    await startHttp(routes, opts.adminAddress, opts.adminPort),
+    await startHttp({ get: { '/healthz/ready': (_q, res) => (res.writeHead(view.ready() ? 200 : 503), res.end()) } }, '0.0.0.0', opts.readinessPort),
+    await startHttp(
+      { get: { '/stats/prometheus': (_q, res) => (res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }), res.end(renderPrometheus(registry))) } },
+      '0.0.0.0',
+      opts.prometheusPort,
+    ),
+  ];
+  log.info(`admin on ${opts.adminAddress}:${opts.adminPort}, readiness on :${opts.readinessPort}, prometheus on :${opts.prometheusPort}; ${opts.concurrency} workers, ${opts.acceptMode} accept`);
+
+  /** Stop accepting, let open connections run for terminationDrainDuration, then exit 0. */
+  function shutdown(code: number): Promise<void> {
+    quitting ??= (async () => {
+      state = 'DRAINING';
+      const drainMs = source.current?.mesh.terminationDrainDurationMs ?? 5000;
+      log.info(`draining for ${drainMs} ms before exit`);
+      for (const l of listeners) l.close();
+      source.close();
+      await new Promise((r) => setTimeout(r, drainMs));
+      for (const h of http) h.close();
+      await pool.close();
+      process.exit(code);
+    })();
+    return quitting;
+  }
+  process.once('SIGTERM', () => void shutdown(0));
+  process.once('SIGINT', () => void shutdown(0));
+}

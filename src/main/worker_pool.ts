@@ -1,0 +1,106 @@
+import { BroadcastChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { WorkerSnapshot } from '../config/snapshot.js';
+import { logger } from '../log.js';
+import type { NativeSockets } from '../listener/native/index.js';
+import type { StatsRegistry } from '../stats/store.js';
+import { CONFIG_CHANNEL, HELLO_CHANNEL, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type HandoffTask, type WorkerInit } from './protocol.js';
+
+const log = logger('workers');
+const HANDOFF_SLOTS = 1 << 16;
+
+/**
+ * The workers (a piscina pool of fixed size), how connections and snapshots reach them, and
+ * what happens when one dies: piscina starts a replacement, connections whose hand-off had
+ * not been claimed are re-sent to another worker, and the dead worker's gauges are zeroed.
+ */
+export class WorkerPool {
+  private readonly pool: Piscina;
+  private readonly config = new BroadcastChannel(CONFIG_CHANNEL);
+  private readonly hello = new BroadcastChannel(HELLO_CHANNEL);
+  private readonly slots: Int32Array;
+  private readonly freeSlots: number[] = [];
+  private current: WorkerSnapshot | undefined;
+  private closing = false;
+
+  constructor(
+    readonly size: number,
+    private readonly registry: StatsRegistry,
+    private readonly native: NativeSockets | null,
+    opts: { acceptMode: AcceptMode; transparent: boolean; onRestart: () => void },
+  ) {
+    const handoffSlots = new SharedArrayBuffer(HANDOFF_SLOTS * 4);
+    this.slots = new Int32Array(handoffSlots);
+    for (let i = HANDOFF_SLOTS - 1; i >= 0; i--) this.freeSlots.push(i);
+    const workerData: WorkerInit = { stats: registry.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
+    this.pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: size,
+      maxThreads: size,
+      idleTimeout: Infinity,
+      // 'sync' would park idle workers in Atomics.wait and freeze the connections they own.
+      atomics: 'async',
+      concurrentTasksPerWorker: 64,
+      maxQueue: 'auto',
+      workerData,
+    });
+    this.pool.on('workerDestroy', (w: { threadId: number }) => {
+      registry.releaseSlab(w.threadId);
+      if (this.closing) return;
+      log.error(`worker thread ${w.threadId} died; starting a replacement (the other workers keep serving)`);
+      opts.onRestart();
+    });
+    this.pool.on('error', (err: Error) => log.error(`worker error: ${err.message}`));
+    this.hello.onmessage = () => {
+      if (this.current) this.config.postMessage(this.current);
+    };
+  }
+
+  /** One message per change, to every worker. */
+  publish(ws: WorkerSnapshot): void {
+    this.current = ws;
+    this.config.postMessage(ws);
+  }
+
+  /** Hands an accepted, duplicated fd to a worker; the fd is closed here only if no worker took it. */
+  dispatch(fd: number, listener: string, dst: HandoffTask['dst'], onLost: () => void): void {
+    const slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      this.native?.close(fd);
+      onLost();
+      return;
+    }
+    Atomics.store(this.slots, slot, HANDOFF_FREE);
+    const task: HandoffTask = { fd, slot, listener, dst };
+    this.send(task, 2, onLost);
+  }
+
+  private send(task: HandoffTask, triesLeft: number, onLost: () => void): void {
+    this.pool.run(task).then(
+      () => this.freeSlots.push(task.slot),
+      () => {
+        // The worker died before or while taking the task. Re-send while nobody owns the fd.
+        if (Atomics.load(this.slots, task.slot) === HANDOFF_FREE && triesLeft > 0 && !this.closing) {
+          this.send(task, triesLeft - 1, onLost);
+          return;
+        }
+        if (Atomics.compareExchange(this.slots, task.slot, HANDOFF_FREE, HANDOFF_RECLAIMED) === HANDOFF_FREE) {
+          this.native?.close(task.fd);
+          onLost();
+        }
+        this.freeSlots.push(task.slot);
+      },
+    );
+  }
+
+  get threads(): number {
+    return this.pool.threads.length;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.config.close();
+    this.hello.close();
+    await this.pool.destroy();
+  }
+}

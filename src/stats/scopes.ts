@@ -1,0 +1,59 @@
+import { offsetsOf, type StatScopeDef } from './store.js';
+
+/** Envoy's per-cluster stats (the subset the proxy produces so far). */
+const CLUSTER_FIELDS = [
+  'upstream_cx_total',
+  'upstream_cx_active',
+  'upstream_cx_connect_fail',
+  'upstream_cx_connect_timeout',
+  'upstream_cx_none_healthy',
+  'upstream_cx_destroy',
+  'upstream_cx_tx_bytes_total',
+  'upstream_cx_rx_bytes_total',
+  'upstream_cx_overflow',
+] as const;
+export const CLUSTER: StatScopeDef<(typeof CLUSTER_FIELDS)[number]> = {
+  prefix: 'cluster',
+  tag: 'cluster_name',
+  fields: CLUSTER_FIELDS,
+  gauges: new Set(['upstream_cx_active']),
+};
+export const C = offsetsOf(CLUSTER_FIELDS);
+
+const LISTENER_FIELDS = ['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy', 'no_filter_chain_match'] as const;
+export const LISTENER: StatScopeDef<(typeof LISTENER_FIELDS)[number]> = {
+  prefix: 'listener',
+  tag: 'listener_address',
+  fields: LISTENER_FIELDS,
+  gauges: new Set(['downstream_cx_active']),
+};
+export const L = offsetsOf(LISTENER_FIELDS);
+
+const TCP_FIELDS = [
+  'downstream_cx_total',
+  'downstream_cx_no_route',
+  'downstream_cx_tx_bytes_total',
+  'downstream_cx_rx_bytes_total',
+  'downstream_cx_rx_bytes_buffered',
+  'downstream_cx_tx_bytes_buffered',
+  'idle_timeout',
+  'downstream_flow_control_paused_reading_total',
+  'downstream_flow_control_resumed_reading_total',
+  'upstream_flush_total',
+] as const;
+export const TCP: StatScopeDef<(typeof TCP_FIELDS)[number]> = {
+  prefix: 'tcp',
+  tag: 'tcp_prefix',
+  fields: TCP_FIELDS,
+  gauges: new Set(['downstream_cx_rx_bytes_buffered', 'downstream_cx_tx_bytes_buffered']),
+};
+export const T = offsetsOf(TCP_FIELDS);
+
+/** Server-wide stats with fixed names, defined once at startup. */
+export const SERVER_STATS = {
+  loopGuardClosed: { name: 'legate.loop_guard.cx_closed', prom: 'legate_loop_guard_cx_closed', kind: 'counter' },
+  handoffFailed: { name: 'legate.handoff.failed', prom: 'legate_handoff_failed', kind: 'counter' },
+  workerRestarts: { name: 'legate.worker.restarts', prom: 'legate_worker_restarts', kind: 'counter' },
+  configRejected: { name: 'legate.config.update_rejected', prom: 'legate_config_update_rejected', kind: 'counter' },
+  configApplied: { name: 'legate.config.update_success', prom: 'legate_config_update_success', kind: 'counter' },
+} as const;

@@ -1,0 +1,162 @@
+/**
+ * Counters and gauges shared by all workers without messages. One SharedArrayBuffer holds
+ * a slab of float64 slots per worker; each worker writes only its own slab (no atomics,
+ * no contention on the hot path) and readers sum the slabs. Slot indexes are assigned on
+ * the main thread and reach workers inside the config snapshot, so workers never see names.
+ */
+
+export type StatKind = 'counter' | 'gauge';
+
+export interface StatsShared {
+  values: SharedArrayBuffer;
+  /** Int32 slot per slab: the threadId of the worker that owns it, 0 when free. */
+  owners: SharedArrayBuffer;
+  capacity: number;
+  slabs: number;
+}
+
+export interface StatInfo {
+  /** Envoy's flat name, e.g. `cluster.outbound|80||a.com.upstream_cx_total`. */
+  name: string;
+  /** Envoy's Prometheus name and tags, e.g. `envoy_cluster_upstream_cx_total`, `cluster_name="…"`. */
+  promName: string;
+  promLabels: string;
+  kind: StatKind;
+}
+
+/** A family of stats that repeats per object (cluster, listener, tcp_proxy prefix). */
+export interface StatScopeDef<F extends string> {
+  /** Envoy's flat prefix before the object name: `cluster`, `listener`, `tcp`. */
+  prefix: string;
+  /** Prometheus tag naming the object: `cluster_name`, `listener_address`, `tcp_prefix`. */
+  tag: string;
+  fields: readonly F[];
+  gauges: ReadonlySet<F>;
+}
+
+export type Offsets<F extends string> = { readonly [K in F]: number };
+
+export function offsetsOf<F extends string>(fields: readonly F[]): Offsets<F> {
+  const out = {} as Record<F, number>;
+  fields.forEach((f, i) => (out[f] = i));
+  return out;
+}
+
+const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+export class StatsRegistry {
+  readonly shared: StatsShared;
+  private readonly info: StatInfo[] = [];
+  private readonly byName = new Map<string, number>();
+  private readonly scopes = new Map<string, number>();
+  private readonly values: Float64Array;
+
+  constructor(opts: { capacity?: number; slabs: number }) {
+    const capacity = opts.capacity ?? 1 << 17;
+    this.shared = {
+      values: new SharedArrayBuffer(capacity * opts.slabs * 8),
+      owners: new SharedArrayBuffer(opts.slabs * 4),
+      capacity,
+      slabs: opts.slabs,
+    };
+    this.values = new Float64Array(this.shared.values);
+  }
+
+  /** Index of a single stat, created on first use; stable for the life of the process. */
+  define(name: string, kind: StatKind, promName: string, promLabels = ''): number {
+    const existing = this.byName.get(name);
+    if (existing !== undefined) return existing;
+    const idx = this.info.length;
+    if (idx >= this.shared.capacity) throw new Error(`stats capacity ${this.shared.capacity} exhausted (raise --stats-capacity)`);
+    this.info.push({ name, promName, promLabels, kind });
+    this.byName.set(name, idx);
+    return idx;
+  }
+
+  /** Base index of a contiguous block of a scope's fields for one object (e.g. one cluster). */
+  scope<F extends string>(def: StatScopeDef<F>, object: string): number {
+    const key = `${def.prefix}\u0000${object}`;
+    const existing = this.scopes.get(key);
+    if (existing !== undefined) return existing;
+    const labels = `${def.tag}="${escapeLabel(object)}"`;
+    let base = -1;
+    for (const f of def.fields) {
+      const kind: StatKind = def.gauges.has(f) ? 'gauge' : 'counter';
+      const idx = this.define(`${def.prefix}.${object}.${f}`, kind, `envoy_${def.prefix}_${f}`, labels);
+      if (base < 0) base = idx;
+    }
+    this.scopes.set(key, base);
+    return base;
+  }
+
+  /** Sum of one stat over all slabs. */
+  read(idx: number): number {
+    const { capacity, slabs } = this.shared;
+    let sum = 0;
+    for (let s = 0; s < slabs; s++) sum += this.values[s * capacity + idx];
+    return sum;
+  }
+
+  readByName(name: string): number | undefined {
+    const idx = this.byName.get(name);
+    return idx === undefined ? undefined : this.read(idx);
+  }
+
+  entries(): { info: StatInfo; value: number }[] {
+    return this.info.map((info, idx) => ({ info, value: this.read(idx) }));
+  }
+
+  /** Main thread's own slab is the last one: it counts what the main thread sees (accept errors…). */
+  mainWriter(): StatsWriter {
+    return new StatsWriter(this.shared, this.shared.slabs - 1);
+  }
+
+  /** A dead worker's connections are gone: free its slab and zero its gauges (counters stay). */
+  releaseSlab(threadId: number): void {
+    const owners = new Int32Array(this.shared.owners);
+    for (let s = 0; s < this.shared.slabs - 1; s++) {
+      if (Atomics.load(owners, s) !== threadId) continue;
+      const base = s * this.shared.capacity;
+      this.info.forEach((info, idx) => {
+        if (info.kind === 'gauge') this.values[base + idx] = 0;
+      });
+      Atomics.store(owners, s, 0);
+    }
+  }
+
+  resetCounters(): void {
+    const { capacity, slabs } = this.shared;
+    this.info.forEach((info, idx) => {
+      if (info.kind !== 'counter') return;
+      for (let s = 0; s < slabs; s++) this.values[s * capacity + idx] = 0;
+    });
+  }
+}
+
+/** A worker's view: its own slab of the shared values. */
+export class StatsWriter {
+  readonly v: Float64Array;
+  constructor(shared: StatsShared, slab: number) {
+    this.v = new Float64Array(shared.values, slab * shared.capacity * 8, shared.capacity);
+  }
+
+  /** Claims a free slab for this thread (the last slab belongs to the main thread). */
+  static claim(shared: StatsShared, threadId: number): StatsWriter {
+    const owners = new Int32Array(shared.owners);
+    for (let s = 0; s < shared.slabs - 1; s++) {
+      if (Atomics.compareExchange(owners, s, 0, threadId) === 0) return new StatsWriter(shared, s);
+    }
+    // More live workers than slabs cannot happen (slabs = 2 × workers + 1); share the first as a last resort.
+    return new StatsWriter(shared, 0);
+  }
+
+  add(idx: number, n: number): void {
+    this.v[idx] += n;
+  }
+  inc(idx: number): void {
+    this.v[idx]++;
+  }
+  dec(idx: number): void {
+    this.v[idx]--;
+  }
+}
