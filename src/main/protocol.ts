@@ -1,13 +1,17 @@
 import type { Destination } from '../listener/listener_table.js';
 import type { StatsShared } from '../stats/store.js';
 
-/** Messages and shared memory between the main thread and workers. */
-export const CONFIG_CHANNEL = 'legate.config';
-export const HELLO_CHANNEL = 'legate.hello';
+/**
+ * Messages and shared memory between the main thread and workers. BroadcastChannel names are
+ * process-wide, so each pool gets its own pair (several pools live in one process in tests).
+ */
+export const configChannelName = (poolId: string) => `legate.config.${poolId}`;
+export const helloChannelName = (poolId: string) => `legate.hello.${poolId}`;
 
 export type AcceptMode = 'handoff' | 'reuseport';
 
 export interface WorkerInit {
+  poolId: string;
   stats: StatsShared;
   /** Int32 per in-flight hand-off: who owns the duplicated fd (see HANDOFF_*). */
   handoffSlots: SharedArrayBuffer;

@@ -10,7 +10,7 @@ import type { WorkerSnapshot } from '../config/snapshot.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
-import { CONFIG_CHANNEL, HELLO_CHANNEL, HANDOFF_FREE, HANDOFF_TAKEN, type HandoffTask, type WorkerInit } from './protocol.js';
+import { configChannelName, helloChannelName, HANDOFF_FREE, HANDOFF_TAKEN, type HandoffTask, type WorkerInit } from './protocol.js';
 import { startReusePortListeners } from '../listener/reuseport.js';
 
 const init = workerData as WorkerInit;
@@ -19,7 +19,7 @@ const handoffSlots = new Int32Array(init.handoffSlots);
 let state: WorkerState | undefined;
 const waiting: (() => void)[] = [];
 
-const configChannel = new BroadcastChannel(CONFIG_CHANNEL);
+const configChannel = new BroadcastChannel(configChannelName(init.poolId));
 configChannel.onmessage = (event) => {
   const ws = (event as { data: WorkerSnapshot }).data;
   if (state && ws.snapshot.version <= state.version) return;
@@ -34,7 +34,7 @@ configChannel.onmessage = (event) => {
   for (const resume of waiting.splice(0)) resume();
 };
 // A worker that starts late (or replaces a dead one) asks for the current snapshot.
-new BroadcastChannel(HELLO_CHANNEL).postMessage({ threadId });
+new BroadcastChannel(helloChannelName(init.poolId)).postMessage({ threadId });
 
 function adopt(task: HandoffTask): void {
   // Exactly one side owns the fd: the worker by claiming the slot here, or the main thread by

@@ -4,10 +4,11 @@ import type { WorkerSnapshot } from '../config/snapshot.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
-import { CONFIG_CHANNEL, HELLO_CHANNEL, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type HandoffTask, type WorkerInit } from './protocol.js';
+import { configChannelName, helloChannelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type HandoffTask, type WorkerInit } from './protocol.js';
 
 const log = logger('workers');
 const HANDOFF_SLOTS = 1 << 16;
+let poolCount = 0;
 
 /**
  * The workers (a piscina pool of fixed size), how connections and snapshots reach them, and
@@ -16,8 +17,8 @@ const HANDOFF_SLOTS = 1 << 16;
  */
 export class WorkerPool {
   private readonly pool: Piscina;
-  private readonly config = new BroadcastChannel(CONFIG_CHANNEL);
-  private readonly hello = new BroadcastChannel(HELLO_CHANNEL);
+  private readonly config: BroadcastChannel;
+  private readonly hello: BroadcastChannel;
   private readonly slots: Int32Array;
   private readonly freeSlots: number[] = [];
   private current: WorkerSnapshot | undefined;
@@ -32,7 +33,10 @@ export class WorkerPool {
     const handoffSlots = new SharedArrayBuffer(HANDOFF_SLOTS * 4);
     this.slots = new Int32Array(handoffSlots);
     for (let i = HANDOFF_SLOTS - 1; i >= 0; i--) this.freeSlots.push(i);
-    const workerData: WorkerInit = { stats: registry.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
+    const poolId = `${process.pid}.${++poolCount}`;
+    this.config = new BroadcastChannel(configChannelName(poolId));
+    this.hello = new BroadcastChannel(helloChannelName(poolId));
+    const workerData: WorkerInit = { poolId, stats: registry.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: size,
@@ -44,11 +48,20 @@ export class WorkerPool {
       maxQueue: 'auto',
       workerData,
     });
-    this.pool.on('workerDestroy', (w: { threadId: number }) => {
-      registry.releaseSlab(w.threadId);
-      if (this.closing) return;
-      log.error(`worker thread ${w.threadId} died; starting a replacement (the other workers keep serving)`);
-      opts.onRestart();
+    // piscina's worker events carry no stable identity, so watch each Worker's own 'exit'.
+    const watched = new WeakSet<object>();
+    this.pool.on('workerCreate', () => {
+      for (const worker of this.pool.threads) {
+        if (watched.has(worker)) continue;
+        watched.add(worker);
+        const threadId = worker.threadId;
+        worker.once('exit', () => {
+          registry.releaseSlab(threadId);
+          if (this.closing) return;
+          log.error(`worker thread ${threadId} died; starting a replacement (the other workers keep serving)`);
+          opts.onRestart();
+        });
+      }
     });
     this.pool.on('error', (err: Error) => log.error(`worker error: ${err.message}`));
     this.hello.onmessage = () => {
@@ -93,8 +106,9 @@ export class WorkerPool {
     );
   }
 
-  get threads(): number {
-    return this.pool.threads.length;
+  /** The live worker threads (for /server_info and fault tests that kill one). */
+  get threads(): readonly import('node:worker_threads').Worker[] {
+    return this.pool.threads;
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,8 @@ export interface NativeSockets {
   setReusePort(fd: number): void;
   setTransparent(fd: number, family: 4 | 6): void;
   listenSocket(address: string, port: number, reusePort: boolean, transparent: boolean, backlog: number): number;
+  /** Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
+  raiseFdLimit(): number;
 }
 
 let loaded: NativeSockets | null | undefined;
@@ -29,6 +31,7 @@ export function nativeSockets(): NativeSockets | null {
   const require = createRequire(import.meta.url);
   try {
     loaded = require('../../../../build/Release/legate_native.node') as NativeSockets;
+    loaded.raiseFdLimit();
   } catch (err) {
     loaded = null;
     logger('native').error(

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <linux/netfilter_ipv4.h>
 
 #ifndef IP6T_SO_ORIGINAL_DST
@@ -202,6 +203,24 @@ static napi_value listen_socket(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * raiseFdLimit() -> the new soft RLIMIT_NOFILE. Every proxied connection holds at least two
+ * descriptors (three during a hand-off), so a 1024 soft limit caps a proxy at a few hundred
+ * connections; the soft limit is raised to the hard one, as Envoy deployments do.
+ */
+static napi_value raise_fd_limit(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return throw_errno(env, "getrlimit", errno);
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return throw_errno(env, "setrlimit", errno);
+  }
+  napi_value out;
+  napi_create_double(env, (double)rl.rlim_cur, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"originalDst", NULL, original_dst, NULL, NULL, NULL, napi_default, NULL},
@@ -210,6 +229,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"close", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
     {"setReusePort", NULL, set_reuse_port, NULL, NULL, NULL, napi_default, NULL},
     {"setTransparent", NULL, set_transparent, NULL, NULL, NULL, napi_default, NULL},
+    {"raiseFdLimit", NULL, raise_fd_limit, NULL, NULL, NULL, napi_default, NULL},
     {"listenSocket", NULL, listen_socket, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -1,0 +1,37 @@
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import { once } from 'node:events';
+
+/** A TCP echo server on loopback that records what it saw. */
+export async function echoServer(): Promise<{ server: Server; port: number; connections: number; peers: string[] }> {
+  const state = { server: undefined as unknown as Server, port: 0, connections: 0, peers: [] as string[] };
+  state.server = createServer({ allowHalfOpen: true }, (s: Socket) => {
+    state.connections++;
+    state.peers.push(`${s.remoteAddress}`);
+    s.pipe(s);
+  });
+  state.server.listen(0, '127.0.0.1');
+  await once(state.server, 'listening');
+  state.port = (state.server.address() as { port: number }).port;
+  return state;
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Connects, writes `payload`, half-closes, and collects everything until the peer closes. */
+export async function roundTrip(port: number, payload: Buffer, host = '127.0.0.1'): Promise<{ data: Buffer; error?: string }> {
+  const sock = connect({ port, host, allowHalfOpen: true });
+  const chunks: Buffer[] = [];
+  sock.on('data', (c) => chunks.push(c));
+  let error: string | undefined;
+  sock.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+  await once(sock, 'connect').catch(() => undefined);
+  sock.end(payload);
+  await once(sock, 'close');
+  return { data: Buffer.concat(chunks), error };
+}
