@@ -1,0 +1,53 @@
+import test from 'ava';
+import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
+import { CLUSTER, C } from '../../src/stats/scopes.js';
+import { renderPrometheus, renderStatsText } from '../../src/admin/prometheus.js';
+
+test('workers write their own slabs and readers see the sum', (t) => {
+  const reg = new StatsRegistry({ slabs: 5, capacity: 64 });
+  const a = StatsWriter.claim(reg.shared, 101);
+  const b = StatsWriter.claim(reg.shared, 102);
+  const base = reg.scope(CLUSTER, 'outbound|80||a.com');
+  a.inc(base + C.upstream_cx_total);
+  b.add(base + C.upstream_cx_total, 2);
+  a.inc(base + C.upstream_cx_active);
+  t.is(reg.readByName('cluster.outbound|80||a.com.upstream_cx_total'), 3);
+  t.is(reg.readByName('cluster.outbound|80||a.com.upstream_cx_active'), 1);
+});
+
+test('a scope keeps its slots across snapshots, so counters survive reloads', (t) => {
+  const reg = new StatsRegistry({ slabs: 3, capacity: 64 });
+  t.is(reg.scope(CLUSTER, 'x'), reg.scope(CLUSTER, 'x'));
+  t.not(reg.scope(CLUSTER, 'x'), reg.scope(CLUSTER, 'y'));
+});
+
+test('a dead worker frees its slab: its gauges drop to zero, its counters stay', (t) => {
+  const reg = new StatsRegistry({ slabs: 3, capacity: 64 });
+  const base = reg.scope(CLUSTER, 'c');
+  const w = StatsWriter.claim(reg.shared, 7);
+  w.add(base + C.upstream_cx_total, 5);
+  w.add(base + C.upstream_cx_active, 5);
+  reg.releaseSlab(7);
+  t.is(reg.readByName('cluster.c.upstream_cx_total'), 5);
+  t.is(reg.readByName('cluster.c.upstream_cx_active'), 0);
+  const next = StatsWriter.claim(reg.shared, 8);
+  next.inc(base + C.upstream_cx_total);
+  t.is(reg.readByName('cluster.c.upstream_cx_total'), 6, 'a reused slab keeps adding');
+});
+
+test('capacity is enforced with a clear error', (t) => {
+  const reg = new StatsRegistry({ slabs: 2, capacity: 3 });
+  t.throws(() => reg.scope(CLUSTER, 'c'), { message: /capacity 3 exhausted/ });
+});
+
+test('Prometheus output uses Envoy names, labels and one TYPE line per family', (t) => {
+  const reg = new StatsRegistry({ slabs: 2, capacity: 64 });
+  reg.scope(CLUSTER, 'outbound|80||a"b');
+  reg.scope(CLUSTER, 'PassthroughCluster');
+  const text = renderPrometheus(reg);
+  t.is(text.match(/^# TYPE envoy_cluster_upstream_cx_total counter$/gm)?.length, 1);
+  t.regex(text, /^envoy_cluster_upstream_cx_active\{cluster_name="outbound\|80\|\|a\\"b"\} 0$/m);
+  t.regex(text, /^# TYPE envoy_cluster_upstream_cx_active gauge$/m);
+  t.regex(renderStatsText(reg, /Passthrough/), /^cluster\.PassthroughCluster\.upstream_cx_total: 0$/m);
+  t.notRegex(renderStatsText(reg, /Passthrough/), /a"b/);
+});
