@@ -249,7 +249,9 @@ test('clean of what the rules install removes exactly that, and a clean state re
 
 // ---- the command's exit codes (no root needed: usage errors and --dry-run only)
 
-const legate = (...argv: string[]) => spawnSync(process.execPath, [`${REPO}bin/legate.js`, 'iptables', ...argv], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+const legate = (...argv: string[]) => legateWithPath(process.env.PATH ?? '', ...argv);
+const legateWithPath = (path: string, ...argv: string[]) =>
+  spawnSync(process.execPath, [`${REPO}bin/legate.js`, 'iptables', ...argv], { encoding: 'utf8', env: { PATH: path } });
 
 test('exit 2 and one line naming the flag for a bad value or unknown flag', (t) => {
   for (const [argv, line] of [[['-p', 'x'], 'legate iptables: -p: expected a port 1-65535, got "x"\n'], [['--nope'], 'legate iptables: unknown option --nope (see legate iptables --help)\n']] as const) {
@@ -267,4 +269,10 @@ test('--dry-run prints to stdout and exits 0; --help lists flags and variables',
   const h = legate('--help');
   t.is(h.status, 0);
   t.regex(h.stdout, /-i, --istio-service-cidr V .*ISTIO_SERVICE_CIDR, OUTBOUND_IP_RANGES_INCLUDE/);
+});
+
+test('exit 1 and one line when iptables is not installed', (t) => {
+  const r = legateWithPath('/nonexistent');
+  t.is(r.status, 1);
+  t.is(r.stderr, 'legate iptables: iptables-save not found in PATH (install the Debian package iptables)\n');
 });
