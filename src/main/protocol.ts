@@ -4,6 +4,10 @@ import type { StatsShared } from '../stats/store.js';
 /** Messages and shared memory between the main thread and workers. */
 export const CONFIG_CHANNEL = 'legate.config';
 export const HELLO_CHANNEL = 'legate.hello';
+/** reuseport: a worker reports `{ threadId }` once its capture listeners are bound. */
+export const LISTENING_CHANNEL = 'legate.listening';
+/** reuseport: the main thread tells workers to close their capture listeners (drain). */
+export const STOP_LISTENING_CHANNEL = 'legate.stop-listening';
 
 export type AcceptMode = 'handoff' | 'reuseport';
 

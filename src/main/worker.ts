@@ -10,8 +10,17 @@ import type { WorkerSnapshot } from '../config/snapshot.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
-import { CONFIG_CHANNEL, HELLO_CHANNEL, HANDOFF_FREE, HANDOFF_TAKEN, type HandoffTask, type WorkerInit } from './protocol.js';
-import { startReusePortListeners } from '../listener/reuseport.js';
+import {
+  CONFIG_CHANNEL,
+  HELLO_CHANNEL,
+  HANDOFF_FREE,
+  HANDOFF_TAKEN,
+  LISTENING_CHANNEL,
+  STOP_LISTENING_CHANNEL,
+  type HandoffTask,
+  type WorkerInit,
+} from './protocol.js';
+import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
@@ -19,6 +28,9 @@ const handoffSlots = new Int32Array(init.handoffSlots);
 let state: WorkerState | undefined;
 const waiting: (() => void)[] = [];
 
+// reuseport: tell the main thread once this worker accepts (readiness waits for it); close on drain.
+const listening = new BroadcastChannel(LISTENING_CHANNEL);
+new BroadcastChannel(STOP_LISTENING_CHANNEL).onmessage = () => stopReusePortListeners();
 const configChannel = new BroadcastChannel(CONFIG_CHANNEL);
 configChannel.onmessage = (event) => {
   const ws = (event as { data: WorkerSnapshot }).data;
@@ -30,9 +42,12 @@ configChannel.onmessage = (event) => {
     statIndex: ws.stats,
     stats,
   };
-  if (init.acceptMode === 'reuseport') startReusePortListeners(ws.snapshot, () => state, init.transparent);
+  if (init.acceptMode === 'reuseport' && startReusePortListeners(ws.snapshot, () => state, init.transparent)) {
+    listening.postMessage({ threadId });
+  }
   for (const resume of waiting.splice(0)) resume();
 };
+
 // A worker that starts late (or replaces a dead one) asks for the current snapshot.
 new BroadcastChannel(HELLO_CHANNEL).postMessage({ threadId });
 

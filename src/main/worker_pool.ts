@@ -4,7 +4,17 @@ import type { WorkerSnapshot } from '../config/snapshot.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
-import { CONFIG_CHANNEL, HELLO_CHANNEL, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type HandoffTask, type WorkerInit } from './protocol.js';
+import {
+  CONFIG_CHANNEL,
+  HELLO_CHANNEL,
+  HANDOFF_FREE,
+  HANDOFF_RECLAIMED,
+  LISTENING_CHANNEL,
+  STOP_LISTENING_CHANNEL,
+  type AcceptMode,
+  type HandoffTask,
+  type WorkerInit,
+} from './protocol.js';
 
 const log = logger('workers');
 const HANDOFF_SLOTS = 1 << 16;
@@ -18,6 +28,11 @@ export class WorkerPool {
   private readonly pool: Piscina;
   private readonly config = new BroadcastChannel(CONFIG_CHANNEL);
   private readonly hello = new BroadcastChannel(HELLO_CHANNEL);
+  private readonly listening = new BroadcastChannel(LISTENING_CHANNEL);
+  private readonly stopListening = new BroadcastChannel(STOP_LISTENING_CHANNEL);
+  /** reuseport: threads that have reported their capture listeners bound. */
+  private readonly listeningThreads = new Set<number>();
+  private listeningWaiters: (() => void)[] = [];
   private readonly slots: Int32Array;
   private readonly freeSlots: number[] = [];
   private current: WorkerSnapshot | undefined;
@@ -54,6 +69,21 @@ export class WorkerPool {
     this.hello.onmessage = () => {
       if (this.current) this.config.postMessage(this.current);
     };
+    this.listening.onmessage = (event) => {
+      this.listeningThreads.add((event as { data: { threadId: number } }).data.threadId);
+      if (this.listeningThreads.size >= this.size) for (const resolve of this.listeningWaiters.splice(0)) resolve();
+    };
+  }
+
+  /** reuseport: resolves once every worker has bound its capture listeners (readiness waits for this). */
+  whenListening(): Promise<void> {
+    if (this.listeningThreads.size >= this.size) return Promise.resolve();
+    return new Promise((resolve) => this.listeningWaiters.push(resolve));
+  }
+
+  /** reuseport drain: every worker closes its capture listeners (hand-off closes the main thread's own). */
+  stopAccepting(): void {
+    this.stopListening.postMessage('stop');
   }
 
   /** One message per change, to every worker. */
@@ -101,6 +131,8 @@ export class WorkerPool {
     this.closing = true;
     this.config.close();
     this.hello.close();
+    this.listening.close();
+    this.stopListening.close();
     await this.pool.destroy();
   }
 }
