@@ -52,6 +52,25 @@ for (const acceptMode of ['handoff', 'reuseport'] as const) {
   });
 }
 
+for (const acceptMode of ['handoff', 'reuseport'] as const) {
+  test(`half-close before the first byte (${acceptMode}): the FIN still reaches the server and its reply comes back`, async (t) => {
+    const { remote, pod, tcp } = await podWithRemote(t, { config: [meshConfigMap()], proxy: { acceptMode } });
+    // Connect and shut down writing at once, as a client waiting for a banner does. The FIN
+    // often reaches the proxy before its upstream connection is up.
+    const n = 16;
+    const results = await Promise.all(Array.from({ length: n }, () => tcpClient(pod.ns, { host: remote.ip, port: DIGEST_PORT, send: 0, timeoutMs: 5000 })));
+    for (const r of results) {
+      t.true(r.gotEnd, JSON.stringify(r));
+      t.is((JSON.parse(r.rxHead || '{}') as { rx?: number }).rx, 0);
+    }
+    // The same with real netcat: -N shuts the socket down after EOF on stdin (empty here).
+    const nc = await pod.ns.exec(['nc', '-N', '-w', '5', remote.ip, String(DIGEST_PORT)], { uid: APP_UID, input: '' });
+    t.is((JSON.parse(nc.stdout) as { rx: number; peer: string }).rx, 0);
+    t.is(tcp.accepts(DIGEST_PORT).length, n + 1);
+    t.is(await pod.waitForStat('cluster.PassthroughCluster.upstream_cx_destroy', n + 1), n + 1);
+  });
+}
+
 test('outbound HTTP with real curl: request and response intact through PassthroughCluster', async (t) => {
   const { remote, pod, http } = await podWithRemote(t, { config: [meshConfigMap()], http: 8080 });
   const r = await curl(pod.ns, `http://${remote.ip}:8080/hello?x=1`, { args: ['-H', 'x-test: e2e', '--data-binary', 'ping-body'] });

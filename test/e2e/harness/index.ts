@@ -5,7 +5,7 @@ export { Pod, PORTS, PROXY_UID, type ProxyExit, type ProxyStartOptions } from '.
 export { RemoteHost } from './remote.js';
 export { startTcpServer, startHttpServer, TestServer, type AcceptEvent, type CloseEvent, type HttpRequestEvent, type TcpMode } from './servers.js';
 export { tcpClient, pingClient, curl, APP_UID, type TcpClientResult, type CurlResult } from './clients.js';
-export { applyCapture, DEFAULT_CAPTURE, type CaptureOptions } from './iptables.js';
+export { applyCapture, captureArgv, DEFAULT_CAPTURE, type CaptureOptions } from './iptables.js';
 export { meshConfigMap, serviceEntry, type MeshOptions, type ServiceEntryOptions } from './config.js';
 export { requireE2eEnvironment, NOT_ROOT_MESSAGE } from './root.js';
 export { podWithRemote, ECHO_PORT, DIGEST_PORT, type PodWithRemote, type PodWithRemoteOptions } from './scenario.js';

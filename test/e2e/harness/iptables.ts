@@ -1,13 +1,26 @@
+import { join } from 'node:path';
 import type { Netns } from './netns.js';
+import { NODE, REPO_ROOT } from './programs.js';
 
-/** The istio-iptables settings the harness captures a pod with (Istio's defaults). */
+/** The istio-iptables settings the harness captures a pod with (Istio's sidecar defaults). */
 export interface CaptureOptions {
+  /** -p */
   outboundPort: number;
+  /** -z */
   inboundPort: number;
+  /** -u / -g */
   proxyUid: number;
   proxyGid: number;
-  /** Inbound ports not captured (-d). */
+  /** -m */
+  mode: 'REDIRECT' | 'TPROXY';
+  /** -i: outbound IP ranges captured */
+  includeOutboundRanges: string;
+  /** -b: inbound ports captured */
+  includeInboundPorts: string;
+  /** -d: inbound ports not captured */
   excludeInboundPorts: number[];
+  /** More `legate iptables` flags (-x, -o, -q, --dns-capture, …). */
+  extraArgs: string[];
 }
 
 export const DEFAULT_CAPTURE: CaptureOptions = {
@@ -15,47 +28,38 @@ export const DEFAULT_CAPTURE: CaptureOptions = {
   inboundPort: 15006,
   proxyUid: 1337,
   proxyGid: 1337,
+  mode: 'REDIRECT',
+  includeOutboundRanges: '*',
+  includeInboundPorts: '*',
   excludeInboundPorts: [15090, 15021, 15020],
+  extraArgs: [],
 };
 
-/**
- * TEMPORARY, until `legate iptables` lands (branch `iptables`): Istio's REDIRECT rules as
- * istio-init writes them (seeds/002), applied with iptables-restore. The one caller is
- * applyCapture() below; it switches to the project's command when that exists.
- */
-function istioRules(o: CaptureOptions): string {
+/** The `legate iptables` command line for these options (istio-iptables flags). */
+export function captureArgv(opts: Partial<CaptureOptions> = {}): string[] {
+  const o = { ...DEFAULT_CAPTURE, ...opts };
   return [
-    '*nat',
-    '-N ISTIO_REDIRECT',
-    '-N ISTIO_IN_REDIRECT',
-    '-N ISTIO_INBOUND',
-    '-N ISTIO_OUTPUT',
-    `-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports ${o.outboundPort}`,
-    `-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports ${o.inboundPort}`,
-    '-A PREROUTING -p tcp -j ISTIO_INBOUND',
-    ...o.excludeInboundPorts.map((p) => `-A ISTIO_INBOUND -p tcp --dport ${p} -j RETURN`),
-    '-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT',
-    '-A OUTPUT -p tcp -j ISTIO_OUTPUT',
-    '-A ISTIO_OUTPUT -o lo -s 127.0.0.6/32 -j RETURN',
-    `-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --uid-owner ${o.proxyUid} -j ISTIO_IN_REDIRECT`,
-    `-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner ${o.proxyUid} -j RETURN`,
-    `-A ISTIO_OUTPUT -m owner --uid-owner ${o.proxyUid} -j RETURN`,
-    `-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --gid-owner ${o.proxyGid} -j ISTIO_IN_REDIRECT`,
-    `-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner ${o.proxyGid} -j RETURN`,
-    `-A ISTIO_OUTPUT -m owner --gid-owner ${o.proxyGid} -j RETURN`,
-    '-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN',
-    '-A ISTIO_OUTPUT -j ISTIO_REDIRECT',
-    'COMMIT',
-    '',
-  ].join('\n');
+    NODE,
+    join(REPO_ROOT, 'bin/legate.js'),
+    'iptables',
+    '-p', String(o.outboundPort),
+    '-z', String(o.inboundPort),
+    '-u', String(o.proxyUid),
+    '-g', String(o.proxyGid),
+    '-m', o.mode,
+    '-i', o.includeOutboundRanges,
+    '-b', o.includeInboundPorts,
+    '-d', o.excludeInboundPorts.join(','),
+    ...o.extraArgs,
+  ];
 }
 
 /**
- * Installs the sidecar's traffic capture inside `ns` — the one place the e2e tests apply
- * iptables rules. Returns the rules as `iptables-save` prints them, for failure reports.
+ * Installs the sidecar's traffic capture inside `ns` with the project's own `legate iptables`
+ * (run as root in the namespace, as istio-init runs) — the one place the e2e tests apply
+ * iptables rules. Returns the nat table as `iptables-save` prints it, for failure reports.
  */
 export async function applyCapture(ns: Netns, opts: Partial<CaptureOptions> = {}): Promise<string> {
-  const o = { ...DEFAULT_CAPTURE, ...opts };
-  await ns.exec(['iptables-restore', '--noflush'], { input: istioRules(o) });
+  await ns.exec(captureArgv(opts));
   return (await ns.exec(['iptables-save', '-t', 'nat'])).stdout;
 }

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyCapture, DEFAULT_CAPTURE } from './iptables.js';
+import { applyCapture, DEFAULT_CAPTURE, type CaptureOptions } from './iptables.js';
 import { Netns, type TestContext } from './netns.js';
 import { eventually, sleep, type ExitStatus, type Proc } from './proc.js';
 import { NODE, REPO_ROOT } from './programs.js';
@@ -45,8 +45,11 @@ export class Pod {
     readonly configDir: string,
   ) {}
 
-  /** Namespace, link to `remote` (which gets the .1 address), default route, capture rules. */
-  static async create(t: TestContext, opts: { remote: RemoteHost; purpose?: string; capture?: boolean }): Promise<Pod> {
+  /**
+   * Namespace, link to `remote` (which gets the .1 address), default route, and the capture
+   * rules by `legate iptables` (`capture`: false for none, or istio-iptables settings).
+   */
+  static async create(t: TestContext, opts: { remote: RemoteHost; purpose?: string; capture?: boolean | Partial<CaptureOptions> }): Promise<Pod> {
     const ns = await Netns.create(t, opts.purpose ?? 'pod');
     const link = await Netns.link(opts.remote.ns, ns);
     opts.remote.ip ||= link.a.ip;
@@ -55,7 +58,8 @@ export class Pod {
     chmodSync(configDir, 0o755);
     t.teardown(() => rmSync(configDir, { recursive: true, force: true }));
     const pod = new Pod(t, ns, link.b.ip, configDir);
-    if (opts.capture ?? true) pod.rules = await applyCapture(ns);
+    const capture = opts.capture ?? true;
+    if (capture !== false) pod.rules = await applyCapture(ns, capture === true ? {} : capture);
     t.teardown(() => {
       if (!t.passed && pod.rules) t.log(`--- ${ns.name} iptables -t nat:\n${pod.rules}`);
     });
