@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { Proc, run, type ExecResult, type RunOptions } from './proc.js';
 import { requireE2eEnvironment } from './root.js';
@@ -39,6 +40,32 @@ export interface Link {
   prefixLength: number;
 }
 
+/** Namespaces not yet destroyed, for the last-resort cleanup when the test process exits. */
+const live = new Set<Netns>();
+let exitHook = false;
+
+/**
+ * If a test process ends without running teardowns (a timeout, an uncaught error), delete
+ * what it made anyway: SIGKILL everything inside each namespace, then the namespace.
+ */
+function installExitHook(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const ns of live) {
+      const pids = spawnSync('ip', ['netns', 'pids', ns.name], { encoding: 'utf8' }).stdout ?? '';
+      for (const pid of [...ns.processes.map((p) => p.pid), ...pids.split(/\s+/).filter(Boolean).map(Number)]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      spawnSync('ip', ['netns', 'del', ns.name]);
+    }
+  });
+}
+
 /** Drops privileges for a command: uid/gid, no supplementary groups (util-linux setpriv). */
 export function asUser(opts: UserOptions): string[] {
   if (opts.uid === undefined) return [];
@@ -66,7 +93,9 @@ export class Netns {
     await requireE2eEnvironment();
     const safe = purpose.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 16) || 'ns';
     const ns = new Netns(t, `legate-${safe}-${randomBytes(4).toString('hex')}`, purpose);
+    installExitHook();
     await run(['ip', 'netns', 'add', ns.name]);
+    live.add(ns);
     t.teardown(() => ns.destroy());
     await ns.exec(['ip', 'link', 'set', 'lo', 'up']);
     return ns;
@@ -138,6 +167,7 @@ export class Netns {
       }
     }
     await run(['ip', 'netns', 'del', this.name], { check: false });
+    live.delete(this);
   }
 
   private wrap(argv: readonly string[], opts: UserOptions): string[] {
