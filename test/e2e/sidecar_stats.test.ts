@@ -3,15 +3,15 @@
  * across workers (--concurrency 2), on the admin port and on Prometheus.
  */
 import test from 'ava';
-import { DIGEST_PORT, meshConfigMap, podWithRemote, PORTS, tcpClient } from './harness/index.js';
+import { DIGEST_PORT, meshConfigMap, podWithRemote, PORTS, tcpClient, tcpClients } from './harness/index.js';
 
 for (const acceptMode of ['handoff', 'reuseport'] as const) {
   test(`counters (${acceptMode}, 2 workers): N connections and their exact byte totals`, async (t) => {
     const { remote, pod, tcp } = await podWithRemote(t, { config: [meshConfigMap()], proxy: { concurrency: 2, acceptMode } });
-    // Different sizes, all at once so that both workers get connections; the digest server's
+    // Different sizes, all at once (one client process) so that both workers get connections; the digest server's
     // short reply makes the two directions differ, so swapped tx/rx would show.
     const sizes = [0, 1, 1000, 65_536, 100_000, 250_001, 7, 4096, 123_457, 500_000, 31, 2];
-    const results = await Promise.all(sizes.map((send) => tcpClient(pod.ns, { host: remote.ip, port: DIGEST_PORT, send })));
+    const results = await tcpClients(pod.ns, { host: remote.ip, port: DIGEST_PORT, sends: sizes });
     for (const [i, r] of results.entries()) {
       t.true(r.connected && r.gotEnd, `connection ${i}: ${JSON.stringify(r)}`);
       t.is((JSON.parse(r.rxHead) as { rx: number }).rx, sizes[i]);

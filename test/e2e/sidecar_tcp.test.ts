@@ -16,6 +16,7 @@ import {
   startHttpServer,
   startTcpServer,
   tcpClient,
+  tcpClients,
   APP_UID,
 } from './harness/index.js';
 
@@ -58,7 +59,7 @@ for (const acceptMode of ['handoff', 'reuseport'] as const) {
     // Connect and shut down writing at once, as a client waiting for a banner does. The FIN
     // often reaches the proxy before its upstream connection is up.
     const n = 16;
-    const results = await Promise.all(Array.from({ length: n }, () => tcpClient(pod.ns, { host: remote.ip, port: DIGEST_PORT, send: 0, timeoutMs: 5000 })));
+    const results = await tcpClients(pod.ns, { host: remote.ip, port: DIGEST_PORT, sends: new Array<number>(n).fill(0) });
     for (const r of results) {
       t.true(r.gotEnd, JSON.stringify(r));
       t.is((JSON.parse(r.rxHead || '{}') as { rx?: number }).rx, 0);

@@ -6,6 +6,8 @@ import { NODE, programPath } from './programs.js';
 export const APP_UID = 1000;
 
 export interface TcpClientResult {
+  /** Index in the `sends` list (tcpClients). */
+  i: number;
   connected: boolean;
   error?: string;
   local?: string;
@@ -21,23 +23,39 @@ export interface TcpClientResult {
   ms: number;
 }
 
+export interface TcpClientOptions extends UserOptions {
+  host: string;
+  port: number;
+  /** Shut down writing after sending (default true). */
+  halfClose?: boolean;
+  /** Per connection; default 15 s. */
+  timeoutMs?: number;
+}
+
 /**
  * programs/tcp_client in `ns` (as the app uid by default): connect, send `send` random bytes,
  * half-close (unless halfClose is false), read until the peer is done.
  */
-export async function tcpClient(
-  ns: Netns,
-  opts: { host: string; port: number; send?: number; halfClose?: boolean; timeoutMs?: number } & UserOptions,
-): Promise<TcpClientResult> {
-  const argv = [NODE, programPath('tcp_client'), '--connect', `${opts.host}:${opts.port}`, '--send', String(opts.send ?? 0), '--timeout', String(opts.timeoutMs ?? 15_000)];
+export async function tcpClient(ns: Netns, opts: TcpClientOptions & { send?: number }): Promise<TcpClientResult> {
+  return (await tcpClients(ns, { ...opts, sends: [opts.send ?? 0] }))[0];
+}
+
+/**
+ * Several connections at once from one client process (one Node start, however many
+ * connections): one per entry of `sends`, each sending that many bytes. Results in order.
+ */
+export async function tcpClients(ns: Netns, opts: TcpClientOptions & { sends: number[] }): Promise<TcpClientResult[]> {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const argv = [NODE, programPath('tcp_client'), '--connect', `${opts.host}:${opts.port}`, '--send', opts.sends.join(','), '--timeout', String(timeoutMs)];
   if (opts.halfClose === false) argv.push('--no-half-close');
-  const r = await ns.exec(argv, { uid: opts.uid ?? APP_UID, gid: opts.gid, timeoutMs: (opts.timeoutMs ?? 15_000) + 5_000 });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(line) as TcpClientResult;
-  } catch {
-    throw new Error(`tcp_client printed no result: ${r.stdout}\n${r.stderr}`);
-  }
+  // Generous: on a loaded machine starting Node alone can take seconds.
+  const r = await ns.exec(argv, { uid: opts.uid ?? APP_UID, gid: opts.gid, timeoutMs: timeoutMs + 20_000 });
+  const results = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as TcpClientResult);
+  if (results.length !== opts.sends.length) throw new Error(`tcp_client printed ${results.length} of ${opts.sends.length} results: ${r.stdout}\n${r.stderr}`);
+  return results;
 }
 
 /** A long-running programs/tcp_client --ping: one "ping N" line every `everyMs` to an echo server. */

@@ -84,7 +84,7 @@ export class Pod {
   }
 
   /** Polls 127.0.0.1:15021/healthz/ready inside the pod until 200; fails early if the proxy exits. */
-  async waitReady(timeoutMs = 15_000): Promise<void> {
+  async waitReady(timeoutMs = 30_000): Promise<void> {
     await eventually(
       'proxy readiness (/healthz/ready 200)',
       async () => {
@@ -128,7 +128,7 @@ export class Pod {
    * Waits until `name` reaches `want` (stats are added when connections close, so they lag
    * the client by a moment), then holds for `settleMs` to catch overcounting; returns the value.
    */
-  async waitForStat(name: string, want: number | ((v: number) => boolean), timeoutMs = 5000, settleMs = 100): Promise<number> {
+  async waitForStat(name: string, want: number | ((v: number) => boolean), timeoutMs = 10_000, settleMs = 100): Promise<number> {
     const ok = typeof want === 'number' ? (v: number) => v >= want : want;
     let last = 0;
     await eventually(`stat ${name} ${typeof want === 'number' ? `>= ${want}` : 'condition'}`, async () => {

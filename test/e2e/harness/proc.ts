@@ -169,7 +169,7 @@ export class Proc {
   }
 
   /** Resolves with the first stdout line (past or future) that passes `test`. */
-  waitForLine(test: RegExp | ((line: string) => boolean), timeoutMs = 10_000): Promise<string> {
+  waitForLine(test: RegExp | ((line: string) => boolean), timeoutMs = 20_000): Promise<string> {
     const fn = typeof test === 'function' ? test : (l: string) => test.test(l);
     const seen = this.lines.find(fn);
     if (seen !== undefined) return Promise.resolve(seen);

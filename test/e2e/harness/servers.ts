@@ -57,7 +57,7 @@ export class TestServer {
   }
 
   /** Resolves once `n` connections have closed (server side) on `port`. */
-  async waitForCloses(n: number, port?: number, timeoutMs = 10_000): Promise<CloseEvent[]> {
+  async waitForCloses(n: number, port?: number, timeoutMs = 20_000): Promise<CloseEvent[]> {
     let seen = 0;
     await this.proc.waitForLine((l) => l.includes('"ev":"close"') && (port === undefined || l.includes(`"port":${port},`)) && ++seen >= n, timeoutMs);
     return this.closes(port);
@@ -65,7 +65,7 @@ export class TestServer {
 }
 
 async function started(proc: Proc, ports: number[]): Promise<void> {
-  for (const port of ports) await proc.waitForLine((l) => l.includes('"ev":"listening"') && l.includes(`"port":${port},`), 10_000);
+  for (const port of ports) await proc.waitForLine((l) => l.includes('"ev":"listening"') && l.includes(`"port":${port},`), 30_000);
 }
 
 /** Starts programs/tcp_server in `ns` with one listener per entry; resolves when all listen. */
