@@ -95,10 +95,8 @@ export class RequestParser extends Http1ParserBase<RequestHandler> {
     let i = pos;
     while (i < end && TOKEN_LOWER[b[i]!] !== 0) i++;
     if (i === end) return NEED_MORE;
-    if (b[i] !== SP) {
-      return this.fail(i === pos ? CodecErrorCode.InvalidRequestLine : CodecErrorCode.InvalidMethod,
-        'invalid method');
-    }
+    if (i === pos) return this.fail(CodecErrorCode.InvalidRequestLine, 'request line does not start with a method');
+    if (b[i] !== SP) return this.fail(CodecErrorCode.InvalidMethod, 'invalid method');
     const methodEnd = i++;
     const ts = i;
     while (i < end && TARGET[b[i]!] === 1) i++;
@@ -192,7 +190,7 @@ function classifyTarget(b: Buffer, s: number, e: number, method: string): number
   if (method === 'CONNECT') return isAuthority(b, s, e) ? TargetForm.Authority : -1;
   if (first === 0x2f) return TargetForm.Origin;
   if (first === 0x2a) return e - s === 1 && method === 'OPTIONS' ? TargetForm.Asterisk : -1;
-  // absolute-form: scheme ":" … with scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  // absolute-form: scheme "://" authority … with scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
   if (!isAlpha(first)) return -1;
   let i = s + 1;
   while (i < e) {
@@ -200,7 +198,10 @@ function classifyTarget(b: Buffer, s: number, e: number, method: string): number
     if (isAlpha(c) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e) i++;
     else break;
   }
-  return i < e && b[i] === 0x3a && i + 1 < e ? TargetForm.Absolute : -1;
+  // Proxies only deal in hierarchical URIs: require "://" and a non-empty authority.
+  return e - i > 3 && b[i] === 0x3a && b[i + 1] === 0x2f && b[i + 2] === 0x2f && b[i + 3] !== 0x2f
+    ? TargetForm.Absolute
+    : -1;
 }
 
 function isAlpha(c: number): boolean {
