@@ -206,8 +206,16 @@ export abstract class Http1ParserBase<H extends BodyHandler> {
 
   private lineStep(b: Buffer, pos: number, end: number): number {
     if (this.carryLen === 0) {
+      const st = this.state;
       const r = this.processLine(b, pos, end);
-      if (r !== NEED_MORE) return r;
+      if (r >= 0) return r;
+      if (r === FAIL) {
+        // Report a syntax error only once its line is complete, so the outcome never depends
+        // on how the input was split (a line cut short is stashed and parsed whole later).
+        if (b.indexOf(LF, pos) !== -1) return FAIL;
+        this.state = st;
+        this.error = null;
+      }
       return this.stash(b, pos, end) ? end : FAIL;
     }
     const lf = b.indexOf(LF, pos);
