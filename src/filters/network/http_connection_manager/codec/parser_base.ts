@@ -1,4 +1,4 @@
-import { CR, LF, SP, HTAB, COLON, TOKEN_LOWER, FIELD_VALUE, latin1 } from './chars.js';
+import { CR, LF, SP, HTAB, COLON, TOKEN_LOWER, latin1 } from './chars.js';
 import { internName, type HeaderList } from './headers.js';
 import { CodecErrorCode, HttpCodecError, detailsFor } from './errors.js';
 import { resolveLimits, type ParserLimits } from './limits.js';
@@ -30,6 +30,7 @@ export interface BodyHandler {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 /** A carry buffer grown past this is dropped once its line is parsed. */
 const CARRY_KEEP = 8192;
 
@@ -49,6 +50,11 @@ export abstract class Http1ParserBase<H extends BodyHandler> {
   private carryLen = 0;
   private done = false;
   private stepOffset = 0;
+  // One latin1 conversion per header section (see text()); valid within one execute() call.
+  private sBuf: Buffer | null = null;
+  private sStart = 0;
+  private sEnd = 0;
+  private s = '';
   /** Bytes of the current header (or trailer) section counted toward maxHeaderBytes. */
   protected headBytes = 0;
   protected fieldCount = 0;
@@ -85,6 +91,7 @@ export abstract class Http1ParserBase<H extends BodyHandler> {
    */
   execute(b: Buffer, start = 0): number {
     if (this.state >= State.Upgraded) return start;
+    this.sBuf = null; // the caller may reuse the same Buffer object for new bytes
     const end = b.length;
     let pos = start;
     const h = this.handler;
@@ -200,6 +207,25 @@ export abstract class Http1ParserBase<H extends BodyHandler> {
   private failAt(code: CodecErrorCode, message: string): number {
     this.fail(code, message);
     return this.stepOffset;
+  }
+
+  /**
+   * latin1 text of b[start, end). Crossing into C++ for every name and value costs more than
+   * the parse itself, so the first call converts the whole header section (up to the blank
+   * line, or the end of the buffer) once, and later calls slice that string in JS.
+   */
+  protected text(b: Buffer, start: number, end: number): string {
+    if (b !== this.sBuf || start < this.sStart || end > this.sEnd) {
+      if (b === this.carry) return latin1(b, start, end);
+      let he = b.indexOf(HEAD_END, start);
+      he = he === -1 ? b.length : he + 4;
+      if (he < end) he = end;
+      this.s = latin1(b, start, he);
+      this.sBuf = b;
+      this.sStart = start;
+      this.sEnd = he;
+    }
+    return this.s.slice(start - this.sStart, end - this.sStart);
   }
 
   // ---- lines -------------------------------------------------------------------------------
@@ -328,9 +354,13 @@ export abstract class Http1ParserBase<H extends BodyHandler> {
     const nameEnd = i++;
     while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
     const vs = i;
-    while (i < end && FIELD_VALUE[b[i]!] === 1) i++;
+    // field-vchar / obs-text / SP / HTAB; comparisons beat a table load in this hot loop.
+    while (i < end) {
+      c = b[i]!;
+      if (c >= 0x20 ? c === 0x7f : c !== HTAB) break;
+      i++;
+    }
     if (i === end) return NEED_MORE;
-    c = b[i]!;
     if (c === CR) {
       if (i + 1 === end) return NEED_MORE;
       if (b[i + 1] !== LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
@@ -348,12 +378,12 @@ export abstract class Http1ParserBase<H extends BodyHandler> {
     if (++this.fieldCount > this.limits.maxHeaders) {
       return this.fail(CodecErrorCode.TooManyHeaders, trailer ? 'too many trailers' : 'too many headers');
     }
-    const value = ve > vs ? latin1(b, vs, ve) : '';
+    const value = ve > vs ? this.text(b, vs, ve) : '';
     let name = internName(b, pos, nameEnd);
     if (name !== undefined) {
       if (!trailer && !this.framingField(name, value, b, vs, ve)) return FAIL;
     } else {
-      name = latin1(b, pos, nameEnd);
+      name = this.text(b, pos, nameEnd);
       if (upper) name = name.toLowerCase();
     }
     if (trailer) (this.trailers ??= []).push(name, value);

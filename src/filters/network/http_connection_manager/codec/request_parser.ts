@@ -1,4 +1,4 @@
-import { CR, LF, SP, TOKEN_LOWER, TARGET, latin1 } from './chars.js';
+import { CR, LF, SP, TOKEN_LOWER } from './chars.js';
 import { CodecErrorCode, requestStatusFor } from './errors.js';
 import type { HeaderList } from './headers.js';
 import type { ParserLimits } from './limits.js';
@@ -49,7 +49,7 @@ const METHODS = ['GET', 'PUT', 'POST', 'HEAD', 'PATCH', 'TRACE', 'DELETE', 'OPTI
 const METHOD_BUCKETS: string[][] = [];
 for (const m of METHODS) (METHOD_BUCKETS[m.length] ??= []).push(m);
 
-function internMethod(b: Buffer, s: number, e: number): string {
+function internMethod(b: Buffer, s: number, e: number): string | undefined {
   const bucket = METHOD_BUCKETS[e - s];
   if (bucket !== undefined) {
     outer: for (let k = 0; k < bucket.length; k++) {
@@ -58,7 +58,7 @@ function internMethod(b: Buffer, s: number, e: number): string {
       return m;
     }
   }
-  return latin1(b, s, e);
+  return undefined;
 }
 
 /** "HTTP/1." */
@@ -99,10 +99,14 @@ export class RequestParser extends Http1ParserBase<RequestHandler> {
     if (b[i] !== SP) return this.fail(CodecErrorCode.InvalidMethod, 'invalid method');
     const methodEnd = i++;
     const ts = i;
-    while (i < end && TARGET[b[i]!] === 1) i++;
+    let c = 0;
+    while (i < end) {
+      c = b[i]!;
+      if (c <= 0x20 || c >= 0x7f) break; // VCHAR only
+      i++;
+    }
     if (i === end) return NEED_MORE;
     const te = i;
-    let c = b[i]!;
     if (c !== SP) {
       if (c === CR) {
         if (i + 1 === end) return NEED_MORE;
@@ -122,11 +126,11 @@ export class RequestParser extends Http1ParserBase<RequestHandler> {
     const minor = parseVersion(b, vs, i);
     if (minor < 0) return this.fail(CodecErrorCode.InvalidVersion, 'unsupported HTTP version');
     if (!this.countHeadBytes(i - pos)) return FAIL;
-    const method = internMethod(b, pos, methodEnd);
+    const method = internMethod(b, pos, methodEnd) ?? this.text(b, pos, methodEnd);
     const form = classifyTarget(b, ts, te, method);
     if (form < 0) return this.fail(CodecErrorCode.InvalidUrl, 'request-target form not allowed for method');
     this.method = method;
-    this.target = latin1(b, ts, te);
+    this.target = this.text(b, ts, te);
     this.targetForm = form;
     this.versionMinor = minor;
     this.state = State.Headers;

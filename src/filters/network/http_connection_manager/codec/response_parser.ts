@@ -1,4 +1,4 @@
-import { CR, LF, SP, FIELD_VALUE, latin1 } from './chars.js';
+import { CR, LF, SP, FIELD_VALUE } from './chars.js';
 import { CodecErrorCode, Details } from './errors.js';
 import type { HeaderList } from './headers.js';
 import type { ParserLimits } from './limits.js';
@@ -87,7 +87,7 @@ export class ResponseParser extends Http1ParserBase<ResponseHandler> {
       for (let k = pos + 13; k < i; k++) {
         if (FIELD_VALUE[b[k]!] !== 1) return this.fail(CodecErrorCode.InvalidStatusLine, 'invalid reason phrase');
       }
-      if (i > pos + 13) reason = latin1(b, pos + 13, i);
+      if (i > pos + 13) reason = this.text(b, pos + 13, i);
     }
     if (!this.countHeadBytes(i - pos)) return FAIL;
     this.status = status;
