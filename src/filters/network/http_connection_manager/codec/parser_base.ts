@@ -30,7 +30,8 @@ export interface BodyHandler {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** Bytes converted to a string at once by text(). */
+const TEXT_WINDOW = 1024;
 /** A carry buffer grown past this is dropped once its line is parsed. */
 const CARRY_KEEP = 8192;
 
@@ -211,14 +212,16 @@ export abstract class Http1ParserBase<H extends BodyHandler> {
 
   /**
    * latin1 text of b[start, end). Crossing into C++ for every name and value costs more than
-   * the parse itself, so the first call converts the whole header section (up to the blank
-   * line, or the end of the buffer) once, and later calls slice that string in JS.
+   * the parse itself, so the first call converts a window of TEXT_WINDOW bytes (about one
+   * typical header section) once, and later calls slice that string in JS.
    */
   protected text(b: Buffer, start: number, end: number): string {
     if (b !== this.sBuf || start < this.sStart || end > this.sEnd) {
       if (b === this.carry) return latin1(b, start, end);
-      let he = b.indexOf(HEAD_END, start);
-      he = he === -1 ? b.length : he + 4;
+      // A window rather than a search for the blank line: converting a few body bytes
+      // too is cheaper than a native indexOf per head.
+      let he = start + TEXT_WINDOW;
+      if (he > b.length) he = b.length;
       if (he < end) he = end;
       this.s = latin1(b, start, he);
       this.sBuf = b;
@@ -339,6 +342,10 @@ export abstract class Http1ParserBase<H extends BodyHandler> {
     let upper = false;
     while (i < end) {
       c = b[i]!;
+      if ((c >= 0x61 && c <= 0x7a) || c === 0x2d) {
+        i++; // lowercase letter or '-': the common case, no table load
+        continue;
+      }
       const l = TOKEN_LOWER[c]!;
       if (l === 0) break;
       if (l !== c) upper = true;

@@ -1,5 +1,5 @@
 import { LegateError } from '../../../../errors.js';
-import { TOKEN_LOWER, FIELD_VALUE, TARGET } from './chars.js';
+import { TOKEN_LOWER } from './chars.js';
 import type { HeaderList } from './headers.js';
 
 /**
@@ -21,14 +21,16 @@ function checkToken(s: string, code: string, what: string): void {
   if (n === 0) throw new LegateError(code, `empty ${what}`);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || c === 0x2d) continue; // common case without a table load
     if (c > 0xff || TOKEN_LOWER[c] === 0) throw new LegateError(code, `invalid character in ${what} ${JSON.stringify(s)}`);
   }
 }
 
+/** field-vchar / obs-text / SP / HTAB only: no CR, LF, NUL, other CTL, DEL, or char > 0xff. */
 function checkValue(s: string, code: string, what: string): void {
   for (let i = 0, n = s.length; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0xff || FIELD_VALUE[c] === 0) throw new LegateError(code, `invalid character in ${what}`);
+    if (c >= 0x20 ? c === 0x7f || c > 0xff : c !== 0x09) throw new LegateError(code, `invalid character in ${what}`);
   }
 }
 
@@ -53,7 +55,7 @@ export function requestHeadString(method: string, target: string, headers: Heade
   if (n === 0) throw new LegateError(SerializeErrorCode.InvalidTarget, 'empty request-target');
   for (let i = 0; i < n; i++) {
     const c = target.charCodeAt(i);
-    if (c > 0xff || TARGET[c] === 0) throw new LegateError(SerializeErrorCode.InvalidTarget, 'invalid character in request-target');
+    if (c <= 0x20 || c >= 0x7f) throw new LegateError(SerializeErrorCode.InvalidTarget, 'invalid character in request-target');
   }
   return method + ' ' + target + (versionMinor === 0 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n') + fields(headers) + '\r\n';
 }
