@@ -118,7 +118,7 @@ function llhttpParser(P: NativeParserCtor, type: number, lowercase: boolean): Na
 }
 
 function main(): void {
-  bench('legate RequestParser   (~380 B request, 8 fields)', () => { reqParser.execute(REQUEST, 0); });
+  bench('legate RequestParser   (376 B request, 8 fields)', () => { reqParser.execute(REQUEST, 0); });
   const llhttp = loadLlhttp();
   if (llhttp !== undefined) {
     const raw = llhttpParser(llhttp, llhttp.REQUEST, false);

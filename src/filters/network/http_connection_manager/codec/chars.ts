@@ -60,3 +60,24 @@ const hasLatin1Slice = typeof (Buffer.prototype as Partial<Latin1Sliceable>).lat
 export const latin1: (b: Buffer, start: number, end: number) => string = hasLatin1Slice
   ? (b, start, end) => (b as Latin1Sliceable).latin1Slice(start, end)
   : (b, start, end) => b.toString('latin1', start, end);
+
+/** b[s, s+lower.length) equals `lower` ignoring ASCII case. */
+export function lowerEquals(b: Uint8Array, s: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = b[s + i]!;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** String equals `lower` ignoring ASCII case. */
+export function equalsIgnoreCase(s: string, lower: string): boolean {
+  if (s.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
