@@ -220,3 +220,29 @@ test('parser reset() makes it reusable', async (t) => {
   p.execute(bytes('GET /b HTTP/1.1\r\n\r\n'));
   t.deepEqual(seen, ['/b']);
 });
+
+test('a read buffer reused in place between execute() calls is not served from stale text', async (t) => {
+  const { RequestParser } = await import('../../src/filters/network/http_connection_manager/codec/index.js');
+  const seen: string[] = [];
+  const p = new RequestParser({
+    onRequestHead: (h) => seen.push(`${h.target} ${h.headers.join('=')}`), onBody: () => {}, onMessageComplete: () => {},
+  });
+  const first = 'GET /a HTTP/1.1\r\nX-Val: aaa\r\n\r\n';
+  const buf = Buffer.alloc(first.length); // the same Buffer object both times, as with socket onread
+  buf.write(first, 'latin1');
+  t.is(p.execute(buf), buf.length);
+  buf.write('GET /b HTTP/1.1\r\nX-Val: bbb\r\n\r\n', 'latin1');
+  t.is(p.execute(buf), buf.length);
+  t.deepEqual(seen, ['/a x-val=aaa', '/b x-val=bbb']);
+});
+
+test('body chunks are zero-copy views of the input', async (t) => {
+  const { RequestParser } = await import('../../src/filters/network/http_connection_manager/codec/index.js');
+  const input = bytes('POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello');
+  const chunks: Buffer[] = [];
+  const p = new RequestParser({ onRequestHead: () => {}, onBody: (c) => chunks.push(c), onMessageComplete: () => {} });
+  p.execute(input);
+  t.is(chunks.length, 1);
+  t.is(chunks[0]!.buffer, input.buffer);
+  t.is(chunks[0]!.byteOffset, input.byteOffset + input.length - 5);
+});
