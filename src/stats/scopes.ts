@@ -11,6 +11,20 @@ const CLUSTER_FIELDS = [
   'upstream_cx_tx_bytes_total',
   'upstream_cx_rx_bytes_total',
   'upstream_cx_overflow',
+  'upstream_cx_http1_total',
+  'upstream_rq_total',
+  'upstream_rq_completed',
+  'upstream_rq_1xx',
+  'upstream_rq_2xx',
+  'upstream_rq_3xx',
+  'upstream_rq_4xx',
+  'upstream_rq_5xx',
+  'upstream_rq_retry',
+  'upstream_rq_retry_success',
+  'upstream_rq_timeout',
+  'upstream_rq_per_try_timeout',
+  'upstream_rq_rx_reset',
+  'upstream_rq_tx_reset',
 ] as const;
 export const CLUSTER: StatScopeDef<(typeof CLUSTER_FIELDS)[number]> = {
   prefix: 'cluster',
@@ -48,6 +62,36 @@ export const TCP: StatScopeDef<(typeof TCP_FIELDS)[number]> = {
   gauges: new Set(['downstream_cx_rx_bytes_buffered', 'downstream_cx_tx_bytes_buffered']),
 };
 export const T = offsetsOf(TCP_FIELDS);
+
+const HTTP_FIELDS = [
+  'downstream_cx_total',
+  'downstream_cx_active',
+  'downstream_cx_http1_total',
+  'downstream_cx_protocol_error',
+  'downstream_rq_total',
+  'downstream_rq_active',
+  'downstream_rq_completed',
+  'downstream_rq_1xx',
+  'downstream_rq_2xx',
+  'downstream_rq_3xx',
+  'downstream_rq_4xx',
+  'downstream_rq_5xx',
+  'downstream_rq_rx_reset',
+  'downstream_rq_tx_reset',
+  'downstream_rq_too_large',
+  'no_route',
+  'no_cluster',
+  'rq_direct_response',
+  'rq_redirect',
+] as const;
+/** Envoy's `http.<stat_prefix>.*` connection-manager stats. */
+export const HTTP: StatScopeDef<(typeof HTTP_FIELDS)[number]> = {
+  prefix: 'http',
+  tag: 'http_conn_manager_prefix',
+  fields: HTTP_FIELDS,
+  gauges: new Set(['downstream_cx_active', 'downstream_rq_active']),
+};
+export const H = offsetsOf(HTTP_FIELDS);
 
 /** Server-wide stats with fixed names, defined once at startup. */
 export const SERVER_STATS = {

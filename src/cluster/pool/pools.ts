@@ -1,0 +1,59 @@
+import type { Cluster } from '../../config/model.js';
+import type { StatsWriter } from '../../stats/store.js';
+import { C } from '../../stats/scopes.js';
+import type { UpstreamHost } from '../thread_local_cluster.js';
+import { Http1Pool, type PoolStats } from './http1_pool.js';
+
+const ONE_HOUR = 3_600_000;
+
+/**
+ * A worker's upstream HTTP/1.1 pools, one per (cluster, host). They outlive snapshots, so a
+ * configuration change that keeps a host keeps its warm connections.
+ */
+export class UpstreamPools {
+  private readonly pools = new Map<string, Http1Pool>();
+
+  constructor(private readonly stats: StatsWriter) {}
+
+  get(cluster: Cluster, statsBase: number | undefined, host: UpstreamHost): Http1Pool {
+    const key = `${cluster.name}\u0000${host.address}:${host.port}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Http1Pool(
+        host,
+        {
+          connectTimeoutMs: cluster.connectTimeoutMs,
+          maxRequestsPerConnection: cluster.maxRequestsPerConnection ?? 0,
+          idleTimeoutMs: cluster.idleTimeoutMs ?? ONE_HOUR,
+          localAddress: cluster.upstreamBindAddress,
+        },
+        this.poolStats(statsBase),
+      );
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private poolStats(base: number | undefined): PoolStats {
+    const s = this.stats;
+    if (base === undefined) return { onConnect() {}, onConnectFail() {}, onClose() {} };
+    return {
+      onConnect() {
+        s.inc(base + C.upstream_cx_total);
+        s.inc(base + C.upstream_cx_http1_total);
+        s.inc(base + C.upstream_cx_active);
+      },
+      onConnectFail(timeout) {
+        s.inc(base + C.upstream_cx_connect_fail);
+        if (timeout) s.inc(base + C.upstream_cx_connect_timeout);
+      },
+      onClose(conn) {
+        if (!conn.connected) return;
+        s.dec(base + C.upstream_cx_active);
+        s.inc(base + C.upstream_cx_destroy);
+        s.add(base + C.upstream_cx_tx_bytes_total, conn.socket.bytesWritten);
+        s.add(base + C.upstream_cx_rx_bytes_total, conn.socket.bytesRead);
+      },
+    };
+  }
+}

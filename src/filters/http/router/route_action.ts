@@ -1,0 +1,80 @@
+import type { HeaderMutations, RetryPolicy, RouteAction } from '../../../config/model.js';
+import { setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
+
+export interface ClusterChoice {
+  name: string;
+  mutations?: HeaderMutations;
+}
+
+/** The route's cluster, or one of its weighted clusters chosen in proportion to the weights. */
+export function chooseCluster(action: RouteAction): ClusterChoice {
+  const wc = action.weightedClusters;
+  if (!wc || wc.clusters.length === 0) return { name: action.cluster! };
+  let pick = Math.random() * wc.totalWeight;
+  for (const c of wc.clusters) {
+    pick -= c.weight;
+    if (pick < 0) return { name: c.name, mutations: c };
+  }
+  const last = wc.clusters[wc.clusters.length - 1];
+  return { name: last.name, mutations: last };
+}
+
+const BASE_BACKOFF_MS = 25;
+const MAX_BACKOFF_MS = 250;
+
+/**
+ * Envoy's retry decisions for one request: which failures a `retry_on` list covers, how many
+ * retries remain, and the jittered exponential backoff (25 ms base, 10× cap).
+ */
+export class RetryState {
+  private readonly on: Set<string>;
+  private retriesLeft: number;
+  private retriesDone = 0;
+
+  constructor(
+    private readonly policy: RetryPolicy | undefined,
+    private readonly attemptCountHeader: boolean,
+  ) {
+    this.on = new Set((policy?.retryOn ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+    this.retriesLeft = policy?.numRetries ?? 0;
+  }
+
+  private take(): boolean {
+    if (this.retriesLeft <= 0) return false;
+    this.retriesLeft--;
+    this.retriesDone++;
+    return true;
+  }
+
+  shouldRetryConnectFailure(): boolean {
+    return (this.on.has('connect-failure') || this.on.has('reset') || this.on.has('5xx') || this.on.has('gateway-error')) && this.take();
+  }
+
+  shouldRetryReset(): boolean {
+    return (this.on.has('reset') || this.on.has('5xx')) && this.take();
+  }
+
+  shouldRetryTimeout(): boolean {
+    return (this.on.has('5xx') || this.on.has('gateway-error') || this.on.has('reset')) && this.take();
+  }
+
+  shouldRetryStatus(status: number): boolean {
+    if (this.retriesLeft <= 0) return false;
+    const hit =
+      (this.on.has('5xx') && status >= 500) ||
+      (this.on.has('gateway-error') && (status === 502 || status === 503 || status === 504)) ||
+      (this.on.has('retriable-4xx') && status === 409) ||
+      (this.on.has('retriable-status-codes') && (this.policy?.retriableStatusCodes.includes(status) ?? false));
+    return hit && this.take();
+  }
+
+  nextBackoffMs(): number {
+    const ceiling = Math.min(BASE_BACKOFF_MS * 2 ** (this.retriesDone - 1), MAX_BACKOFF_MS);
+    return Math.random() * ceiling;
+  }
+
+  /** Istio turns on include_request_attempt_count: the upstream sees which attempt this is. */
+  stampAttempt(h: HeaderList, attempt: number): void {
+    if (this.attemptCountHeader) setHeader(h, 'x-envoy-attempt-count', String(attempt));
+  }
+}

@@ -1,0 +1,480 @@
+import { randomUUID } from 'node:crypto';
+import type { Route, RouteAction } from '../../../config/model.js';
+import type { UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
+import { C, H } from '../../../stats/scopes.js';
+import { CompiledRouteConfiguration, type RouteRequest } from '../../http/router/route_table.js';
+import { chooseCluster, RetryState } from '../../http/router/route_action.js';
+import { applyFault } from '../../http/fault/fault.js';
+import {
+  encodeChunk, getHeader, lastChunk, LAST_CHUNK, removeHeader, requestHeadString, responseHeadString, setHeader, stripHopByHop,
+  STATUS_REASONS, TargetForm, type HeaderList, type RequestHead, type ResponseHead,
+} from './codec/index.js';
+import { httpDate } from './date.js';
+import { mutateRequest, mutateResponse } from './header_mutation.js';
+import type { HttpContext } from './http_context.js';
+import { connectFailure, encodeLocalReply, LOCAL_REPLIES, upstreamReset, type LocalReply } from './local_reply.js';
+import { Flag, StreamInfo } from './stream_info.js';
+import { normalizePath } from './path.js';
+import type { HttpConnectionManager } from './connection_manager.js';
+
+/** Request bodies up to this size are kept so that a retry can resend them (Envoy buffers for retries too). */
+const RETRY_BUFFER_LIMIT = 64 * 1024;
+
+/**
+ * One request/response exchange on a downstream HTTP/1.1 connection: route, filters (fault),
+ * router (pool, retries, timeouts), and the response written back. Decoding (request) and
+ * encoding (response) progress independently; the connection moves on when both are done.
+ */
+export class ActiveStream implements UpstreamStreamCallbacks {
+  readonly info: StreamInfo;
+  requestComplete = false;
+  responseComplete = false;
+  private route: Route | undefined;
+  private action: RouteAction | undefined;
+  private clusterName = '';
+  private clusterStats: number | undefined;
+  private upstream: UpstreamConnection | undefined;
+  /** Request body kept for retries (and until an upstream connection is ready); null once too large. */
+  private body: Buffer[] | null = [];
+  private bodyBytes = 0;
+  private bodySent = false;
+  private upstreamChunked = false;
+  private downstreamChunked = false;
+  private responseHeadSent = false;
+  private retry: RetryState | undefined;
+  private attemptStart = 0;
+  private routeTimer: NodeJS.Timeout | undefined;
+  private tryTimer: NodeJS.Timeout | undefined;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  private authority = '';
+  private path = '';
+  private headers: HeaderList;
+  private done = false;
+  private finished = false;
+  /** The current attempt runs on a kept-alive connection (a reset before any response is then safe to resend once). */
+  private reusedConnection = false;
+
+  constructor(
+    private readonly conn: HttpConnectionManager,
+    private readonly ctx: HttpContext,
+    readonly head: RequestHead,
+  ) {
+    this.info = new StreamInfo(conn.localAddress, conn.remoteAddress);
+    this.headers = head.headers;
+  }
+
+  // ---- decoding (downstream request) -------------------------------------------------------
+
+  decodeHeaders(): void {
+    const { head, info, ctx } = this;
+    const h = this.headers;
+    info.method = head.method;
+    info.protocol = head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    if (ctx.httpStats !== undefined) {
+      ctx.stats.inc(ctx.httpStats + H.downstream_rq_total);
+      ctx.stats.inc(ctx.httpStats + H.downstream_rq_active);
+    }
+    // Envoy refuses HTTP/1.0 unless told otherwise (Istio does not tell it).
+    if (head.versionMinor === 0) return this.localReply(LOCAL_REPLIES.http10);
+    let target = head.target;
+    let authority = getHeader(h, 'host');
+    if (head.targetForm === TargetForm.Absolute) {
+      const url = new URL(target);
+      authority = url.host;
+      target = url.pathname + url.search;
+      setHeader(h, 'host', authority);
+    }
+    if (!authority) return this.localReply(LOCAL_REPLIES.missingHost);
+    if (head.targetForm !== TargetForm.Origin && head.targetForm !== TargetForm.Absolute) return this.localReply(LOCAL_REPLIES.noRoute);
+    const q = target.indexOf('?');
+    let path = q < 0 ? target : target.slice(0, q);
+    const query = q < 0 ? '' : target.slice(q + 1);
+    if (ctx.filter.normalizePath) {
+      const normalized = normalizePath(path);
+      if (normalized === undefined) return this.localReply({ status: 400, body: '', details: 'path_normalization_failed', flag: Flag.DPE });
+      path = normalized;
+    }
+    this.path = q < 0 ? path : `${path}?${query}`;
+    this.authority = authority;
+    info.authority = authority;
+    info.path = this.path;
+    info.userAgent = getHeader(h, 'user-agent');
+    info.forwardedFor = getHeader(h, 'x-forwarded-for');
+    let requestId = getHeader(h, 'x-request-id');
+    if (!requestId) h.push('x-request-id', (requestId = randomUUID()));
+    info.requestId = requestId;
+    if (!getHeader(h, 'x-forwarded-proto')) h.push('x-forwarded-proto', 'http');
+    if (head.expectContinue) {
+      // Envoy answers 100-continue itself and does not forward the expectation.
+      this.conn.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      removeHeader(h, 'expect');
+    }
+
+    const routes = ctx.routes;
+    const host = (ctx.filter.stripAnyHostPort ? stripPort(authority) : authority).toLowerCase();
+    const vh = routes?.virtualHost(host);
+    const req: RouteRequest = { method: head.method, path, query, authority, scheme: 'http', headers: h };
+    const route = vh && CompiledRouteConfiguration.route(vh, req);
+    if (!route) {
+      if (ctx.httpStats !== undefined) ctx.stats.inc(ctx.httpStats + H.no_route);
+      return this.localReply(LOCAL_REPLIES.noRoute);
+    }
+    this.route = route;
+    info.routeName = route.name;
+    if (route.directResponse) {
+      if (ctx.httpStats !== undefined) ctx.stats.inc(ctx.httpStats + H.rq_direct_response);
+      return this.localReply({ status: route.directResponse.status, body: route.directResponse.body ?? '', details: 'direct_response', flag: 0 });
+    }
+    if (route.redirect) return this.redirect(route);
+    const action = route.route!;
+    this.action = action;
+    const fault = applyFault(route.fault, h);
+    if (fault.abort) {
+      return this.localReply({ status: fault.abort, body: 'fault filter abort', details: 'fault_filter_abort', flag: Flag.FI });
+    }
+    const proceed = () => this.startRouting(vh.vh.includeRequestAttemptCount);
+    if (fault.delayMs > 0) {
+      this.info.flags |= Flag.DI;
+      this.backoffTimer = setTimeout(proceed, fault.delayMs);
+    } else proceed();
+  }
+
+  decodeData(chunk: Buffer): void {
+    this.info.bytesReceived += chunk.length;
+    if (this.done) return;
+    if (this.body !== null) {
+      this.body.push(chunk);
+      this.bodyBytes += chunk.length;
+    }
+    if (this.upstream && this.bodySent) this.writeUpstreamBody(chunk);
+    // Past the retry buffer, a body that is already flowing upstream is no longer kept.
+    if (this.body !== null && this.bodyBytes > RETRY_BUFFER_LIMIT && this.bodySent) {
+      this.body = null;
+    }
+    if (!this.upstream && this.bodyBytes > RETRY_BUFFER_LIMIT) this.conn.pauseReading();
+  }
+
+  decodeComplete(trailers: HeaderList | null): void {
+    this.requestComplete = true;
+    if (this.done) {
+      if (this.finished) this.conn.streamDone(this);
+      return;
+    }
+    if (this.upstream && this.bodySent && this.upstreamChunked) this.upstream.socket.write(lastChunk(trailers));
+    this.startRouteTimer();
+    if (this.responseComplete) this.finish();
+  }
+
+  // ---- routing -----------------------------------------------------------------------------
+
+  private startRouting(attemptCountHeader: boolean): void {
+    const action = this.action!;
+    const target = chooseCluster(action);
+    const ctx = this.ctx;
+    const cluster = ctx.cluster(target.name);
+    this.clusterName = target.name;
+    this.info.upstreamCluster = target.name;
+    if (!cluster) {
+      if (ctx.httpStats !== undefined) ctx.stats.inc(ctx.httpStats + H.no_cluster);
+      return this.localReply(LOCAL_REPLIES.clusterNotFound);
+    }
+    this.clusterStats = cluster.statsBase;
+    const h = this.headers;
+    mutateRequest(h, this.route, target.mutations);
+    if (action.hostRewriteLiteral) setHeader(h, 'host', action.hostRewriteLiteral);
+    if (action.prefixRewrite !== undefined || action.regexRewrite) this.path = rewritePath(this.path, this.route!, action);
+    stripHopByHop(h, { keepUpgrade: this.head.upgrade });
+    if (this.head.upgrade) h.push('connection', 'upgrade');
+    this.retry = new RetryState(action.retryPolicy, attemptCountHeader);
+    this.startAttempt();
+  }
+
+  private startAttempt(): void {
+    if (this.done) return;
+    const ctx = this.ctx;
+    const cluster = ctx.cluster(this.clusterName)!;
+    const host = cluster.tlc.chooseHost(ctx.originalDst);
+    if (!host) return this.localReply(LOCAL_REPLIES.noHealthyUpstream);
+    this.info.attempts++;
+    this.info.upstreamHost = `${host.address}:${host.port}`;
+    if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
+    const pool = ctx.pools.get(cluster.config, this.clusterStats, host);
+    this.attemptStart = performance.now();
+    pool.acquire(
+      (conn, reused) => this.onPoolReady(conn, reused),
+      (reason) => this.onPoolFailure(reason),
+    );
+  }
+
+  private onPoolReady(conn: UpstreamConnection, reused: boolean): void {
+    if (this.done) {
+      conn.pool.release(conn, true);
+      return;
+    }
+    this.upstream = conn;
+    conn.attach(this, this.head.method);
+    this.reusedConnection = reused;
+    const h = this.headers;
+    this.retry!.stampAttempt(h, this.info.attempts);
+    const hasBody = this.head.chunked || this.head.contentLength > 0;
+    this.upstreamChunked = this.head.chunked;
+    if (this.upstreamChunked) h.push('transfer-encoding', 'chunked');
+    const sock = conn.socket;
+    sock.cork();
+    sock.write(requestHeadString(this.head.method, this.path, h), 'latin1');
+    if (this.upstreamChunked) h.length -= 2;
+    this.bodySent = true;
+    if (hasBody && this.body) for (const chunk of this.body) this.writeUpstreamBody(chunk);
+    if (this.requestComplete && this.upstreamChunked) sock.write(LAST_CHUNK);
+    process.nextTick(uncork, sock);
+    const perTry = this.action?.retryPolicy?.perTryTimeoutMs;
+    if (perTry) this.tryTimer = setTimeout(() => this.onTryTimeout(), perTry);
+  }
+
+  private writeUpstreamBody(chunk: Buffer): void {
+    const sock = this.upstream!.socket;
+    const ok = sock.write(this.upstreamChunked ? encodeChunk(chunk) : chunk);
+    if (!ok) this.conn.pauseReading();
+  }
+
+  onUpstreamDrain(): void {
+    this.conn.resumeReading();
+  }
+
+  private onPoolFailure(reason: string): void {
+    if (this.done) return;
+    this.info.upstreamTransportFailureReason = reason;
+    if (this.retry!.shouldRetryConnectFailure() && this.canResend()) return this.scheduleRetry();
+    this.localReply(connectFailure(reason));
+  }
+
+  /** A retry needs the whole request body still in hand. */
+  private canResend(): boolean {
+    return this.body !== null && (this.requestComplete || this.bodyBytes <= RETRY_BUFFER_LIMIT);
+  }
+
+  private scheduleRetry(): void {
+    if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry);
+    this.bodySent = false;
+    this.upstream = undefined;
+    clearTimeout(this.tryTimer);
+    this.backoffTimer = setTimeout(() => this.startAttempt(), this.retry!.nextBackoffMs());
+  }
+
+  private onTryTimeout(): void {
+    if (this.responseHeadSent || this.done) return;
+    if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_per_try_timeout);
+    this.upstream?.abort();
+    this.upstream = undefined;
+    if (this.retry!.shouldRetryTimeout() && this.canResend()) return this.scheduleRetry();
+    this.info.flags |= Flag.UT;
+    this.localReply(LOCAL_REPLIES.timeout);
+  }
+
+  private startRouteTimer(): void {
+    const ms = this.action?.timeoutMs ?? 0;
+    if (ms > 0 && !this.routeTimer && !this.done) {
+      this.routeTimer = setTimeout(() => {
+        if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_timeout);
+        this.upstream?.abort();
+        this.upstream = undefined;
+        if (this.responseHeadSent) return this.resetDownstream(Flag.UT);
+        this.localReply(LOCAL_REPLIES.timeout);
+      }, ms);
+    }
+  }
+
+  // ---- encoding (upstream response) --------------------------------------------------------
+
+  onUpstreamInformational(_head: ResponseHead): void {
+    // 100 Continue was answered locally; other 1xx are not forwarded over HTTP/1.1.
+  }
+
+  onUpstreamHead(head: ResponseHead): void {
+    clearTimeout(this.tryTimer);
+    if (this.done) return;
+    const s = head.status;
+    if (!head.upgrade && this.retry!.shouldRetryStatus(s) && this.canResend()) {
+      this.upstream?.abort();
+      return this.scheduleRetry();
+    }
+    const serviceMs = Math.round(performance.now() - this.attemptStart);
+    this.info.upstreamServiceTimeMs = serviceMs;
+    this.info.responseCode = s;
+    this.info.details = 'via_upstream';
+    const h = head.headers;
+    stripHopByHop(h, { keepUpgrade: head.upgrade });
+    mutateResponse(h, this.route, undefined);
+    h.push('x-envoy-upstream-service-time', String(serviceMs));
+    setHeader(h, 'server', 'legate');
+    const noBody = this.head.method === 'HEAD' || s === 204 || s === 304 || head.upgrade;
+    this.downstreamChunked = !noBody && (head.chunked || head.bodyUntilClose);
+    if (this.downstreamChunked) h.push('transfer-encoding', 'chunked');
+    if (head.upgrade) h.push('connection', 'upgrade');
+    else if (this.conn.shouldClose(this.head)) h.push('connection', 'close');
+    this.conn.corkAndWrite(responseHeadString(s, head.reason || STATUS_REASONS[s], h));
+    this.responseHeadSent = true;
+    this.countResponse(s);
+    if (head.upgrade) this.conn.tunnel(this.upstream!);
+  }
+
+  onUpstreamBody(chunk: Buffer): void {
+    if (this.done) return;
+    this.info.bytesSent += chunk.length;
+    const ok = this.conn.write(this.downstreamChunked ? encodeChunk(chunk) : chunk);
+    if (!ok && this.upstream) {
+      const up = this.upstream.socket;
+      up.pause();
+      this.conn.onceDrain(() => up.resume());
+    }
+  }
+
+  onUpstreamComplete(trailers: HeaderList | null): void {
+    clearTimeout(this.tryTimer);
+    if (this.done) return;
+    if (this.downstreamChunked) this.conn.write(lastChunk(trailers));
+    this.upstream = undefined;
+    this.responseComplete = true;
+    if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_completed);
+    if (this.retry && this.info.attempts > 1 && this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry_success);
+    if (this.requestComplete) this.finish();
+  }
+
+  onUpstreamReset(reason: string, beforeResponse: boolean, details: string): void {
+    clearTimeout(this.tryTimer);
+    this.upstream = undefined;
+    if (this.done) return;
+    if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_rx_reset);
+    if (!this.responseHeadSent) {
+      // A reused keep-alive connection the upstream closed as we wrote: safe to send again once.
+      if (beforeResponse && this.reusedConnection && this.canResend()) {
+        this.reusedConnection = false;
+        this.bodySent = false;
+        this.startAttempt();
+        return;
+      }
+      if (beforeResponse && this.retry!.shouldRetryReset() && this.canResend()) return this.scheduleRetry();
+      return this.localReply(upstreamReset(reason === 'protocol_error' ? 'protocol error' : details, reason === 'protocol_error'));
+    }
+    this.resetDownstream(Flag.UC);
+  }
+
+  // ---- endings -----------------------------------------------------------------------------
+
+  private redirect(route: Route): void {
+    const r = route.redirect!;
+    const scheme = r.schemeRedirect ?? 'http';
+    let host = r.hostRedirect ?? stripPort(this.authority);
+    const port = r.portRedirect ?? (r.derivePort === 'FROM_REQUEST_PORT' ? Number(this.authority.split(':')[1]) || undefined : undefined);
+    if (port && !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443))) host = `${host}:${port}`;
+    const location = `${scheme}://${host}${r.pathRedirect ?? this.path}`;
+    if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.rq_redirect);
+    this.localReply({ status: r.responseCode, body: '', details: 'redirect', flag: 0, headers: ['location', location] });
+  }
+
+  localReply(reply: LocalReply): void {
+    if (this.done) return;
+    this.cancelUpstream();
+    this.info.flags |= reply.flag;
+    this.info.responseCode = reply.status;
+    this.info.details = reply.details;
+    const close = this.conn.shouldClose(this.head) || this.bodyStillArriving();
+    const text = encodeLocalReply(reply, close, [], this.head.method === 'HEAD');
+    this.info.bytesSent += reply.body.length;
+    this.conn.write(text, 'latin1');
+    this.countResponse(reply.status);
+    this.responseComplete = true;
+    this.responseHeadSent = true;
+    this.finish();
+  }
+
+  /** The response had started: the only honest signal left is to reset the downstream. */
+  private resetDownstream(flag: number): void {
+    this.info.flags |= flag;
+    this.cancelUpstream();
+    this.done = true;
+    this.log();
+    this.conn.destroy();
+  }
+
+  /** The downstream went away mid-stream. */
+  onDownstreamReset(): void {
+    if (this.done) return;
+    this.info.flags |= Flag.DC;
+    if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.downstream_rq_rx_reset);
+    this.cancelUpstream();
+    this.done = true;
+    this.log();
+  }
+
+  private cancelUpstream(): void {
+    clearTimeout(this.tryTimer);
+    clearTimeout(this.routeTimer);
+    clearTimeout(this.backoffTimer);
+    if (this.upstream) {
+      this.upstream.abort();
+      this.upstream = undefined;
+    }
+  }
+
+  /** A body was announced and has not all arrived. */
+  private bodyStillArriving(): boolean {
+    return !this.requestComplete && (this.head.chunked || this.head.contentLength > 0);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.done = true;
+    clearTimeout(this.routeTimer);
+    clearTimeout(this.tryTimer);
+    this.log();
+    if (this.requestComplete) this.conn.streamDone(this);
+    // An unread body would have to be drained to reuse the connection; Envoy closes it instead.
+    else if (this.bodyStillArriving()) this.conn.closeAfterReply();
+    // Otherwise the request's end is being parsed right now and decodeComplete() follows.
+  }
+
+  private countResponse(status: number): void {
+    const ctx = this.ctx;
+    const cls = (status / 100) | 0;
+    if (ctx.httpStats !== undefined && cls >= 1 && cls <= 5) ctx.stats.inc(ctx.httpStats + H.downstream_rq_1xx + cls - 1);
+    if (this.clusterStats !== undefined && this.info.details === 'via_upstream' && cls >= 1 && cls <= 5)
+      ctx.stats.inc(this.clusterStats + C.upstream_rq_1xx + cls - 1);
+  }
+
+  private log(): void {
+    const ctx = this.ctx;
+    if (ctx.httpStats !== undefined) {
+      ctx.stats.dec(ctx.httpStats + H.downstream_rq_active);
+      ctx.stats.inc(ctx.httpStats + H.downstream_rq_completed);
+    }
+    ctx.accessLog?.log(this.info);
+  }
+}
+
+function uncork(sock: { uncork(): void }): void {
+  sock.uncork();
+}
+
+function stripPort(authority: string): string {
+  if (authority.startsWith('[')) {
+    const end = authority.indexOf(']');
+    return end < 0 ? authority : authority.slice(0, end + 1);
+  }
+  const colon = authority.lastIndexOf(':');
+  return colon < 0 ? authority : authority.slice(0, colon);
+}
+
+function rewritePath(path: string, route: Route, action: RouteAction): string {
+  const q = path.indexOf('?');
+  const bare = q < 0 ? path : path.slice(0, q);
+  const query = q < 0 ? '' : path.slice(q);
+  if (action.regexRewrite) {
+    const re = new RegExp(action.regexRewrite.pattern, 'g');
+    return bare.replace(re, action.regexRewrite.substitution.replace(/\\(\d)/g, '$$$1')) + query;
+  }
+  const m = route.match;
+  const matched = m.prefix ?? m.path ?? '';
+  return action.prefixRewrite! + bare.slice(matched.length) + query;
+}

@@ -1,0 +1,204 @@
+import type { Socket } from 'node:net';
+import { H } from '../../../stats/scopes.js';
+import type { UpstreamConnection } from '../../../cluster/pool/http1_pool.js';
+import { RequestParser, State, type HeaderList, type RequestHandler, type RequestHead } from './codec/index.js';
+import { ActiveStream } from './active_stream.js';
+import type { HttpContext } from './http_context.js';
+import { encodeLocalReply } from './local_reply.js';
+import { Flag, StreamInfo } from './stream_info.js';
+
+/**
+ * Envoy's HTTP connection manager for one downstream HTTP/1.1 connection: parses requests
+ * one at a time (pipelined bytes wait, unread, until the response before them is written),
+ * hands each to an ActiveStream, and owns the socket's lifecycle and backpressure.
+ */
+export class HttpConnectionManager implements RequestHandler {
+  private readonly parser: RequestParser;
+  private stream: ActiveStream | undefined;
+  /** Bytes of the next pipelined request(s), held until the current exchange completes. */
+  private pending: Buffer | undefined;
+  private closeWhenDone = false;
+  private closed = false;
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: HttpContext,
+  ) {
+    this.parser = new RequestParser(this);
+    this.localAddress = `${ctx.originalDst.address}:${ctx.originalDst.port}`;
+    this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (ctx.httpStats !== undefined) {
+      ctx.stats.inc(ctx.httpStats + H.downstream_cx_total);
+      ctx.stats.inc(ctx.httpStats + H.downstream_cx_http1_total);
+      ctx.stats.inc(ctx.httpStats + H.downstream_cx_active);
+    }
+    socket.on('data', (b: Buffer) => this.onData(b));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose());
+  }
+
+  /** Starts on bytes already read (protocol detection peeked at them). */
+  start(initial?: Buffer): void {
+    if (initial && initial.length > 0) this.onData(initial);
+  }
+
+  private onData(b: Buffer): void {
+    if (this.stream || this.pending) {
+      // A request is in flight. Body bytes go to it; anything after its end waits.
+      if (this.stream && !this.stream.requestComplete) return this.feed(b, 0);
+      this.hold(b);
+      return;
+    }
+    this.feed(b, 0);
+  }
+
+  private hold(b: Buffer): void {
+    this.pending = this.pending ? Buffer.concat([this.pending, b]) : b;
+    this.socket.pause();
+  }
+
+  private feed(b: Buffer, off: number): void {
+    const parser = this.parser;
+    while (off < b.length && !this.closed) {
+      off = parser.execute(b, off);
+      if (parser.error) return this.protocolError();
+      if (parser.state === State.Upgraded) {
+        // The tunnel starts when the upstream agrees (101); until then the bytes wait.
+        if (off < b.length) this.hold(b.subarray(off));
+        return;
+      }
+      if (this.stream && this.stream.requestComplete && off < b.length) {
+        this.hold(b.subarray(off));
+        return;
+      }
+    }
+  }
+
+  // ---- parser callbacks --------------------------------------------------------------------
+
+  onRequestHead(head: RequestHead): void {
+    const stream = new ActiveStream(this, this.ctx, head);
+    this.stream = stream;
+    stream.decodeHeaders();
+  }
+
+  onBody(chunk: Buffer): void {
+    this.stream?.decodeData(chunk);
+  }
+
+  onMessageComplete(trailers: HeaderList | null): void {
+    this.stream?.decodeComplete(trailers);
+  }
+
+  // ---- what streams call -------------------------------------------------------------------
+
+  /** The exchange is over: next pipelined request, or close. */
+  streamDone(stream: ActiveStream): void {
+    if (this.stream !== stream) return;
+    this.stream = undefined;
+    if (this.closeWhenDone || !stream.head.keepAlive || this.ctx.draining()) return this.closeAfterReply();
+    const next = this.pending;
+    this.pending = undefined;
+    this.socket.resume();
+    if (next) this.feed(next, 0);
+  }
+
+  shouldClose(head: RequestHead): boolean {
+    return this.closeWhenDone || !head.keepAlive || this.ctx.draining();
+  }
+
+  /** Ends our side once queued writes flush; no further request is read. */
+  closeAfterReply(): void {
+    this.closeWhenDone = true;
+    this.pending = undefined;
+    if (!this.closed) this.socket.end();
+  }
+
+  write(data: string | Buffer, encoding?: BufferEncoding): boolean {
+    if (this.closed) return false;
+    return encoding ? this.socket.write(data as string, encoding) : this.socket.write(data);
+  }
+
+  /** A response head: batched with the body bytes that follow in the same tick. */
+  corkAndWrite(head: string): void {
+    if (this.closed) return;
+    const s = this.socket;
+    s.cork();
+    s.write(head, 'latin1');
+    process.nextTick(() => s.uncork());
+  }
+
+  onceDrain(fn: () => void): void {
+    this.socket.once('drain', fn);
+  }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.pending) this.socket.resume();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** After a 101 from upstream: bytes flow raw both ways until either side closes. */
+  tunnel(up: UpstreamConnection): void {
+    const down = this.socket;
+    const upSock = up.socket;
+    up.stream = undefined;
+    upSock.removeAllListeners('data');
+    down.removeAllListeners('data');
+    const rest = this.pending;
+    this.pending = undefined;
+    if (rest) upSock.write(rest);
+    down.pipe(upSock);
+    upSock.pipe(down);
+    down.resume();
+    upSock.on('close', () => down.destroy());
+    down.on('close', () => upSock.destroy());
+  }
+
+  // ---- endings -----------------------------------------------------------------------------
+
+  /** Malformed input: Envoy's status (400, 431, 501), connection closed, nothing forwarded. */
+  private protocolError(): void {
+    const err = this.parser.error!;
+    const stream = this.stream;
+    if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.downstream_cx_protocol_error);
+    if (stream) {
+      stream.onDownstreamReset();
+      this.stream = undefined;
+      if (stream.responseComplete || stream.info.responseCode) return this.destroy();
+    }
+    const info = new StreamInfo(this.localAddress, this.remoteAddress);
+    info.flags = Flag.DPE;
+    info.responseCode = err.status;
+    info.details = err.details ?? 'http1.codec_error';
+    this.socket.write(encodeLocalReply({ status: err.status, body: '', details: info.details, flag: Flag.DPE }, true), 'latin1');
+    this.ctx.accessLog?.log(info);
+    this.closeAfterReply();
+  }
+
+  private onEnd(): void {
+    // A client that half-closes after its request still gets the response; between requests it is done.
+    if (!this.stream) this.closeAfterReply();
+    else if (!this.stream.requestComplete) {
+      this.parser.finish();
+      this.stream.onDownstreamReset();
+      this.destroy();
+    } else this.closeWhenDone = true;
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    if (this.ctx.httpStats !== undefined) this.ctx.stats.dec(this.ctx.httpStats + H.downstream_cx_active);
+    this.stream?.onDownstreamReset();
+    this.stream = undefined;
+  }
+}

@@ -1,0 +1,22 @@
+import type { Cluster, HttpConnectionManagerFilter } from '../../../config/model.js';
+import type { ThreadLocalCluster } from '../../../cluster/thread_local_cluster.js';
+import type { UpstreamPools } from '../../../cluster/pool/pools.js';
+import type { StatsWriter } from '../../../stats/store.js';
+import type { CompiledRouteConfiguration } from '../../http/router/route_table.js';
+import type { AccessLogger } from '../../../access_log/logger.js';
+import type { Destination } from '../../../listener/listener_table.js';
+
+/** What the HTTP connection manager reads from its worker: one snapshot's view plus the long-lived pools. */
+export interface HttpContext {
+  filter: HttpConnectionManagerFilter;
+  routes: CompiledRouteConfiguration | undefined;
+  cluster(name: string): { tlc: ThreadLocalCluster; config: Cluster; statsBase: number | undefined } | undefined;
+  pools: UpstreamPools;
+  stats: StatsWriter;
+  /** Base of this HCM's `http.<stat_prefix>.*` stats. */
+  httpStats: number | undefined;
+  accessLog: AccessLogger | undefined;
+  originalDst: Destination;
+  /** Set while the proxy drains: responses carry `connection: close`. */
+  draining(): boolean;
+}
