@@ -1,6 +1,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { WorkerSnapshot } from '../config/snapshot.js';
+import type { HostEntry, HostUpdate, HostUpdateMessage, HostUpdateSink } from '../cluster/host_update.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
@@ -15,13 +16,14 @@ let poolCount = 0;
  * what happens when one dies: piscina starts a replacement, connections whose hand-off had
  * not been claimed are re-sent to another worker, and the dead worker's gauges are zeroed.
  */
-export class WorkerPool {
+export class WorkerPool implements HostUpdateSink {
   private readonly pool: Piscina;
   private readonly config: BroadcastChannel;
   private readonly hello: BroadcastChannel;
   private readonly slots: Int32Array;
   private readonly freeSlots: number[] = [];
   private current: WorkerSnapshot | undefined;
+  private readonly hostSets = new Map<string, HostUpdate>();
   private closing = false;
 
   constructor(
@@ -65,7 +67,10 @@ export class WorkerPool {
     });
     this.pool.on('error', (err: Error) => log.error(`worker error: ${err.message}`));
     this.hello.onmessage = () => {
-      if (this.current) this.config.postMessage(this.current);
+      if (!this.current) return;
+      this.config.postMessage(this.current);
+      // A late worker catches up on DNS clusters with full sets (others ignore them as stale or equal).
+      for (const u of this.hostSets.values()) this.config.postMessage({ hostUpdate: u } satisfies HostUpdateMessage);
     };
   }
 
@@ -73,6 +78,16 @@ export class WorkerPool {
   publish(ws: WorkerSnapshot): void {
     this.current = ws;
     this.config.postMessage(ws);
+  }
+
+  /** A DNS cluster's host-set change (a diff, or the first full set); the full set is kept for late workers. */
+  publishHosts(update: HostUpdate, full: readonly HostEntry[]): void {
+    this.hostSets.set(update.cluster, { cluster: update.cluster, key: update.key, seq: update.seq, full: [...full] });
+    this.config.postMessage({ hostUpdate: update } satisfies HostUpdateMessage);
+  }
+
+  forgetHosts(cluster: string): void {
+    this.hostSets.delete(cluster);
   }
 
   /** Hands an accepted, duplicated fd to a worker; the fd is closed here only if no worker took it. */
