@@ -37,6 +37,7 @@ configChannel.onmessage = (event) => {
     statIndex: ws.stats,
     stats,
   };
+  for (const u of ws.hosts ?? []) state.clusters.applyHostUpdate(u);
   if (init.acceptMode === 'reuseport') startReusePortListeners(ws.snapshot, () => state, init.transparent);
   for (const resume of waiting.splice(0)) resume();
 };

@@ -67,17 +67,22 @@ export class WorkerPool implements HostUpdateSink {
     });
     this.pool.on('error', (err: Error) => log.error(`worker error: ${err.message}`));
     this.hello.onmessage = () => {
-      if (!this.current) return;
-      this.config.postMessage(this.current);
-      // A late worker catches up on DNS clusters with full sets (others ignore them as stale or equal).
-      for (const u of this.hostSets.values()) this.config.postMessage({ hostUpdate: u } satisfies HostUpdateMessage);
+      if (this.current) this.config.postMessage(this.withHosts(this.current));
     };
   }
 
   /** One message per change, to every worker. */
   publish(ws: WorkerSnapshot): void {
     this.current = ws;
-    this.config.postMessage(ws);
+    this.config.postMessage(this.withHosts(ws));
+  }
+
+  /**
+   * A snapshot with the DNS clusters' current full host sets, so that a worker that starts
+   * late has them before it serves the connections that waited for its first snapshot.
+   */
+  private withHosts(ws: WorkerSnapshot): WorkerSnapshot {
+    return this.hostSets.size === 0 ? ws : { ...ws, hosts: [...this.hostSets.values()] };
   }
 
   /** A DNS cluster's host-set change (a diff, or the first full set); the full set is kept for late workers. */
