@@ -36,6 +36,7 @@ interface Row {
  */
 export class NameLookup {
   private readonly names = new Map<string, Row>();
+  private readonly hits = new Map<string, NameHit>();
   private readonly firstSearch: string | undefined;
 
   constructor(
@@ -60,18 +61,21 @@ export class NameLookup {
   private add(name: string, row: Row): void {
     // A real host wins over an alias of another host.
     const existing = this.names.get(name);
-    if (!existing || (row.host === name && existing.host !== name)) this.names.set(name, row);
+    if (!existing || (row.host === name && existing.host !== name)) {
+      this.names.set(name, row);
+      this.hits.set(name, { host: row.host, v4: row.v4, v6: row.v6, viaSearch: false, alias: name });
+    }
   }
 
-  /** `qname`: lower case, no trailing dot. */
+  /** `qname`: lower case, no trailing dot. The result is shared: do not modify it. */
   lookup(qname: string): NameHit | undefined {
-    const row = this.names.get(qname);
-    if (row) return { ...row, viaSearch: false, alias: qname };
+    const hit = this.hits.get(qname);
+    if (hit) return hit;
     const s = this.firstSearch;
     if (s && qname.length > s.length + 1 && qname.endsWith(`.${s}`)) {
       const alias = qname.slice(0, -(s.length + 1));
       const r = this.names.get(alias);
-      if (r) return { ...r, viaSearch: true, alias };
+      if (r) return { host: r.host, v4: r.v4, v6: r.v6, viaSearch: true, alias };
     }
     return undefined;
   }
