@@ -7,14 +7,15 @@ import { originalDestination } from './original_dst.js';
 
 const log = logger('reuseport');
 const servers = new Map<string, Server>();
+let stopped = false;
 
 /**
  * The second accept mode: every worker binds the capture ports itself with SO_REUSEPORT and
  * the kernel spreads new connections across workers, with no hand-off through the main thread.
  */
-export function startReusePortListeners(snapshot: Snapshot, current: () => WorkerState | undefined, transparent: boolean): void {
+export function startReusePortListeners(snapshot: Snapshot, current: () => WorkerState | undefined, transparent: boolean): boolean {
   const native = nativeSockets();
-  if (!native) return;
+  if (!native || stopped) return false;
   for (const l of snapshot.listeners) {
     if (!l.bindToPort || servers.has(l.name)) continue;
     const fd = native.listenSocket(l.address.address, l.address.port, true, transparent, 4096);
@@ -28,4 +29,13 @@ export function startReusePortListeners(snapshot: Snapshot, current: () => Worke
     server.listen({ fd });
     servers.set(l.name, server);
   }
+  // The sockets are bound and listening (native.listenSocket did both): the kernel queues connections from here on.
+  return true;
+}
+
+/** Drain: close this worker's capture sockets for good; open connections are not touched. */
+export function stopReusePortListeners(): void {
+  stopped = true;
+  for (const server of servers.values()) server.close();
+  servers.clear();
 }

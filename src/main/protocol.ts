@@ -3,10 +3,13 @@ import type { StatsShared } from '../stats/store.js';
 
 /**
  * Messages and shared memory between the main thread and workers. BroadcastChannel names are
- * process-wide, so each pool gets its own pair (several pools live in one process in tests).
+ * process-wide, so each pool gets its own set (several pools live in one process in tests):
+ * `config` carries snapshots, `hello` is a late worker asking for the current one, and in
+ * reuseport mode `listening` is a worker reporting `{ threadId }` once its capture listeners
+ * are bound and `stop-listening` tells workers to close them (drain).
  */
-export const configChannelName = (poolId: string) => `legate.config.${poolId}`;
-export const helloChannelName = (poolId: string) => `legate.hello.${poolId}`;
+export type ChannelKind = 'config' | 'hello' | 'listening' | 'stop-listening';
+export const channelName = (poolId: string, kind: ChannelKind) => `legate.${kind}.${poolId}`;
 
 export type AcceptMode = 'handoff' | 'reuseport';
 

@@ -86,7 +86,15 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
       log.info(`listening on ${l.address.address}:${l.address.port} (${l.name})`);
     }
   }
-  state = 'LIVE';
+  if (native && opts.acceptMode === 'reuseport') {
+    // Workers bind their own SO_REUSEPORT sockets once they have the snapshot: until every one
+    // has, connections would be refused, so readiness waits for them.
+    void pool.whenListening().then(() => {
+      if (state === 'INITIALIZING') state = 'LIVE';
+    });
+  } else {
+    state = 'LIVE';
+  }
 
   let quitting: Promise<void> | undefined;
   const view: AdminView = {
@@ -119,6 +127,7 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
       const drainMs = source.current?.mesh.terminationDrainDurationMs ?? 5000;
       log.info(`draining for ${drainMs} ms before exit`);
       for (const l of listeners) l.close();
+      pool.stopAccepting();
       source.close();
       await new Promise((r) => setTimeout(r, drainMs));
       // Apps resolve until the end of the drain; the DNS proxy goes with the admin ports.

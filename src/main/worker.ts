@@ -11,8 +11,8 @@ import type { WorkerSnapshot } from '../config/snapshot.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
-import { configChannelName, helloChannelName, HANDOFF_FREE, HANDOFF_TAKEN, type HandoffTask, type WorkerInit } from './protocol.js';
-import { startReusePortListeners } from '../listener/reuseport.js';
+import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type HandoffTask, type WorkerInit } from './protocol.js';
+import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
@@ -20,7 +20,10 @@ const handoffSlots = new Int32Array(init.handoffSlots);
 let state: WorkerState | undefined;
 const waiting: (() => void)[] = [];
 
-const configChannel = new BroadcastChannel(configChannelName(init.poolId));
+// reuseport: tell the main thread once this worker accepts (readiness waits for it); close on drain.
+const listening = new BroadcastChannel(channelName(init.poolId, 'listening'));
+new BroadcastChannel(channelName(init.poolId, 'stop-listening')).onmessage = () => stopReusePortListeners();
+const configChannel = new BroadcastChannel(channelName(init.poolId, 'config'));
 configChannel.onmessage = (event) => {
   const data = (event as { data: WorkerSnapshot | HostUpdateMessage }).data;
   // DNS host-set changes are small diffs applied to the current snapshot's clusters.
@@ -38,11 +41,14 @@ configChannel.onmessage = (event) => {
     stats,
   };
   for (const u of ws.hosts ?? []) state.clusters.applyHostUpdate(u);
-  if (init.acceptMode === 'reuseport') startReusePortListeners(ws.snapshot, () => state, init.transparent);
+  if (init.acceptMode === 'reuseport' && startReusePortListeners(ws.snapshot, () => state, init.transparent)) {
+    listening.postMessage({ threadId });
+  }
   for (const resume of waiting.splice(0)) resume();
 };
+
 // A worker that starts late (or replaces a dead one) asks for the current snapshot.
-new BroadcastChannel(helloChannelName(init.poolId)).postMessage({ threadId });
+new BroadcastChannel(channelName(init.poolId, 'hello')).postMessage({ threadId });
 
 function adopt(task: HandoffTask): void {
   // Exactly one side owns the fd: the worker by claiming the slot here, or the main thread by

@@ -5,7 +5,7 @@ import type { HostEntry, HostUpdate, HostUpdateMessage, HostUpdateSink } from '.
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
-import { configChannelName, helloChannelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type HandoffTask, type WorkerInit } from './protocol.js';
+import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type HandoffTask, type WorkerInit } from './protocol.js';
 
 const log = logger('workers');
 const HANDOFF_SLOTS = 1 << 16;
@@ -20,6 +20,11 @@ export class WorkerPool implements HostUpdateSink {
   private readonly pool: Piscina;
   private readonly config: BroadcastChannel;
   private readonly hello: BroadcastChannel;
+  private readonly listening: BroadcastChannel;
+  private readonly stopListening: BroadcastChannel;
+  /** reuseport: threads that have reported their capture listeners bound. */
+  private readonly listeningThreads = new Set<number>();
+  private listeningWaiters: (() => void)[] = [];
   private readonly slots: Int32Array;
   private readonly freeSlots: number[] = [];
   private current: WorkerSnapshot | undefined;
@@ -36,8 +41,10 @@ export class WorkerPool implements HostUpdateSink {
     this.slots = new Int32Array(handoffSlots);
     for (let i = HANDOFF_SLOTS - 1; i >= 0; i--) this.freeSlots.push(i);
     const poolId = `${process.pid}.${++poolCount}`;
-    this.config = new BroadcastChannel(configChannelName(poolId));
-    this.hello = new BroadcastChannel(helloChannelName(poolId));
+    this.config = new BroadcastChannel(channelName(poolId, 'config'));
+    this.hello = new BroadcastChannel(channelName(poolId, 'hello'));
+    this.listening = new BroadcastChannel(channelName(poolId, 'listening'));
+    this.stopListening = new BroadcastChannel(channelName(poolId, 'stop-listening'));
     const workerData: WorkerInit = { poolId, stats: registry.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
@@ -69,6 +76,21 @@ export class WorkerPool implements HostUpdateSink {
     this.hello.onmessage = () => {
       if (this.current) this.config.postMessage(this.withHosts(this.current));
     };
+    this.listening.onmessage = (event) => {
+      this.listeningThreads.add((event as { data: { threadId: number } }).data.threadId);
+      if (this.listeningThreads.size >= this.size) for (const resolve of this.listeningWaiters.splice(0)) resolve();
+    };
+  }
+
+  /** reuseport: resolves once every worker has bound its capture listeners (readiness waits for this). */
+  whenListening(): Promise<void> {
+    if (this.listeningThreads.size >= this.size) return Promise.resolve();
+    return new Promise((resolve) => this.listeningWaiters.push(resolve));
+  }
+
+  /** reuseport drain: every worker closes its capture listeners (hand-off closes the main thread's own). */
+  stopAccepting(): void {
+    this.stopListening.postMessage('stop');
   }
 
   /** One message per change, to every worker. */
@@ -135,6 +157,8 @@ export class WorkerPool implements HostUpdateSink {
     this.closing = true;
     this.config.close();
     this.hello.close();
+    this.listening.close();
+    this.stopListening.close();
     await this.pool.destroy();
   }
 }

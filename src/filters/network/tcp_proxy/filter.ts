@@ -93,5 +93,8 @@ function relay(from: Socket, to: Socket, ctx: ConnectionContext, tcpBase: number
       if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_flow_control_resumed_reading_total);
     }
   });
-  from.once('end', () => to.end());
+  // A FIN that arrived before the relay started has already emitted 'end' when nothing was
+  // buffered (net.Socket reads EOF eagerly): carry it across now or it is lost.
+  if (from.readableEnded) to.end();
+  else from.once('end', () => to.end());
 }

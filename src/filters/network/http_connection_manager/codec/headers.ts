@@ -1,0 +1,201 @@
+/**
+ * Header representation: a flat array `[name, value, name, value, …]` with names already
+ * lowercase (computed once by the parser, interned for common names) and values as latin1
+ * strings (byte-transparent: every received byte maps to one char, and the serializer writes
+ * them back as the same byte). No Map, no per-header object.
+ */
+export type HeaderList = string[];
+
+import { TOKEN_LOWER } from './chars.js';
+
+/** Names the parser returns as shared constants instead of allocating a string each time. */
+const COMMON_NAMES = [
+  'host', 'accept', 'user-agent', 'accept-encoding', 'accept-language', 'connection',
+  'content-length', 'content-type', 'transfer-encoding', 'expect', 'upgrade', 'te', 'trailer',
+  'keep-alive', 'proxy-connection', 'cookie', 'set-cookie', 'date', 'server', 'cache-control',
+  'authorization', 'referer', 'origin', 'x-forwarded-for', 'x-forwarded-proto', 'x-request-id',
+  'x-envoy-attempt-count', 'x-envoy-upstream-service-time', 'x-envoy-expected-rq-timeout-ms',
+  'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'traceparent', 'tracestate',
+  'etag', 'last-modified', 'location', 'vary', 'pragma', 'if-none-match', 'if-modified-since',
+  'content-encoding', 'range', 'accept-ranges', 'age', 'expires', 'x-forwarded-host', 'forwarded',
+  'via', 'x-real-ip', 'access-control-allow-origin', 'grpc-status', 'grpc-message', 'grpc-timeout',
+];
+
+/** BUCKETS[length] = common names of that length. */
+const BUCKETS: string[][] = [];
+for (const n of COMMON_NAMES) (BUCKETS[n.length] ??= []).push(n);
+
+/**
+ * The interned lowercase name for the token at b[start, end), or undefined. The bytes must
+ * already be validated as tchars.
+ */
+export function internName(b: Uint8Array, start: number, end: number): string | undefined {
+  const bucket = BUCKETS[end - start];
+  if (bucket === undefined) return undefined;
+  outer: for (let k = 0; k < bucket.length; k++) {
+    const cand = bucket[k]!;
+    for (let i = 0, n = cand.length; i < n; i++) {
+      if (TOKEN_LOWER[b[start + i]!] !== cand.charCodeAt(i)) continue outer;
+    }
+    return cand;
+  }
+  return undefined;
+}
+
+/** First value of `name` (lowercase), or undefined. */
+export function getHeader(h: HeaderList, name: string): string | undefined {
+  for (let i = 0; i < h.length; i += 2) if (h[i] === name) return h[i + 1];
+  return undefined;
+}
+
+/** Every value of `name`, in order. */
+export function getHeaderAll(h: HeaderList, name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < h.length; i += 2) if (h[i] === name) out.push(h[i + 1]!);
+  return out;
+}
+
+export function hasHeader(h: HeaderList, name: string): boolean {
+  for (let i = 0; i < h.length; i += 2) if (h[i] === name) return true;
+  return false;
+}
+
+/** Removes every field named `name`, in place. Returns how many were removed. */
+export function removeHeader(h: HeaderList, name: string): number {
+  let w = 0;
+  for (let r = 0; r < h.length; r += 2) {
+    if (h[r] === name) continue;
+    if (w !== r) {
+      h[w] = h[r]!;
+      h[w + 1] = h[r + 1]!;
+    }
+    w += 2;
+  }
+  const removed = (h.length - w) >> 1;
+  h.length = w;
+  return removed;
+}
+
+/** Replaces the first `name` field's value (removing any others), or appends one. */
+export function setHeader(h: HeaderList, name: string, value: string): void {
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] === name) {
+      h[i + 1] = value;
+      // Drop later duplicates.
+      let w = i + 2;
+      for (let r = i + 2; r < h.length; r += 2) {
+        if (h[r] === name) continue;
+        h[w] = h[r]!;
+        h[w + 1] = h[r + 1]!;
+        w += 2;
+      }
+      h.length = w;
+      return;
+    }
+  }
+  h.push(name, value);
+}
+
+export function appendHeader(h: HeaderList, name: string, value: string): void {
+  h.push(name, value);
+}
+
+/**
+ * Calls `fn(start, end)` for each element of a comma-separated list (RFC 9110 §5.6.1) with
+ * OWS trimmed; empty elements are skipped. Returns false when `fn` returns false.
+ */
+function forEachListElement(value: string, fn: (start: number, end: number) => boolean): boolean {
+  const n = value.length;
+  let i = 0;
+  while (i < n) {
+    let s = i;
+    while (s < n && (value.charCodeAt(s) === 0x20 || value.charCodeAt(s) === 0x09)) s++;
+    let e = value.indexOf(',', s);
+    if (e === -1) e = n;
+    i = e + 1;
+    while (e > s && (value.charCodeAt(e - 1) === 0x20 || value.charCodeAt(e - 1) === 0x09)) e--;
+    if (e > s && !fn(s, e)) return false;
+  }
+  return true;
+}
+
+/** ASCII case-insensitive comparison of value[start,end) with a lowercase `token`. */
+export function tokenEquals(value: string, start: number, end: number, token: string): boolean {
+  if (end - start !== token.length) return false;
+  for (let i = 0; i < token.length; i++) {
+    let c = value.charCodeAt(start + i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== token.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** True when the comma-separated `value` has `token` (lowercase) as an element. */
+export function listHasToken(value: string, token: string): boolean {
+  return !forEachListElement(value, (s, e) => !tokenEquals(value, s, e, token));
+}
+
+/** Lowercase elements of a comma-separated list (e.g. a Connection header's value). */
+export function listTokens(value: string): string[] {
+  const out: string[] = [];
+  forEachListElement(value, (s, e) => {
+    out.push(value.slice(s, e).toLowerCase());
+    return true;
+  });
+  return out;
+}
+
+/** Hop-by-hop fields (RFC 9110 §7.6.1 plus the legacy ones every proxy strips). */
+export const HOP_BY_HOP: readonly string[] = [
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'trailer',
+];
+
+export interface StripHopByHopOptions {
+  /** Keep `upgrade` (and the `upgrade` token) for a request being forwarded as an upgrade. */
+  keepUpgrade?: boolean;
+  /** Keep `te: trailers` (gRPC needs it; Envoy keeps it too). Default true. */
+  keepTeTrailers?: boolean;
+}
+
+/**
+ * Removes hop-by-hop fields in place: the fixed list above and every field named by a token of
+ * the Connection header(s). Returns the list for chaining.
+ */
+export function stripHopByHop(h: HeaderList, opts: StripHopByHopOptions = {}): HeaderList {
+  const keepUpgrade = opts.keepUpgrade === true;
+  const keepTeTrailers = opts.keepTeTrailers !== false;
+  let nominated: string[] | undefined;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] === 'connection') {
+      for (const t of listTokens(h[i + 1]!)) {
+        if (keepUpgrade && t === 'upgrade') continue;
+        (nominated ??= []).push(t);
+      }
+    }
+  }
+  let w = 0;
+  for (let r = 0; r < h.length; r += 2) {
+    const name = h[r]!;
+    let drop = false;
+    if (name === 'connection' || name === 'keep-alive' || name === 'proxy-connection' ||
+        name === 'transfer-encoding' || name === 'trailer') {
+      drop = true;
+    } else if (name === 'upgrade') {
+      drop = !keepUpgrade;
+    } else if (name === 'te') {
+      drop = !(keepTeTrailers && listHasToken(h[r + 1]!, 'trailers'));
+      if (!drop) h[r + 1] = 'trailers';
+    } else if (nominated !== undefined && nominated.includes(name)) {
+      drop = true;
+    }
+    if (drop) continue;
+    if (w !== r) {
+      h[w] = name;
+      h[w + 1] = h[r + 1]!;
+    }
+    w += 2;
+  }
+  h.length = w;
+  if (keepUpgrade && hasHeader(h, 'upgrade')) h.push('connection', 'upgrade');
+  return h;
+}

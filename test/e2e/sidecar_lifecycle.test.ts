@@ -1,0 +1,80 @@
+/**
+ * End-to-end: the proxy's lifecycle with real traffic — SIGTERM drain (Istio's
+ * terminationDrainDuration), exit code.
+ *
+ * Killing one worker thread from the outside is not tested: a worker thread cannot be
+ * signalled on its own (any fatal signal ends the whole process) and the proxy has no admin
+ * or debug hook that ends a worker, so there is no outside way to do it yet.
+ */
+import test from 'ava';
+import { APP_UID, ECHO_PORT, meshConfigMap, podWithRemote, PORTS, pingClient, sleep } from './harness/index.js';
+
+interface Pong {
+  ev: string;
+  n: number;
+  t: number;
+}
+
+for (const acceptMode of ['handoff', 'reuseport'] as const) {
+  test(`SIGTERM (${acceptMode}): stops accepting, an open connection keeps working for terminationDrainDuration, then exit 0`, async (t) => {
+    const { remote, pod } = await podWithRemote(t, {
+      config: [meshConfigMap({ terminationDrainDuration: '2s' })],
+      proxy: { acceptMode },
+    });
+    const ping = pingClient(pod.ns, { host: remote.ip, port: ECHO_PORT, everyMs: 50 });
+    let pongs = 0;
+    await ping.waitForLine((l) => l.includes('"ev":"pong"') && ++pongs >= 3);
+
+    const termAt = Date.now();
+    const exiting = pod.stopProxy('SIGTERM');
+    await sleep(300);
+
+    // Not ready any more, and new connections are not accepted.
+    t.is(await pod.httpStatus(`http://127.0.0.1:${PORTS.readiness}/healthz/ready`), 503, 'readiness fails while draining');
+    // netcat starts in a millisecond, so the attempt surely falls inside the drain (checked below).
+    const late = await pod.ns.exec(['nc', '-N', '-w', '1', remote.ip, String(ECHO_PORT)], { uid: APP_UID, input: 'late\n', check: false });
+    t.true(pod.proxy!.running, 'the late connection was tried while the proxy was draining');
+    t.is(late.stdout, '', `a connection made during the drain must not be proxied: ${JSON.stringify(late)}`);
+    t.regex(late.stderr + String(late.code), /refused|1$/, JSON.stringify(late));
+
+    const exit = await exiting;
+    t.is(exit.code, 0, pod.proxy!.describe());
+    t.is(exit.signal, null);
+    t.true(exit.ms >= 1900 && exit.ms < 6000, `exited ${exit.ms} ms after SIGTERM (drain 2 s)`);
+
+    // The open connection kept working through the drain: echoes kept arriving until shortly before exit.
+    await ping.exited;
+    const pongTimes = ping.jsonLines<Pong>().filter((p) => p.ev === 'pong').map((p) => p.t - termAt);
+    const duringDrain = pongTimes.filter((ms) => ms > 0 && ms < exit.ms);
+    t.true(duringDrain.length >= 5, `${duringDrain.length} echoes during the drain`);
+    t.true(Math.max(...duringDrain) > 1000, `last echo ${Math.max(...duringDrain)} ms after SIGTERM`);
+  });
+}
+
+test('POST /quitquitquit: exits 0 after the drain; GET is refused', async (t) => {
+  const { pod } = await podWithRemote(t, { config: [meshConfigMap({ terminationDrainDuration: '200ms' })] });
+  const get = await pod.ns.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${PORTS.admin}/quitquitquit`]);
+  t.is(get.stdout, '405');
+  t.true(pod.proxy!.running);
+  await pod.adminPost('/quitquitquit');
+  const st = await pod.proxy!.exited;
+  t.deepEqual(st, { code: 0, signal: null });
+});
+
+for (const acceptMode of ['handoff', 'reuseport'] as const) {
+  test(`ready means accepting (${acceptMode}): a connection made the instant /healthz/ready says 200 is proxied`, async (t) => {
+    const { remote, pod } = await podWithRemote(t, { config: [meshConfigMap()], proxy: { acceptMode, waitReady: false } });
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) {
+        await pod.stopProxy('SIGKILL');
+        await pod.startProxy({ acceptMode, waitReady: false });
+      }
+      // One shell inside the pod polls readiness with no pause and connects the moment it is 200.
+      const script =
+        `until [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${PORTS.readiness}/healthz/ready)" = 200 ]; do :; done; ` +
+        `echo hello | setpriv --reuid=${APP_UID} --regid=${APP_UID} --clear-groups nc -N -w 3 ${remote.ip} ${ECHO_PORT}`;
+      const r = await pod.ns.exec(['timeout', '15', 'sh', '-c', script], { check: false });
+      t.is(r.stdout, 'hello\n', `start ${i}: ${JSON.stringify(r)}`);
+    }
+  });
+}

@@ -1,0 +1,115 @@
+import test from 'ava';
+import {
+  encodeRequestHead, encodeResponseHead, requestHeadString, responseHeadString, chunkHeader, encodeChunk, lastChunk,
+  LAST_CHUNK, getHeader, getHeaderAll, hasHeader, setHeader, removeHeader, appendHeader, listHasToken, listTokens,
+  stripHopByHop,
+} from '../../src/filters/network/http_connection_manager/codec/index.js';
+import { errorCode } from '../../src/errors.js';
+import { runRequest, runResponse, bytes } from './http1_helpers.js';
+
+test('request head: one Buffer, exact bytes', (t) => {
+  const b = encodeRequestHead('GET', '/a?b=c', ['host', 'svc', 'x-request-id', 'abc'], 1);
+  t.is(b.toString('latin1'), 'GET /a?b=c HTTP/1.1\r\nhost: svc\r\nx-request-id: abc\r\n\r\n');
+  t.is(encodeRequestHead('GET', '/', [], 0).toString(), 'GET / HTTP/1.0\r\n\r\n');
+});
+
+test('response head: default reason, custom reason, unknown status', (t) => {
+  t.is(encodeResponseHead(404, undefined, ['content-length', '0']).toString(), 'HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+  t.is(responseHeadString(200, 'Fine', []), 'HTTP/1.1 200 Fine\r\n\r\n');
+  t.is(responseHeadString(299, undefined, [], 0), 'HTTP/1.0 299 \r\n\r\n');
+});
+
+test('obs-text values are written back byte-exact (latin1)', (t) => {
+  const b = encodeResponseHead(200, 'OK', ['x-latin', 'caf\xe9\xff']);
+  t.deepEqual([...b.subarray(b.indexOf('caf'), b.indexOf('caf') + 5)], [0x63, 0x61, 0x66, 0xe9, 0xff]);
+});
+
+test('serializer refuses CR, LF, NUL and other smuggling vectors', (t) => {
+  const bad: Array<[() => unknown, string]> = [
+    [() => requestHeadString('GET', '/', ['x', 'a\r\nInjected: 1']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => requestHeadString('GET', '/', ['x', 'a\nb']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => requestHeadString('GET', '/', ['x', 'a\rb']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => requestHeadString('GET', '/', ['x', 'a\x00b']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => requestHeadString('GET', '/', ['x', 'a\x7f']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => requestHeadString('GET', '/', ['x', '\u0100']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => requestHeadString('GET', '/', ['x\r\ny', 'v']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
+    [() => requestHeadString('GET', '/', ['x y', 'v']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
+    [() => requestHeadString('GET', '/', ['x:', 'v']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
+    [() => requestHeadString('GET', '/', ['', 'v']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
+    [() => requestHeadString('GET', '/', ['x\x00', 'v']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
+    [() => requestHeadString('GET', '/', ['x']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
+    [() => requestHeadString('G T', '/', []), 'ERR_HTTP1_INVALID_METHOD'],
+    [() => requestHeadString('', '/', []), 'ERR_HTTP1_INVALID_METHOD'],
+    [() => requestHeadString('GET', '/a b', []), 'ERR_HTTP1_INVALID_TARGET'],
+    [() => requestHeadString('GET', '/a\r\nX: y', []), 'ERR_HTTP1_INVALID_TARGET'],
+    [() => requestHeadString('GET', '/\x00', []), 'ERR_HTTP1_INVALID_TARGET'],
+    [() => requestHeadString('GET', '', []), 'ERR_HTTP1_INVALID_TARGET'],
+    [() => responseHeadString(200, 'OK\r\nX: y', []), 'ERR_HTTP1_INVALID_STATUS'],
+    [() => responseHeadString(99, undefined, []), 'ERR_HTTP1_INVALID_STATUS'],
+    [() => responseHeadString(1000, undefined, []), 'ERR_HTTP1_INVALID_STATUS'],
+    [() => responseHeadString(200.5, undefined, []), 'ERR_HTTP1_INVALID_STATUS'],
+    [() => lastChunk(['x', 'a\r\nb']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => chunkHeader(0), 'ERR_HTTP1_INVALID_CHUNK'],
+    [() => chunkHeader(-1), 'ERR_HTTP1_INVALID_CHUNK'],
+  ];
+  for (const [fn, code] of bad) {
+    const err = t.throws(fn as () => void);
+    t.is(errorCode(err), code, String(fn));
+  }
+});
+
+test('chunked framing helpers produce what the parser accepts', (t) => {
+  t.is(chunkHeader(255).toString(), 'ff\r\n');
+  t.is(LAST_CHUNK.toString(), '0\r\n\r\n');
+  t.is(lastChunk(null), LAST_CHUNK);
+  const head = encodeRequestHead('POST', '/u', ['transfer-encoding', 'chunked']);
+  const body = Buffer.concat([chunkHeader(3), bytes('abc'), bytes('\r\n'), encodeChunk(bytes('defgh')),
+    lastChunk(['x-sum', '42'])]);
+  t.is(body.toString(), '3\r\nabc\r\n5\r\ndefgh\r\n0\r\nx-sum: 42\r\n\r\n');
+  const ev = runRequest([Buffer.concat([head, body])]);
+  t.deepEqual(ev.slice(1), [['body', 'abcdefgh'], ['done', ['x-sum', '42']]]);
+  const rev = runResponse([Buffer.concat([encodeResponseHead(200, undefined, ['transfer-encoding', 'chunked']), body])]);
+  t.deepEqual(rev.slice(1), [['body', 'abcdefgh'], ['done', ['x-sum', '42']]]);
+});
+
+test('header list helpers', (t) => {
+  const h = ['host', 'a', 'x', '1', 'y', '2', 'x', '3'];
+  t.is(getHeader(h, 'x'), '1');
+  t.deepEqual(getHeaderAll(h, 'x'), ['1', '3']);
+  t.true(hasHeader(h, 'y'));
+  t.false(hasHeader(h, 'z'));
+  setHeader(h, 'x', 'new');
+  t.deepEqual(h, ['host', 'a', 'x', 'new', 'y', '2']);
+  setHeader(h, 'z', 'appended');
+  appendHeader(h, 'z', 'again');
+  t.is(removeHeader(h, 'z'), 2);
+  t.deepEqual(h, ['host', 'a', 'x', 'new', 'y', '2']);
+  t.is(removeHeader(h, 'nope'), 0);
+});
+
+test('list tokens are case-insensitive and OWS-tolerant', (t) => {
+  t.true(listHasToken('Keep-Alive , Upgrade', 'upgrade'));
+  t.false(listHasToken('upgraded', 'upgrade'));
+  t.true(listHasToken(',,close,', 'close'));
+  t.deepEqual(listTokens(' A ,b,, C\t'), ['a', 'b', 'c']);
+});
+
+test('stripHopByHop removes fixed and Connection-nominated fields', (t) => {
+  const h = ['host', 'a', 'connection', 'keep-alive, X-Secret, Upgrade', 'keep-alive', 'timeout=5',
+    'proxy-connection', 'keep-alive', 'transfer-encoding', 'chunked', 'te', 'trailers, deflate', 'upgrade', 'websocket',
+    'trailer', 'x-sum', 'x-secret', 's', 'x-keep', 'k'];
+  stripHopByHop(h);
+  t.deepEqual(h, ['host', 'a', 'te', 'trailers', 'x-keep', 'k']);
+  const h2 = ['te', 'gzip', 'a', 'b'];
+  stripHopByHop(h2);
+  t.deepEqual(h2, ['a', 'b']);
+  const h3 = ['te', 'trailers', 'a', 'b'];
+  stripHopByHop(h3, { keepTeTrailers: false });
+  t.deepEqual(h3, ['a', 'b']);
+});
+
+test('stripHopByHop keepUpgrade re-adds a clean Connection: upgrade', (t) => {
+  const h = ['connection', 'Upgrade, x-foo', 'upgrade', 'websocket', 'x-foo', '1', 'sec-websocket-key', 'k'];
+  stripHopByHop(h, { keepUpgrade: true });
+  t.deepEqual(h, ['upgrade', 'websocket', 'sec-websocket-key', 'k', 'connection', 'upgrade']);
+});
