@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import type { Cluster } from '../config/model.js';
 import type { Destination } from '../listener/listener_table.js';
+import { applyToState, dnsClusterKey, isDnsCluster, type DnsHostState, type HostUpdate } from './host_update.js';
 
 export interface UpstreamHost {
   address: string;
@@ -14,16 +16,43 @@ export interface UpstreamHost {
  * turns out instead of sending them in a burst.)
  */
 export class ThreadLocalCluster {
-  private readonly hosts: UpstreamHost[];
-  private readonly weights: number[];
-  private readonly current: number[];
-  private readonly totalWeight: number;
+  private hosts: UpstreamHost[] = [];
+  private weights: number[] = [];
+  private current: number[] = [];
+  private totalWeight = 0;
+  /** STRICT_DNS / LOGICAL_DNS: the resolved set the main thread pushed (src/cluster/host_update.ts). */
+  readonly dnsKey: string | undefined;
+  dns: DnsHostState | undefined;
+  /** Called with `address:port` keys a DNS update removed, so connection pools can drain them. */
+  onHostsRemoved: ((removed: string[]) => void) | undefined;
 
   constructor(readonly config: Cluster) {
-    this.hosts = config.endpoints.map((e) => ({ address: e.address, port: e.port }));
-    this.weights = config.endpoints.map((e) => Math.max(1, e.weight));
+    // A DNS cluster's hostnames are never resolved here: until the main thread's first
+    // resolution arrives, only endpoints given as IP addresses are usable.
+    this.dnsKey = isDnsCluster(config) ? dnsClusterKey(config) : undefined;
+    this.setHosts(this.dnsKey === undefined ? config.endpoints : config.endpoints.filter((e) => isIP(e.address) !== 0));
+  }
+
+  setHosts(endpoints: readonly { address: string; port: number; weight: number }[]): void {
+    this.hosts = endpoints.map((e) => ({ address: e.address, port: e.port }));
+    this.weights = endpoints.map((e) => Math.max(1, e.weight));
     this.current = this.weights.map(() => 0);
     this.totalWeight = this.weights.reduce((a, b) => a + b, 0);
+  }
+
+  get hostCount(): number {
+    return this.hosts.length;
+  }
+
+  /** A DNS host-set update; false when it does not apply to this cluster's state. */
+  applyHostUpdate(u: HostUpdate): boolean {
+    if (this.dnsKey === undefined) return false;
+    const r = applyToState(this.dns, this.dnsKey, u);
+    if (!r) return false;
+    this.dns = r.state;
+    this.setHosts(r.hosts);
+    if (r.removed.length > 0) this.onHostsRemoved?.(r.removed);
+    return true;
   }
 
   /** The host for a new connection, or undefined when the cluster has none (Envoy's "no healthy upstream"). */
@@ -45,8 +74,20 @@ export class ThreadLocalCluster {
 
 export class ClusterTable {
   private readonly clusters = new Map<string, ThreadLocalCluster>();
-  constructor(clusters: readonly Cluster[]) {
-    for (const c of clusters) this.clusters.set(c.name, new ThreadLocalCluster(c));
+  /** `previous`: the table being replaced; DNS clusters whose config is unchanged keep their resolved hosts. */
+  constructor(clusters: readonly Cluster[], previous?: ClusterTable) {
+    for (const c of clusters) {
+      const tlc = new ThreadLocalCluster(c);
+      const old = previous?.get(c.name);
+      if (tlc.dnsKey !== undefined && old?.dns && old.dnsKey === tlc.dnsKey) {
+        tlc.dns = old.dns;
+        tlc.setHosts([...old.dns.hosts.values()]);
+      }
+      this.clusters.set(c.name, tlc);
+    }
+  }
+  applyHostUpdate(u: HostUpdate): boolean {
+    return this.clusters.get(u.cluster)?.applyHostUpdate(u) ?? false;
   }
   get(name: string): ThreadLocalCluster | undefined {
     return this.clusters.get(name);

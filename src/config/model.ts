@@ -54,6 +54,8 @@ export interface Listener {
 }
 
 export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST' | 'EDS';
+/** Envoy's Cluster.DnsLookupFamily. */
+export type DnsLookupFamily = 'V4_ONLY' | 'V6_ONLY' | 'V4_PREFERRED' | 'ALL' | 'AUTO';
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'CLUSTER_PROVIDED';
 
 export interface LbEndpoint {
@@ -73,7 +75,12 @@ export interface Cluster {
   upstreamBindAddress?: string;
   /** ORIGINAL_DST inbound: connect to this address instead of the original destination's. */
   originalDstOverrideAddress?: string;
+  /** STRICT_DNS / LOGICAL_DNS: `address` may be a hostname, resolved on the main thread. */
   endpoints: LbEndpoint[];
+  /** DNS clusters (Envoy's dns_refresh_rate, respect_dns_ttl, dns_lookup_family). */
+  dnsRefreshRateMs?: number;
+  respectDnsTtl?: boolean;
+  dnsLookupFamily?: DnsLookupFamily;
   /** Istio's service identity, for stats labels and /clusters. */
   service?: { host: string; namespace: string; port: number; subset?: string };
 }
@@ -90,6 +97,14 @@ export interface MeshSettings {
   dnsRefreshRateMs: number;
 }
 
+/** One hostname the DNS proxy answers (Istio's NameTable.NameInfo, as NDS delivers it). */
+export interface NameInfo {
+  ips: string[];
+  namespace: string;
+  /** Set when `ips` were auto-allocated (ISTIO_META_DNS_AUTO_ALLOCATE), not configured. */
+  autoAllocated?: boolean;
+}
+
 export interface Snapshot {
   version: number;
   /** Where it came from (file list or xDS) and when it was built, for /config_dump. */
@@ -98,4 +113,6 @@ export interface Snapshot {
   mesh: MeshSettings;
   listeners: Listener[];
   clusters: Cluster[];
+  /** Hostname (lower case, no trailing dot) → addresses, for the DNS proxy; absent when there are none. */
+  nameTable?: Record<string, NameInfo>;
 }

@@ -1,6 +1,7 @@
 import type { Snapshot } from './model.js';
 import { CLUSTER, LISTENER, TCP, SERVER_STATS } from '../stats/scopes.js';
 import type { StatsRegistry } from '../stats/store.js';
+import type { HostUpdate } from '../cluster/host_update.js';
 
 /** Slot indexes of the stats a snapshot's objects write, resolved once on the main thread. */
 export interface StatIndex {
@@ -14,6 +15,8 @@ export interface StatIndex {
 export interface WorkerSnapshot {
   snapshot: Snapshot;
   stats: StatIndex;
+  /** DNS clusters' current host sets, applied before the snapshot serves its first connection. */
+  hosts?: HostUpdate[];
 }
 
 export function serverStatIndex(registry: StatsRegistry): StatIndex['server'] {

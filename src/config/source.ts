@@ -32,6 +32,7 @@ export function loadSnapshot(paths: readonly string[], opts: TranslateOptions, v
       mesh: t.mesh,
       listeners: t.listeners,
       clusters: t.clusters,
+      nameTable: t.nameTable,
     },
   };
 }

@@ -19,9 +19,18 @@ export interface ProxyOptions {
   inboundTarget: string;
   backlog: number;
   statsCapacity: number;
+  /** ISTIO_META_DNS_CAPTURE / _AUTO_ALLOCATE; undefined: the mesh's proxyMetadata decides. */
+  dnsCapture?: boolean;
+  dnsAutoAllocate?: boolean;
+  /** The DNS proxy's address and port (Istio's 127.0.0.1:15053). */
+  dnsAddress: string;
+  dnsPort: number;
+  /** Upstream DNS servers `ip[:port]` (flag repeatable or comma-separated); empty: /etc/resolv.conf. */
+  dnsUpstream: string[];
+  podNamespace?: string;
 }
 
-export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency'> = {
+export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
   outboundPort: 15001,
   inboundPort: 15006,
   adminAddress: '127.0.0.1',
@@ -33,6 +42,8 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency'> = {
   inboundTarget: '127.0.0.1',
   backlog: 4096,
   statsCapacity: 1 << 17,
+  dnsAddress: '127.0.0.1',
+  dnsPort: 15053,
 };
 
 interface FlagSpec {
@@ -57,6 +68,12 @@ const FLAGS: Record<string, FlagSpec> = {
   '--inbound-target': { key: 'inboundTarget', kind: 'string', env: 'LEGATE_INBOUND_TARGET' },
   '--backlog': { key: 'backlog', kind: 'int' },
   '--stats-capacity': { key: 'statsCapacity', kind: 'int' },
+  '--dns-capture': { key: 'dnsCapture', kind: 'bool', env: 'ISTIO_META_DNS_CAPTURE' },
+  '--dns-auto-allocate': { key: 'dnsAutoAllocate', kind: 'bool', env: 'ISTIO_META_DNS_AUTO_ALLOCATE' },
+  '--dns-address': { key: 'dnsAddress', kind: 'string' },
+  '--dns-port': { key: 'dnsPort', kind: 'port' },
+  '--dns-upstream': { key: 'dnsUpstream', kind: 'list', env: 'LEGATE_DNS_UPSTREAM' },
+  '--pod-namespace': { key: 'podNamespace', kind: 'string', env: 'POD_NAMESPACE' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {
@@ -83,7 +100,7 @@ function convert(flag: string, spec: FlagSpec, raw: string): unknown {
 
 /** Parses flags over environment over defaults; unknown flags and bad values are errors. */
 export function parseProxyOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyOptions {
-  const opts: ProxyOptions = { ...PROXY_DEFAULTS, config: [], concurrency: Math.max(1, availableParallelism()) };
+  const opts: ProxyOptions = { ...PROXY_DEFAULTS, config: [], dnsUpstream: [], concurrency: Math.max(1, availableParallelism()) };
   const fromFlags = new Set<keyof ProxyOptions>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -97,14 +114,14 @@ export function parseProxyOptions(argv: readonly string[], env: NodeJS.ProcessEn
     else if (i + 1 < argv.length) raw = argv[++i];
     else throw new LegateError('EOPTION', `${name} needs a value`);
     const value = convert(name, spec, raw);
-    if (spec.kind === 'list') (opts.config as string[]).push(raw);
+    if (spec.kind === 'list') (opts[spec.key] as string[]).push(raw);
     else (opts as unknown as Record<string, unknown>)[spec.key] = value;
     fromFlags.add(spec.key);
   }
   for (const [flag, spec] of Object.entries(FLAGS)) {
     if (!spec.env || fromFlags.has(spec.key) || env[spec.env] === undefined || env[spec.env] === '') continue;
     const raw = env[spec.env]!;
-    if (spec.kind === 'list') opts.config = raw.split(',').filter(Boolean);
+    if (spec.kind === 'list') (opts as unknown as Record<string, unknown>)[spec.key] = raw.split(',').filter(Boolean);
     else (opts as unknown as Record<string, unknown>)[spec.key] = convert(`${flag} (from ${spec.env})`, spec, raw);
   }
   if (opts.inboundTarget === 'localhost') opts.inboundTarget = '127.0.0.1';

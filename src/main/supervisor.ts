@@ -12,6 +12,8 @@ import { nativeSockets } from '../listener/native/index.js';
 import { StatsRegistry } from '../stats/store.js';
 import type { ProxyOptions } from './options.js';
 import { WorkerPool } from './worker_pool.js';
+import { DEFAULT_DNS_RUNTIME, DnsRuntime } from '../dns/runtime.js';
+import { dnsAdminHandler } from '../dns/admin.js';
 
 const log = logger('main');
 
@@ -32,6 +34,8 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
     inboundPort: opts.inboundPort,
     inboundTargetAddress: opts.inboundTarget,
     inboundSourceAddress: '127.0.0.6',
+    dnsCapture: opts.dnsCapture,
+    dnsAutoAllocate: opts.dnsAutoAllocate,
   });
   const first = source.load();
   if (!first.snapshot) {
@@ -42,12 +46,27 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
     transparent: opts.transparent,
     onRestart: () => mainStats.inc(server.workerRestarts),
   });
+  // DNS clusters resolve on this thread and reach workers as host-set diffs through the pool.
+  const dns = new DnsRuntime(
+    {
+      ...DEFAULT_DNS_RUNTIME,
+      capture: opts.dnsCapture,
+      listenAddress: opts.dnsAddress,
+      port: opts.dnsPort,
+      upstreams: opts.dnsUpstream.flatMap((s) => s.split(',')).filter(Boolean),
+      namespace: opts.podNamespace,
+    },
+    pool,
+    { registry, writer: mainStats },
+  );
   const publish = (s: Snapshot) => {
     pool.publish({ snapshot: s, stats: indexStats(s, registry) });
+    dns.onSnapshot(s);
     mainStats.inc(server.configApplied);
     log.info(`configuration version ${s.version} applied`, { listeners: s.listeners.length, clusters: s.clusters.length });
   };
   publish(first.snapshot);
+  await dns.start(first.snapshot);
   source.on('snapshot', publish);
   source.on('rejected', () => {
     mainStats.inc(server.configRejected);
@@ -89,6 +108,7 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
     quit: () => void shutdown(0),
   };
   const routes = adminRoutes(view);
+  routes.get['/dns'] = dnsAdminHandler(dns);
   const http = [
     await startHttp(routes, opts.adminAddress, opts.adminPort),
     await startHttp({ get: { '/healthz/ready': (_q, res) => (res.writeHead(view.ready() ? 200 : 503), res.end()) } }, '0.0.0.0', opts.readinessPort),
@@ -110,6 +130,8 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
       pool.stopAccepting();
       source.close();
       await new Promise((r) => setTimeout(r, drainMs));
+      // Apps resolve until the end of the drain; the DNS proxy goes with the admin ports.
+      await dns.close();
       for (const h of http) h.close();
       await pool.close();
       process.exit(code);

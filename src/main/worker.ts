@@ -6,6 +6,7 @@
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { Socket } from 'node:net';
 import { ClusterTable } from '../cluster/thread_local_cluster.js';
+import type { HostUpdateMessage } from '../cluster/host_update.js';
 import type { WorkerSnapshot } from '../config/snapshot.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
@@ -24,15 +25,22 @@ const listening = new BroadcastChannel(channelName(init.poolId, 'listening'));
 new BroadcastChannel(channelName(init.poolId, 'stop-listening')).onmessage = () => stopReusePortListeners();
 const configChannel = new BroadcastChannel(channelName(init.poolId, 'config'));
 configChannel.onmessage = (event) => {
-  const ws = (event as { data: WorkerSnapshot }).data;
+  const data = (event as { data: WorkerSnapshot | HostUpdateMessage }).data;
+  // DNS host-set changes are small diffs applied to the current snapshot's clusters.
+  if ('hostUpdate' in data) {
+    state?.clusters.applyHostUpdate(data.hostUpdate);
+    return;
+  }
+  const ws = data;
   if (state && ws.snapshot.version <= state.version) return;
   state = {
     version: ws.snapshot.version,
     listeners: new ListenerTable(ws.snapshot),
-    clusters: new ClusterTable(ws.snapshot.clusters),
+    clusters: new ClusterTable(ws.snapshot.clusters, state?.clusters),
     statIndex: ws.stats,
     stats,
   };
+  for (const u of ws.hosts ?? []) state.clusters.applyHostUpdate(u);
   if (init.acceptMode === 'reuseport' && startReusePortListeners(ws.snapshot, () => state, init.transparent)) {
     listening.postMessage({ threadId });
   }

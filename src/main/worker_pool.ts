@@ -1,6 +1,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { WorkerSnapshot } from '../config/snapshot.js';
+import type { HostEntry, HostUpdate, HostUpdateMessage, HostUpdateSink } from '../cluster/host_update.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
@@ -15,7 +16,7 @@ let poolCount = 0;
  * what happens when one dies: piscina starts a replacement, connections whose hand-off had
  * not been claimed are re-sent to another worker, and the dead worker's gauges are zeroed.
  */
-export class WorkerPool {
+export class WorkerPool implements HostUpdateSink {
   private readonly pool: Piscina;
   private readonly config: BroadcastChannel;
   private readonly hello: BroadcastChannel;
@@ -27,6 +28,7 @@ export class WorkerPool {
   private readonly slots: Int32Array;
   private readonly freeSlots: number[] = [];
   private current: WorkerSnapshot | undefined;
+  private readonly hostSets = new Map<string, HostUpdate>();
   private closing = false;
 
   constructor(
@@ -72,7 +74,7 @@ export class WorkerPool {
     });
     this.pool.on('error', (err: Error) => log.error(`worker error: ${err.message}`));
     this.hello.onmessage = () => {
-      if (this.current) this.config.postMessage(this.current);
+      if (this.current) this.config.postMessage(this.withHosts(this.current));
     };
     this.listening.onmessage = (event) => {
       this.listeningThreads.add((event as { data: { threadId: number } }).data.threadId);
@@ -94,7 +96,25 @@ export class WorkerPool {
   /** One message per change, to every worker. */
   publish(ws: WorkerSnapshot): void {
     this.current = ws;
-    this.config.postMessage(ws);
+    this.config.postMessage(this.withHosts(ws));
+  }
+
+  /**
+   * A snapshot with the DNS clusters' current full host sets, so that a worker that starts
+   * late has them before it serves the connections that waited for its first snapshot.
+   */
+  private withHosts(ws: WorkerSnapshot): WorkerSnapshot {
+    return this.hostSets.size === 0 ? ws : { ...ws, hosts: [...this.hostSets.values()] };
+  }
+
+  /** A DNS cluster's host-set change (a diff, or the first full set); the full set is kept for late workers. */
+  publishHosts(update: HostUpdate, full: readonly HostEntry[]): void {
+    this.hostSets.set(update.cluster, { cluster: update.cluster, key: update.key, seq: update.seq, full: [...full] });
+    this.config.postMessage({ hostUpdate: update } satisfies HostUpdateMessage);
+  }
+
+  forgetHosts(cluster: string): void {
+    this.hostSets.delete(cluster);
   }
 
   /** Hands an accepted, duplicated fd to a worker; the fd is closed here only if no worker took it. */

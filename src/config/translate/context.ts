@@ -9,6 +9,9 @@ export interface TranslateOptions {
   inboundTargetAddress: string;
   /** Source address of inbound upstream connections, let through by the iptables rules. */
   inboundSourceAddress: string;
+  /** ISTIO_META_DNS_CAPTURE / _AUTO_ALLOCATE from flags or environment; undefined: the mesh's proxyMetadata decides. */
+  dnsCapture?: boolean;
+  dnsAutoAllocate?: boolean;
 }
 
 export const DEFAULT_TRANSLATE_OPTIONS: TranslateOptions = {

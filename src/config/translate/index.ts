@@ -1,15 +1,17 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { parseMesh } from '../mesh.js';
-import type { Cluster, FilterChain, Listener, MeshSettings } from '../model.js';
+import type { Cluster, FilterChain, Listener, MeshSettings, NameInfo } from '../model.js';
 import type { Resource } from '../resources.js';
 import { Reporter, type TranslateOptions } from './context.js';
 import { readServiceEntry, serviceClusters, type Service } from './service_entry.js';
 import { sidecarListeners, tcpChain } from './sidecar.js';
+import { translateDns } from './dns.js';
 
 export interface Translation {
   mesh: MeshSettings;
   listeners: Listener[];
   clusters: Cluster[];
+  nameTable: Record<string, NameInfo>;
   diagnostics: Diagnostic[];
 }
 
@@ -69,8 +71,9 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
   const base = sidecarListeners(mesh, opts);
   const clusters = new Map<string, Cluster>(base.clusters.map((c) => [c.name, c]));
   const listeners = new Map<string, Listener>();
-  for (const svc of services) {
-    for (const c of serviceClusters(svc, mesh.connectTimeoutMs)) {
+  const dns = translateDns(services, mesh, opts, report);
+  for (const svc of dns.services) {
+    for (const c of serviceClusters(svc, mesh.connectTimeoutMs, mesh.dnsRefreshRateMs)) {
       if (clusters.has(c.name)) {
         report.at(svc.resource, ['spec', 'hosts'], `cluster ${c.name} is already defined by an older resource: ignored here`, 'warning');
         continue;
@@ -79,7 +82,7 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
     }
     addServiceListeners(svc, mesh, listeners, report);
   }
-  return { mesh, listeners: [...base.listeners, ...listeners.values()], clusters: [...clusters.values()], diagnostics: report.diagnostics };
+  return { mesh, listeners: [...base.listeners, ...listeners.values()], clusters: [...clusters.values()], nameTable: dns.nameTable, diagnostics: report.diagnostics };
 }
 
 /** Istio's per-service outbound listeners: `<vip>_<port>` for addresses, `0.0.0.0_<port>` otherwise. */

@@ -117,11 +117,9 @@ export function readServiceEntry(res: Resource, report: Reporter): Service | und
     report.at(res, ['spec', 'endpoints'], 'resolution STATIC without endpoints: the service has no hosts', 'warning');
   if (resolution === 'NONE' && spec.endpoints !== undefined)
     report.at(res, ['spec', 'endpoints'], 'endpoints are ignored with resolution NONE', 'warning');
-  if (resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN') {
-    const named = endpoints.filter((e) => isIP(e.address) === 0);
-    if (named.length > 0 || endpoints.length === 0)
-      report.at(res, ['spec', 'resolution'], `${resolution} name resolution is not implemented yet; only endpoints given as IP addresses are used`, 'warning');
-  }
+  if (resolution === 'DNS_ROUND_ROBIN' && endpoints.length > 1) fail(['spec', 'endpoints'], 'resolution DNS_ROUND_ROBIN takes at most one endpoint');
+  if ((resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN') && spec.endpoints === undefined)
+    hosts.forEach((h, i) => h.startsWith('*') && fail(['spec', 'hosts', i], `wildcard host ${h} cannot be resolved: resolution ${resolution} without endpoints needs plain hosts`));
   if (spec.workloadSelector !== undefined) report.at(res, ['spec', 'workloadSelector'], 'workloadSelector is not implemented yet', 'warning');
   for (const i of (spec.ports ?? []).keys()) {
     const p = ports[i];
@@ -135,15 +133,22 @@ export function outboundClusterName(port: number, host: string, subset = ''): st
   return `outbound|${port}|${subset}|${host}`;
 }
 
-/** One cluster per host × port, Istio's `outbound|port||host`. */
-export function serviceClusters(svc: Service, connectTimeoutMs: number): Cluster[] {
+/**
+ * One cluster per host × port, Istio's `outbound|port||host`. With resolution DNS /
+ * DNS_ROUND_ROBIN the endpoints keep their hostnames (the host itself when there are none),
+ * resolved on the main thread with Istio's settings: the mesh's dnsRefreshRate, the record
+ * TTL respected, IPv4 only (a single-stack pod).
+ */
+export function serviceClusters(svc: Service, connectTimeoutMs: number, dnsRefreshRateMs = 60_000): Cluster[] {
   const clusters: Cluster[] = [];
+  const dns = svc.resolution === 'DNS' || svc.resolution === 'DNS_ROUND_ROBIN';
   for (const host of svc.hosts) {
     for (const port of svc.ports) {
       const endpoints: LbEndpoint[] = [];
+      if (dns && svc.endpoints.length === 0) endpoints.push({ address: host, port: port.targetPort ?? port.number, weight: 1 });
       if (svc.resolution !== 'NONE') {
         for (const e of svc.endpoints) {
-          if (isIP(e.address) === 0) continue;
+          if (isIP(e.address) === 0 && (!dns || e.address.startsWith('unix://'))) continue;
           endpoints.push({
             address: e.address,
             port: e.ports[port.name] ?? port.targetPort ?? port.number,
@@ -160,6 +165,7 @@ export function serviceClusters(svc: Service, connectTimeoutMs: number): Cluster
         connectTimeoutMs,
         endpoints,
         service: { host, namespace: svc.resource.namespace, port: port.number },
+        ...(dns ? { dnsRefreshRateMs, respectDnsTtl: true, dnsLookupFamily: 'V4_ONLY' as const } : {}),
       });
     }
   }

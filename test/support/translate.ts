@@ -1,0 +1,43 @@
+import { translate, type Translation } from '../../src/config/translate/index.js';
+import { parseText, type Resource } from '../../src/config/resources.js';
+import type { Snapshot } from '../../src/config/model.js';
+import type { TranslateOptions } from '../../src/config/translate/context.js';
+
+export const OPTS: TranslateOptions = { outboundPort: 15001, inboundPort: 15006, inboundTargetAddress: '127.0.0.1', inboundSourceAddress: '127.0.0.6' };
+
+export function translateYaml(yaml: string, opts: Partial<TranslateOptions> = {}): Translation {
+  const resources: Resource[] = [];
+  const diags: never[] = [];
+  parseText(yaml, 'test.yaml', resources, diags);
+  return translate(resources, { ...OPTS, ...opts });
+}
+
+export function snapshotOf(t: Translation, version = 1): Snapshot {
+  return { version, source: 'test', builtAt: '', mesh: t.mesh, listeners: t.listeners, clusters: t.clusters, nameTable: t.nameTable };
+}
+
+export function meshYaml(meta: Record<string, string>, extra = ''): string {
+  return `apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+${extra
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => `    ${l}`)
+  .join('\n')}
+    defaultConfig:
+      proxyMetadata: ${JSON.stringify(meta)}
+---
+`;
+}
+
+export function serviceEntry(name: string, spec: Record<string, unknown>, meta: Record<string, unknown> = {}): string {
+  return `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: ${JSON.stringify({ name, namespace: 'default', ...meta })}
+spec: ${JSON.stringify(spec)}
+---
+`;
+}
