@@ -114,8 +114,10 @@ export class UpstreamConnection implements ResponseHandler {
   onMessageComplete(trailers: HeaderList | null): void {
     const s = this.stream;
     this.stream = undefined;
-    s?.onUpstreamComplete(trailers);
+    // Back in the pool before the stream hears of it: the stream may start the next
+    // (pipelined) request at once, and that request should find this warm connection.
     this.pool.release(this, this.reusable);
+    s?.onUpstreamComplete(trailers);
   }
 
   private onEnd(): void {

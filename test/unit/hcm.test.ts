@@ -1,0 +1,192 @@
+import test from 'ava';
+import { rawExchange, rawUpstream, responses, routeTo, startHcm, staticCluster, ok } from '../support/hcm.js';
+
+const GET = (path = '/', host = 'svc.local', extra = '') => `GET ${path} HTTP/1.1\r\nhost: ${host}\r\n${extra}\r\n`;
+const n = (count: number) => (text: string) => responses(text).length >= count;
+
+test('a request is routed, re-serialised with Envoy headers, and the connection is reused upstream', async (t) => {
+  const up = await rawUpstream(t, (_r, s) => s.write(ok('hello', 'server: upstream\r\nconnection: keep-alive\r\n')));
+  const { port, stat, logged } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const { text } = await rawExchange(port, GET('/a', 'svc.local', 'connection: keep-alive, x-drop\r\nx-drop: 1\r\nkeep-alive: 5\r\n') + GET('/b'), n(2));
+  const rs = responses(text);
+  t.deepEqual(rs.map((r) => [r.status, r.body]), [[200, 'hello'], [200, 'hello']]);
+  t.regex(rs[0].head, /\r\nx-envoy-upstream-service-time: \d+/);
+  t.regex(rs[0].head, /\r\nserver: legate/);
+  t.notRegex(rs[0].head, /connection: keep-alive/);
+  t.is(up.connections, 1, 'both requests used one pooled upstream connection');
+  const first = up.requests[0].toLowerCase();
+  t.true(first.startsWith('get /a http/1.1\r\n'));
+  t.regex(first, /\r\nx-request-id: [0-9a-f-]{36}\r\n/);
+  t.regex(first, /\r\nx-forwarded-proto: http\r\n/);
+  t.regex(first, /\r\nx-envoy-attempt-count: 1\r\n/);
+  t.notRegex(first, /x-drop|keep-alive|connection/, 'hop-by-hop headers and those named by Connection are dropped');
+  t.is(stat('cluster.c.upstream_rq_2xx'), 2);
+  t.is(stat('http.outbound_0.0.0.0_80.downstream_rq_2xx'), 2);
+  t.is(logged.length, 2);
+  t.is(logged[0].details, 'via_upstream');
+});
+
+test('no route is 404 NR and the connection stays usable', async (t) => {
+  const up = await rawUpstream(t, (_r, s) => s.write(ok()));
+  const { port, logged } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])], ['known.local']);
+  const { text, closed } = await rawExchange(port, GET('/', 'unknown.local') + GET('/', 'known.local'), n(2));
+  const rs = responses(text);
+  t.deepEqual(rs.map((r) => r.status), [404, 200]);
+  t.false(closed);
+  t.is(logged[0].flags & 1, 1, 'NR flag');
+});
+
+test('request bodies are streamed with content-length and chunked framing', async (t) => {
+  const up = await rawUpstream(t, (req, s) => {
+    const body = req.slice(req.indexOf('\r\n\r\n') + 4);
+    s.write(ok(`got ${body.length}`));
+  });
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const body = 'x'.repeat(10000);
+  const cl = `POST / HTTP/1.1\r\nhost: a\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+  const ch = `POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\n\r\n`;
+  const { text } = await rawExchange(port, cl + ch, n(2));
+  t.deepEqual(responses(text).map((r) => r.body), ['got 10000', `got ${'5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n'.length}`]);
+  t.regex(up.requests[1].toLowerCase(), /transfer-encoding: chunked/);
+});
+
+test('a connect failure is 503 UF with Envoy\'s body, retried per policy first', async (t) => {
+  const { port, stat, logged } = await startHcm(
+    t,
+    [routeTo('c', { retryPolicy: { retryOn: 'connect-failure', numRetries: 2, retriableStatusCodes: [], retryHostPredicate: [], hostSelectionRetryMaxAttempts: 5 } })],
+    [staticCluster('c', [1])],
+  );
+  const { text } = await rawExchange(port, GET(), n(1));
+  const [r] = responses(text);
+  t.is(r.status, 503);
+  t.regex(r.body, /^upstream connect error or disconnect\/reset before headers. reset reason: connection failure/);
+  t.is(stat('cluster.c.upstream_rq_retry'), 2);
+  t.is(logged[0].attempts, 3);
+  t.true((logged[0].flags & 4) !== 0, 'UF flag');
+});
+
+test('retries on 5xx resend the request with a new attempt count', async (t) => {
+  const up = await rawUpstream(t, (_r, s, i) => s.write(i === 1 ? 'HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n' : ok('second')));
+  const { port } = await startHcm(
+    t,
+    [routeTo('c', { retryPolicy: { retryOn: '5xx', numRetries: 2, retriableStatusCodes: [], retryHostPredicate: [], hostSelectionRetryMaxAttempts: 5 } })],
+    [staticCluster('c', [up.port])],
+  );
+  const { text } = await rawExchange(port, `POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\n\r\nabc`, n(1));
+  t.is(responses(text)[0].body, 'second');
+  t.is(up.requests.length, 2);
+  t.regex(up.requests[1], /x-envoy-attempt-count: 2\r\n/);
+  t.true(up.requests[1].endsWith('abc'), 'the body is sent again');
+});
+
+test('the route timeout answers 504 UT', async (t) => {
+  const up = await rawUpstream(t, () => {});
+  const { port, logged } = await startHcm(t, [routeTo('c', { timeoutMs: 200 })], [staticCluster('c', [up.port])]);
+  const { text } = await rawExchange(port, GET(), n(1));
+  const [r] = responses(text);
+  t.is(r.status, 504);
+  t.is(r.body, 'upstream request timeout');
+  t.true((logged[0].flags & 16) !== 0, 'UT flag');
+});
+
+test('fault abort and delay, direct response and redirect', async (t) => {
+  const up = await rawUpstream(t, (_r, s) => s.write(ok()));
+  const base = routeTo('c');
+  const { port } = await startHcm(
+    t,
+    [
+      { ...base, name: 'abort', match: { ...base.match, prefix: '/abort' }, fault: { abort: { httpStatus: 418, percent: 100 } } },
+      { ...base, name: 'delay', match: { ...base.match, prefix: '/delay' }, fault: { delay: { fixedDelayMs: 150, percent: 100 } } },
+      { ...base, name: 'direct', match: { ...base.match, prefix: '/direct' }, route: undefined, directResponse: { status: 200, body: 'canned' } },
+      { ...base, name: 'moved', match: { ...base.match, prefix: '/old' }, route: undefined, redirect: { pathRedirect: '/new', responseCode: 301 } },
+    ],
+    [staticCluster('c', [up.port])],
+  );
+  const started = Date.now();
+  const { text } = await rawExchange(port, GET('/abort') + GET('/delay') + GET('/direct') + GET('/old', 'svc.local:8080'), n(4));
+  const rs = responses(text);
+  t.deepEqual(rs.map((r) => r.status), [418, 200, 200, 301]);
+  t.is(rs[0].body, 'fault filter abort');
+  t.true(Date.now() - started >= 140, 'the delay was injected');
+  t.is(rs[2].body, 'canned');
+  t.regex(rs[3].head, /\r\nlocation: http:\/\/svc.local\/new/);
+});
+
+test('malformed requests get 400/501, the connection closes, and nothing reaches the upstream', async (t) => {
+  const up = await rawUpstream(t, (_r, s) => s.write(ok()));
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const cases: [string, number][] = [
+    ['POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: gzip, chunked\r\n\r\n', 501],
+    ['GET / HTTP/1.1\r\nhost : a\r\n\r\n', 400],
+    ['GET / HTTP/1.1\nhost: a\n\n', 400],
+    [`GET / HTTP/1.1\r\nhost: a\r\nx: ${'a'.repeat(70000)}\r\n\r\n`, 431],
+  ];
+  for (const [req, status] of cases) {
+    const { text, closed } = await rawExchange(port, req);
+    t.is(Number(text.slice(9, 12)), status, JSON.stringify(req.slice(0, 60)));
+    t.true(closed);
+  }
+  t.is(up.requests.length, 0);
+});
+
+test('HTTP/1.0 is refused with 426 as Envoy does by default; missing Host is 400', async (t) => {
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [1])]);
+  t.is(responses((await rawExchange(port, 'GET / HTTP/1.0\r\n\r\n', n(1))).text)[0].status, 426);
+  t.is(responses((await rawExchange(port, 'GET / HTTP/1.1\r\n\r\n', n(1))).text)[0].status, 400);
+});
+
+test('HEAD and 204 responses carry no body; 100-continue is answered locally', async (t) => {
+  const up = await rawUpstream(t, (req, s) => {
+    if (req.startsWith('HEAD')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n');
+    else if (req.startsWith('DELETE')) s.write('HTTP/1.1 204 No Content\r\n\r\n');
+    else s.write(ok(req.includes('expect') ? 'saw-expect' : 'no-expect'));
+  });
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const head = await rawExchange(port, 'HEAD / HTTP/1.1\r\nhost: a\r\n\r\n' + GET(), (s) => s.includes('no-expect') || s.includes('ok'));
+  t.regex(head.text, /^HTTP\/1.1 200 OK\r\n[\s\S]*content-length: 1000\r\n[\s\S]*\r\n\r\nHTTP\/1.1 200/);
+  const del = await rawExchange(port, 'DELETE / HTTP/1.1\r\nhost: a\r\n\r\n', (s) => s.includes('\r\n\r\n'));
+  t.regex(del.text, /^HTTP\/1.1 204/);
+  const cont = await rawExchange(port, 'POST / HTTP/1.1\r\nhost: a\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\nhi', (s) => s.includes('expect'));
+  t.true(cont.text.startsWith('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200'));
+  t.true(cont.text.endsWith('no-expect'));
+});
+
+test('a WebSocket upgrade is tunnelled after a real 101, refused otherwise', async (t) => {
+  const up = await rawUpstream(t, (req, s) => {
+    if (req.includes('/ws')) {
+      s.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
+      s.removeAllListeners('data');
+      s.on('data', (d) => s.write(`echo:${d}`));
+    } else s.write(ok('not upgraded'));
+  });
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const upgrade = 'GET /ws HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n';
+  const ws = await rawExchange(port, upgrade + 'ping', (s) => s.includes('echo:'));
+  t.regex(ws.text, /^HTTP\/1.1 101 Switching Protocols\r\n/);
+  t.true(ws.text.endsWith('echo:ping'));
+  t.regex(up.requests[0].toLowerCase(), /\r\nupgrade: websocket\r\n/);
+  const refused = await rawExchange(port, 'GET /plain HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n', (s) => s.includes('not upgraded'));
+  t.regex(refused.text, /^HTTP\/1.1 200/);
+});
+
+test('an upstream reset before the response is 503 UC; a stale pooled connection is retried once', async (t) => {
+  let mode = 'reset';
+  const up = await rawUpstream(t, (_r, s, i) => {
+    if (mode === 'reset') s.destroy();
+    else if (i === 2) {
+      // Answer, then close the idle connection as the next request arrives.
+      s.end(ok('first', 'connection: keep-alive\r\n'));
+    } else s.write(ok('fresh'));
+  });
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const reset = responses((await rawExchange(port, GET(), n(1))).text)[0];
+  t.is(reset.status, 503);
+  t.regex(reset.body, /reset before headers/);
+  mode = 'close-after';
+  const both = responses((await rawExchange(port, GET() , n(1))).text);
+  t.is(both[0].body, 'first');
+  await new Promise((r) => setTimeout(r, 50));
+  const again = responses((await rawExchange(port, GET(), n(1))).text);
+  t.is(again[0].status, 200, 'a request on the connection the upstream closed went to a fresh one');
+});
