@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
@@ -23,7 +24,12 @@ export interface LoadResult {
   resources: Resource[];
   diagnostics: Diagnostic[];
   files: string[];
+  /** Hash of the file names and contents: equal digests mean nothing changed. */
+  digest: string;
 }
+
+/** Parsed files by path, reused while a file's text is unchanged (a reload re-parses only what changed). */
+export type ParseCache = Map<string, { text: string; resources: Resource[]; diagnostics: Diagnostic[] }>;
 
 const CONFIG_EXTENSIONS = /\.(ya?ml|json)$/i;
 
@@ -49,16 +55,18 @@ export function listConfigFiles(paths: readonly string[]): string[] {
   return files;
 }
 
-export function loadResources(paths: readonly string[]): LoadResult {
+export function loadResources(paths: readonly string[], cache?: ParseCache): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const resources: Resource[] = [];
+  const hash = createHash('sha1');
   let files: string[];
   try {
     files = listConfigFiles(paths);
   } catch (err) {
     diagnostics.push({ severity: 'error', file: String((err as { path?: string }).path ?? paths.join(',')), line: 0, resource: '', path: '', message: (err as Error).message });
-    return { resources, diagnostics, files: [] };
+    return { resources, diagnostics, files: [], digest: '' };
   }
+  const seen = new Set<string>();
   for (const file of files) {
     let text: string;
     try {
@@ -67,9 +75,23 @@ export function loadResources(paths: readonly string[]): LoadResult {
       diagnostics.push({ severity: 'error', file, line: 0, resource: '', path: '', message: (err as Error).message });
       continue;
     }
-    parseText(text, file, resources, diagnostics);
+    hash.update(file).update('\0').update(text).update('\0');
+    seen.add(file);
+    const cached = cache?.get(file);
+    if (cached && cached.text === text) {
+      resources.push(...cached.resources);
+      diagnostics.push(...cached.diagnostics);
+      continue;
+    }
+    const own: Resource[] = [];
+    const ownDiags: Diagnostic[] = [];
+    parseText(text, file, own, ownDiags);
+    cache?.set(file, { text, resources: own, diagnostics: ownDiags });
+    resources.push(...own);
+    diagnostics.push(...ownDiags);
   }
-  return { resources, diagnostics, files };
+  if (cache) for (const f of cache.keys()) if (!seen.has(f)) cache.delete(f);
+  return { resources, diagnostics, files, digest: hash.digest('hex') };
 }
 
 export function parseText(text: string, file: string, resources: Resource[], diagnostics: Diagnostic[]): void {

@@ -1,0 +1,76 @@
+import { isIP } from 'node:net';
+import type { Cluster, ClusterType, LbEndpoint, MeshSettings } from '../model.js';
+import { istioConfigPath } from './http_route.js';
+import { labelsMatch } from './hosts.js';
+import { applyPolicy, defaultCircuitBreakers, effectivePolicy } from './traffic_policy.js';
+import type { DestinationRuleDef, Service, ServicePort, SubsetDef } from './types.js';
+
+export function outboundClusterName(port: number, host: string, subset = ''): string {
+  return `outbound|${port}|${subset}|${host}`;
+}
+
+const TYPE_BY_RESOLUTION: Record<Service['resolution'], ClusterType> = { NONE: 'ORIGINAL_DST', STATIC: 'EDS', DNS: 'STRICT_DNS', DNS_ROUND_ROBIN: 'LOGICAL_DNS' };
+
+function endpointsFor(svc: Service, port: ServicePort, subset: SubsetDef | undefined): LbEndpoint[] {
+  if (svc.resolution === 'NONE') return [];
+  const out: LbEndpoint[] = [];
+  for (const e of svc.endpoints) {
+    if (subset && !labelsMatch(subset.labels, e.labels)) continue;
+    if (e.address.startsWith('unix://')) continue;
+    if (svc.resolution === 'STATIC' && isIP(e.address) === 0) continue;
+    const ep: LbEndpoint = { address: e.address, port: e.ports[port.name] ?? port.targetPort ?? port.number, weight: e.weight };
+    if (Object.keys(e.labels).length > 0) ep.labels = e.labels;
+    if (e.locality) ep.locality = e.locality;
+    if (e.network) ep.network = e.network;
+    out.push(ep);
+  }
+  // DNS resolution without endpoints resolves the host name itself (Istio's behaviour).
+  if (out.length === 0 && svc.endpoints.length === 0 && (svc.resolution === 'DNS' || svc.resolution === 'DNS_ROUND_ROBIN') && !svc.hostname.startsWith('*')) {
+    out.push({ address: svc.hostname, port: port.targetPort ?? port.number, weight: 1 });
+  }
+  return out;
+}
+
+function baseCluster(svc: Service, port: ServicePort, subset: SubsetDef | undefined, mesh: MeshSettings): Cluster {
+  const type = TYPE_BY_RESOLUTION[svc.resolution];
+  const c: Cluster = {
+    name: outboundClusterName(port.number, svc.hostname, subset?.name),
+    type,
+    lbPolicy: type === 'ORIGINAL_DST' ? 'CLUSTER_PROVIDED' : 'LEAST_REQUEST',
+    connectTimeoutMs: mesh.connectTimeoutMs,
+    endpoints: endpointsFor(svc, port, subset),
+    circuitBreakers: defaultCircuitBreakers(),
+    service: { host: svc.hostname, namespace: svc.namespace, port: port.number, ...(subset ? { subset: subset.name } : {}), location: svc.location },
+  };
+  if (type === 'STRICT_DNS' || type === 'LOGICAL_DNS') c.dnsRefreshRateMs = mesh.dnsRefreshRateMs;
+  return c;
+}
+
+/**
+ * Istio's outbound clusters for one service: `outbound|port||host` per port and
+ * `outbound|port|subset|host` per DestinationRule subset, over the endpoints whose labels
+ * match; the rule's traffic policy (port-level, then the subset's) applied on top of Istio's
+ * defaults.
+ */
+export function serviceClusters(svc: Service, dr: DestinationRuleDef | undefined, mesh: MeshSettings): Cluster[] {
+  const out: Cluster[] = [];
+  for (const port of svc.ports) {
+    if (port.protocol === 'UDP') continue;
+    for (const subset of [undefined, ...(dr?.subsets ?? [])]) {
+      const c = baseCluster(svc, port, subset, mesh);
+      if (dr) {
+        const original = { type: c.type, lbPolicy: c.lbPolicy };
+        applyPolicy(c, effectivePolicy(dr.trafficPolicy, subset?.trafficPolicy, port.number));
+        // ORIGINAL_DST clusters pick the host themselves: load-balancer settings don't apply.
+        if (original.type === 'ORIGINAL_DST') {
+          c.lbPolicy = original.lbPolicy;
+          delete c.ringHash;
+          delete c.maglev;
+        }
+        c.istioConfig = istioConfigPath('destination-rule', dr.resource.namespace, dr.resource.name);
+      }
+      out.push(c);
+    }
+  }
+  return out;
+}
