@@ -1,4 +1,5 @@
 import type { Snapshot } from './model.js';
+import type { SnapshotDelta } from './snapshot_delta.js';
 import { CLUSTER, LISTENER, TCP, SERVER_STATS } from '../stats/scopes.js';
 import type { StatsRegistry } from '../stats/store.js';
 
@@ -15,6 +16,12 @@ export interface WorkerSnapshot {
   snapshot: Snapshot;
   stats: StatIndex;
 }
+
+/**
+ * One message per change on the config channel: the whole snapshot (first one, or for a
+ * worker that asks), or a delta on top of the previous version (see snapshot_delta.ts).
+ */
+export type WorkerMessage = ({ kind: 'full' } & WorkerSnapshot) | { kind: 'delta'; delta: SnapshotDelta; stats: StatIndex };
 
 export function serverStatIndex(registry: StatsRegistry): StatIndex['server'] {
   const out = {} as Record<keyof typeof SERVER_STATS, number>;

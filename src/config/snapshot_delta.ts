@@ -1,0 +1,99 @@
+import type { Cluster, Listener, MeshSettings, RouteConfiguration, Snapshot } from './model.js';
+
+/**
+ * Snapshots share what did not change. On the main thread a new translation is compared,
+ * resource by resource (listener, route configuration, cluster), with the snapshot in force:
+ * an unchanged resource is replaced by the previous object, so it stays identical (===), and
+ * only the changed ones travel to workers as a delta. A worker applies the delta on top of its
+ * snapshot, so its unchanged objects stay identical too and anything compiled from them (route
+ * tables, per-cluster load-balancer state) can be kept, e.g. in a WeakMap keyed by the object.
+ * An endpoint change therefore sends one cluster and leaves every route table alone.
+ */
+export interface ResourceDelta<T> {
+  upsert: T[];
+  remove: string[];
+}
+
+export interface SnapshotDelta {
+  baseVersion: number;
+  version: number;
+  source: string;
+  builtAt: string;
+  role: Snapshot['role'];
+  /** Present only when MeshConfig changed. */
+  mesh?: MeshSettings;
+  listeners: ResourceDelta<Listener>;
+  routes: ResourceDelta<RouteConfiguration>;
+  clusters: ResourceDelta<Cluster>;
+}
+
+const fingerprints = new WeakMap<object, string>();
+function fingerprint(o: object): string {
+  let f = fingerprints.get(o);
+  if (f === undefined) {
+    f = JSON.stringify(o);
+    fingerprints.set(o, f);
+  }
+  return f;
+}
+
+function share<T extends { name: string }>(prev: readonly T[], next: T[]): { out: T[]; delta: ResourceDelta<T> } {
+  const before = new Map(prev.map((r) => [r.name, r]));
+  const delta: ResourceDelta<T> = { upsert: [], remove: [] };
+  const out = next.map((r) => {
+    const old = before.get(r.name);
+    if (old && fingerprint(old) === fingerprint(r)) return old;
+    delta.upsert.push(r);
+    return r;
+  });
+  const names = new Set(next.map((r) => r.name));
+  for (const name of before.keys()) if (!names.has(name)) delta.remove.push(name);
+  return { out, delta };
+}
+
+/** `next` with every unchanged resource replaced by `prev`'s object, and the delta between them. */
+export function shareWith(prev: Snapshot | undefined, next: Snapshot): { snapshot: Snapshot; delta?: SnapshotDelta; changed: boolean } {
+  if (!prev) return { snapshot: next, changed: true };
+  const l = share(prev.listeners, next.listeners);
+  const r = share(prev.routes, next.routes);
+  const c = share(prev.clusters, next.clusters);
+  const meshSame = fingerprint(prev.mesh) === fingerprint(next.mesh);
+  const snapshot: Snapshot = { ...next, mesh: meshSame ? prev.mesh : next.mesh, listeners: l.out, routes: r.out, clusters: c.out };
+  const empty = (d: ResourceDelta<unknown>) => d.upsert.length === 0 && d.remove.length === 0;
+  const changed = !meshSame || prev.role !== next.role || !empty(l.delta) || !empty(r.delta) || !empty(c.delta);
+  const delta: SnapshotDelta = {
+    baseVersion: prev.version,
+    version: next.version,
+    source: next.source,
+    builtAt: next.builtAt,
+    role: next.role,
+    listeners: l.delta,
+    routes: r.delta,
+    clusters: c.delta,
+  };
+  if (!meshSame) delta.mesh = next.mesh;
+  return { snapshot, delta, changed };
+}
+
+function apply<T extends { name: string }>(prev: readonly T[], d: ResourceDelta<T>): T[] {
+  if (d.upsert.length === 0 && d.remove.length === 0) return prev as T[];
+  const byName = new Map(prev.map((r) => [r.name, r]));
+  for (const name of d.remove) byName.delete(name);
+  for (const r of d.upsert) byName.set(r.name, r);
+  return [...byName.values()];
+}
+
+/** A worker's side: the new snapshot from its current one and a delta based on it. */
+export function applyDelta(prev: Snapshot, d: SnapshotDelta): Snapshot {
+  if (d.baseVersion !== prev.version) throw new Error(`delta for version ${d.baseVersion} applied to version ${prev.version}`);
+  return {
+    version: d.version,
+    source: d.source,
+    builtAt: d.builtAt,
+    role: d.role,
+    mesh: d.mesh ?? prev.mesh,
+    listeners: apply(prev.listeners, d.listeners),
+    routes: apply(prev.routes, d.routes),
+    clusters: apply(prev.clusters, d.clusters),
+  };
+}
