@@ -62,6 +62,16 @@ export class ListenerTable {
     }
   }
 
+  /** Is `name` one of this snapshot's bound (accepting) listeners? */
+  hasBound(name: string): boolean {
+    return this.bound.has(name);
+  }
+
+  /** Names of the bound listeners. */
+  boundNames(): string[] {
+    return [...this.bound.keys()];
+  }
+
   select(listenerName: string, dst: Destination): Selection | undefined {
     const own = this.bound.get(listenerName);
     if (!own) return undefined;

@@ -4,6 +4,13 @@ import type { StatsShared } from '../stats/store.js';
 /** Messages and shared memory between the main thread and workers. */
 export const CONFIG_CHANNEL = 'legate.config';
 export const HELLO_CHANNEL = 'legate.hello';
+/** Workers report `{ threadId, version }` here once a snapshot serves new connections. */
+export const ACK_CHANNEL = 'legate.config.ack';
+
+export interface ConfigAck {
+  threadId: number;
+  version: number;
+}
 
 export type AcceptMode = 'handoff' | 'reuseport';
 

@@ -1,13 +1,12 @@
-import type { Server } from 'node:net';
 import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
 import { renderPrometheus } from '../admin/prometheus.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
-import { FileConfigSource } from '../config/source.js';
-import type { Snapshot } from '../config/model.js';
+import { FileConfigSource, type SnapshotUpdate } from '../config/source.js';
+import type { ProxyRole } from '../config/model.js';
 import { indexStats, serverStatIndex } from '../config/snapshot.js';
 import { LegateError } from '../errors.js';
 import { logger } from '../log.js';
-import { listenHandoff } from '../listener/handoff.js';
+import { BoundListeners } from '../listener/bound_listeners.js';
 import { nativeSockets } from '../listener/native/index.js';
 import { StatsRegistry } from '../stats/store.js';
 import type { ProxyOptions } from './options.js';
@@ -15,11 +14,26 @@ import { WorkerPool } from './worker_pool.js';
 
 const log = logger('main');
 
+/** `k=v,k2=v2` (LEGATE_PROXY_LABELS): the proxy's own labels, for Gateway selectors, Sidecar selectors and sourceLabels. */
+function parseLabels(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  const out: Record<string, string> = {};
+  for (const kv of text.split(',')) {
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export function runSidecar(opts: ProxyOptions): Promise<void> {
+  return runProxy(opts, 'sidecar');
+}
+
 /**
- * The main thread of `legate proxy sidecar`: configuration, workers, capture listeners,
+ * The main thread of `legate proxy sidecar|router`: configuration, workers, listeners,
  * admin/readiness/Prometheus, and the lifecycle (SIGTERM drain, /quitquitquit).
  */
-export async function runSidecar(opts: ProxyOptions): Promise<void> {
+export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<void> {
   if (opts.config.length === 0) throw new LegateError('EOPTION', 'no configuration: pass --config PATH (a file or directory)');
   const startedAt = new Date();
   const registry = new StatsRegistry({ slabs: opts.concurrency * 2 + 1, capacity: opts.statsCapacity });
@@ -28,6 +42,9 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
   const native = nativeSockets();
 
   const source = new FileConfigSource(opts.config, {
+    role,
+    namespace: process.env.POD_NAMESPACE || 'default',
+    labels: parseLabels(process.env.LEGATE_PROXY_LABELS),
     outboundPort: opts.outboundPort,
     inboundPort: opts.inboundPort,
     inboundTargetAddress: opts.inboundTarget,
@@ -42,13 +59,26 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
     transparent: opts.transparent,
     onRestart: () => mainStats.inc(server.workerRestarts),
   });
-  const publish = (s: Snapshot) => {
-    pool.publish({ snapshot: s, stats: indexStats(s, registry) });
-    mainStats.inc(server.configApplied);
-    log.info(`configuration version ${s.version} applied`, { listeners: s.listeners.length, clusters: s.clusters.length });
+  const bound = native && opts.acceptMode === 'handoff' ? new BoundListeners(native, pool, { transparent: opts.transparent, backlog: opts.backlog, onLost: () => mainStats.inc(server.handoffFailed) }) : undefined;
+  if (!native) log.error('listeners are not started without the native addon; admin and readiness still serve');
+  // Updates are applied one at a time, in order. Listeners a change adds are bound once the
+  // workers serve the snapshot that has them (so no connection reaches a worker that does not
+  // know its listener), and then accept at once.
+  let applying: Promise<void> = Promise.resolve();
+  const publish = ({ snapshot: s, delta }: SnapshotUpdate) => {
+    applying = applying.then(async () => {
+      pool.publish({ snapshot: s, stats: indexStats(s, registry) }, delta);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pool.whenApplied(s.version), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+      await bound?.sync(s);
+      mainStats.inc(server.configApplied);
+      log.info(`configuration version ${s.version} applied`, { listeners: s.listeners.length, routes: s.routes.length, clusters: s.clusters.length });
+    });
+    return applying;
   };
-  publish(first.snapshot);
-  source.on('snapshot', publish);
+  await publish({ snapshot: first.snapshot });
+  source.on('update', (u: SnapshotUpdate) => void publish(u));
   source.on('rejected', () => {
     mainStats.inc(server.configRejected);
     log.error('configuration change rejected; the last good configuration keeps serving');
@@ -56,17 +86,6 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
   source.watch();
 
   let state: ReturnType<AdminView['state']> = 'INITIALIZING';
-  const listeners: Server[] = [];
-  if (!native) {
-    log.error('capture listeners are not started without the native addon; admin and readiness still serve');
-  } else if (opts.acceptMode === 'handoff') {
-    for (const l of first.snapshot.listeners.filter((l) => l.bindToPort)) {
-      listeners.push(
-        await listenHandoff(l, native, pool, { transparent: opts.transparent, backlog: opts.backlog, onLost: () => mainStats.inc(server.handoffFailed) }),
-      );
-      log.info(`listening on ${l.address.address}:${l.address.port} (${l.name})`);
-    }
-  }
   state = 'LIVE';
 
   let quitting: Promise<void> | undefined;
@@ -74,6 +93,8 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
     registry,
     snapshot: () => source.current,
     lastRejected: () => source.lastRejected,
+    resourceInfo: (o: object) => source.resourceInfo(o),
+    configInfo: () => ({ counts: source.counts, listenerErrors: Object.fromEntries(bound?.errors ?? []), workers: Object.fromEntries(pool.appliedVersions()) }),
     state: () => state,
     ready: () => state === 'LIVE' && !view.healthcheckFailed,
     startedAt,
@@ -98,7 +119,7 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
       state = 'DRAINING';
       const drainMs = source.current?.mesh.terminationDrainDurationMs ?? 5000;
       log.info(`draining for ${drainMs} ms before exit`);
-      for (const l of listeners) l.close();
+      bound?.closeAll();
       source.close();
       await new Promise((r) => setTimeout(r, drainMs));
       for (const h of http) h.close();

@@ -6,35 +6,68 @@
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { Socket } from 'node:net';
 import { ClusterTable } from '../cluster/thread_local_cluster.js';
-import type { WorkerSnapshot } from '../config/snapshot.js';
+import type { WorkerMessage } from '../config/snapshot.js';
+import type { Snapshot } from '../config/model.js';
+import { applyDelta } from '../config/snapshot_delta.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
-import { CONFIG_CHANNEL, HELLO_CHANNEL, HANDOFF_FREE, HANDOFF_TAKEN, type HandoffTask, type WorkerInit } from './protocol.js';
+import { ACK_CHANNEL, CONFIG_CHANNEL, HELLO_CHANNEL, HANDOFF_FREE, HANDOFF_TAKEN, type HandoffTask, type WorkerInit } from './protocol.js';
 import { startReusePortListeners } from '../listener/reuseport.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
 const handoffSlots = new Int32Array(init.handoffSlots);
 let state: WorkerState | undefined;
+let snapshot: Snapshot | undefined;
+const draining = new Map<string, WorkerState>();
 const waiting: (() => void)[] = [];
 
+const hello = new BroadcastChannel(HELLO_CHANNEL);
+const acks = new BroadcastChannel(ACK_CHANNEL);
 const configChannel = new BroadcastChannel(CONFIG_CHANNEL);
 configChannel.onmessage = (event) => {
-  const ws = (event as { data: WorkerSnapshot }).data;
-  if (state && ws.snapshot.version <= state.version) return;
+  const msg = (event as { data: WorkerMessage }).data;
+  let next: Snapshot;
+  if (msg.kind === 'delta') {
+    if (snapshot && msg.delta.version <= snapshot.version) return;
+    if (!snapshot || msg.delta.baseVersion !== snapshot.version) {
+      // Missed a version (or started late): ask for the whole snapshot.
+      hello.postMessage({ threadId });
+      return;
+    }
+    next = applyDelta(snapshot, msg.delta);
+  } else {
+    if (snapshot && msg.snapshot.version <= snapshot.version) return;
+    next = msg.snapshot;
+  }
+  snapshot = next;
+  const previous = state;
+  // Built once per change; connections already running keep the state they started with.
   state = {
-    version: ws.snapshot.version,
-    listeners: new ListenerTable(ws.snapshot),
-    clusters: new ClusterTable(ws.snapshot.clusters),
-    statIndex: ws.stats,
+    version: next.version,
+    listeners: new ListenerTable(next),
+    clusters: new ClusterTable(next.clusters),
+    routes: new Map(next.routes.map((r) => [r.name, r])),
+    statIndex: msg.stats,
     stats,
   };
-  if (init.acceptMode === 'reuseport') startReusePortListeners(ws.snapshot, () => state, init.transparent);
+  // A bound listener this change removed still accepts for drainDuration (main thread): its
+  // new connections are served with the last state that had it.
+  if (previous) {
+    for (const name of previous.listeners.boundNames()) {
+      if (state.listeners.hasBound(name) || draining.has(name)) continue;
+      draining.set(name, previous);
+      setTimeout(() => draining.delete(name), next.mesh.drainDurationMs + 1000).unref();
+    }
+  }
+  for (const name of state.listeners.boundNames()) draining.delete(name);
+  if (init.acceptMode === 'reuseport') startReusePortListeners(next, () => state, init.transparent);
   for (const resume of waiting.splice(0)) resume();
+  acks.postMessage({ threadId, version: next.version });
 };
 // A worker that starts late (or replaces a dead one) asks for the current snapshot.
-new BroadcastChannel(HELLO_CHANNEL).postMessage({ threadId });
+hello.postMessage({ threadId });
 
 function adopt(task: HandoffTask): void {
   // Exactly one side owns the fd: the worker by claiming the slot here, or the main thread by
@@ -42,7 +75,7 @@ function adopt(task: HandoffTask): void {
   if (Atomics.compareExchange(handoffSlots, task.slot, HANDOFF_FREE, HANDOFF_TAKEN) !== HANDOFF_FREE) return;
   const socket = new Socket({ fd: task.fd, readable: true, writable: true, allowHalfOpen: true });
   const dst: Destination = task.dst;
-  const run = () => onConnection(socket, task.listener, dst, state!);
+  const run = () => onConnection(socket, task.listener, dst, (!state!.listeners.hasBound(task.listener) && draining.get(task.listener)) || state!);
   // Until the first snapshot arrives the socket buffers (it is not flowing before a 'data' listener).
   if (state) run();
   else waiting.push(run);

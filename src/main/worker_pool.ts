@@ -1,10 +1,21 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { WorkerSnapshot } from '../config/snapshot.js';
+import type { WorkerMessage, WorkerSnapshot } from '../config/snapshot.js';
+import type { SnapshotDelta } from '../config/snapshot_delta.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
-import { CONFIG_CHANNEL, HELLO_CHANNEL, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type HandoffTask, type WorkerInit } from './protocol.js';
+import {
+  ACK_CHANNEL,
+  CONFIG_CHANNEL,
+  HELLO_CHANNEL,
+  HANDOFF_FREE,
+  HANDOFF_RECLAIMED,
+  type AcceptMode,
+  type ConfigAck,
+  type HandoffTask,
+  type WorkerInit,
+} from './protocol.js';
 
 const log = logger('workers');
 const HANDOFF_SLOTS = 1 << 16;
@@ -18,6 +29,10 @@ export class WorkerPool {
   private readonly pool: Piscina;
   private readonly config = new BroadcastChannel(CONFIG_CHANNEL);
   private readonly hello = new BroadcastChannel(HELLO_CHANNEL);
+  private readonly acks = new BroadcastChannel(ACK_CHANNEL);
+  /** The version each live worker serves, by thread id. */
+  private readonly applied = new Map<number, number>();
+  private waiters: { version: number; resolve: () => void }[] = [];
   private readonly slots: Int32Array;
   private readonly freeSlots: number[] = [];
   private current: WorkerSnapshot | undefined;
@@ -46,20 +61,56 @@ export class WorkerPool {
     });
     this.pool.on('workerDestroy', (w: { threadId: number }) => {
       registry.releaseSlab(w.threadId);
+      this.applied.delete(w.threadId);
       if (this.closing) return;
       log.error(`worker thread ${w.threadId} died; starting a replacement (the other workers keep serving)`);
       opts.onRestart();
     });
     this.pool.on('error', (err: Error) => log.error(`worker error: ${err.message}`));
     this.hello.onmessage = () => {
-      if (this.current) this.config.postMessage(this.current);
+      if (this.current) this.config.postMessage({ kind: 'full', ...this.current } satisfies WorkerMessage);
+    };
+    this.acks.onmessage = (event) => {
+      const ack = (event as { data: ConfigAck }).data;
+      this.applied.set(ack.threadId, Math.max(ack.version, this.applied.get(ack.threadId) ?? 0));
+      this.settleWaiters();
     };
   }
 
-  /** One message per change, to every worker. */
-  publish(ws: WorkerSnapshot): void {
+  /**
+   * One message per change, to every worker: the delta from the previous snapshot when there
+   * is one (a worker that missed a version asks for the whole snapshot), else the snapshot.
+   */
+  publish(ws: WorkerSnapshot, delta?: SnapshotDelta): void {
+    const base = this.current?.snapshot.version;
     this.current = ws;
-    this.config.postMessage(ws);
+    const msg: WorkerMessage = delta && delta.baseVersion === base ? { kind: 'delta', delta, stats: ws.stats } : { kind: 'full', ...ws };
+    this.config.postMessage(msg);
+  }
+
+  /** Versions served by the live workers (thread id → version). */
+  appliedVersions(): ReadonlyMap<number, number> {
+    return this.applied;
+  }
+
+  /** Resolves once every worker serves `version` or later. */
+  whenApplied(version: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push({ version, resolve });
+      this.settleWaiters();
+    });
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const live = this.pool.threads.length;
+    const versions = [...this.applied.values()];
+    const min = versions.length >= Math.max(live, this.size) ? Math.min(...versions) : 0;
+    this.waiters = this.waiters.filter((w) => {
+      if (min < w.version) return true;
+      w.resolve();
+      return false;
+    });
   }
 
   /** Hands an accepted, duplicated fd to a worker; the fd is closed here only if no worker took it. */
@@ -101,6 +152,7 @@ export class WorkerPool {
     this.closing = true;
     this.config.close();
     this.hello.close();
+    this.acks.close();
     await this.pool.destroy();
   }
 }
