@@ -54,7 +54,7 @@ export function readGateway(r: ResourceReport): GatewayDef | undefined {
       if (!isHttpProtocol(protocol)) r.error(at('tls'), 'server cannot have TLS settings for non HTTPS/TLS ports');
       else if (!redirectOnly) r.error(at('tls'), 'server cannot have TLS settings for plain text HTTP ports');
     }
-    if (isPlainObject(tls)) {
+    if (isPlainObject(tls) && isTls) {
       const mode = tls.mode ?? 'PASSTHROUGH';
       if (!SERVER_TLS_MODES.has(mode)) r.error(at('tls', 'mode'), `unknown TLS mode ${JSON.stringify(mode)}`);
       if ((mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') && !tls.credentialName && !(Array.isArray(tls.credentialNames) && tls.credentialNames.length)) {

@@ -31,11 +31,14 @@ const ISTIO_GROUP = /^networking\.istio\.io\/(v1|v1beta1|v1alpha3)$/;
 /** Istio kinds Legate reads but does not implement: warned, not fatal. */
 const UNIMPLEMENTED_KINDS = new Set(['WorkloadGroup', 'EnvoyFilter', 'ProxyConfig']);
 
-/** Istio resolves conflicts in favour of the oldest resource, then by namespace/name. */
+/**
+ * Istio resolves conflicts in favour of the oldest resource, then by namespace/name. A
+ * resource without creationTimestamp has Go's zero time there, i.e. it counts as oldest.
+ */
 export function byAge(a: Resource, b: Resource): number {
-  const ta = a.creationTimestamp ?? '';
-  const tb = b.creationTimestamp ?? '';
-  if (ta !== tb) return ta === '' ? 1 : tb === '' ? -1 : ta < tb ? -1 : 1;
+  const ta = a.creationTimestamp ? Date.parse(a.creationTimestamp) || 0 : 0;
+  const tb = b.creationTimestamp ? Date.parse(b.creationTimestamp) || 0 : 0;
+  if (ta !== tb) return ta - tb;
   const na = `${a.namespace}/${a.name}`;
   const nb = `${b.namespace}/${b.name}`;
   return na < nb ? -1 : na > nb ? 1 : 0;
@@ -173,7 +176,7 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
     listeners = out.listeners;
     routes = out.routes;
   } else {
-    const meshVs = visibleVs.filter((vs) => vs.gateways.includes('mesh') && vs.hosts.some((h) => egressAllows(sidecar, vs.resource.namespace, h)));
+    const meshVs = visibleVs.filter((vs) => vs.gateways.includes('mesh') && vs.hosts.some((h) => egressAllows(sidecar, vs.resource.namespace, h, proxyNs)));
     const out = sidecarOutbound({
       view,
       virtualServices: meshVs,

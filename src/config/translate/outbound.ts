@@ -187,6 +187,13 @@ function addTcpService(
   }
   if (exact.length > 0 && cidrs.length === 0) return;
   const l = wildcardListener(port.number);
+  if (cidrs.length === 0 && (port.protocol === 'TLS' || port.protocol === 'HTTPS')) {
+    // Istio: TLS services without a VIP share the port, told apart by SNI; anything else passes through.
+    l.listenerFilters = ['envoy.filters.listener.tls_inspector'];
+    l.filterChains.push(chain({ transportProtocol: 'tls', serverNames: [svc.hostname] }));
+    l.defaultFilterChain ??= fallbackChain();
+    return;
+  }
   if (cidrs.length > 0) {
     // More specific than the HTTP chain: keep CIDR chains first.
     l.filterChains.unshift(chain({ destinationPort: port.number, prefixRanges: cidrs }));
@@ -200,5 +207,4 @@ function addTcpService(
     return;
   }
   l.defaultFilterChain = chain();
-  void fallbackChain;
 }

@@ -30,7 +30,7 @@ export class ServiceView {
 
   constructor(services: Service[], proxyNs: string, mesh: MeshSettings, sidecar: SidecarDef | undefined, report: Reporter) {
     const visible = services.filter(
-      (s) => exportedTo(s.entry.exportTo, s.namespace, proxyNs, mesh.defaultServiceExportTo) && egressAllows(sidecar, s.namespace, s.hostname),
+      (s) => exportedTo(s.entry.exportTo, s.namespace, proxyNs, mesh.defaultServiceExportTo) && egressAllows(sidecar, s.namespace, s.hostname, proxyNs),
     );
     // Stable: services are in age order; the proxy's namespace wins a tie on the host name.
     const ordered = [...visible.filter((s) => s.namespace === proxyNs), ...visible.filter((s) => s.namespace !== proxyNs)];

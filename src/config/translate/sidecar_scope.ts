@@ -28,7 +28,8 @@ export function readSidecar(r: ResourceReport): SidecarDef | undefined {
         if (extra !== undefined) return r.error(at, `egress host ${JSON.stringify(h)} has more than one "/"`);
         if (!(ns === '*' || ns === '.' || ns === '~' || isDns1123Label(ns))) return r.error(at, `invalid namespace ${JSON.stringify(ns)} in egress host`);
         if (r.check(at, hostError(host, { wildcard: true, star: true }))) return;
-        egressHosts!.push({ namespace: ns === '.' ? r.res.namespace : ns, host: host.toLowerCase() });
+        // `.` is the workload's namespace (for a root-namespace Sidecar too), resolved per proxy.
+        egressHosts!.push({ namespace: ns, host: host.toLowerCase() });
       });
     });
   }
@@ -72,12 +73,13 @@ export function selectSidecar(all: SidecarDef[], proxyNs: string, proxyLabels: R
 }
 
 /** Does a Sidecar's egress allow `host` defined in `namespace`? No Sidecar (or no egress) allows all. */
-export function egressAllows(sidecar: SidecarDef | undefined, namespace: string, host: string): boolean {
+export function egressAllows(sidecar: SidecarDef | undefined, namespace: string, host: string, proxyNs: string): boolean {
   const hosts = sidecar?.egressHosts;
   if (!hosts) return true;
   for (const e of hosts) {
     if (e.namespace === '~') continue;
-    if (e.namespace !== '*' && e.namespace !== namespace) continue;
+    const ns = e.namespace === '.' ? proxyNs : e.namespace;
+    if (ns !== '*' && ns !== namespace) continue;
     if (e.host === '*' || hostSubsetOf(host, e.host) || (host.startsWith('*') && hostsOverlap(host, e.host))) return true;
   }
   return false;

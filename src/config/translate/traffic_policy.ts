@@ -29,7 +29,8 @@ export function readTrafficPolicy(tp: unknown, path: Path, r: ResourceReport): T
 }
 
 function duration(v: unknown, path: Path, r: ResourceReport, allowZero = false): void {
-  if (v === undefined) return;
+  // Wrong types were reported by the schema check.
+  if (typeof v !== 'string') return;
   const d = parseIstioDuration(v, { allowZero });
   if ('error' in d) r.error(path, d.error);
 }

@@ -12,7 +12,8 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNE
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
 function duration(v: unknown, path: Path, r: ResourceReport): void {
-  if (v === undefined) return;
+  // Wrong types were reported by the schema check.
+  if (typeof v !== 'string') return;
   const d = parseIstioDuration(v);
   if ('error' in d) r.error(path, d.error);
 }
