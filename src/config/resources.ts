@@ -105,7 +105,10 @@ export function parseText(text: string, file: string, resources: Resource[], dia
   for (const doc of docs) {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        diagnostics.push({ severity: 'error', file, line: lineAt(e.pos?.[0]), resource: '', path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+        const first = e.message.split('\n')[0];
+        const col = / at line \d+, column (\d+):?$/.exec(first);
+        const message = col ? `${first.slice(0, col.index)} (column ${col[1]})` : first;
+        diagnostics.push({ severity: 'error', file, line: lineAt(e.pos?.[0]), resource: '', path: '', message: `YAML: ${message}` });
       }
       continue;
     }

@@ -230,7 +230,7 @@ spec:
 `;
   const out = translateYaml(yaml);
   const vip = out.listeners.find((l) => l.name === '10.0.0.5_5432')!;
-  const f = vip.defaultFilterChain!.filters[0];
+  const f = vip.filterChains[0].filters[0];
   t.is(f.name, 'envoy.filters.network.tcp_proxy');
   t.like(f, { cluster: 'outbound|5432||db.default.svc.cluster.local', weightedClusters: [{ name: 'outbound|5432||db.default.svc.cluster.local', weight: 80 }, { name: 'outbound|5432||db2.default.svc.cluster.local', weight: 20 }] });
   t.is(out.listeners.find((l) => l.name === '0.0.0.0_5432')!.defaultFilterChain!.name, 'outbound|5432||db2.default.svc.cluster.local');

@@ -180,10 +180,11 @@ function addTcpService(
     const name = `${ip}_${port.number}`;
     const taken = listeners.get(name);
     if (taken) {
-      if (firstHost) input.report.at(svc.entry.resource, ['spec', 'addresses'], `${ip}:${port.number} is already claimed by ${taken.defaultFilterChain?.name}: ignored here`, 'warning');
+      if (firstHost) input.report.at(svc.entry.resource, ['spec', 'addresses'], `${ip}:${port.number} is already claimed by ${taken.filterChains[0]?.name}: ignored here`, 'warning');
       continue;
     }
-    listeners.set(name, { name, address: { address: ip, port: port.number }, trafficDirection: 'OUTBOUND', bindToPort: false, useOriginalDst: false, filterChains: [], defaultFilterChain: chain() });
+    // As istiod writes it: one filter chain without a match.
+    listeners.set(name, { name, address: { address: ip, port: port.number }, trafficDirection: 'OUTBOUND', bindToPort: false, useOriginalDst: false, filterChains: [chain()] });
   }
   if (exact.length > 0 && cidrs.length === 0) return;
   const l = wildcardListener(port.number);
