@@ -28,6 +28,7 @@ export interface SnapshotDelta {
 }
 
 const fingerprints = new WeakMap<object, string>();
+/** A resource's content as a string, cached per object. */
 function fingerprint(o: object): string {
   let f = fingerprints.get(o);
   if (f === undefined) {
@@ -37,12 +38,29 @@ function fingerprint(o: object): string {
   return f;
 }
 
+/**
+ * Equal contents. A route configuration is compared virtual host by virtual host: the
+ * translator reuses unchanged (memoized) virtual hosts, so most compare by identity and
+ * only changed ones are serialised.
+ */
+function same(a: object, b: object): boolean {
+  if (a === b) return true;
+  const va = (a as { virtualHosts?: object[] }).virtualHosts;
+  const vb = (b as { virtualHosts?: object[] }).virtualHosts;
+  if (!va || !vb) return fingerprint(a) === fingerprint(b);
+  const ra = a as RouteConfiguration;
+  const rb = b as RouteConfiguration;
+  if (ra.name !== rb.name || ra.validateClusters !== rb.validateClusters || va.length !== vb.length) return false;
+  for (let i = 0; i < va.length; i++) if (va[i] !== vb[i] && fingerprint(va[i]) !== fingerprint(vb[i])) return false;
+  return true;
+}
+
 function share<T extends { name: string }>(prev: readonly T[], next: T[]): { out: T[]; delta: ResourceDelta<T> } {
   const before = new Map(prev.map((r) => [r.name, r]));
   const delta: ResourceDelta<T> = { upsert: [], remove: [] };
   const out = next.map((r) => {
     const old = before.get(r.name);
-    if (old && fingerprint(old) === fingerprint(r)) return old;
+    if (old && same(old, r)) return old;
     delta.upsert.push(r);
     return r;
   });
@@ -57,7 +75,7 @@ export function shareWith(prev: Snapshot | undefined, next: Snapshot): { snapsho
   const l = share(prev.listeners, next.listeners);
   const r = share(prev.routes, next.routes);
   const c = share(prev.clusters, next.clusters);
-  const meshSame = fingerprint(prev.mesh) === fingerprint(next.mesh);
+  const meshSame = same(prev.mesh, next.mesh);
   const snapshot: Snapshot = { ...next, mesh: meshSame ? prev.mesh : next.mesh, listeners: l.out, routes: r.out, clusters: c.out };
   const empty = (d: ResourceDelta<unknown>) => d.upsert.length === 0 && d.remove.length === 0;
   const changed = !meshSame || prev.role !== next.role || !empty(l.delta) || !empty(r.delta) || !empty(c.delta);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
-import { loadResources, type ParseCache } from './resources.js';
+import { loadResources, ParseCache } from './resources.js';
 import { translate } from './translate/index.js';
 import type { TranslateOptions } from './translate/context.js';
 import type { Snapshot } from './model.js';
@@ -16,18 +16,24 @@ export interface LoadOutcome {
   diagnostics: Diagnostic[];
   /** Hash of the files read (see LoadResult.digest). */
   digest?: string;
+  /** Milliseconds spent reading and parsing, and translating (validation included). */
+  timings?: { parseMs: number; translateMs: number };
 }
 
 /** Reads, validates and translates the files; no snapshot when anything is an error. */
 export function loadSnapshot(paths: readonly string[], opts: TranslateOptions, version: number, cache?: ParseCache): LoadOutcome {
+  const t0 = performance.now();
   const loaded = loadResources(paths, cache);
+  const t1 = performance.now();
   if (hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics, digest: loaded.digest };
   const t = translate(loaded.resources, opts);
+  const timings = { parseMs: Math.round(t1 - t0), translateMs: Math.round(performance.now() - t1) };
   const diagnostics = [...loaded.diagnostics, ...t.diagnostics];
-  if (hasErrors(diagnostics)) return { diagnostics, digest: loaded.digest };
+  if (hasErrors(diagnostics)) return { diagnostics, digest: loaded.digest, timings };
   return {
     diagnostics,
     digest: loaded.digest,
+    timings,
     snapshot: {
       version,
       source: `files:${loaded.files.join(',')}`,
@@ -69,12 +75,14 @@ export class FileConfigSource extends EventEmitter {
   private poller: NodeJS.Timeout | undefined;
   private pollSignature = '';
   private appliedDigest = '';
-  private readonly cache: ParseCache = new Map();
+  private readonly cache = new ParseCache();
   private readonly introduced = new WeakMap<object, { version: number; at: string }>();
   current: Snapshot | undefined;
   lastRejected: Rejection | undefined;
   /** Counts for /config_dump and tests. */
   readonly counts = { applied: 0, rejected: 0, unchanged: 0 };
+  /** How long the last good change took on the main thread, by phase (ms). */
+  lastTimings: { parseMs: number; translateMs: number; shareMs: number } | undefined;
 
   constructor(
     private readonly paths: readonly string[],
@@ -109,7 +117,9 @@ export class FileConfigSource extends EventEmitter {
     }
     for (const d of outcome.diagnostics) (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d));
     if (outcome.snapshot) {
+      const ts = performance.now();
       const { snapshot, delta, changed } = shareWith(this.current, outcome.snapshot);
+      this.lastTimings = { ...outcome.timings!, shareMs: Math.round(performance.now() - ts) };
       this.appliedDigest = outcome.digest ?? '';
       if (!changed && this.current) {
         this.counts.unchanged++;

@@ -10,6 +10,8 @@ export const ACK_CHANNEL = 'legate.config.ack';
 export interface ConfigAck {
   threadId: number;
   version: number;
+  /** How long the worker took to build its state for this version (ms). */
+  applyMs?: number;
 }
 
 export type AcceptMode = 'handoff' | 'reuseport';

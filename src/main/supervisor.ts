@@ -74,6 +74,11 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
       await bound?.sync(s);
       mainStats.inc(server.configApplied);
       log.info(`configuration version ${s.version} applied`, { listeners: s.listeners.length, routes: s.routes.length, clusters: s.clusters.length });
+    }).catch((err) => {
+      // E.g. stats capacity exhausted by a much larger config: workers keep what they have, and
+      // later changes still apply (the chain must not stay rejected).
+      mainStats.inc(server.configRejected);
+      log.error(`configuration version ${s.version} could not be applied: ${(err as Error).message}`);
     });
     return applying;
   };
@@ -94,7 +99,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     snapshot: () => source.current,
     lastRejected: () => source.lastRejected,
     resourceInfo: (o: object) => source.resourceInfo(o),
-    configInfo: () => ({ counts: source.counts, listenerErrors: Object.fromEntries(bound?.errors ?? []), workers: Object.fromEntries(pool.appliedVersions()) }),
+    configInfo: () => ({ counts: source.counts, last_apply_ms: source.lastTimings, listenerErrors: Object.fromEntries(bound?.errors ?? []), workers: Object.fromEntries(pool.appliedVersions()) }),
     state: () => state,
     ready: () => state === 'LIVE' && !view.healthcheckFailed,
     startedAt,

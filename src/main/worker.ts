@@ -28,6 +28,7 @@ const acks = new BroadcastChannel(ACK_CHANNEL);
 const configChannel = new BroadcastChannel(CONFIG_CHANNEL);
 configChannel.onmessage = (event) => {
   const msg = (event as { data: WorkerMessage }).data;
+  const started = performance.now();
   let next: Snapshot;
   if (msg.kind === 'delta') {
     if (snapshot && msg.delta.version <= snapshot.version) return;
@@ -64,7 +65,7 @@ configChannel.onmessage = (event) => {
   for (const name of state.listeners.boundNames()) draining.delete(name);
   if (init.acceptMode === 'reuseport') startReusePortListeners(next, () => state, init.transparent);
   for (const resume of waiting.splice(0)) resume();
-  acks.postMessage({ threadId, version: next.version });
+  acks.postMessage({ threadId, version: next.version, applyMs: Math.round(performance.now() - started) });
 };
 // A worker that starts late (or replaces a dead one) asks for the current snapshot.
 hello.postMessage({ threadId });

@@ -33,6 +33,8 @@ export class WorkerPool {
   /** The version each live worker serves, by thread id. */
   private readonly applied = new Map<number, number>();
   private waiters: { version: number; resolve: () => void }[] = [];
+  /** How long each worker took to apply its last snapshot or delta (ms). */
+  readonly lastApplyMs = new Map<number, number>();
   private readonly slots: Int32Array;
   private readonly freeSlots: number[] = [];
   private current: WorkerSnapshot | undefined;
@@ -73,6 +75,7 @@ export class WorkerPool {
     this.acks.onmessage = (event) => {
       const ack = (event as { data: ConfigAck }).data;
       this.applied.set(ack.threadId, Math.max(ack.version, this.applied.get(ack.threadId) ?? 0));
+      if (ack.applyMs !== undefined) this.lastApplyMs.set(ack.threadId, ack.applyMs);
       this.settleWaiters();
     };
   }

@@ -55,7 +55,8 @@ export async function startProxy(role: 'sidecar' | 'router', config: string[], o
   };
   const stop = async () => {
     if (child.exitCode !== null) return;
-    child.kill('SIGKILL');
+    // A wrapper (timeout, ip netns exec) passes SIGTERM on; SIGKILL would only kill the wrapper.
+    child.kill(opts.wrap ? 'SIGTERM' : 'SIGKILL');
     await new Promise((r) => child.once('exit', r));
   };
   return { child, admin, log: () => output, dump, waitFor, stop };

@@ -35,6 +35,7 @@ data:
   mesh: |-
     defaultConfig:
       drainDuration: 2s
+      terminationDrainDuration: 1s
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -75,10 +76,12 @@ test('reload under continuous TCP traffic: zero failed and zero reset connection
     return;
   }
   const ns = `legate-cfg-${process.pid}`;
-  const inNs = ['ip', 'netns', 'exec', ns];
+  // `timeout` bounds every process the test starts, even if ava times out and skips teardown.
+  const inNs = ['timeout', '-s', 'KILL', '90', 'ip', 'netns', 'exec', ns];
   const procs: ChildProcess[] = [];
   t.teardown(() => {
-    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    // SIGTERM: `timeout` passes it on to the process it runs (the proxy exits after terminationDrainDuration).
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
     try {
       execFileSync('ip', ['netns', 'del', ns]);
     } catch {

@@ -53,6 +53,24 @@ function baseCluster(svc: Service, port: ServicePort, subset: SubsetDef | undefi
  * defaults.
  */
 export function serviceClusters(svc: Service, dr: DestinationRuleDef | undefined, mesh: MeshSettings): Cluster[] {
+  // Memoized on the (immutable, memoized) definitions: an unchanged service gives the same
+  // Cluster objects, so the snapshot diff sees them unchanged without comparing contents.
+  const meshKey = `${mesh.connectTimeoutMs}|${mesh.dnsRefreshRateMs}`;
+  const byDr = memo.get(svc.entry) ?? new WeakMap<object, Map<string, { meshKey: string; endpoints: unknown; clusters: Cluster[] }>>();
+  memo.set(svc.entry, byDr);
+  const byHost = byDr.get(dr ?? NO_RULE) ?? new Map();
+  byDr.set(dr ?? NO_RULE, byHost);
+  const hit = byHost.get(svc.hostname);
+  if (hit && hit.meshKey === meshKey && hit.endpoints === svc.endpoints) return hit.clusters;
+  const clusters = buildClusters(svc, dr, mesh);
+  byHost.set(svc.hostname, { meshKey, endpoints: svc.endpoints, clusters });
+  return clusters;
+}
+
+const memo = new WeakMap<object, WeakMap<object, Map<string, { meshKey: string; endpoints: unknown; clusters: Cluster[] }>>>();
+const NO_RULE = {};
+
+function buildClusters(svc: Service, dr: DestinationRuleDef | undefined, mesh: MeshSettings): Cluster[] {
   const out: Cluster[] = [];
   for (const port of svc.ports) {
     if (port.protocol === 'UDP') continue;

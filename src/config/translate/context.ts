@@ -60,15 +60,19 @@ export class Reporter {
 
 export class ResourceReport {
   errors = 0;
+  /** What was reported, so that a memoized read can report it again. */
+  readonly recorded: { path: Path; message: string; severity: Diagnostic['severity'] }[] = [];
   constructor(
     private readonly reporter: Reporter,
     readonly res: Resource,
   ) {}
   error(path: Path, message: string): void {
     this.errors++;
+    this.recorded.push({ path, message, severity: 'error' });
     this.reporter.at(this.res, path, message, 'error');
   }
   warn(path: Path, message: string): void {
+    this.recorded.push({ path, message, severity: 'warning' });
     this.reporter.at(this.res, path, message, 'warning');
   }
   /** Reports `message` if it is defined; returns whether it was. */

@@ -5,7 +5,7 @@ import type { Resource } from '../resources.js';
 import { checkFields } from '../validate/fields.js';
 import { SPECS } from '../validate/schemas.js';
 import { serviceClusters } from './clusters.js';
-import { Reporter, type TranslateOptions } from './context.js';
+import { Reporter, type ResourceReport, type TranslateOptions } from './context.js';
 import { checkReferences } from './references.js';
 import { readDestinationRule } from './destination_rule.js';
 import { readGateway, routerTranslate, selectGateways } from './gateway.js';
@@ -44,6 +44,13 @@ export function byAge(a: Resource, b: Resource): number {
   return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
+/** byAge over many resources: keys computed once, not per comparison. */
+function sortByAge(resources: readonly Resource[]): Resource[] {
+  const keyed = resources.map((r) => ({ r, t: r.creationTimestamp ? Date.parse(r.creationTimestamp) || 0 : 0, n: `${r.namespace}/${r.name}` }));
+  keyed.sort((a, b) => (a.t !== b.t ? a.t - b.t : a.n < b.n ? -1 : a.n > b.n ? 1 : 0));
+  return keyed.map((k) => k.r);
+}
+
 interface Defs {
   meshResource?: Resource;
   serviceEntries: ServiceEntryDef[];
@@ -58,7 +65,7 @@ interface Defs {
 export function readResources(resources: readonly Resource[], report: Reporter): Defs {
   const defs: Defs = { serviceEntries: [], workloadEntries: [], destinationRules: [], virtualServices: [], gateways: [], sidecars: [] };
   const seen = new Map<string, Resource>();
-  for (const res of [...resources].sort(byAge)) {
+  for (const res of sortByAge(resources)) {
     if (!res.kind) {
       report.at(res, ['kind'], 'kind is required');
       continue;
@@ -90,8 +97,37 @@ export function readResources(resources: readonly Resource[], report: Reporter):
       report.at(res, ['kind'], `${what}: ignored`, 'warning');
       continue;
     }
+    const memo = readMemo.get(res);
+    if (memo) {
+      for (const d of memo.recorded) report.at(res, d.path, d.message, d.severity);
+      if (memo.def) (defs[LIST_OF[res.kind]] as unknown[]).push(memo.def);
+      continue;
+    }
     const r = report.for(res);
+    const before = Object.fromEntries(Object.values(LIST_OF).map((k) => [k, defs[k].length]));
     checkFields(res.spec, schema, ['spec'], (path, message, severity) => (severity === 'error' ? r.error(path, message) : r.warn(path, message)));
+    readOne(res, r, defs);
+    const list = defs[LIST_OF[res.kind]] as unknown[];
+    readMemo.set(res, { def: list.length > before[LIST_OF[res.kind]] ? list[list.length - 1] : undefined, recorded: r.recorded });
+  }
+  return defs;
+}
+
+/**
+ * Reading (validation included) depends on the resource alone, and the parse cache returns
+ * the same Resource object while its YAML is unchanged: a reload re-reads only what changed.
+ */
+const readMemo = new WeakMap<Resource, { def: unknown; recorded: ResourceReport['recorded'] }>();
+const LIST_OF: Record<string, 'serviceEntries' | 'workloadEntries' | 'destinationRules' | 'virtualServices' | 'gateways' | 'sidecars'> = {
+  ServiceEntry: 'serviceEntries',
+  WorkloadEntry: 'workloadEntries',
+  DestinationRule: 'destinationRules',
+  VirtualService: 'virtualServices',
+  Gateway: 'gateways',
+  Sidecar: 'sidecars',
+};
+
+function readOne(res: Resource, r: ResourceReport, defs: Defs): void {
     switch (res.kind) {
       case 'ServiceEntry': {
         const d = readServiceEntry(r);
@@ -124,8 +160,6 @@ export function readResources(resources: readonly Resource[], report: Reporter):
         break;
       }
     }
-  }
-  return defs;
 }
 
 /**

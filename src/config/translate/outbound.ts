@@ -1,4 +1,4 @@
-import type { Cluster, FilterChain, Listener, RouteConfiguration } from '../model.js';
+import type { Cluster, FilterChain, Listener, RouteConfiguration, VirtualHost } from '../model.js';
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from '../model.js';
 import type { Reporter } from './context.js';
 import { outboundClusterName } from './clusters.js';
@@ -97,21 +97,23 @@ export function sidecarOutbound(input: OutboundInput): { listeners: Listener[]; 
     return rc;
   };
 
+  const memo = vhostMemo(input);
   for (const svc of view.all) {
     const vs = byService.get(svc)?.vs;
     for (const port of svc.ports) {
       if (port.protocol === 'UDP') continue;
       if (isHttpProtocol(port.protocol)) {
         const ctx = ctxFor(port.number);
-        const routes = vs ? virtualServiceRoutes(vs, ctx) : [];
         const cluster = outboundClusterName(port.number, svc.hostname);
-        if (routes.length === 0) routes.push(defaultRoute(cluster, svc.hostname, port.number, hash(cluster)));
-        httpPort(port.number).add({
-          name: `${svc.hostname}:${port.number}`,
-          domains: virtualHostDomains(svc.hostname, port.number, input.proxyNamespace, svc.addresses),
-          routes,
-          includeRequestAttemptCount: true,
-        });
+        const name = `${svc.hostname}:${port.number}`;
+        const key = `${objectId(vs)}|${objectId(svc.entry)}|${svc.addresses.join(',')}|${JSON.stringify(hash(cluster) ?? null)}|${vs ? destinationsKey(vs, ctx) : ''}`;
+        httpPort(port.number).add(
+          memo.get(name, key, () => {
+            const routes = vs ? virtualServiceRoutes(vs, ctx) : [];
+            if (routes.length === 0) routes.push(defaultRoute(cluster, svc.hostname, port.number, hash(cluster)));
+            return { name, domains: virtualHostDomains(svc.hostname, port.number, input.proxyNamespace, svc.addresses), routes, includeRequestAttemptCount: true };
+          }),
+        );
       } else {
         addTcpService(svc, port, vs, input, listeners, wildcardListener, fallbackChain);
       }
@@ -131,6 +133,53 @@ export function sidecarOutbound(input: OutboundInput): { listeners: Listener[]; 
     routes.push(rc.build());
   }
   return { listeners: [...listeners.values()], routes };
+}
+
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+/** A number per object (0 for none), for memo keys over immutable, memoized definitions. */
+function objectId(o: object | undefined): number {
+  if (!o) return 0;
+  let id = ids.get(o);
+  if (id === undefined) ids.set(o, (id = nextId++));
+  return id;
+}
+
+/** What a VirtualService's routes depend on outside itself: the clusters its destinations resolve to and their hash policies. */
+function destinationsKey(vs: VirtualServiceDef, ctx: RouteContext): string {
+  const parts: string[] = [];
+  const add = (d: any) => {
+    if (!d) return;
+    const { cluster } = ctx.destination(d, vs.resource.namespace);
+    parts.push(cluster, JSON.stringify(ctx.hashPolicyFor(cluster) ?? null));
+  };
+  for (const h of vs.http) {
+    for (const r of Array.isArray(h?.route) ? h.route : []) add(r?.destination);
+    add(h?.mirror);
+    for (const m of Array.isArray(h?.mirrors) ? h.mirrors : []) add(m?.destination);
+  }
+  return parts.join(',');
+}
+
+/**
+ * Virtual hosts of the previous translation for the same proxy, reused when nothing they
+ * depend on changed: the route configuration then holds the same objects and the snapshot
+ * diff compares (and sends) only the virtual hosts that changed.
+ */
+const vhostMemos = new Map<string, Map<string, { key: string; vh: VirtualHost }>>();
+function vhostMemo(input: OutboundInput) {
+  const ctxKey = `${input.proxyNamespace}|${JSON.stringify(input.proxyLabels)}`;
+  const prev = vhostMemos.get(ctxKey) ?? new Map<string, { key: string; vh: VirtualHost }>();
+  const next = new Map<string, { key: string; vh: VirtualHost }>();
+  vhostMemos.set(ctxKey, next);
+  return {
+    get(name: string, key: string, build: () => VirtualHost): VirtualHost {
+      const hit = prev.get(name);
+      const vh = hit && hit.key === key ? hit.vh : build();
+      next.set(name, { key, vh });
+      return vh;
+    },
+  };
 }
 
 function orphanPorts(vs: VirtualServiceDef, view: ServiceView): number[] {

@@ -1,6 +1,6 @@
 import type { Reporter } from './context.js';
 import { hostSubsetOf, resolveHost } from './hosts.js';
-import { DestinationRuleIndex } from './registry.js';
+import { SubsetCatalog } from './registry.js';
 import type { DestinationRuleDef, ServiceEntryDef, VirtualServiceDef } from './types.js';
 import type { Path } from '../validate/fields.js';
 import { isIP } from 'node:net';
@@ -17,12 +17,13 @@ export function checkReferences(vss: VirtualServiceDef[], drs: DestinationRuleDe
   else hosts.add(h);
   const known = (h: string) => hosts.has(h) || wildcards.some((w) => hostSubsetOf(h, w));
   const warned = new Set<string>();
+  const subsets = new SubsetCatalog(drs);
   for (const vs of vss) {
     const ns = vs.resource.namespace;
     const check = (d: any, path: Path) => {
       if (!d || typeof d.host !== 'string') return;
       const host = resolveHost(d.host, ns);
-      if (typeof d.subset === 'string' && !DestinationRuleIndex.definesSubset(drs, host, d.subset))
+      if (typeof d.subset === 'string' && !subsets.defines(host, d.subset))
         report.at(vs.resource, [...path, 'subset'], `subset ${d.subset} of ${host} is not defined by any DestinationRule`);
       if (!known(host) && !isIP(host) && !warned.has(`${vs.resource.namespace}/${vs.resource.name}/${host}`)) {
         warned.add(`${vs.resource.namespace}/${vs.resource.name}/${host}`);

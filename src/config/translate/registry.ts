@@ -68,20 +68,49 @@ export class ServiceView {
  * Rules for the same host in the same namespace are merged (the oldest's traffic policy and
  * subsets win), as Istio does.
  */
+/** Rules for one namespace: exact hosts by name, wildcards scanned (few) for the most specific. */
+class RulesByHost {
+  readonly exact = new Map<string, DestinationRuleDef>();
+  readonly wildcards: DestinationRuleDef[] = [];
+  get(host: string): DestinationRuleDef | undefined {
+    return this.exact.get(host) ?? this.wildcards.find((d) => d.host === host);
+  }
+  add(dr: DestinationRuleDef): void {
+    if (isWildcard(dr.host)) this.wildcards.push(dr);
+    else this.exact.set(dr.host, dr);
+  }
+  replace(old: DestinationRuleDef, dr: DestinationRuleDef): void {
+    if (isWildcard(dr.host)) this.wildcards[this.wildcards.indexOf(old)] = dr;
+    else this.exact.set(dr.host, dr);
+  }
+  lookup(host: string): DestinationRuleDef | undefined {
+    return this.exact.get(host) ?? mostSpecific(host, this.wildcards, (d) => d.host);
+  }
+}
+
+/**
+ * DestinationRules as Istio looks them up for a proxy: the proxy's namespace first, then the
+ * service's namespace, then the root namespace; in each, the most specific host match.
+ * Rules for the same host in the same namespace are merged (the oldest's traffic policy and
+ * subsets win), as Istio does.
+ */
 export class DestinationRuleIndex {
-  private readonly byNamespace = new Map<string, DestinationRuleDef[]>();
+  private readonly byNamespace = new Map<string, RulesByHost>();
 
   constructor(rules: DestinationRuleDef[], private readonly proxyNs: string, private readonly rootNs: string, mesh: MeshSettings, report: Reporter) {
     for (const dr of rules) {
       const ns = dr.resource.namespace;
       if (!exportedTo(dr.exportTo, ns, proxyNs, mesh.defaultDestinationRuleExportTo)) continue;
-      const list = this.byNamespace.get(ns) ?? [];
-      this.byNamespace.set(ns, list);
-      const same = list.find((o) => o.host === dr.host);
-      if (!same) {
-        list.push({ ...dr, subsets: [...dr.subsets] });
+      let list = this.byNamespace.get(ns);
+      if (!list) this.byNamespace.set(ns, (list = new RulesByHost()));
+      const first = list.get(dr.host);
+      if (!first) {
+        // Read definitions are memoized across reloads: never mutated, copied when merged.
+        list.add(dr);
         continue;
       }
+      const same: DestinationRuleDef = { ...first, subsets: [...first.subsets] };
+      list.replace(first, same);
       if (dr.trafficPolicy && same.trafficPolicy)
         report.at(dr.resource, ['spec', 'trafficPolicy'], `DestinationRule ${ns}/${same.resource.name} for ${dr.host} is older: this trafficPolicy is ignored`, 'warning');
       else if (dr.trafficPolicy) same.trafficPolicy = dr.trafficPolicy;
@@ -95,14 +124,29 @@ export class DestinationRuleIndex {
 
   lookup(host: string, serviceNs: string): DestinationRuleDef | undefined {
     for (const ns of [this.proxyNs, serviceNs, this.rootNs]) {
-      const dr = mostSpecific(host, this.byNamespace.get(ns) ?? [], (d) => d.host);
+      const dr = this.byNamespace.get(ns)?.lookup(host);
       if (dr) return dr;
     }
     return undefined;
   }
+}
 
-  /** Any rule (visible or not) that defines `subset` for `host`: used to validate VirtualService destinations. */
-  static definesSubset(rules: DestinationRuleDef[], host: string, subset: string): boolean {
-    return rules.some((d) => hostSubsetOf(host, d.host) && d.subsets.some((s) => s.name === subset));
+/** Subsets defined for a host by any rule (visible or not): validates VirtualService destinations. */
+export class SubsetCatalog {
+  private readonly exact = new Map<string, Set<string>>();
+  private readonly wildcards: DestinationRuleDef[] = [];
+  constructor(rules: DestinationRuleDef[]) {
+    for (const d of rules) {
+      if (isWildcard(d.host)) this.wildcards.push(d);
+      else {
+        const set = this.exact.get(d.host) ?? new Set<string>();
+        for (const s of d.subsets) set.add(s.name);
+        this.exact.set(d.host, set);
+      }
+    }
+  }
+  defines(host: string, subset: string): boolean {
+    if (this.exact.get(host)?.has(subset)) return true;
+    return this.wildcards.some((d) => hostSubsetOf(host, d.host) && d.subsets.some((s) => s.name === subset));
   }
 }
