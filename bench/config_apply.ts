@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { FileConfigSource, type SnapshotUpdate } from '../src/config/source.js';
-import { indexStats } from '../src/config/snapshot.js';
+import { indexStatsAfter, type StatIndex } from '../src/config/snapshot.js';
 import { DEFAULT_TRANSLATE_OPTIONS } from '../src/config/translate/context.js';
 import { WorkerPool } from '../src/main/worker_pool.js';
 import { StatsRegistry } from '../src/stats/store.js';
@@ -112,9 +112,11 @@ async function measure(n: number): Promise<Record<string, unknown>> {
   const source = new FileConfigSource([dir], { ...DEFAULT_TRANSLATE_OPTIONS, namespace: 'bench' }, DEBOUNCE_MS, 60_000);
   let lastApplied = 0;
   let publishMs = 0;
+  let stats: StatIndex | undefined;
   const publish = ({ snapshot, delta }: SnapshotUpdate) => {
     const t = performance.now();
-    pool.publish({ snapshot, stats: indexStats(snapshot, registry) }, delta);
+    stats = indexStatsAfter(stats, snapshot, delta, registry);
+    pool.publish({ snapshot, stats }, delta);
     publishMs = Math.round(performance.now() - t);
     lastApplied = snapshot.version;
   };

@@ -3,7 +3,7 @@ import { renderPrometheus } from '../admin/prometheus.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { FileConfigSource, type SnapshotUpdate } from '../config/source.js';
 import type { ProxyRole } from '../config/model.js';
-import { indexStats, serverStatIndex } from '../config/snapshot.js';
+import { indexStatsAfter, serverStatIndex, type StatIndex } from '../config/snapshot.js';
 import { LegateError } from '../errors.js';
 import { logger } from '../log.js';
 import { BoundListeners } from '../listener/bound_listeners.js';
@@ -65,9 +65,11 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   // workers serve the snapshot that has them (so no connection reaches a worker that does not
   // know its listener), and then accept at once.
   let applying: Promise<void> = Promise.resolve();
+  let stats: StatIndex | undefined;
   const publish = ({ snapshot: s, delta }: SnapshotUpdate) => {
     applying = applying.then(async () => {
-      pool.publish({ snapshot: s, stats: indexStats(s, registry) }, delta);
+      stats = indexStatsAfter(stats, s, delta, registry);
+      pool.publish({ snapshot: s, stats }, delta);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([pool.whenApplied(s.version), new Promise((r) => (timer = setTimeout(r, 2000)))]);
       clearTimeout(timer);

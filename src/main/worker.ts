@@ -6,7 +6,7 @@
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { Socket } from 'node:net';
 import { ClusterTable } from '../cluster/thread_local_cluster.js';
-import type { WorkerMessage } from '../config/snapshot.js';
+import { mergeStats, type WorkerMessage } from '../config/snapshot.js';
 import type { Snapshot } from '../config/model.js';
 import { applyDelta } from '../config/snapshot_delta.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
@@ -50,7 +50,7 @@ configChannel.onmessage = (event) => {
     listeners: new ListenerTable(next),
     clusters: new ClusterTable(next.clusters),
     routes: new Map(next.routes.map((r) => [r.name, r])),
-    statIndex: msg.stats,
+    statIndex: msg.kind === 'delta' && state ? mergeStats(state.statIndex, msg.stats) : msg.stats,
     stats,
   };
   // A bound listener this change removed still accepts for drainDuration (main thread): its

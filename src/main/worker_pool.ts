@@ -1,6 +1,6 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { WorkerMessage, WorkerSnapshot } from '../config/snapshot.js';
+import { statsForDelta, type WorkerMessage, type WorkerSnapshot } from '../config/snapshot.js';
 import type { SnapshotDelta } from '../config/snapshot_delta.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
@@ -87,7 +87,7 @@ export class WorkerPool {
   publish(ws: WorkerSnapshot, delta?: SnapshotDelta): void {
     const base = this.current?.snapshot.version;
     this.current = ws;
-    const msg: WorkerMessage = delta && delta.baseVersion === base ? { kind: 'delta', delta, stats: ws.stats } : { kind: 'full', ...ws };
+    const msg: WorkerMessage = delta && delta.baseVersion === base ? { kind: 'delta', delta, stats: statsForDelta(ws.stats, delta) } : { kind: 'full', ...ws };
     this.config.postMessage(msg);
   }
 

@@ -12,11 +12,20 @@ import type { ServiceView } from './registry.js';
  */
 export function destinationResolver(view: ServiceView, listenerPort: number): RouteContext['destination'] {
   return (d: any, vsNamespace: string) => {
-    const host = resolveHost(String(d?.host ?? ''), vsNamespace);
+    const host = resolvedHost(d, vsNamespace);
     const svc = view.lookup(host);
     const port = d?.port?.number ?? (svc && svc.ports.length === 1 ? svc.ports[0].number : listenerPort);
     return { cluster: outboundClusterName(port, svc?.hostname ?? host, d?.subset ?? ''), host, port };
   };
+}
+
+/** Destinations are immutable parts of memoized definitions: resolve each one's host once. */
+const hostMemo = new WeakMap<object, string>();
+function resolvedHost(d: any, ns: string): string {
+  if (!d || typeof d !== 'object') return resolveHost(String(d?.host ?? ''), ns);
+  let h = hostMemo.get(d);
+  if (h === undefined) hostMemo.set(d, (h = resolveHost(String(d.host ?? ''), ns)));
+  return h;
 }
 
 export function hashPolicies(clusters: Map<string, Cluster>): (name: string) => HashPolicy | undefined {

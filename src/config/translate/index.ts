@@ -45,8 +45,13 @@ export function byAge(a: Resource, b: Resource): number {
 }
 
 /** byAge over many resources: keys computed once, not per comparison. */
+const ageKeys = new WeakMap<Resource, { r: Resource; t: number; n: string }>();
 function sortByAge(resources: readonly Resource[]): Resource[] {
-  const keyed = resources.map((r) => ({ r, t: r.creationTimestamp ? Date.parse(r.creationTimestamp) || 0 : 0, n: `${r.namespace}/${r.name}` }));
+  const keyed = resources.map((r) => {
+    let k = ageKeys.get(r);
+    if (!k) ageKeys.set(r, (k = { r, t: r.creationTimestamp ? Date.parse(r.creationTimestamp) || 0 : 0, n: `${r.namespace}/${r.name}` }));
+    return k;
+  });
   keyed.sort((a, b) => (a.t !== b.t ? a.t - b.t : a.n < b.n ? -1 : a.n > b.n ? 1 : 0));
   return keyed.map((k) => k.r);
 }

@@ -19,22 +19,43 @@ export function checkReferences(vss: VirtualServiceDef[], drs: DestinationRuleDe
   const warned = new Set<string>();
   const subsets = new SubsetCatalog(drs);
   for (const vs of vss) {
-    const ns = vs.resource.namespace;
-    const check = (d: any, path: Path) => {
-      if (!d || typeof d.host !== 'string') return;
-      const host = resolveHost(d.host, ns);
-      if (typeof d.subset === 'string' && !subsets.defines(host, d.subset))
-        report.at(vs.resource, [...path, 'subset'], `subset ${d.subset} of ${host} is not defined by any DestinationRule`);
-      if (!known(host) && !isIP(host) && !warned.has(`${vs.resource.namespace}/${vs.resource.name}/${host}`)) {
-        warned.add(`${vs.resource.namespace}/${vs.resource.name}/${host}`);
-        report.at(vs.resource, [...path, 'host'], `host ${host} is not defined by any ServiceEntry: requests to it get no healthy upstream`, 'warning');
+    for (const ref of referencesOf(vs)) {
+      if (ref.subset !== undefined && !subsets.defines(ref.host, ref.subset))
+        report.at(vs.resource, [...ref.path, 'subset'], `subset ${ref.subset} of ${ref.host} is not defined by any DestinationRule`);
+      const key = `${vs.resource.namespace}/${vs.resource.name}/${ref.host}`;
+      if (!ref.ip && !known(ref.host) && !warned.has(key)) {
+        warned.add(key);
+        report.at(vs.resource, [...ref.path, 'host'], `host ${ref.host} is not defined by any ServiceEntry: requests to it get no healthy upstream`, 'warning');
       }
-    };
-    vs.http.forEach((h: any, i: number) => {
-      (Array.isArray(h?.route) ? h.route : []).forEach((d: any, j: number) => check(d?.destination, ['spec', 'http', i, 'route', j, 'destination']));
-      if (h?.mirror) check(h.mirror, ['spec', 'http', i, 'mirror']);
-      (Array.isArray(h?.mirrors) ? h.mirrors : []).forEach((m: any, j: number) => check(m?.destination, ['spec', 'http', i, 'mirrors', j, 'destination']));
-    });
-    vs.tcp.forEach((t: any, i: number) => (Array.isArray(t?.route) ? t.route : []).forEach((d: any, j: number) => check(d?.destination, ['spec', 'tcp', i, 'route', j, 'destination'])));
+    }
   }
+}
+
+interface Reference {
+  path: Path;
+  host: string;
+  subset?: string;
+  ip: boolean;
+}
+
+/** A VirtualService's destinations, resolved once per (memoized, immutable) definition. */
+const refsMemo = new WeakMap<VirtualServiceDef, Reference[]>();
+function referencesOf(vs: VirtualServiceDef): Reference[] {
+  let refs = refsMemo.get(vs);
+  if (refs) return refs;
+  refs = [];
+  const ns = vs.resource.namespace;
+  const add = (d: any, path: Path) => {
+    if (!d || typeof d.host !== 'string') return;
+    const host = resolveHost(d.host, ns);
+    refs!.push({ path, host, subset: typeof d.subset === 'string' ? d.subset : undefined, ip: isIP(host) !== 0 });
+  };
+  vs.http.forEach((h: any, i: number) => {
+    (Array.isArray(h?.route) ? h.route : []).forEach((d: any, j: number) => add(d?.destination, ['spec', 'http', i, 'route', j, 'destination']));
+    if (h?.mirror) add(h.mirror, ['spec', 'http', i, 'mirror']);
+    (Array.isArray(h?.mirrors) ? h.mirrors : []).forEach((m: any, j: number) => add(m?.destination, ['spec', 'http', i, 'mirrors', j, 'destination']));
+  });
+  vs.tcp.forEach((t: any, i: number) => (Array.isArray(t?.route) ? t.route : []).forEach((d: any, j: number) => add(d?.destination, ['spec', 'tcp', i, 'route', j, 'destination'])));
+  refsMemo.set(vs, refs);
+  return refs;
 }
