@@ -29,6 +29,8 @@ function clusterFor(rc: RouteConfiguration, dst: Destination, gateway: boolean):
   const hit = cache.get(key);
   if (hit !== undefined) return hit ?? undefined;
   let found: string | undefined;
+  // Bounded: passthrough traffic can name any number of destinations.
+  if (cache.size >= 4096) cache.clear();
   for (const vh of rc.virtualHosts) {
     if (vh.domains.includes(dst.address) || vh.domains.includes(key)) {
       found = heaviest(vh);
