@@ -1,4 +1,4 @@
-import type { Cluster, Listener, MeshSettings, RouteConfiguration, Snapshot } from './model.js';
+import type { Cluster, Listener, MeshSettings, RouteConfiguration, Snapshot, VirtualHost } from './model.js';
 
 /**
  * Snapshots share what did not change. On the main thread a new translation is compared,
@@ -24,7 +24,19 @@ export interface SnapshotDelta {
   mesh?: MeshSettings;
   listeners: ResourceDelta<Listener>;
   routes: ResourceDelta<RouteConfiguration>;
+  /**
+   * Route configurations changed in a few virtual hosts: the new list of virtual hosts, each
+   * either a (new or changed) virtual host or the name of an unchanged one the worker already
+   * has. A route change then costs its virtual hosts, not the whole port's configuration.
+   */
+  routePatches?: RoutePatch[];
   clusters: ResourceDelta<Cluster>;
+}
+
+export interface RoutePatch {
+  name: string;
+  validateClusters: false;
+  virtualHosts: (VirtualHost | string)[];
 }
 
 const fingerprints = new WeakMap<object, string>();
@@ -74,11 +86,12 @@ export function shareWith(prev: Snapshot | undefined, next: Snapshot): { snapsho
   if (!prev) return { snapshot: next, changed: true };
   const l = share(prev.listeners, next.listeners);
   const r = share(prev.routes, next.routes);
+  const routePatches = patchRoutes(prev.routes, r.out, r.delta);
   const c = share(prev.clusters, next.clusters);
   const meshSame = same(prev.mesh, next.mesh);
   const snapshot: Snapshot = { ...next, mesh: meshSame ? prev.mesh : next.mesh, listeners: l.out, routes: r.out, clusters: c.out };
   const empty = (d: ResourceDelta<unknown>) => d.upsert.length === 0 && d.remove.length === 0;
-  const changed = !meshSame || prev.role !== next.role || !empty(l.delta) || !empty(r.delta) || !empty(c.delta);
+  const changed = !meshSame || prev.role !== next.role || !empty(l.delta) || !empty(r.delta) || routePatches.length > 0 || !empty(c.delta);
   const delta: SnapshotDelta = {
     baseVersion: prev.version,
     version: next.version,
@@ -90,7 +103,41 @@ export function shareWith(prev: Snapshot | undefined, next: Snapshot): { snapsho
     clusters: c.delta,
   };
   if (!meshSame) delta.mesh = next.mesh;
+  if (routePatches.length > 0) delta.routePatches = routePatches;
   return { snapshot, delta, changed };
+}
+
+/**
+ * Turns changed route configurations that keep most of their virtual hosts into patches
+ * (moving them out of the upserts), and makes the new configurations reuse the unchanged
+ * virtual host objects.
+ */
+function patchRoutes(prev: readonly RouteConfiguration[], out: RouteConfiguration[], delta: ResourceDelta<RouteConfiguration>): RoutePatch[] {
+  const patches: RoutePatch[] = [];
+  const before = new Map(prev.map((rc) => [rc.name, rc]));
+  delta.upsert = delta.upsert.filter((rc) => {
+    const old = before.get(rc.name);
+    if (!old || old.validateClusters !== rc.validateClusters) return true;
+    const oldVh = new Map(old.virtualHosts.map((v) => [v.name, v]));
+    let kept = 0;
+    const virtualHosts: (VirtualHost | string)[] = [];
+    const reused: VirtualHost[] = rc.virtualHosts.map((v) => {
+      const o = oldVh.get(v.name);
+      if (o && (o === v || fingerprint(o) === fingerprint(v))) {
+        kept++;
+        virtualHosts.push(v.name);
+        return o;
+      }
+      virtualHosts.push(v);
+      return v;
+    });
+    if (kept * 2 < rc.virtualHosts.length) return true;
+    const shared: RouteConfiguration = { ...rc, virtualHosts: reused };
+    out[out.indexOf(rc)] = shared;
+    patches.push({ name: rc.name, validateClusters: rc.validateClusters, virtualHosts });
+    return false;
+  });
+  return patches;
 }
 
 function apply<T extends { name: string }>(prev: readonly T[], d: ResourceDelta<T>): T[] {
@@ -98,6 +145,22 @@ function apply<T extends { name: string }>(prev: readonly T[], d: ResourceDelta<
   const byName = new Map(prev.map((r) => [r.name, r]));
   for (const name of d.remove) byName.delete(name);
   for (const r of d.upsert) byName.set(r.name, r);
+  return [...byName.values()];
+}
+
+function applyPatches(routes: RouteConfiguration[], patches: RoutePatch[] | undefined): RouteConfiguration[] {
+  if (!patches?.length) return routes;
+  const byName = new Map(routes.map((rc) => [rc.name, rc]));
+  for (const p of patches) {
+    const old = byName.get(p.name);
+    if (!old) throw new Error(`route patch for unknown route configuration ${p.name}`);
+    const vh = new Map(old.virtualHosts.map((v) => [v.name, v]));
+    byName.set(p.name, {
+      name: p.name,
+      validateClusters: p.validateClusters,
+      virtualHosts: p.virtualHosts.map((v) => (typeof v === 'string' ? vh.get(v)! : v)),
+    });
+  }
   return [...byName.values()];
 }
 
@@ -111,7 +174,7 @@ export function applyDelta(prev: Snapshot, d: SnapshotDelta): Snapshot {
     role: d.role,
     mesh: d.mesh ?? prev.mesh,
     listeners: apply(prev.listeners, d.listeners),
-    routes: apply(prev.routes, d.routes),
+    routes: applyPatches(apply(prev.routes, d.routes), d.routePatches),
     clusters: apply(prev.clusters, d.clusters),
   };
 }

@@ -45,11 +45,14 @@ configChannel.onmessage = (event) => {
   snapshot = next;
   const previous = state;
   // Built once per change; connections already running keep the state they started with.
+  // What a delta leaves alone is kept as it is (tables, per-cluster LB state).
+  const d = msg.kind === 'delta' ? msg.delta : undefined;
+  const unchanged = (x: { upsert: unknown[]; remove: unknown[] } | undefined) => !!x && x.upsert.length === 0 && x.remove.length === 0;
   state = {
     version: next.version,
-    listeners: new ListenerTable(next),
-    clusters: new ClusterTable(next.clusters),
-    routes: new Map(next.routes.map((r) => [r.name, r])),
+    listeners: previous && unchanged(d?.listeners) ? previous.listeners : new ListenerTable(next),
+    clusters: previous && unchanged(d?.clusters) ? previous.clusters : new ClusterTable(next.clusters),
+    routes: previous && unchanged(d?.routes) && !d?.routePatches ? previous.routes : new Map(next.routes.map((r) => [r.name, r])),
     statIndex: msg.kind === 'delta' && state ? mergeStats(state.statIndex, msg.stats) : msg.stats,
     stats,
   };

@@ -54,7 +54,7 @@ test('a route change sends the route configuration; removed resources are listed
   const a = snapshot(serviceEntry('web') + serviceEntry('old', { port: 81 }) + dr + vs(90), 1);
   const b = snapshot(serviceEntry('web') + dr + vs(50), 2);
   const { delta } = shareWith(a, b);
-  t.deepEqual(delta!.routes.upsert.map((r) => r.name), ['80']);
+  t.deepEqual([...delta!.routes.upsert.map((r) => r.name), ...(delta!.routePatches ?? []).map((p) => p.name)], ['80']);
   t.deepEqual(delta!.routes.remove, ['81']);
   t.deepEqual(delta!.listeners.remove, ['0.0.0.0_81']);
   t.deepEqual(delta!.clusters.remove, ['outbound|81||old.default.svc.cluster.local']);
@@ -70,4 +70,19 @@ test('HCM chains are carried as TCP until HTTP lands: by VIP to the service, els
   const routes = new Map(s.routes.map((r) => [r.name, r]));
   t.is(hcmAsTcp(hcm, l, { address: '10.0.0.1', port: 80 }, routes)?.cluster, 'outbound|80|v2|web.default.svc.cluster.local', 'the heaviest destination of the catch-all route');
   t.is(hcmAsTcp(hcm, l, { address: '192.0.2.7', port: 80 }, routes)?.cluster, 'PassthroughCluster');
+});
+
+test('a route change in one virtual host travels as a patch naming the unchanged ones', (t) => {
+  const svcs = serviceEntry('web') + serviceEntry('api') + serviceEntry('db');
+  const a = snapshot(svcs + dr + vs(90), 1);
+  const b = snapshot(svcs + dr + vs(60), 2);
+  const { snapshot: s, delta } = shareWith(a, b);
+  t.deepEqual(delta!.routes.upsert, []);
+  const patch = delta!.routePatches![0];
+  t.is(patch.name, '80');
+  t.deepEqual(patch.virtualHosts.filter((v) => typeof v === 'string'), ['api.default.svc.cluster.local:80', 'db.default.svc.cluster.local:80', 'allow_any']);
+  t.is(s.routes[0].virtualHosts[1], a.routes[0].virtualHosts[1], 'unchanged virtual hosts are the previous objects');
+  const worker = applyDelta(structuredClone(a), structuredClone(delta!));
+  t.deepEqual(JSON.parse(JSON.stringify(worker.routes)), JSON.parse(JSON.stringify(s.routes)));
+  t.is(worker.routes[0].virtualHosts.find((v) => v.name === 'web.default.svc.cluster.local:80')!.routes[0].route!.weightedClusters!.clusters[0].weight, 60);
 });

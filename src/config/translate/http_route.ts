@@ -19,14 +19,19 @@ import type { VirtualServiceDef } from './types.js';
 
 /** Istio's default retry policy on every HTTP route (when the VirtualService says nothing). */
 export const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
+const DEFAULT_RETRY: RetryPolicy = Object.freeze({
+  retryOn: DEFAULT_RETRY_ON,
+  numRetries: 2,
+  retriableStatusCodes: Object.freeze([503]) as number[],
+  retryHostPredicate: Object.freeze(['envoy.retry_host_predicates.previous_hosts']) as string[],
+  hostSelectionRetryMaxAttempts: 5,
+});
+/**
+ * One shared, frozen object: thousands of routes carry it, and a structured clone (the
+ * snapshot on its way to workers) keeps it one object.
+ */
 export function defaultRetryPolicy(): RetryPolicy {
-  return {
-    retryOn: DEFAULT_RETRY_ON,
-    numRetries: 2,
-    retriableStatusCodes: [503],
-    retryHostPredicate: ['envoy.retry_host_predicates.previous_hosts'],
-    hostSelectionRetryMaxAttempts: 5,
-  };
+  return DEFAULT_RETRY;
 }
 
 /** Where a route is being built: the listener port, the gateway (`mesh` for sidecars) and the proxy. */
@@ -134,8 +139,8 @@ export function headerMutations(h: any, into: HeaderMutations = emptyMutations()
 
 /** Istio's retry.ConvertPolicy. Numeric retryOn entries become retriable status codes. */
 export function retryPolicy(rt: any): RetryPolicy | undefined {
-  const out = defaultRetryPolicy();
-  if (!isPlainObject(rt)) return out;
+  if (!isPlainObject(rt)) return DEFAULT_RETRY;
+  const out: RetryPolicy = { ...DEFAULT_RETRY };
   if (!Number.isInteger(rt.attempts) || rt.attempts <= 0) return undefined;
   out.numRetries = rt.attempts;
   if (typeof rt.retryOn === 'string' && rt.retryOn.trim() !== '') {

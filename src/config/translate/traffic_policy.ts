@@ -154,8 +154,10 @@ export function hashPolicyOf(ch: any): HashPolicy | undefined {
 }
 
 /** Istio's defaults on every outbound cluster: unlimited circuit breakers, LEAST_REQUEST. */
+const DEFAULT_CIRCUIT_BREAKERS = Object.freeze({ maxConnections: UNLIMITED, maxPendingRequests: UNLIMITED, maxRequests: UNLIMITED, maxRetries: UNLIMITED, trackRemaining: true });
+/** Shared and frozen (see defaultRetryPolicy); a DestinationRule's connectionPool makes a copy. */
 export function defaultCircuitBreakers(): NonNullable<Cluster['circuitBreakers']> {
-  return { maxConnections: UNLIMITED, maxPendingRequests: UNLIMITED, maxRequests: UNLIMITED, maxRetries: UNLIMITED, trackRemaining: true };
+  return DEFAULT_CIRCUIT_BREAKERS;
 }
 
 /** Applies validated policy blocks to a cluster (Istio's applyTrafficPolicy). */
@@ -186,14 +188,10 @@ export function applyPolicy(c: Cluster, p: PolicyBlocks): void {
   }
   const cp = p.connectionPool;
   if (isPlainObject(cp)) {
-    const cb = { ...(c.circuitBreakers ?? defaultCircuitBreakers()) };
+    c.circuitBreakers = circuitBreakersOf(cp);
     const tcp = cp.tcp ?? {};
     const http = cp.http ?? {};
-    if (tcp.maxConnections > 0) cb.maxConnections = tcp.maxConnections;
-    if (http.http1MaxPendingRequests > 0) cb.maxPendingRequests = http.http1MaxPendingRequests;
-    if (http.http2MaxRequests > 0) cb.maxRequests = http.http2MaxRequests;
-    if (http.maxRetries > 0) cb.maxRetries = http.maxRetries;
-    c.circuitBreakers = cb;
+
     if (tcp.connectTimeout !== undefined) c.connectTimeoutMs = ms(tcp.connectTimeout)!;
     if (tcp.maxConnectionDuration !== undefined) c.maxConnectionDurationMs = ms(tcp.maxConnectionDuration);
     if (tcp.tcpKeepalive) c.tcpKeepalive = { probes: tcp.tcpKeepalive.probes, timeMs: ms(tcp.tcpKeepalive.time), intervalMs: ms(tcp.tcpKeepalive.interval) };
@@ -204,12 +202,40 @@ export function applyPolicy(c: Cluster, p: PolicyBlocks): void {
       c.http2 = { upgrade: http.h2UpgradePolicy === 'UPGRADE' || undefined, maxConcurrentStreams: http.maxConcurrentStreams || undefined };
     if (http.useClientProtocol) c.useClientProtocol = true;
   }
-  if (isPlainObject(p.outlierDetection)) c.outlierDetection = outlier(p.outlierDetection, c);
+  if (isPlainObject(p.outlierDetection)) c.outlierDetection = outlierOf(p.outlierDetection);
   if (isPlainObject(p.tls)) c.tls = upstreamTls(p.tls);
 }
 
+/**
+ * Derived blocks are shared by every cluster built from the same (memoized) policy block —
+ * the subsets of one rule, typically — so a snapshot's structured clone keeps one copy.
+ */
+const derived = new WeakMap<object, unknown>();
+function memoOn<T>(key: object, make: () => T): T {
+  let v = derived.get(key) as T | undefined;
+  if (v === undefined) derived.set(key, (v = make()));
+  return v;
+}
+
+function circuitBreakersOf(cp: any): NonNullable<Cluster['circuitBreakers']> {
+  return memoOn(cp, () => {
+    const cb = { ...DEFAULT_CIRCUIT_BREAKERS };
+    const tcp = cp.tcp ?? {};
+    const http = cp.http ?? {};
+    if (tcp.maxConnections > 0) cb.maxConnections = tcp.maxConnections;
+    if (http.http1MaxPendingRequests > 0) cb.maxPendingRequests = http.http1MaxPendingRequests;
+    if (http.http2MaxRequests > 0) cb.maxRequests = http.http2MaxRequests;
+    if (http.maxRetries > 0) cb.maxRetries = http.maxRetries;
+    return Object.freeze(cb);
+  });
+}
+
+function outlierOf(od: any): OutlierDetection {
+  return memoOn(od, () => Object.freeze(outlier(od)));
+}
+
 /** Istio's outlier detection: success-rate ejection off, 5xx / gateway errors enforced when given. */
-function outlier(od: any, c: Cluster): OutlierDetection {
+function outlier(od: any): OutlierDetection {
   const consecutive5xx = od.consecutive5xxErrors ?? (od.consecutiveErrors > 0 ? od.consecutiveErrors : undefined);
   const out: OutlierDetection = {
     consecutive5xx: consecutive5xx ?? 5,
@@ -224,7 +250,6 @@ function outlier(od: any, c: Cluster): OutlierDetection {
   };
   if (od.splitExternalLocalOriginErrors && od.consecutiveLocalOriginFailures > 0) out.consecutiveLocalOriginFailure = od.consecutiveLocalOriginFailures;
   if (od.minHealthPercent !== undefined) out.healthyPanicThreshold = od.minHealthPercent;
-  void c;
   return out;
 }
 
