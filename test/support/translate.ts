@@ -1,19 +1,18 @@
 import { translate, type Translation } from '../../src/config/translate/index.js';
 import { parseText, type Resource } from '../../src/config/resources.js';
 import type { Snapshot } from '../../src/config/model.js';
-import type { TranslateOptions } from '../../src/config/translate/context.js';
+import { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from '../../src/config/translate/context.js';
 
-export const OPTS: TranslateOptions = { outboundPort: 15001, inboundPort: 15006, inboundTargetAddress: '127.0.0.1', inboundSourceAddress: '127.0.0.6' };
 
 export function translateYaml(yaml: string, opts: Partial<TranslateOptions> = {}): Translation {
   const resources: Resource[] = [];
   const diags: never[] = [];
   parseText(yaml, 'test.yaml', resources, diags);
-  return translate(resources, { ...OPTS, ...opts });
+  return translate(resources, { ...DEFAULT_TRANSLATE_OPTIONS, ...opts });
 }
 
 export function snapshotOf(t: Translation, version = 1): Snapshot {
-  return { version, source: 'test', builtAt: '', mesh: t.mesh, listeners: t.listeners, clusters: t.clusters, nameTable: t.nameTable };
+  return { version, source: 'test', builtAt: '', role: t.role, mesh: t.mesh, listeners: t.listeners, routes: t.routes, clusters: t.clusters, nameTable: t.nameTable };
 }
 
 export function meshYaml(meta: Record<string, string>, extra = ''): string {

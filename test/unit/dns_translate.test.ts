@@ -1,11 +1,15 @@
 import test from 'ava';
+import { TCP_PROXY, type Listener } from '../../src/config/model.js';
 import { meshYaml, serviceEntry, translateYaml } from '../support/translate.js';
 
 const CAPTURE = { ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' };
 const db = (name: string, host: string, created?: string) =>
   serviceEntry(name, { hosts: [host], ports: [{ number: 3306, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }, created ? { creationTimestamp: created } : {});
 
-const chainCluster = (l: { defaultFilterChain?: { filters: { cluster: string }[] } }) => l.defaultFilterChain?.filters[0].cluster;
+const chainCluster = (l: Listener) => {
+  const f = (l.defaultFilterChain ?? l.filterChains[0])?.filters[0];
+  return f?.name === TCP_PROXY ? f.cluster : undefined;
+};
 
 test('two TCP ServiceEntries on 3306 get their own VIP listeners, each to its own cluster', (t) => {
   const tr = translateYaml(meshYaml(CAPTURE) + db('a', 'db-a.example.com') + db('b', 'db-b.example.com'));
