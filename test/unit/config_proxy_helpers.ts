@@ -26,11 +26,10 @@ export interface RunningProxy {
 }
 
 /** Starts `legate proxy <role>` on free ports and waits for its admin endpoint. */
-export async function startProxy(role: 'sidecar' | 'router', config: string[], opts: { env?: Record<string, string>; wrap?: string[]; ports?: number[] } = {}): Promise<RunningProxy> {
-  const [outbound, inbound, admin, ready, prom] = opts.ports ?? (await freePorts(5));
+export async function startProxy(role: 'sidecar' | 'router', config: string[], opts: { env?: Record<string, string> } = {}): Promise<RunningProxy> {
+  const [outbound, inbound, admin, ready, prom] = await freePorts(5);
   const args = [BIN, 'proxy', role, ...config.flatMap((c) => ['--config', c]), '--concurrency', '2', '--outbound-port', String(outbound), '--inbound-port', String(inbound), '--admin-port', String(admin), '--readiness-port', String(ready), '--prometheus-port', String(prom)];
-  const [cmd, ...rest] = opts.wrap ? [...opts.wrap, process.execPath, ...args] : [process.execPath, ...args];
-  const child = spawn(cmd, rest, { env: { ...process.env, LEGATE_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, LEGATE_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -55,8 +54,7 @@ export async function startProxy(role: 'sidecar' | 'router', config: string[], o
   };
   const stop = async () => {
     if (child.exitCode !== null) return;
-    // A wrapper (timeout, ip netns exec) passes SIGTERM on; SIGKILL would only kill the wrapper.
-    child.kill(opts.wrap ? 'SIGTERM' : 'SIGKILL');
+    child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
   };
   return { child, admin, log: () => output, dump, waitFor, stop };
