@@ -1,6 +1,7 @@
 import test from 'ava';
 import { TCP_PROXY, type Listener } from '../../src/config/model.js';
-import { meshYaml, serviceEntry, translateYaml } from '../support/translate.js';
+import { applyDelta, shareWith } from '../../src/config/snapshot_delta.js';
+import { meshYaml, serviceEntry, snapshotOf, translateYaml } from '../support/translate.js';
 
 const CAPTURE = { ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' };
 const db = (name: string, host: string, created?: string) =>
@@ -99,4 +100,19 @@ test('DNS endpoints keep their hostnames; DNS_ROUND_ROBIN is LOGICAL_DNS with at
 test('mesh dnsRefreshRate reaches DNS clusters', (t) => {
   const tr = translateYaml(meshYaml({}, 'dnsRefreshRate: 5s') + db('a', 'db-a.example.com'));
   t.is(tr.clusters.find((c) => c.name === 'outbound|3306||db-a.example.com')!.dnsRefreshRateMs, 5000);
+});
+
+test('snapshot deltas carry the name table when it changes, and only then', (t) => {
+  const base = meshYaml(CAPTURE) + db('a', 'db-a.example.com', '2024-01-01T00:00:00Z');
+  const one = snapshotOf(translateYaml(base), 1);
+  const same = shareWith(one, snapshotOf(translateYaml(base), 2));
+  t.false(same.changed);
+  t.is(same.delta!.nameTable, undefined);
+  t.is(same.snapshot.nameTable, one.nameTable, 'an unchanged table is shared');
+  const more = snapshotOf(translateYaml(base + db('b', 'db-b.example.com', '2024-01-02T00:00:00Z')), 3);
+  const d = shareWith(one, more).delta!;
+  t.deepEqual(Object.keys(d.nameTable!).sort(), ['db-a.example.com', 'db-b.example.com']);
+  t.deepEqual(applyDelta(one, d).nameTable, more.nameTable);
+  // A delta without a table keeps the worker's.
+  t.is(applyDelta(one, { ...d, nameTable: undefined }).nameTable, one.nameTable);
 });
