@@ -5,7 +5,7 @@ import { LegateError } from './errors.js';
 
 const USAGE = `usage:
   legate proxy sidecar --config PATH… [--concurrency N] [--outbound-port P] [--inbound-port P] [--admin-port P] …
-  legate proxy router --config PATH… [--concurrency N] [--admin-port P] …   (listeners from Gateway servers)
+  legate proxy router --config PATH… [--proxy-labels k=v,…] [--concurrency N] [--admin-port P] …   (listeners from the Gateways selecting its labels)
   legate iptables [--dry-run] [--clean] [istio-iptables flags: -p -z -u -g -m -i -x -b -d -o -q --dns-capture]
   legate validate PATH…
 `;

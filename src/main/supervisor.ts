@@ -16,17 +16,6 @@ import { dnsAdminHandler } from '../dns/admin.js';
 
 const log = logger('main');
 
-/** `k=v,k2=v2` (LEGATE_PROXY_LABELS): the proxy's own labels, for Gateway selectors, Sidecar selectors and sourceLabels. */
-function parseLabels(text: string | undefined): Record<string, string> | undefined {
-  if (!text) return undefined;
-  const out: Record<string, string> = {};
-  for (const kv of text.split(',')) {
-    const i = kv.indexOf('=');
-    if (i > 0) out[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
-  }
-  return out;
-}
-
 /**
  * The main thread of `legate proxy sidecar|router`: configuration, workers, listeners,
  * admin/readiness/Prometheus, and the lifecycle (SIGTERM drain, /quitquitquit).
@@ -42,7 +31,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const source = new FileConfigSource(opts.config, {
     role,
     namespace: opts.podNamespace ?? 'default',
-    labels: parseLabels(process.env.LEGATE_PROXY_LABELS),
+    labels: opts.proxyLabels,
     outboundPort: opts.outboundPort,
     inboundPort: opts.inboundPort,
     inboundTargetAddress: opts.inboundTarget,
