@@ -22,8 +22,8 @@ export interface SnapshotDelta {
   role: Snapshot['role'];
   /** Present only when MeshConfig changed. */
   mesh?: MeshSettings;
-  /** The DNS proxy's name table, present only when it changed. */
-  nameTable?: Record<string, NameInfo>;
+  /** The DNS proxy's name table: the names added or changed and the names removed; present only when it changed. */
+  nameTable?: NameTableDelta;
   listeners: ResourceDelta<Listener>;
   routes: ResourceDelta<RouteConfiguration>;
   /**
@@ -33,6 +33,11 @@ export interface SnapshotDelta {
    */
   routePatches?: RoutePatch[];
   clusters: ResourceDelta<Cluster>;
+}
+
+export interface NameTableDelta {
+  upsert: Record<string, NameInfo>;
+  remove: string[];
 }
 
 export interface RoutePatch {
@@ -91,7 +96,8 @@ export function shareWith(prev: Snapshot | undefined, next: Snapshot): { snapsho
   const routePatches = patchRoutes(prev.routes, r.out, r.delta);
   const c = share(prev.clusters, next.clusters);
   const meshSame = same(prev.mesh, next.mesh);
-  const namesSame = same(prev.nameTable ?? {}, next.nameTable ?? {});
+  const names = diffNames(prev.nameTable ?? {}, next.nameTable ?? {});
+  const namesSame = names.remove.length === 0 && Object.keys(names.upsert).length === 0;
   const snapshot: Snapshot = { ...next, mesh: meshSame ? prev.mesh : next.mesh, listeners: l.out, routes: r.out, clusters: c.out };
   if (namesSame) snapshot.nameTable = prev.nameTable;
   const empty = (d: ResourceDelta<unknown>) => d.upsert.length === 0 && d.remove.length === 0;
@@ -107,7 +113,7 @@ export function shareWith(prev: Snapshot | undefined, next: Snapshot): { snapsho
     clusters: c.delta,
   };
   if (!meshSame) delta.mesh = next.mesh;
-  if (!namesSame) delta.nameTable = next.nameTable ?? {};
+  if (!namesSame) delta.nameTable = names;
   if (routePatches.length > 0) delta.routePatches = routePatches;
   return { snapshot, delta, changed };
 }
@@ -143,6 +149,26 @@ function patchRoutes(prev: readonly RouteConfiguration[], out: RouteConfiguratio
     return false;
   });
   return patches;
+}
+
+const sameName = (a: NameInfo, b: NameInfo) =>
+  a.namespace === b.namespace && !!a.autoAllocated === !!b.autoAllocated && a.ips.length === b.ips.length && a.ips.every((ip, i) => ip === b.ips[i]);
+
+/** Name by name, so that a new service sends its own names, not the whole table (which can hold every service). */
+function diffNames(prev: Record<string, NameInfo>, next: Record<string, NameInfo>): NameTableDelta {
+  const d: NameTableDelta = { upsert: {}, remove: [] };
+  for (const [name, info] of Object.entries(next)) {
+    const old = Object.hasOwn(prev, name) ? prev[name] : undefined;
+    if (!old || !sameName(old, info)) d.upsert[name] = info;
+  }
+  for (const name of Object.keys(prev)) if (!Object.hasOwn(next, name)) d.remove.push(name);
+  return d;
+}
+
+function applyNames(prev: Record<string, NameInfo> | undefined, d: NameTableDelta): Record<string, NameInfo> {
+  const out = { ...prev };
+  for (const name of d.remove) delete out[name];
+  return Object.assign(out, d.upsert);
 }
 
 function apply<T extends { name: string }>(prev: readonly T[], d: ResourceDelta<T>): T[] {
@@ -181,6 +207,6 @@ export function applyDelta(prev: Snapshot, d: SnapshotDelta): Snapshot {
     listeners: apply(prev.listeners, d.listeners),
     routes: applyPatches(apply(prev.routes, d.routes), d.routePatches),
     clusters: apply(prev.clusters, d.clusters),
-    nameTable: d.nameTable ?? prev.nameTable,
+    nameTable: d.nameTable ? applyNames(prev.nameTable, d.nameTable) : prev.nameTable,
   };
 }

@@ -102,7 +102,7 @@ test('mesh dnsRefreshRate reaches DNS clusters', (t) => {
   t.is(tr.clusters.find((c) => c.name === 'outbound|3306||db-a.example.com')!.dnsRefreshRateMs, 5000);
 });
 
-test('snapshot deltas carry the name table when it changes, and only then', (t) => {
+test('snapshot deltas carry the names that changed, and only when some did', (t) => {
   const base = meshYaml(CAPTURE) + db('a', 'db-a.example.com', '2024-01-01T00:00:00Z');
   const one = snapshotOf(translateYaml(base), 1);
   const same = shareWith(one, snapshotOf(translateYaml(base), 2));
@@ -111,8 +111,11 @@ test('snapshot deltas carry the name table when it changes, and only then', (t) 
   t.is(same.snapshot.nameTable, one.nameTable, 'an unchanged table is shared');
   const more = snapshotOf(translateYaml(base + db('b', 'db-b.example.com', '2024-01-02T00:00:00Z')), 3);
   const d = shareWith(one, more).delta!;
-  t.deepEqual(Object.keys(d.nameTable!).sort(), ['db-a.example.com', 'db-b.example.com']);
+  t.deepEqual(d.nameTable, { upsert: { 'db-b.example.com': more.nameTable!['db-b.example.com'] }, remove: [] }, 'db-a kept its VIP: not sent');
   t.deepEqual(applyDelta(one, d).nameTable, more.nameTable);
-  // A delta without a table keeps the worker's.
+  const fewer = shareWith(more, snapshotOf(translateYaml(base), 4)).delta!;
+  t.deepEqual(fewer.nameTable, { upsert: {}, remove: ['db-b.example.com'] });
+  t.deepEqual(applyDelta(more, fewer).nameTable, one.nameTable);
+  // A delta without name changes keeps the worker's table.
   t.is(applyDelta(one, { ...d, nameTable: undefined }).nameTable, one.nameTable);
 });
