@@ -1,7 +1,8 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canConnect, freePorts, startProxy } from './config_proxy_helpers.js';
+import { startProxy } from '../support/proxy.js';
+import { canConnect, freePorts } from '../support/servers.js';
 import { serviceEntry, tempDir } from './config_helpers.js';
 
 const allWorkersAt = (v: number) => (d: any) => d.legate?.version === v && Object.values(d.legate.workers ?? {}).length === 2 && Object.values(d.legate.workers).every((x) => x === v);

@@ -1,34 +1,41 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
+import { freePorts } from './servers.js';
 
 export const BIN = join(process.cwd(), 'bin', 'legate.js');
 
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+export interface ProxyPorts {
+  outbound: number;
+  inbound: number;
+  admin: number;
+  readiness: number;
+  prometheus: number;
 }
 
 export interface RunningProxy {
   child: ChildProcess;
+  ports: ProxyPorts;
+  /** The admin port (ports.admin). */
   admin: number;
+  /** stdout and stderr so far (the log). */
   log: () => string;
   dump(query?: string): Promise<any>;
   waitFor(pred: (dump: any) => boolean, ms?: number): Promise<any>;
   stop(): Promise<void>;
 }
 
-/** Starts `legate proxy <role>` on free ports and waits for its admin endpoint. */
-export async function startProxy(role: 'sidecar' | 'router', config: string[], opts: { env?: Record<string, string> } = {}): Promise<RunningProxy> {
-  const [outbound, inbound, admin, ready, prom] = await freePorts(5);
-  const args = [BIN, 'proxy', role, ...config.flatMap((c) => ['--config', c]), '--concurrency', '2', '--outbound-port', String(outbound), '--inbound-port', String(inbound), '--admin-port', String(admin), '--readiness-port', String(ready), '--prometheus-port', String(prom)];
+/**
+ * Starts `legate proxy <role>` on loopback, on free ports, as a child process (no network
+ * namespace: for tests that need the real process but not capture; see test/e2e for those).
+ */
+export async function startProxy(
+  role: 'sidecar' | 'router',
+  config: string[],
+  opts: { concurrency?: number; args?: string[]; env?: Record<string, string> } = {},
+): Promise<RunningProxy> {
+  const [outbound, inbound, admin, readiness, prometheus] = await freePorts(5);
+  const args = [BIN, 'proxy', role, ...config.flatMap((c) => ['--config', c]), '--concurrency', String(opts.concurrency ?? 2), '--outbound-port', String(outbound),
+    '--inbound-port', String(inbound), '--admin-port', String(admin), '--readiness-port', String(readiness), '--prometheus-port', String(prometheus), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { env: { ...process.env, LEGATE_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -57,17 +64,5 @@ export async function startProxy(role: 'sidecar' | 'router', config: string[], o
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
   };
-  return { child, admin, log: () => output, dump, waitFor, stop };
-}
-
-/** Does a TCP connect to 127.0.0.1:port succeed? */
-export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
+  return { child, ports: { outbound, inbound, admin, readiness, prometheus }, admin, log: () => output, dump, waitFor, stop };
 }
