@@ -1,14 +1,17 @@
+import { formatDiagnostic, type Diagnostic } from '../../src/config/diagnostics.js';
 import { translate, type Translation } from '../../src/config/translate/index.js';
 import { parseText, type Resource } from '../../src/config/resources.js';
 import type { Snapshot } from '../../src/config/model.js';
 import { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from '../../src/config/translate/context.js';
 
-
-export function translateYaml(yaml: string, opts: Partial<TranslateOptions> = {}): Translation {
+/** Translates YAML text (file name `inline.yaml`); `diagnostics` include parse problems, `lines` are them formatted. */
+export function translateYaml(yaml: string, opts: Partial<TranslateOptions> = {}): Translation & { lines: string[] } {
   const resources: Resource[] = [];
-  const diags: never[] = [];
-  parseText(yaml, 'test.yaml', resources, diags);
-  return translate(resources, { ...DEFAULT_TRANSLATE_OPTIONS, ...opts });
+  const diagnostics: Diagnostic[] = [];
+  parseText(yaml, 'inline.yaml', resources, diagnostics);
+  const t = translate(resources, { ...DEFAULT_TRANSLATE_OPTIONS, ...opts });
+  const all = [...diagnostics, ...t.diagnostics];
+  return { ...t, diagnostics: all, lines: all.map((d) => formatDiagnostic(d)) };
 }
 
 export function snapshotOf(t: Translation, version = 1): Snapshot {

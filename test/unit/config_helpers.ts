@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { formatDiagnostic } from '../../src/config/diagnostics.js';
-import { loadResources, parseText, type Resource } from '../../src/config/resources.js';
+import { loadResources } from '../../src/config/resources.js';
 import { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from '../../src/config/translate/context.js';
 import { translate, type Translation } from '../../src/config/translate/index.js';
 import type { Diagnostic } from '../../src/config/diagnostics.js';
@@ -22,16 +22,6 @@ export function translateFiles(paths: string[], opts: Partial<TranslateOptions> 
   const loaded = loadResources(paths);
   const t = translate(loaded.resources, { ...DEFAULT_TRANSLATE_OPTIONS, ...opts });
   return { ...t, diagnostics: [...loaded.diagnostics, ...t.diagnostics], lines: [...loaded.diagnostics, ...t.diagnostics].map(rel) };
-}
-
-/** Translates YAML text (for small targeted tests). */
-export function translateYaml(yaml: string, opts: Partial<TranslateOptions> = {}): Translation & { lines: string[] } {
-  const resources: Resource[] = [];
-  const diagnostics: Diagnostic[] = [];
-  parseText(yaml, 'inline.yaml', resources, diagnostics);
-  const t = translate(resources, { ...DEFAULT_TRANSLATE_OPTIONS, ...opts });
-  const all = [...diagnostics, ...t.diagnostics];
-  return { ...t, diagnostics: all, lines: all.map((d) => formatDiagnostic(d)) };
 }
 
 export function tempDir(prefix = 'legate-config-'): string {

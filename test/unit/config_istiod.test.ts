@@ -2,7 +2,8 @@ import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Listener, Route } from '../../src/config/model.js';
-import { fixture, translateFiles, translateYaml } from './config_helpers.js';
+import { fixture, translateFiles } from './config_helpers.js';
+import { translateYaml } from '../support/translate.js';
 
 /**
  * The model is meant to map naturally onto what istiod generates. These tests put Legate's

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { Cluster, HttpConnectionManagerFilter, RouteConfiguration } from '../../src/config/model.js';
-import { serviceEntry, translateYaml } from './config_helpers.js';
+import { serviceEntry } from './config_helpers.js';
+import { translateYaml } from '../support/translate.js';
 
 const cluster = (cs: Cluster[], name: string) => cs.find((c) => c.name === name);
 const vhost = (rcs: RouteConfiguration[], rc: string, name: string) => rcs.find((r) => r.name === rc)?.virtualHosts.find((v) => v.name === name);

@@ -3,12 +3,10 @@ import type { Snapshot } from '../../src/config/model.js';
 import { applyDelta, shareWith } from '../../src/config/snapshot_delta.js';
 import { hcmAsTcp } from '../../src/listener/hcm_fallback.js';
 import type { HttpConnectionManagerFilter } from '../../src/config/model.js';
-import { serviceEntry, translateYaml } from './config_helpers.js';
+import { serviceEntry } from './config_helpers.js';
+import { snapshotOf, translateYaml } from '../support/translate.js';
 
-function snapshot(yaml: string, version: number): Snapshot {
-  const t = translateYaml(yaml);
-  return { version, source: 'test', builtAt: new Date(0).toISOString(), role: t.role, mesh: t.mesh, listeners: t.listeners, routes: t.routes, clusters: t.clusters };
-}
+const snapshot = (yaml: string, version: number): Snapshot => snapshotOf(translateYaml(yaml), version);
 
 const dr = `apiVersion: networking.istio.io/v1
 kind: DestinationRule

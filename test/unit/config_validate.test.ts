@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { validatePaths } from '../../src/config/validate_command.js';
 import { re2Error } from '../../src/config/validate/regex.js';
 import { parseIstioDuration } from '../../src/config/validate/values.js';
-import { fixture, rel, translateYaml } from './config_helpers.js';
+import { fixture, rel } from './config_helpers.js';
+import { translateYaml } from '../support/translate.js';
 
 const BIN = join(process.cwd(), 'bin', 'legate.js');
 const F = 'test/fixtures/config/invalid/errors.yaml';
