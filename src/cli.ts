@@ -1,10 +1,11 @@
 import { parseProxyOptions } from './main/options.js';
-import { runSidecar } from './main/supervisor.js';
+import { runProxy } from './main/supervisor.js';
 import { runValidate } from './config/validate_command.js';
 import { LegateError } from './errors.js';
 
 const USAGE = `usage:
   legate proxy sidecar --config PATH… [--concurrency N] [--outbound-port P] [--inbound-port P] [--admin-port P] …
+  legate proxy router --config PATH… [--proxy-labels k=v,…] [--concurrency N] [--admin-port P] …   (listeners from the Gateways selecting its labels)
   legate iptables [--dry-run] [--clean] [istio-iptables flags: -p -z -u -g -m -i -x -b -d -o -q --dns-capture]
   legate validate PATH…
 `;
@@ -15,8 +16,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
   switch (cmd) {
     case 'proxy': {
       const [role, ...flags] = rest;
-      if (role !== 'sidecar') throw new LegateError('EUSAGE', `unknown proxy role ${JSON.stringify(role)} (only "sidecar" so far)\n${USAGE}`);
-      await runSidecar(parseProxyOptions(flags));
+      if (role !== 'sidecar' && role !== 'router') throw new LegateError('EUSAGE', `unknown proxy role ${JSON.stringify(role)} (sidecar or router)\n${USAGE}`);
+      await runProxy(parseProxyOptions(flags), role);
       return undefined;
     }
     case 'iptables': {

@@ -3,6 +3,7 @@ import type { StatsRegistry } from '../stats/store.js';
 import type { Snapshot } from '../config/model.js';
 import type { Rejection } from '../config/source.js';
 import { renderPrometheus, renderStatsText } from './prometheus.js';
+import { configDump } from './config_dump.js';
 import { logLevel, setLogLevel } from '../log.js';
 
 /** What the admin endpoints read from the running proxy. */
@@ -10,6 +11,8 @@ export interface AdminView {
   registry: StatsRegistry;
   snapshot(): Snapshot | undefined;
   lastRejected(): Rejection | undefined;
+  resourceInfo?(resource: object): { version: number; at: string } | undefined;
+  configInfo?(): Record<string, unknown>;
   state(): 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' | 'INITIALIZING';
   ready(): boolean;
   startedAt: Date;
@@ -51,18 +54,9 @@ export function adminRoutes(view: AdminView): { get: Record<string, Handler>; po
       send(res, 200, renderStatsText(view.registry, re));
     },
     '/stats/prometheus': (_q, res) => send(res, 200, renderPrometheus(view.registry), 'text/plain; version=0.0.4; charset=utf-8'),
-    '/config_dump': (_q, res) => {
-      const s = view.snapshot();
-      json(res, {
-        configs: s
-          ? [
-              { '@type': 'legate.admin.ListenersConfigDump', version_info: String(s.version), last_updated: s.builtAt, source: s.source, listeners: s.listeners },
-              { '@type': 'legate.admin.ClustersConfigDump', version_info: String(s.version), clusters: s.clusters },
-              { '@type': 'legate.admin.MeshConfigDump', mesh: s.mesh },
-            ]
-          : [],
-        last_rejected: view.lastRejected() ?? null,
-      });
+    '/config_dump': (_q, res, url) => {
+      const { status, body } = configDump(view, url.searchParams);
+      send(res, status, JSON.stringify(body, null, 2) + '\n', 'application/json');
     },
     '/listeners': (_q, res, url) => {
       const ls = view.snapshot()?.listeners ?? [];

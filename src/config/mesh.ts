@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { MeshSettings } from './model.js';
 import { parseDuration } from './duration.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -15,63 +15,94 @@ export function defaultMesh(): MeshSettings {
     accessLogFile: '',
     accessLogEncoding: 'TEXT',
     dnsRefreshRateMs: 60_000,
+    rootNamespace: 'istio-system',
+    defaultServiceExportTo: ['*'],
+    defaultVirtualServiceExportTo: ['*'],
+    defaultDestinationRuleExportTo: ['*'],
   };
 }
 
-type Report = (path: string, message: string, severity?: Diagnostic['severity']) => void;
+/** Reports a problem at a path under `data.mesh`, with the line inside the mesh YAML (1-based) when known. */
+type Report = (path: string, message: string, severity?: Diagnostic['severity'], innerLine?: number) => void;
+
+const IMPLEMENTED = new Set([
+  'outboundTrafficPolicy', 'connectTimeout', 'dnsRefreshRate', 'defaultConfig', 'accessLogFile', 'accessLogEncoding',
+  'rootNamespace', 'defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo', 'drainDuration', 'terminationDrainDuration',
+]);
+const PROXY_CONFIG_IMPLEMENTED = new Set(['drainDuration', 'terminationDrainDuration', 'proxyMetadata']);
 
 /**
  * Reads `data.mesh` of the `istio` ConfigMap (a YAML string) over the defaults. Invalid
- * values are reported as errors and leave the default in place.
+ * values are reported as errors and leave the default in place; fields Legate does not
+ * implement are warned about, by name.
  */
 export function parseMesh(meshYaml: unknown, report: Report): MeshSettings {
   const mesh = defaultMesh();
-  if (meshYaml === undefined) return mesh;
-  let doc: unknown;
-  try {
-    doc = typeof meshYaml === 'string' ? parseYaml(meshYaml) : meshYaml;
-  } catch (err) {
-    report('data.mesh', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-    return mesh;
-  }
-  if (doc === null || doc === undefined) return mesh;
-  if (typeof doc !== 'object' || Array.isArray(doc)) {
+  if (meshYaml === undefined || meshYaml === null) return mesh;
+  const lc = new LineCounter();
+  let m: Record<string, any>;
+  let lineOf = (_path: (string | number)[]): number | undefined => undefined;
+  if (typeof meshYaml === 'string') {
+    const doc = parseDocument(meshYaml, { lineCounter: lc, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0];
+      report('data.mesh', `not valid YAML: ${e.message.split('\n')[0]}`, 'error', e.pos ? lc.linePos(e.pos[0]).line : undefined);
+      return mesh;
+    }
+    m = doc.toJS() as Record<string, any>;
+    lineOf = (path) => {
+      const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+      return node?.range ? lc.linePos(node.range[0]).line : undefined;
+    };
+  } else m = meshYaml as Record<string, any>;
+  if (m === null || m === undefined) return mesh;
+  if (typeof m !== 'object' || Array.isArray(m)) {
     report('data.mesh', 'must be a YAML mapping (MeshConfig)');
     return mesh;
   }
-  const m = doc as Record<string, any>;
-  const duration = (field: string, value: unknown, set: (ms: number) => void, path = `data.mesh.${field}`) => {
+  const at = (path: (string | number)[], message: string, severity: Diagnostic['severity'] = 'error') =>
+    report(['data', 'mesh', ...path].join('.'), message, severity, lineOf(path));
+  const duration = (path: string[], value: unknown, set: (ms: number) => void) => {
     if (value === undefined) return;
     try {
       set(parseDuration(value));
     } catch (err) {
-      report(path, (err as Error).message);
+      at(path, (err as Error).message);
     }
   };
+  for (const k of Object.keys(m)) if (!IMPLEMENTED.has(k)) at([k], `MeshConfig ${k} is not implemented: ignored`, 'warning');
   const mode = m.outboundTrafficPolicy?.mode;
   if (mode !== undefined) {
     if (mode === 'ALLOW_ANY' || mode === 'REGISTRY_ONLY') mesh.outboundTrafficPolicy = mode;
-    else report('data.mesh.outboundTrafficPolicy.mode', `must be ALLOW_ANY or REGISTRY_ONLY, got ${JSON.stringify(mode)}`);
+    else at(['outboundTrafficPolicy', 'mode'], `must be ALLOW_ANY or REGISTRY_ONLY, got ${JSON.stringify(mode)}`);
   }
-  duration('connectTimeout', m.connectTimeout, (v) => (mesh.connectTimeoutMs = v));
-  duration('dnsRefreshRate', m.dnsRefreshRate, (v) => (mesh.dnsRefreshRateMs = v));
+  duration(['connectTimeout'], m.connectTimeout, (v) => (mesh.connectTimeoutMs = v));
+  duration(['dnsRefreshRate'], m.dnsRefreshRate, (v) => (mesh.dnsRefreshRateMs = v));
   const dc = m.defaultConfig ?? {};
-  duration('drainDuration', dc.drainDuration ?? m.drainDuration, (v) => (mesh.drainDurationMs = v), 'data.mesh.defaultConfig.drainDuration');
+  if (typeof dc === 'object' && dc !== null) {
+    for (const k of Object.keys(dc)) if (!PROXY_CONFIG_IMPLEMENTED.has(k)) at(['defaultConfig', k], `ProxyConfig ${k} is not implemented: ignored`, 'warning');
+  }
+  duration(dc.drainDuration !== undefined ? ['defaultConfig', 'drainDuration'] : ['drainDuration'], dc.drainDuration ?? m.drainDuration, (v) => (mesh.drainDurationMs = v));
   duration(
-    'terminationDrainDuration',
+    dc.terminationDrainDuration !== undefined ? ['defaultConfig', 'terminationDrainDuration'] : ['terminationDrainDuration'],
     dc.terminationDrainDuration ?? m.terminationDrainDuration,
     (v) => (mesh.terminationDrainDurationMs = v),
-    'data.mesh.defaultConfig.terminationDrainDuration',
   );
   if (dc.proxyMetadata !== undefined) {
     if (typeof dc.proxyMetadata === 'object' && dc.proxyMetadata !== null) {
       for (const [k, v] of Object.entries(dc.proxyMetadata)) mesh.proxyMetadata[k] = String(v);
-    } else report('data.mesh.defaultConfig.proxyMetadata', 'must be a map of strings');
+    } else at(['defaultConfig', 'proxyMetadata'], 'must be a map of strings');
   }
   if (m.accessLogFile !== undefined) mesh.accessLogFile = String(m.accessLogFile);
   if (m.accessLogEncoding !== undefined) {
     if (m.accessLogEncoding === 'TEXT' || m.accessLogEncoding === 'JSON') mesh.accessLogEncoding = m.accessLogEncoding;
-    else report('data.mesh.accessLogEncoding', `must be TEXT or JSON, got ${JSON.stringify(m.accessLogEncoding)}`);
+    else at(['accessLogEncoding'], `must be TEXT or JSON, got ${JSON.stringify(m.accessLogEncoding)}`);
+  }
+  if (m.rootNamespace !== undefined) mesh.rootNamespace = String(m.rootNamespace);
+  for (const f of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo'] as const) {
+    if (m[f] === undefined) continue;
+    if (Array.isArray(m[f]) && m[f].every((x: unknown) => typeof x === 'string')) mesh[f] = [...m[f]];
+    else at([f], 'must be a list of namespaces, "." or "*"');
   }
   return mesh;
 }

@@ -1,4 +1,5 @@
 import type { Snapshot } from './model.js';
+import type { SnapshotDelta } from './snapshot_delta.js';
 import { CLUSTER, LISTENER, TCP, SERVER_STATS } from '../stats/scopes.js';
 import type { StatsRegistry } from '../stats/store.js';
 import type { HostUpdate } from '../cluster/host_update.js';
@@ -19,6 +20,46 @@ export interface WorkerSnapshot {
   hosts?: HostUpdate[];
 }
 
+/**
+ * One message per change on the config channel: the whole snapshot (first one, or for a
+ * worker that asks), or a delta on top of the previous version (see snapshot_delta.ts).
+ */
+export type WorkerMessage = ({ kind: 'full' } & WorkerSnapshot) | { kind: 'delta'; delta: SnapshotDelta; stats: StatIndex };
+
+/**
+ * The index after a change, from the previous one: only what the delta adds is looked up.
+ * Slots never move for a name and entries of removed resources are harmless, so the
+ * previous index object is extended in place.
+ */
+export function indexStatsAfter(previous: StatIndex | undefined, snapshot: Snapshot, delta: SnapshotDelta | undefined, registry: StatsRegistry): StatIndex {
+  if (!previous || !delta) return indexStats(snapshot, registry);
+  return indexStats({ clusters: delta.clusters.upsert, listeners: delta.listeners.upsert }, registry, previous);
+}
+
+/**
+ * The part of a stat index a delta needs: slots of the resources it adds or changes (slots
+ * never move for a name, so a worker merges them into the index it has).
+ */
+export function statsForDelta(stats: StatIndex, delta: SnapshotDelta): StatIndex {
+  const out: StatIndex = { clusters: {}, listeners: {}, tcp: {}, server: stats.server };
+  for (const c of delta.clusters.upsert) if (stats.clusters[c.name] !== undefined) out.clusters[c.name] = stats.clusters[c.name];
+  for (const l of delta.listeners.upsert) {
+    if (stats.listeners[l.name] !== undefined) out.listeners[l.name] = stats.listeners[l.name];
+    for (const chain of [...l.filterChains, ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])])
+      for (const f of chain.filters) if (f.name === 'envoy.filters.network.tcp_proxy' && stats.tcp[f.statPrefix] !== undefined) out.tcp[f.statPrefix] = stats.tcp[f.statPrefix];
+  }
+  return out;
+}
+
+/** A worker's side: the index it had, with a delta's slots added (in place: old states may keep using it safely). */
+export function mergeStats(into: StatIndex, partial: StatIndex): StatIndex {
+  Object.assign(into.clusters, partial.clusters);
+  Object.assign(into.listeners, partial.listeners);
+  Object.assign(into.tcp, partial.tcp);
+  into.server = partial.server;
+  return into;
+}
+
 export function serverStatIndex(registry: StatsRegistry): StatIndex['server'] {
   const out = {} as Record<keyof typeof SERVER_STATS, number>;
   for (const [key, s] of Object.entries(SERVER_STATS) as [keyof typeof SERVER_STATS, (typeof SERVER_STATS)[keyof typeof SERVER_STATS]][]) {
@@ -27,8 +68,8 @@ export function serverStatIndex(registry: StatsRegistry): StatIndex['server'] {
   return out;
 }
 
-export function indexStats(snapshot: Snapshot, registry: StatsRegistry): StatIndex {
-  const stats: StatIndex = { clusters: {}, listeners: {}, tcp: {}, server: serverStatIndex(registry) };
+export function indexStats(snapshot: Pick<Snapshot, 'clusters' | 'listeners'>, registry: StatsRegistry, into?: StatIndex): StatIndex {
+  const stats: StatIndex = into ?? { clusters: {}, listeners: {}, tcp: {}, server: serverStatIndex(registry) };
   for (const c of snapshot.clusters) stats.clusters[c.name] = registry.scope(CLUSTER, c.name);
   for (const l of snapshot.listeners) {
     if (l.bindToPort) stats.listeners[l.name] = registry.scope(LISTENER, `${l.address.address}_${l.address.port}`);

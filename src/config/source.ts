@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
-import { loadResources } from './resources.js';
+import { loadResources, ParseCache } from './resources.js';
 import { translate } from './translate/index.js';
 import type { TranslateOptions } from './translate/context.js';
 import type { Snapshot } from './model.js';
+import { shareWith, type SnapshotDelta } from './snapshot_delta.js';
 import { logger } from '../log.js';
 
 const log = logger('config');
@@ -14,23 +14,34 @@ const log = logger('config');
 export interface LoadOutcome {
   snapshot?: Snapshot;
   diagnostics: Diagnostic[];
+  /** Hash of the files read (see LoadResult.digest). */
+  digest?: string;
+  /** Milliseconds spent reading and parsing, and translating (validation included). */
+  timings?: { parseMs: number; translateMs: number };
 }
 
 /** Reads, validates and translates the files; no snapshot when anything is an error. */
-export function loadSnapshot(paths: readonly string[], opts: TranslateOptions, version: number): LoadOutcome {
-  const loaded = loadResources(paths);
-  if (hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics };
+export function loadSnapshot(paths: readonly string[], opts: TranslateOptions, version: number, cache?: ParseCache): LoadOutcome {
+  const t0 = performance.now();
+  const loaded = loadResources(paths, cache);
+  const t1 = performance.now();
+  if (hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics, digest: loaded.digest };
   const t = translate(loaded.resources, opts);
+  const timings = { parseMs: Math.round(t1 - t0), translateMs: Math.round(performance.now() - t1) };
   const diagnostics = [...loaded.diagnostics, ...t.diagnostics];
-  if (hasErrors(diagnostics)) return { diagnostics };
+  if (hasErrors(diagnostics)) return { diagnostics, digest: loaded.digest, timings };
   return {
     diagnostics,
+    digest: loaded.digest,
+    timings,
     snapshot: {
       version,
       source: `files:${loaded.files.join(',')}`,
       builtAt: new Date().toISOString(),
+      role: t.role,
       mesh: t.mesh,
       listeners: t.listeners,
+      routes: t.routes,
       clusters: t.clusters,
       nameTable: t.nameTable,
     },
@@ -39,26 +50,46 @@ export function loadSnapshot(paths: readonly string[], opts: TranslateOptions, v
 
 export interface Rejection {
   at: string;
+  /** The version that kept serving. */
+  keptVersion: number;
   errors: string[];
 }
 
+/** A new snapshot, and (after the first) what changed since the previous one. */
+export interface SnapshotUpdate {
+  snapshot: Snapshot;
+  delta?: SnapshotDelta;
+}
+
 /**
- * Configuration from files and directories, watched. Emits `snapshot` for each good change;
- * a bad change is rejected whole (`rejected`), and the last good snapshot stays in force.
- * Directories are watched rather than files so that editors' atomic renames and Kubernetes'
- * `..data` symlink swaps are seen.
+ * Configuration from files and directories, watched. Emits `update` ({snapshot, delta}) for
+ * each good change; a bad change is rejected whole (`rejected`), and the last good snapshot
+ * stays in force. Directories are watched rather than files so that editors' atomic renames
+ * and Kubernetes' `..data` symlink swaps are seen; a slow poll backs the watch up (a watch
+ * can silently stop when a mount is replaced). Changes are debounced, a reload whose files
+ * are byte-identical does nothing, and only changed files are re-parsed.
  */
 export class FileConfigSource extends EventEmitter {
   private version = 0;
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private pollSignature = '';
+  private appliedDigest = '';
+  private readonly cache = new ParseCache();
+  private readonly introduced = new WeakMap<object, { version: number; at: string }>();
   current: Snapshot | undefined;
   lastRejected: Rejection | undefined;
+  /** Counts for /config_dump and tests. */
+  readonly counts = { applied: 0, rejected: 0, unchanged: 0 };
+  /** How long the last good change took on the main thread, by phase (ms). */
+  lastTimings: { parseMs: number; translateMs: number; shareMs: number } | undefined;
 
   constructor(
     private readonly paths: readonly string[],
     private readonly opts: TranslateOptions,
     private readonly debounceMs = 100,
+    private readonly pollMs = 2000,
   ) {
     super();
   }
@@ -68,21 +99,58 @@ export class FileConfigSource extends EventEmitter {
     return this.apply();
   }
 
+  /** Reloads now (also what the watch does after the debounce). */
+  reload(): LoadOutcome {
+    return this.apply();
+  }
+
   private apply(): LoadOutcome {
-    const outcome = loadSnapshot(this.paths, this.opts, this.version + 1);
+    let outcome: LoadOutcome;
+    try {
+      outcome = loadSnapshot(this.paths, this.opts, this.version + 1, this.cache);
+    } catch (err) {
+      // A translator bug must not take the last good configuration down with it.
+      outcome = { diagnostics: [{ severity: 'error', file: this.paths.join(','), line: 0, resource: '', path: '', message: `internal error: ${(err as Error).stack ?? err}` }] };
+    }
+    if (outcome.snapshot && outcome.digest === this.appliedDigest && this.current) {
+      this.counts.unchanged++;
+      return { ...outcome, snapshot: this.current };
+    }
     for (const d of outcome.diagnostics) (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d));
     if (outcome.snapshot) {
-      this.version = outcome.snapshot.version;
-      this.current = outcome.snapshot;
-      this.emit('snapshot', outcome.snapshot);
-    } else {
-      this.lastRejected = { at: new Date().toISOString(), errors: outcome.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic) };
-      this.emit('rejected', this.lastRejected);
+      const ts = performance.now();
+      const { snapshot, delta, changed } = shareWith(this.current, outcome.snapshot);
+      this.lastTimings = { ...outcome.timings!, shareMs: Math.round(performance.now() - ts) };
+      this.appliedDigest = outcome.digest ?? '';
+      if (!changed && this.current) {
+        this.counts.unchanged++;
+        return { ...outcome, snapshot: this.current };
+      }
+      this.version = snapshot.version;
+      this.current = snapshot;
+      for (const list of [snapshot.listeners, snapshot.routes, snapshot.clusters] as object[][])
+        for (const o of list) if (!this.introduced.has(o)) this.introduced.set(o, { version: snapshot.version, at: snapshot.builtAt });
+      this.counts.applied++;
+      const update: SnapshotUpdate = { snapshot, delta };
+      this.emit('update', update);
+      return { ...outcome, snapshot };
     }
+    this.counts.rejected++;
+    this.lastRejected = {
+      at: new Date().toISOString(),
+      keptVersion: this.current?.version ?? 0,
+      errors: outcome.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic),
+    };
+    this.emit('rejected', this.lastRejected);
     return outcome;
   }
 
-  watch(): void {
+  /** The version and time at which this resource object (unchanged since) was introduced. */
+  resourceInfo(resource: object): { version: number; at: string } | undefined {
+    return this.introduced.get(resource);
+  }
+
+  private watchDirs(): string[] {
     const dirs = new Set<string>();
     for (const p of this.paths) {
       const abs = resolve(p);
@@ -94,17 +162,62 @@ export class FileConfigSource extends EventEmitter {
       }
       dirs.add(isDir ? abs : dirname(abs));
     }
-    for (const dir of dirs) {
+    return [...dirs];
+  }
+
+  watch(): void {
+    for (const dir of this.watchDirs()) this.watchDir(dir);
+    this.pollSignature = this.signature();
+    this.poller = setInterval(() => {
+      const sig = this.signature();
+      if (sig !== this.pollSignature) {
+        this.pollSignature = sig;
+        this.schedule();
+      }
+    }, this.pollMs);
+    this.poller.unref();
+  }
+
+  private watchDir(dir: string): void {
+    try {
       const w = watch(dir, { persistent: false }, () => this.schedule());
-      w.on('error', (err) => log.warn(`watch of ${dir} failed: ${err.message}`));
+      w.on('error', (err) => {
+        log.warn(`watch of ${dir} failed: ${err.message}; relying on polling`);
+        w.close();
+      });
       this.watchers.push(w);
+    } catch (err) {
+      log.warn(`cannot watch ${dir}: ${(err as Error).message}; relying on polling`);
     }
+  }
+
+  /** Names, inodes, sizes and mtimes of what the paths hold: cheap, and it changes whenever content can have. */
+  private signature(): string {
+    const parts: string[] = [];
+    const add = (f: string) => {
+      try {
+        const st = statSync(f);
+        parts.push(`${f}:${st.ino}:${st.size}:${st.mtimeMs}`);
+      } catch {
+        parts.push(`${f}:missing`);
+      }
+    };
+    for (const p of this.paths) {
+      add(p);
+      try {
+        if (statSync(p).isDirectory()) for (const e of readdirSync(p)) add(join(p, e));
+      } catch {
+        /* missing: recorded above */
+      }
+    }
+    return parts.join('|');
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       log.info('configuration changed on disk; reloading');
+      this.pollSignature = this.signature();
       this.apply();
     }, this.debounceMs);
     this.timer.unref();
@@ -112,6 +225,7 @@ export class FileConfigSource extends EventEmitter {
 
   close(): void {
     clearTimeout(this.timer);
+    clearInterval(this.poller);
     for (const w of this.watchers) w.close();
     this.watchers = [];
   }

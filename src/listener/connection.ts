@@ -5,12 +5,16 @@ import type { StatsWriter } from '../stats/store.js';
 import { L } from '../stats/scopes.js';
 import type { Destination, ListenerTable } from './listener_table.js';
 import { tcpProxy } from '../filters/network/tcp_proxy/filter.js';
+import { TCP_PROXY, type RouteConfiguration } from '../config/model.js';
+import { hcmAsTcp } from './hcm_fallback.js';
 
 /** A worker's state for one snapshot: everything a new connection reads, built once per change. */
 export interface WorkerState {
   version: number;
   listeners: ListenerTable;
   clusters: ClusterTable;
+  /** Route configurations by name (the same objects across snapshots while unchanged). */
+  routes: ReadonlyMap<string, RouteConfiguration>;
   statIndex: StatIndex;
   stats: StatsWriter;
 }
@@ -46,6 +50,9 @@ export function onConnection(socket: Socket, listenerName: string, originalDst: 
   }
   const ctx: ConnectionContext = { worker, listenerName, originalDst };
   const filter = selection.chain.filters[0];
-  // Only tcp_proxy exists so far; the HTTP connection manager plugs in here.
-  tcpProxy(socket, filter, ctx);
+  if (filter.name === TCP_PROXY) return tcpProxy(socket, filter, ctx);
+  // The HTTP connection manager plugs in here; until then its chains are carried as TCP.
+  const tcp = hcmAsTcp(filter, selection.listener, originalDst, worker.routes);
+  if (tcp) tcpProxy(socket, tcp, ctx);
+  else socket.destroy();
 }

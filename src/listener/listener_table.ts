@@ -10,6 +10,8 @@ interface CompiledChain {
   chain: FilterChain;
   port?: number;
   ranges?: BlockList;
+  /** Needs the TLS SNI, which workers do not inspect yet: such a chain never matches (as in Envoy without tls_inspector). */
+  needsSni: boolean;
 }
 
 interface CompiledListener {
@@ -34,7 +36,12 @@ function compileRanges(ranges: readonly string[] | undefined): BlockList | undef
 function compile(listener: Listener): CompiledListener {
   return {
     listener,
-    chains: listener.filterChains.map((chain) => ({ chain, port: chain.match.destinationPort, ranges: compileRanges(chain.match.prefixRanges) })),
+    chains: listener.filterChains.map((chain) => ({
+      chain,
+      port: chain.match.destinationPort,
+      ranges: compileRanges(chain.match.prefixRanges),
+      needsSni: (chain.match.serverNames?.length ?? 0) > 0,
+    })),
   };
 }
 
@@ -62,6 +69,16 @@ export class ListenerTable {
     }
   }
 
+  /** Is `name` one of this snapshot's bound (accepting) listeners? */
+  hasBound(name: string): boolean {
+    return this.bound.has(name);
+  }
+
+  /** Names of the bound listeners. */
+  boundNames(): string[] {
+    return [...this.bound.keys()];
+  }
+
   select(listenerName: string, dst: Destination): Selection | undefined {
     const own = this.bound.get(listenerName);
     if (!own) return undefined;
@@ -80,6 +97,7 @@ export class ListenerTable {
 
 function matchChains(l: CompiledListener, dst: Destination): FilterChain | undefined {
   for (const c of l.chains) {
+    if (c.needsSni) continue;
     if (c.port !== undefined && c.port !== dst.port) continue;
     if (c.ranges && !c.ranges.check(dst.address, family(dst.address))) continue;
     return c.chain;

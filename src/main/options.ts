@@ -28,6 +28,8 @@ export interface ProxyOptions {
   /** Upstream DNS servers `ip[:port]` (flag repeatable or comma-separated); empty: /etc/resolv.conf. */
   dnsUpstream: string[];
   podNamespace?: string;
+  /** The proxy's own labels (`k=v,k2=v2`): Gateway selectors (router), Sidecar workloadSelector, sourceLabels. */
+  proxyLabels?: Record<string, string>;
 }
 
 export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
@@ -48,7 +50,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
 
 interface FlagSpec {
   key: keyof ProxyOptions;
-  kind: 'int' | 'port' | 'string' | 'bool' | 'list' | 'enum';
+  kind: 'int' | 'port' | 'string' | 'bool' | 'list' | 'enum' | 'labels';
   env?: string;
   values?: readonly string[];
 }
@@ -74,6 +76,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--dns-port': { key: 'dnsPort', kind: 'port' },
   '--dns-upstream': { key: 'dnsUpstream', kind: 'list', env: 'LEGATE_DNS_UPSTREAM' },
   '--pod-namespace': { key: 'podNamespace', kind: 'string', env: 'POD_NAMESPACE' },
+  '--proxy-labels': { key: 'proxyLabels', kind: 'labels', env: 'LEGATE_PROXY_LABELS' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {
@@ -90,6 +93,15 @@ function convert(flag: string, spec: FlagSpec, raw: string): unknown {
       if (raw === 'true' || raw === '1' || raw === '') return true;
       if (raw === 'false' || raw === '0') return false;
       throw new LegateError('EOPTION', `${flag}: expected true or false, got ${JSON.stringify(raw)}`);
+    case 'labels': {
+      const out: Record<string, string> = {};
+      for (const kv of raw.split(',').filter((s) => s.trim() !== '')) {
+        const i = kv.indexOf('=');
+        if (i <= 0) throw new LegateError('EOPTION', `${flag}: expected k=v[,k2=v2…], got ${JSON.stringify(raw)}`);
+        out[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
+      }
+      return out;
+    }
     case 'enum':
       if (!spec.values!.includes(raw)) throw new LegateError('EOPTION', `${flag}: expected one of ${spec.values!.join(', ')}, got ${JSON.stringify(raw)}`);
       return raw;

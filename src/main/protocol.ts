@@ -4,12 +4,22 @@ import type { StatsShared } from '../stats/store.js';
 /**
  * Messages and shared memory between the main thread and workers. BroadcastChannel names are
  * process-wide, so each pool gets its own set (several pools live in one process in tests):
- * `config` carries snapshots, `hello` is a late worker asking for the current one, and in
- * reuseport mode `listening` is a worker reporting `{ threadId }` once its capture listeners
- * are bound and `stop-listening` tells workers to close them (drain).
+ * `config` carries snapshots, their deltas and DNS host-set updates, `hello` is a late worker
+ * (or one that missed a version) asking for the whole current snapshot, `ack` is a worker
+ * reporting the version it serves (ConfigAck), and in reuseport mode `listening` is a worker
+ * reporting `{ threadId }` once its capture listeners are bound and `stop-listening` tells
+ * workers to close them (drain).
  */
-export type ChannelKind = 'config' | 'hello' | 'listening' | 'stop-listening';
+export type ChannelKind = 'config' | 'hello' | 'ack' | 'listening' | 'stop-listening';
 export const channelName = (poolId: string, kind: ChannelKind) => `legate.${kind}.${poolId}`;
+
+/** Sent on the `ack` channel once a snapshot serves new connections. */
+export interface ConfigAck {
+  threadId: number;
+  version: number;
+  /** How long the worker took to build its state for this version (ms). */
+  applyMs?: number;
+}
 
 export type AcceptMode = 'handoff' | 'reuseport';
 

@@ -1,13 +1,12 @@
-import type { Server } from 'node:net';
 import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
 import { renderPrometheus } from '../admin/prometheus.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
-import { FileConfigSource } from '../config/source.js';
-import type { Snapshot } from '../config/model.js';
-import { indexStats, serverStatIndex } from '../config/snapshot.js';
+import { FileConfigSource, type SnapshotUpdate } from '../config/source.js';
+import type { ProxyRole } from '../config/model.js';
+import { indexStatsAfter, serverStatIndex, type StatIndex } from '../config/snapshot.js';
 import { LegateError } from '../errors.js';
 import { logger } from '../log.js';
-import { listenHandoff } from '../listener/handoff.js';
+import { BoundListeners } from '../listener/bound_listeners.js';
 import { nativeSockets } from '../listener/native/index.js';
 import { StatsRegistry } from '../stats/store.js';
 import type { ProxyOptions } from './options.js';
@@ -18,10 +17,10 @@ import { dnsAdminHandler } from '../dns/admin.js';
 const log = logger('main');
 
 /**
- * The main thread of `legate proxy sidecar`: configuration, workers, capture listeners,
+ * The main thread of `legate proxy sidecar|router`: configuration, workers, listeners,
  * admin/readiness/Prometheus, and the lifecycle (SIGTERM drain, /quitquitquit).
  */
-export async function runSidecar(opts: ProxyOptions): Promise<void> {
+export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<void> {
   if (opts.config.length === 0) throw new LegateError('EOPTION', 'no configuration: pass --config PATH (a file or directory)');
   const startedAt = new Date();
   const registry = new StatsRegistry({ slabs: opts.concurrency * 2 + 1, capacity: opts.statsCapacity });
@@ -30,6 +29,9 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
   const native = nativeSockets();
 
   const source = new FileConfigSource(opts.config, {
+    role,
+    namespace: opts.podNamespace ?? 'default',
+    labels: opts.proxyLabels,
     outboundPort: opts.outboundPort,
     inboundPort: opts.inboundPort,
     inboundTargetAddress: opts.inboundTarget,
@@ -59,15 +61,36 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
     pool,
     { registry, writer: mainStats },
   );
-  const publish = (s: Snapshot) => {
-    pool.publish({ snapshot: s, stats: indexStats(s, registry) });
-    dns.onSnapshot(s);
-    mainStats.inc(server.configApplied);
-    log.info(`configuration version ${s.version} applied`, { listeners: s.listeners.length, clusters: s.clusters.length });
+  const bound = native && opts.acceptMode === 'handoff' ? new BoundListeners(native, pool, { transparent: opts.transparent, backlog: opts.backlog, onLost: () => mainStats.inc(server.handoffFailed) }) : undefined;
+  if (!native) log.error('listeners are not started without the native addon; admin and readiness still serve');
+  // Updates are applied one at a time, in order. Listeners a change adds are bound once the
+  // workers serve the snapshot that has them (so no connection reaches a worker that does not
+  // know its listener), and then accept at once. DNS host sets follow the snapshot on the same
+  // channel, so workers always know the clusters they are for.
+  let applying: Promise<void> = Promise.resolve();
+  let stats: StatIndex | undefined;
+  const publish = ({ snapshot: s, delta }: SnapshotUpdate) => {
+    applying = applying.then(async () => {
+      stats = indexStatsAfter(stats, s, delta, registry);
+      pool.publish({ snapshot: s, stats }, delta);
+      dns.onSnapshot(s);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pool.whenApplied(s.version), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+      await bound?.sync(s);
+      mainStats.inc(server.configApplied);
+      log.info(`configuration version ${s.version} applied`, { listeners: s.listeners.length, routes: s.routes.length, clusters: s.clusters.length });
+    }).catch((err) => {
+      // E.g. stats capacity exhausted by a much larger config: workers keep what they have, and
+      // later changes still apply (the chain must not stay rejected).
+      mainStats.inc(server.configRejected);
+      log.error(`configuration version ${s.version} could not be applied: ${(err as Error).message}`);
+    });
+    return applying;
   };
-  publish(first.snapshot);
+  await publish({ snapshot: first.snapshot });
   await dns.start(first.snapshot);
-  source.on('snapshot', publish);
+  source.on('update', (u: SnapshotUpdate) => void publish(u));
   source.on('rejected', () => {
     mainStats.inc(server.configRejected);
     log.error('configuration change rejected; the last good configuration keeps serving');
@@ -75,17 +98,6 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
   source.watch();
 
   let state: ReturnType<AdminView['state']> = 'INITIALIZING';
-  const listeners: Server[] = [];
-  if (!native) {
-    log.error('capture listeners are not started without the native addon; admin and readiness still serve');
-  } else if (opts.acceptMode === 'handoff') {
-    for (const l of first.snapshot.listeners.filter((l) => l.bindToPort)) {
-      listeners.push(
-        await listenHandoff(l, native, pool, { transparent: opts.transparent, backlog: opts.backlog, onLost: () => mainStats.inc(server.handoffFailed) }),
-      );
-      log.info(`listening on ${l.address.address}:${l.address.port} (${l.name})`);
-    }
-  }
   if (native && opts.acceptMode === 'reuseport') {
     // Workers bind their own SO_REUSEPORT sockets once they have the snapshot: until every one
     // has, connections would be refused, so readiness waits for them.
@@ -101,6 +113,8 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
     registry,
     snapshot: () => source.current,
     lastRejected: () => source.lastRejected,
+    resourceInfo: (o: object) => source.resourceInfo(o),
+    configInfo: () => ({ counts: source.counts, last_apply_ms: source.lastTimings, listenerErrors: Object.fromEntries(bound?.errors ?? []), workers: Object.fromEntries(pool.appliedVersions()) }),
     state: () => state,
     ready: () => state === 'LIVE' && !view.healthcheckFailed,
     startedAt,
@@ -126,7 +140,7 @@ export async function runSidecar(opts: ProxyOptions): Promise<void> {
       state = 'DRAINING';
       const drainMs = source.current?.mesh.terminationDrainDurationMs ?? 5000;
       log.info(`draining for ${drainMs} ms before exit`);
-      for (const l of listeners) l.close();
+      bound?.closeAll();
       pool.stopAccepting();
       source.close();
       await new Promise((r) => setTimeout(r, drainMs));

@@ -7,48 +7,86 @@ import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { Socket } from 'node:net';
 import { ClusterTable } from '../cluster/thread_local_cluster.js';
 import type { HostUpdateMessage } from '../cluster/host_update.js';
-import type { WorkerSnapshot } from '../config/snapshot.js';
+import { mergeStats, type WorkerMessage } from '../config/snapshot.js';
+import type { Snapshot } from '../config/model.js';
+import { applyDelta } from '../config/snapshot_delta.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
-import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type HandoffTask, type WorkerInit } from './protocol.js';
+import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type HandoffTask, type WorkerInit } from './protocol.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
 const handoffSlots = new Int32Array(init.handoffSlots);
 let state: WorkerState | undefined;
+let snapshot: Snapshot | undefined;
+const draining = new Map<string, WorkerState>();
 const waiting: (() => void)[] = [];
 
+const hello = new BroadcastChannel(channelName(init.poolId, 'hello'));
+const acks = new BroadcastChannel(channelName(init.poolId, 'ack'));
 // reuseport: tell the main thread once this worker accepts (readiness waits for it); close on drain.
 const listening = new BroadcastChannel(channelName(init.poolId, 'listening'));
 new BroadcastChannel(channelName(init.poolId, 'stop-listening')).onmessage = () => stopReusePortListeners();
 const configChannel = new BroadcastChannel(channelName(init.poolId, 'config'));
 configChannel.onmessage = (event) => {
-  const data = (event as { data: WorkerSnapshot | HostUpdateMessage }).data;
+  const msg = (event as { data: WorkerMessage | HostUpdateMessage }).data;
   // DNS host-set changes are small diffs applied to the current snapshot's clusters.
-  if ('hostUpdate' in data) {
-    state?.clusters.applyHostUpdate(data.hostUpdate);
+  if ('hostUpdate' in msg) {
+    state?.clusters.applyHostUpdate(msg.hostUpdate);
     return;
   }
-  const ws = data;
-  if (state && ws.snapshot.version <= state.version) return;
+  const started = performance.now();
+  let next: Snapshot;
+  if (msg.kind === 'delta') {
+    if (snapshot && msg.delta.version <= snapshot.version) return;
+    if (!snapshot || msg.delta.baseVersion !== snapshot.version) {
+      // Missed a version (or started late): ask for the whole snapshot.
+      hello.postMessage({ threadId });
+      return;
+    }
+    next = applyDelta(snapshot, msg.delta);
+  } else {
+    if (snapshot && msg.snapshot.version <= snapshot.version) return;
+    next = msg.snapshot;
+  }
+  snapshot = next;
+  const previous = state;
+  // Built once per change; connections already running keep the state they started with.
+  // What a delta leaves alone is kept as it is (tables, per-cluster LB state, DNS host sets);
+  // a new cluster table takes over the resolved hosts of DNS clusters whose config is unchanged.
+  const d = msg.kind === 'delta' ? msg.delta : undefined;
+  const unchanged = (x: { upsert: unknown[]; remove: unknown[] } | undefined) => !!x && x.upsert.length === 0 && x.remove.length === 0;
   state = {
-    version: ws.snapshot.version,
-    listeners: new ListenerTable(ws.snapshot),
-    clusters: new ClusterTable(ws.snapshot.clusters, state?.clusters),
-    statIndex: ws.stats,
+    version: next.version,
+    listeners: previous && unchanged(d?.listeners) ? previous.listeners : new ListenerTable(next),
+    clusters: previous && unchanged(d?.clusters) ? previous.clusters : new ClusterTable(next.clusters, previous?.clusters),
+    routes: previous && unchanged(d?.routes) && !d?.routePatches ? previous.routes : new Map(next.routes.map((r) => [r.name, r])),
+    statIndex: msg.kind === 'delta' && state ? mergeStats(state.statIndex, msg.stats) : msg.stats,
     stats,
   };
-  for (const u of ws.hosts ?? []) state.clusters.applyHostUpdate(u);
-  if (init.acceptMode === 'reuseport' && startReusePortListeners(ws.snapshot, () => state, init.transparent)) {
+  // A whole snapshot (late worker, missed version) carries the DNS clusters' current host sets.
+  if (msg.kind === 'full') for (const u of msg.hosts ?? []) state.clusters.applyHostUpdate(u);
+  // A bound listener this change removed still accepts for drainDuration (main thread): its
+  // new connections are served with the last state that had it.
+  if (previous) {
+    for (const name of previous.listeners.boundNames()) {
+      if (state.listeners.hasBound(name) || draining.has(name)) continue;
+      draining.set(name, previous);
+      setTimeout(() => draining.delete(name), next.mesh.drainDurationMs + 1000).unref();
+    }
+  }
+  for (const name of state.listeners.boundNames()) draining.delete(name);
+  if (init.acceptMode === 'reuseport' && startReusePortListeners(next, () => state, init.transparent)) {
     listening.postMessage({ threadId });
   }
   for (const resume of waiting.splice(0)) resume();
+  acks.postMessage({ threadId, version: next.version, applyMs: Math.round(performance.now() - started) } satisfies ConfigAck);
 };
 
 // A worker that starts late (or replaces a dead one) asks for the current snapshot.
-new BroadcastChannel(channelName(init.poolId, 'hello')).postMessage({ threadId });
+hello.postMessage({ threadId });
 
 function adopt(task: HandoffTask): void {
   // Exactly one side owns the fd: the worker by claiming the slot here, or the main thread by
@@ -56,7 +94,7 @@ function adopt(task: HandoffTask): void {
   if (Atomics.compareExchange(handoffSlots, task.slot, HANDOFF_FREE, HANDOFF_TAKEN) !== HANDOFF_FREE) return;
   const socket = new Socket({ fd: task.fd, readable: true, writable: true, allowHalfOpen: true });
   const dst: Destination = task.dst;
-  const run = () => onConnection(socket, task.listener, dst, state!);
+  const run = () => onConnection(socket, task.listener, dst, (!state!.listeners.hasBound(task.listener) && draining.get(task.listener)) || state!);
   // Until the first snapshot arrives the socket buffers (it is not flowing before a 'data' listener).
   if (state) run();
   else waiting.push(run);

@@ -1,11 +1,12 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { WorkerSnapshot } from '../config/snapshot.js';
 import type { HostEntry, HostUpdate, HostUpdateMessage, HostUpdateSink } from '../cluster/host_update.js';
+import { statsForDelta, type WorkerMessage, type WorkerSnapshot } from '../config/snapshot.js';
+import type { SnapshotDelta } from '../config/snapshot_delta.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
-import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type HandoffTask, type WorkerInit } from './protocol.js';
+import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type HandoffTask, type WorkerInit } from './protocol.js';
 
 const log = logger('workers');
 const HANDOFF_SLOTS = 1 << 16;
@@ -20,8 +21,14 @@ export class WorkerPool implements HostUpdateSink {
   private readonly pool: Piscina;
   private readonly config: BroadcastChannel;
   private readonly hello: BroadcastChannel;
+  private readonly acks: BroadcastChannel;
   private readonly listening: BroadcastChannel;
   private readonly stopListening: BroadcastChannel;
+  /** The version each live worker serves, by thread id. */
+  private readonly applied = new Map<number, number>();
+  private waiters: { version: number; resolve: () => void }[] = [];
+  /** How long each worker took to apply its last snapshot or delta (ms). */
+  readonly lastApplyMs = new Map<number, number>();
   /** reuseport: threads that have reported their capture listeners bound. */
   private readonly listeningThreads = new Set<number>();
   private listeningWaiters: (() => void)[] = [];
@@ -43,6 +50,7 @@ export class WorkerPool implements HostUpdateSink {
     const poolId = `${process.pid}.${++poolCount}`;
     this.config = new BroadcastChannel(channelName(poolId, 'config'));
     this.hello = new BroadcastChannel(channelName(poolId, 'hello'));
+    this.acks = new BroadcastChannel(channelName(poolId, 'ack'));
     this.listening = new BroadcastChannel(channelName(poolId, 'listening'));
     this.stopListening = new BroadcastChannel(channelName(poolId, 'stop-listening'));
     const workerData: WorkerInit = { poolId, stats: registry.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
@@ -66,6 +74,8 @@ export class WorkerPool implements HostUpdateSink {
         const threadId = worker.threadId;
         worker.once('exit', () => {
           registry.releaseSlab(threadId);
+          this.applied.delete(threadId);
+          this.lastApplyMs.delete(threadId);
           if (this.closing) return;
           log.error(`worker thread ${threadId} died; starting a replacement (the other workers keep serving)`);
           opts.onRestart();
@@ -74,7 +84,13 @@ export class WorkerPool implements HostUpdateSink {
     });
     this.pool.on('error', (err: Error) => log.error(`worker error: ${err.message}`));
     this.hello.onmessage = () => {
-      if (this.current) this.config.postMessage(this.withHosts(this.current));
+      if (this.current) this.config.postMessage(this.full(this.current));
+    };
+    this.acks.onmessage = (event) => {
+      const ack = (event as { data: ConfigAck }).data;
+      this.applied.set(ack.threadId, Math.max(ack.version, this.applied.get(ack.threadId) ?? 0));
+      if (ack.applyMs !== undefined) this.lastApplyMs.set(ack.threadId, ack.applyMs);
+      this.settleWaiters();
     };
     this.listening.onmessage = (event) => {
       this.listeningThreads.add((event as { data: { threadId: number } }).data.threadId);
@@ -93,18 +109,24 @@ export class WorkerPool implements HostUpdateSink {
     this.stopListening.postMessage('stop');
   }
 
-  /** One message per change, to every worker. */
-  publish(ws: WorkerSnapshot): void {
+  /**
+   * One message per change, to every worker: the delta from the previous snapshot when there
+   * is one (a worker that missed a version asks for the whole snapshot), else the snapshot.
+   */
+  publish(ws: WorkerSnapshot, delta?: SnapshotDelta): void {
+    const base = this.current?.snapshot.version;
     this.current = ws;
-    this.config.postMessage(this.withHosts(ws));
+    const msg: WorkerMessage = delta && delta.baseVersion === base ? { kind: 'delta', delta, stats: statsForDelta(ws.stats, delta) } : this.full(ws);
+    this.config.postMessage(msg);
   }
 
   /**
-   * A snapshot with the DNS clusters' current full host sets, so that a worker that starts
-   * late has them before it serves the connections that waited for its first snapshot.
+   * The whole snapshot, with the DNS clusters' current full host sets, so that a worker that
+   * starts late has them before it serves the connections that waited for its first snapshot.
+   * (Workers that follow every delta already have them: host changes travel as diffs.)
    */
-  private withHosts(ws: WorkerSnapshot): WorkerSnapshot {
-    return this.hostSets.size === 0 ? ws : { ...ws, hosts: [...this.hostSets.values()] };
+  private full(ws: WorkerSnapshot): WorkerMessage {
+    return this.hostSets.size === 0 ? { kind: 'full', ...ws } : { kind: 'full', ...ws, hosts: [...this.hostSets.values()] };
   }
 
   /** A DNS cluster's host-set change (a diff, or the first full set); the full set is kept for late workers. */
@@ -115,6 +137,31 @@ export class WorkerPool implements HostUpdateSink {
 
   forgetHosts(cluster: string): void {
     this.hostSets.delete(cluster);
+  }
+
+  /** Versions served by the live workers (thread id → version). */
+  appliedVersions(): ReadonlyMap<number, number> {
+    return this.applied;
+  }
+
+  /** Resolves once every worker serves `version` or later. */
+  whenApplied(version: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push({ version, resolve });
+      this.settleWaiters();
+    });
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const live = this.pool.threads.length;
+    const versions = [...this.applied.values()];
+    const min = versions.length >= Math.max(live, this.size) ? Math.min(...versions) : 0;
+    this.waiters = this.waiters.filter((w) => {
+      if (min < w.version) return true;
+      w.resolve();
+      return false;
+    });
   }
 
   /** Hands an accepted, duplicated fd to a worker; the fd is closed here only if no worker took it. */
@@ -157,6 +204,7 @@ export class WorkerPool implements HostUpdateSink {
     this.closing = true;
     this.config.close();
     this.hello.close();
+    this.acks.close();
     this.listening.close();
     this.stopListening.close();
     await this.pool.destroy();

@@ -1,16 +1,11 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Dnsmasq, freeUdpPort, sleep } from '../support/dnsmasq.js';
 import { dig } from '../support/dig.js';
-import { freePort } from '../support/servers.js';
+import { startProxy } from '../support/proxy.js';
 import { serviceEntry } from '../support/translate.js';
-
-const BIN = fileURLToPath(new URL('../../../bin/legate.js', import.meta.url));
 
 /** The real `legate proxy sidecar` process with DNS capture from the environment, as Istio injects it. */
 test('the sidecar serves DNS on --dns-port when ISTIO_META_DNS_CAPTURE is set, and shows it on /dns and /stats', async (t) => {
@@ -22,29 +17,24 @@ test('the sidecar serves DNS on --dns-port when ISTIO_META_DNS_CAPTURE is set, a
     serviceEntry('db', { hosts: ['db.test'], ports: [{ number: 3306, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }) +
       serviceEntry('ext', { hosts: ['address.internal'], addresses: ['198.51.100.1'], ports: [{ number: 80, name: 'tcp' }] }),
   );
-  const ports = { out: await freePort(), in: await freePort(), admin: await freePort(), ready: await freePort(), prom: await freePort(), dns: await freeUdpPort() };
-  const proc = spawn(
-    process.execPath,
-    [BIN, 'proxy', 'sidecar', '--config', join(dir, 'config.yaml'), '--concurrency', '1', '--outbound-port', String(ports.out), '--inbound-port', String(ports.in),
-      '--admin-port', String(ports.admin), '--readiness-port', String(ports.ready), '--prometheus-port', String(ports.prom), '--dns-port', String(ports.dns)],
-    { env: { ...process.env, ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true', LEGATE_DNS_UPSTREAM: `127.0.0.1:${d.port}` }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  proc.stderr!.on('data', (c) => (stderr += c));
+  const dnsPort = await freeUdpPort();
+  const proxy = await startProxy('sidecar', [join(dir, 'config.yaml')], {
+    concurrency: 1,
+    args: ['--dns-port', String(dnsPort)],
+    env: { ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true', LEGATE_DNS_UPSTREAM: `127.0.0.1:${d.port}` },
+  });
   t.teardown(async () => {
-    if (proc.exitCode === null) {
-      proc.kill('SIGKILL');
-      await once(proc, 'exit');
-    }
+    await proxy.stop();
     await d.close();
   });
+  const ports = { ...proxy.ports, dns: dnsPort };
   const admin = (path: string) => fetch(`http://127.0.0.1:${ports.admin}${path}`).then((r) => r.text());
   let up = false;
   for (let i = 0; i < 100 && !up; i++) {
     up = await admin('/ready').then((b) => b.startsWith('LIVE'), () => false);
     if (!up) await sleep(50);
   }
-  t.true(up, stderr);
+  t.true(up, proxy.log());
   t.deepEqual((await dig(ports.dns, 'address.internal')).answers, ['address.internal. A 198.51.100.1']);
   const vip = (await dig(ports.dns, 'db.test', 'A', ['+tcp'])).answers[0];
   t.regex(vip, /^db\.test\. A 240\.240\.\d+\.\d+$/);
@@ -61,6 +51,6 @@ test('the sidecar serves DNS on --dns-port when ISTIO_META_DNS_CAPTURE is set, a
   t.regex(stats, /^dns\.proxy\.queries: 3$/m);
   t.regex(stats, /^cluster\.outbound\|3306\|\|db\.test\.update_success: [1-9]/m);
   t.regex(await admin('/listeners'), new RegExp(`^${vip.split(' ')[2].replace(/\./g, '\\.')}_3306::`, 'm'));
-  const prom = await fetch(`http://127.0.0.1:${ports.prom}/stats/prometheus`).then((r) => r.text());
+  const prom = await fetch(`http://127.0.0.1:${ports.prometheus}/stats/prometheus`).then((r) => r.text());
   t.regex(prom, /^istio_agent_dns_requests_total 3$/m);
 });

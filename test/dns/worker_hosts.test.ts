@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { Server } from 'node:net';
 import { indexStats } from '../../src/config/snapshot.js';
+import { shareWith } from '../../src/config/snapshot_delta.js';
 import { DEFAULT_DNS_RUNTIME, DnsRuntime } from '../../src/dns/runtime.js';
 import { listenHandoff } from '../../src/listener/handoff.js';
 import { nativeSockets } from '../../src/listener/native/index.js';
@@ -14,7 +15,8 @@ import { meshYaml, serviceEntry, snapshotOf, translateYaml } from '../support/tr
  * DNS host sets through real worker threads: a STRICT_DNS ServiceEntry whose name dnsmasq
  * resolves; the main thread's refresher pushes the hosts over the config channel, and a
  * connection handed to a worker reaches the echo server. When the name stops resolving the
- * cluster empties on the workers too.
+ * cluster empties on the workers too. A reload that reaches the workers as a delta keeps the
+ * resolved hosts of DNS clusters it leaves unchanged (nothing is pushed again for them).
  */
 test('workers route to the hosts the main thread resolved, and follow changes', async (t) => {
   const native = nativeSockets();
@@ -49,6 +51,25 @@ test('workers route to the hosts the main thread resolved, and follow changes', 
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => roundTrip(port, Buffer.from(`hi ${i}`))));
   results.forEach((r, i) => t.is(r.data.toString(), `hi ${i}`));
   t.is(echo.connections, 20);
+
+  // A reload adding an unrelated cluster: the workers get a delta and build a new cluster
+  // table, which must take over echo.test's resolved hosts (no new push comes for them).
+  const next = snapshotOf(
+    translateYaml(
+      meshYaml({}, 'dnsRefreshRate: 1s') +
+        serviceEntry('echo', { hosts: ['echo.test'], addresses: ['127.0.0.1'], ports: [{ number: port, name: 'tcp', protocol: 'TCP', targetPort: echo.port }], resolution: 'DNS' }) +
+        serviceEntry('other', { hosts: ['other.test'], addresses: ['127.0.0.2'], ports: [{ number: 7777, name: 'tcp', protocol: 'TCP' }], resolution: 'STATIC', endpoints: [{ address: '127.0.0.1' }] }),
+    ),
+    2,
+  );
+  next.listeners.find((l) => l.name === 'virtualOutbound')!.filterChains = [];
+  const { snapshot: shared, delta } = shareWith(snapshot, next);
+  t.true(delta!.clusters.upsert.some((c) => c.name === 'outbound|7777||other.test'));
+  pool.publish({ snapshot: shared, stats: indexStats(shared, registry) }, delta);
+  rt.onSnapshot(shared);
+  await pool.whenApplied(2);
+  const after = await roundTrip(port, Buffer.from('after reload'));
+  t.is(after.data.toString(), 'after reload');
 
   d.setHosts({});
   for (let i = 0; i < 120 && rt.clusters.hosts(cluster)?.length; i++) await sleep(25);

@@ -15,12 +15,34 @@ export async function echoServer(): Promise<{ server: Server; port: number; conn
   return state;
 }
 
+/** `n` distinct free TCP ports on loopback (all held open until each is known, then released). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const s = createServer().listen(0, '127.0.0.1');
+      await once(s, 'listening');
+      return s;
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
 export async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
+  return (await freePorts(1))[0];
+}
+
+/** Does a TCP connect to host:port succeed? */
+export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ port, host });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 /** Connects, writes `payload`, half-closes, and collects everything until the peer closes. */

@@ -1,19 +1,21 @@
+import { formatDiagnostic, type Diagnostic } from '../../src/config/diagnostics.js';
 import { translate, type Translation } from '../../src/config/translate/index.js';
 import { parseText, type Resource } from '../../src/config/resources.js';
 import type { Snapshot } from '../../src/config/model.js';
-import type { TranslateOptions } from '../../src/config/translate/context.js';
+import { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from '../../src/config/translate/context.js';
 
-export const OPTS: TranslateOptions = { outboundPort: 15001, inboundPort: 15006, inboundTargetAddress: '127.0.0.1', inboundSourceAddress: '127.0.0.6' };
-
-export function translateYaml(yaml: string, opts: Partial<TranslateOptions> = {}): Translation {
+/** Translates YAML text (file name `inline.yaml`); `diagnostics` include parse problems, `lines` are them formatted. */
+export function translateYaml(yaml: string, opts: Partial<TranslateOptions> = {}): Translation & { lines: string[] } {
   const resources: Resource[] = [];
-  const diags: never[] = [];
-  parseText(yaml, 'test.yaml', resources, diags);
-  return translate(resources, { ...OPTS, ...opts });
+  const diagnostics: Diagnostic[] = [];
+  parseText(yaml, 'inline.yaml', resources, diagnostics);
+  const t = translate(resources, { ...DEFAULT_TRANSLATE_OPTIONS, ...opts });
+  const all = [...diagnostics, ...t.diagnostics];
+  return { ...t, diagnostics: all, lines: all.map((d) => formatDiagnostic(d)) };
 }
 
 export function snapshotOf(t: Translation, version = 1): Snapshot {
-  return { version, source: 'test', builtAt: '', mesh: t.mesh, listeners: t.listeners, clusters: t.clusters, nameTable: t.nameTable };
+  return { version, source: 'test', builtAt: '', role: t.role, mesh: t.mesh, listeners: t.listeners, routes: t.routes, clusters: t.clusters, nameTable: t.nameTable };
 }
 
 export function meshYaml(meta: Record<string, string>, extra = ''): string {

@@ -1,11 +1,16 @@
 import test from 'ava';
-import { meshYaml, serviceEntry, translateYaml } from '../support/translate.js';
+import { TCP_PROXY, type Listener } from '../../src/config/model.js';
+import { applyDelta, shareWith } from '../../src/config/snapshot_delta.js';
+import { meshYaml, serviceEntry, snapshotOf, translateYaml } from '../support/translate.js';
 
 const CAPTURE = { ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' };
 const db = (name: string, host: string, created?: string) =>
   serviceEntry(name, { hosts: [host], ports: [{ number: 3306, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }, created ? { creationTimestamp: created } : {});
 
-const chainCluster = (l: { defaultFilterChain?: { filters: { cluster: string }[] } }) => l.defaultFilterChain?.filters[0].cluster;
+const chainCluster = (l: Listener) => {
+  const f = (l.defaultFilterChain ?? l.filterChains[0])?.filters[0];
+  return f?.name === TCP_PROXY ? f.cluster : undefined;
+};
 
 test('two TCP ServiceEntries on 3306 get their own VIP listeners, each to its own cluster', (t) => {
   const tr = translateYaml(meshYaml(CAPTURE) + db('a', 'db-a.example.com') + db('b', 'db-b.example.com'));
@@ -95,4 +100,22 @@ test('DNS endpoints keep their hostnames; DNS_ROUND_ROBIN is LOGICAL_DNS with at
 test('mesh dnsRefreshRate reaches DNS clusters', (t) => {
   const tr = translateYaml(meshYaml({}, 'dnsRefreshRate: 5s') + db('a', 'db-a.example.com'));
   t.is(tr.clusters.find((c) => c.name === 'outbound|3306||db-a.example.com')!.dnsRefreshRateMs, 5000);
+});
+
+test('snapshot deltas carry the names that changed, and only when some did', (t) => {
+  const base = meshYaml(CAPTURE) + db('a', 'db-a.example.com', '2024-01-01T00:00:00Z');
+  const one = snapshotOf(translateYaml(base), 1);
+  const same = shareWith(one, snapshotOf(translateYaml(base), 2));
+  t.false(same.changed);
+  t.is(same.delta!.nameTable, undefined);
+  t.is(same.snapshot.nameTable, one.nameTable, 'an unchanged table is shared');
+  const more = snapshotOf(translateYaml(base + db('b', 'db-b.example.com', '2024-01-02T00:00:00Z')), 3);
+  const d = shareWith(one, more).delta!;
+  t.deepEqual(d.nameTable, { upsert: { 'db-b.example.com': more.nameTable!['db-b.example.com'] }, remove: [] }, 'db-a kept its VIP: not sent');
+  t.deepEqual(applyDelta(one, d).nameTable, more.nameTable);
+  const fewer = shareWith(more, snapshotOf(translateYaml(base), 4)).delta!;
+  t.deepEqual(fewer.nameTable, { upsert: {}, remove: ['db-b.example.com'] });
+  t.deepEqual(applyDelta(more, fewer).nameTable, one.nameTable);
+  // A delta without name changes keeps the worker's table.
+  t.is(applyDelta(one, { ...d, nameTable: undefined }).nameTable, one.nameTable);
 });

@@ -35,7 +35,7 @@ spec:
   parseText(yaml, 'test.yaml', resources, []);
   const tr = translate(resources, { outboundPort: port, inboundPort: 1, inboundTargetAddress: '127.0.0.1', inboundSourceAddress: '127.0.0.6' });
   t.deepEqual(tr.diagnostics.filter((d) => d.severity === 'error'), []);
-  const snapshot: Snapshot = { version: 1, source: 'test', builtAt: '', mesh: tr.mesh, listeners: tr.listeners, clusters: tr.clusters };
+  const snapshot: Snapshot = { version: 1, source: 'test', builtAt: '', role: tr.role, mesh: tr.mesh, listeners: tr.listeners, routes: tr.routes, clusters: tr.clusters };
   // Serve the ServiceEntry's listener on the capture port: move the guard off this port.
   const outbound = snapshot.listeners.find((l) => l.name === 'virtualOutbound')!;
   outbound.filterChains = [];

@@ -2,13 +2,13 @@ import test from 'ava';
 import { ListenerTable } from '../../src/listener/listener_table.js';
 import { sidecarListeners, tcpChain } from '../../src/config/translate/sidecar.js';
 import { defaultMesh } from '../../src/config/mesh.js';
-import type { Listener, Snapshot } from '../../src/config/model.js';
+import { TCP_PROXY, type Listener, type Snapshot } from '../../src/config/model.js';
 import { DEFAULT_TRANSLATE_OPTIONS } from '../../src/config/translate/context.js';
 
 function table(policy: 'ALLOW_ANY' | 'REGISTRY_ONLY', extra: Listener[] = []): ListenerTable {
   const mesh = { ...defaultMesh(), outboundTrafficPolicy: policy };
   const base = sidecarListeners(mesh, DEFAULT_TRANSLATE_OPTIONS);
-  const snapshot: Snapshot = { version: 1, source: 't', builtAt: '', mesh, listeners: [...base.listeners, ...extra], clusters: base.clusters };
+  const snapshot: Snapshot = { version: 1, source: 't', builtAt: '', role: 'sidecar', mesh, listeners: [...base.listeners, ...extra], routes: [], clusters: base.clusters };
   return new ListenerTable(snapshot);
 }
 
@@ -21,7 +21,10 @@ const svc = (name: string, address: string, port: number, chains: Listener['filt
   filterChains: chains,
   defaultFilterChain: dflt ? tcpChain(dflt, dflt, 0) : undefined,
 });
-const cluster = (s: ReturnType<ListenerTable['select']>) => s?.chain.filters[0].cluster;
+const cluster = (s: ReturnType<ListenerTable['select']>) => {
+  const f = s?.chain.filters[0];
+  return f?.name === TCP_PROXY ? f.cluster : undefined;
+};
 
 test('unknown outbound destinations go to PassthroughCluster, or BlackHoleCluster with REGISTRY_ONLY', (t) => {
   t.is(cluster(table('ALLOW_ANY').select('virtualOutbound', { address: '10.1.2.3', port: 443 })), 'PassthroughCluster');

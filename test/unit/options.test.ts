@@ -37,3 +37,10 @@ test('bad values name the flag', (t) => {
   t.throws(() => parseProxyOptions(['--config'], {}), { message: /--config needs a value/ });
   t.throws(() => parseProxyOptions([], { LEGATE_ACCEPT_MODE: 'x' }), { message: /from LEGATE_ACCEPT_MODE/ });
 });
+
+test('proxy labels: k=v pairs from --proxy-labels or LEGATE_PROXY_LABELS', (t) => {
+  t.is(parseProxyOptions([], {}).proxyLabels, undefined);
+  t.deepEqual(parseProxyOptions(['--proxy-labels', 'app=ratings, version=v1'], {}).proxyLabels, { app: 'ratings', version: 'v1' });
+  t.deepEqual(parseProxyOptions([], { LEGATE_PROXY_LABELS: 'istio=ingressgateway' }).proxyLabels, { istio: 'ingressgateway' });
+  t.throws(() => parseProxyOptions(['--proxy-labels', 'app'], {}), { code: 'EOPTION', message: /--proxy-labels: expected k=v/ });
+});

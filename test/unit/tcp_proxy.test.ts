@@ -24,8 +24,10 @@ async function proxyTo(t: import('ava').ExecutionContext, upstreamPort: number, 
     version: 1,
     source: 't',
     builtAt: '',
+    role: 'sidecar',
     mesh,
     listeners: base.listeners,
+    routes: [],
     clusters: [...base.clusters, { name: 'up', type: 'STATIC', lbPolicy: 'ROUND_ROBIN', connectTimeoutMs: 1000, endpoints: [{ address: '127.0.0.1', port: upstreamPort, weight: 1 }] }],
   };
   const registry = new StatsRegistry({ slabs: 2, capacity: 1024 });
@@ -33,6 +35,7 @@ async function proxyTo(t: import('ava').ExecutionContext, upstreamPort: number, 
     version: 1,
     listeners: new ListenerTable(snapshot),
     clusters: new ClusterTable(snapshot.clusters),
+    routes: new Map(),
     statIndex: indexStats(snapshot, registry),
     stats: StatsWriter.claim(registry.shared, 1),
   };

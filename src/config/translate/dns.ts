@@ -2,53 +2,54 @@ import { isIP } from 'node:net';
 import type { MeshSettings, NameInfo } from '../model.js';
 import { allocateVips } from '../../dns/vip.js';
 import { dnsFlags, type DnsFlagInputs } from '../../dns/settings.js';
-import type { Service } from './service_entry.js';
+import { isWildcard } from './hosts.js';
 import type { Reporter } from './context.js';
+import type { Service } from './types.js';
 
-export interface DnsTranslation {
-  /** The services to build listeners and clusters from: auto-allocated ones split per host, one VIP each. */
-  services: Service[];
-  nameTable: Record<string, NameInfo>;
-}
-
-const eligible = (s: Service) => s.addresses.length === 0 && s.resolution !== 'NONE';
+const eligible = (s: Service) => s.addresses.length === 0 && s.resolution !== 'NONE' && !isWildcard(s.hostname);
 
 /**
- * What DNS capture adds to translation. With auto-allocation on, a ServiceEntry without
- * `addresses`, resolution other than NONE, gets a VIP per non-wildcard host (src/dns/vip.ts),
- * which becomes its address: the listeners built from it are `<vip>_<port>`, so two TCP
- * services on one port are told apart by the VIP their name resolved to. The name table holds
- * every non-wildcard host with exact (non-CIDR) addresses; the oldest resource wins a host.
- * `services` must be in age order: VIP stability depends on it.
+ * What DNS capture adds to translation, before listeners are built. With auto-allocation on,
+ * each plain host of a ServiceEntry without `addresses` (resolution other than NONE) gets a
+ * VIP (src/dns/vip.ts) that becomes its address: the listeners built from it are
+ * `<vip>_<port>`, so two TCP services on one port are told apart by the VIP their name
+ * resolved to. `services` must be in age order (buildServices' order): VIP stability depends
+ * on it. Returns the services to translate and the ones whose addresses were allocated.
  */
-export function translateDns(services: readonly Service[], mesh: MeshSettings, inputs: DnsFlagInputs, report: Reporter): DnsTranslation {
-  const flags = dnsFlags(mesh.proxyMetadata, inputs);
-  let out: Service[] = [...services];
+export function allocateServiceVips(
+  services: readonly Service[],
+  mesh: MeshSettings,
+  inputs: DnsFlagInputs,
+  report: Reporter,
+): { services: Service[]; autoAllocated: ReadonlySet<Service> } {
   const auto = new Set<Service>();
-  if (flags.autoAllocate) {
-    const hosts = services.filter(eligible).flatMap((s) => s.hosts.filter((h) => !h.startsWith('*')));
-    let vips: ReturnType<typeof allocateVips> = new Map();
-    try {
-      vips = allocateVips(hosts, services.flatMap((s) => s.addresses));
-    } catch (err) {
-      report.at(services[0].resource, ['spec', 'hosts'], (err as Error).message);
-    }
-    out = services.flatMap((s) => {
-      if (!eligible(s)) return [s];
-      const split: Service[] = s.hosts.filter((h) => vips.has(h)).map((h) => ({ ...s, hosts: [h], addresses: [vips.get(h)!.v4] }));
-      for (const x of split) auto.add(x);
-      const rest = s.hosts.filter((h) => !vips.has(h));
-      return rest.length > 0 ? [...split, { ...s, hosts: rest }] : split;
-    });
+  if (!dnsFlags(mesh.proxyMetadata, inputs).autoAllocate) return { services: [...services], autoAllocated: auto };
+  let vips: ReturnType<typeof allocateVips> = new Map();
+  try {
+    vips = allocateVips(services.filter(eligible).map((s) => s.hostname), services.flatMap((s) => s.addresses));
+  } catch (err) {
+    report.at(services[0].entry.resource, ['spec', 'hosts'], (err as Error).message);
   }
+  const out = services.map((s) => {
+    const vip = eligible(s) ? vips.get(s.hostname) : undefined;
+    if (!vip) return s;
+    const withVip: Service = { ...s, addresses: [vip.v4] };
+    auto.add(withVip);
+    return withVip;
+  });
+  return { services: out, autoAllocated: auto };
+}
+
+/**
+ * The DNS proxy's name table (Istio's NDS): every plain host the proxy sees whose service has
+ * exact (non-CIDR) addresses, configured or auto-allocated. `services` hold one entry per host.
+ */
+export function buildNameTable(services: readonly Service[], autoAllocated: ReadonlySet<Service>): Record<string, NameInfo> {
   const nameTable: Record<string, NameInfo> = {};
-  for (const s of out) {
+  for (const s of services) {
     const ips = s.addresses.filter((a) => isIP(a) !== 0);
-    if (ips.length === 0) continue;
-    for (const h of s.hosts) {
-      if (h.startsWith('*') || nameTable[h]) continue;
-      nameTable[h] = { ips, namespace: s.resource.namespace, ...(auto.has(s) ? { autoAllocated: true } : {}) };
-    }
+    if (ips.length === 0 || isWildcard(s.hostname) || nameTable[s.hostname]) continue;
+    nameTable[s.hostname] = { ips, namespace: s.namespace, ...(autoAllocated.has(s) ? { autoAllocated: true } : {}) };
   }
-  return { services: out, nameTable };
+  return nameTable;
 }

@@ -1,127 +1,237 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { parseMesh } from '../mesh.js';
-import type { Cluster, FilterChain, Listener, MeshSettings, NameInfo } from '../model.js';
+import type { Cluster, Listener, MeshSettings, NameInfo, ProxyRole, RouteConfiguration } from '../model.js';
 import type { Resource } from '../resources.js';
-import { Reporter, type TranslateOptions } from './context.js';
-import { readServiceEntry, serviceClusters, type Service } from './service_entry.js';
-import { sidecarListeners, tcpChain } from './sidecar.js';
-import { translateDns } from './dns.js';
+import { checkFields } from '../validate/fields.js';
+import { SPECS } from '../validate/schemas.js';
+import { serviceClusters } from './clusters.js';
+import { Reporter, type ResourceReport, type TranslateOptions } from './context.js';
+import { checkReferences } from './references.js';
+import { readDestinationRule } from './destination_rule.js';
+import { allocateServiceVips, buildNameTable } from './dns.js';
+import { readGateway, routerTranslate, selectGateways } from './gateway.js';
+import { exportedTo } from './hosts.js';
+import { sidecarOutbound } from './outbound.js';
+import { buildServices, DestinationRuleIndex, ServiceView } from './registry.js';
+import { readServiceEntry, readWorkloadEntry } from './service_entry.js';
+import { sidecarListeners } from './sidecar.js';
+import { readSidecar, selectSidecar, egressAllows } from './sidecar_scope.js';
+import type { DestinationRuleDef, GatewayDef, ServiceEntryDef, SidecarDef, VirtualServiceDef, WorkloadEntryDef } from './types.js';
+import { readVirtualService } from './virtual_service.js';
 
 export interface Translation {
+  role: ProxyRole;
   mesh: MeshSettings;
   listeners: Listener[];
+  routes: RouteConfiguration[];
   clusters: Cluster[];
   nameTable: Record<string, NameInfo>;
   diagnostics: Diagnostic[];
 }
 
 const ISTIO_GROUP = /^networking\.istio\.io\/(v1|v1beta1|v1alpha3)$/;
-/** Kinds that are read but whose translation lands with later work: warned, not fatal. */
-const PENDING_KINDS = new Set(['VirtualService', 'DestinationRule', 'Gateway', 'WorkloadEntry', 'Sidecar', 'WorkloadGroup', 'EnvoyFilter']);
+/** Istio kinds Legate reads but does not implement: warned, not fatal. */
+const UNIMPLEMENTED_KINDS = new Set(['WorkloadGroup', 'EnvoyFilter', 'ProxyConfig']);
 
-/** Istio resolves conflicts in favour of the oldest resource, then by namespace/name. */
-function byAge(a: Resource, b: Resource): number {
-  const ta = a.creationTimestamp ?? '';
-  const tb = b.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
+/**
+ * Istio resolves conflicts in favour of the oldest resource, then by namespace/name. A
+ * resource without creationTimestamp has Go's zero time there, i.e. it counts as oldest.
+ */
+export function byAge(a: Resource, b: Resource): number {
+  const ta = a.creationTimestamp ? Date.parse(a.creationTimestamp) || 0 : 0;
+  const tb = b.creationTimestamp ? Date.parse(b.creationTimestamp) || 0 : 0;
+  if (ta !== tb) return ta - tb;
   const na = `${a.namespace}/${a.name}`;
   const nb = `${b.namespace}/${b.name}`;
   return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
-function checkIdentity(res: Resource, report: Reporter): boolean {
-  if (!res.kind) {
-    report.at(res, ['kind'], 'kind is required');
-    return false;
-  }
-  if (!res.name) {
-    report.at(res, ['metadata', 'name'], 'metadata.name is required');
-    return false;
-  }
-  return true;
+/** byAge over many resources: keys computed once, not per comparison. */
+const ageKeys = new WeakMap<Resource, { r: Resource; t: number; n: string }>();
+function sortByAge(resources: readonly Resource[]): Resource[] {
+  const keyed = resources.map((r) => {
+    let k = ageKeys.get(r);
+    if (!k) ageKeys.set(r, (k = { r, t: r.creationTimestamp ? Date.parse(r.creationTimestamp) || 0 : 0, n: `${r.namespace}/${r.name}` }));
+    return k;
+  });
+  keyed.sort((a, b) => (a.t !== b.t ? a.t - b.t : a.n < b.n ? -1 : a.n > b.n ? 1 : 0));
+  return keyed.map((k) => k.r);
 }
 
-/** Istio YAML → the Envoy-shaped model. Pure: the same resources always give the same output. */
-export function translate(resources: readonly Resource[], opts: TranslateOptions): Translation {
-  const report = new Reporter();
-  let meshResource: Resource | undefined;
-  const services: Service[] = [];
-  for (const res of [...resources].sort(byAge)) {
-    if (!checkIdentity(res, report)) continue;
+interface Defs {
+  meshResource?: Resource;
+  serviceEntries: ServiceEntryDef[];
+  workloadEntries: WorkloadEntryDef[];
+  destinationRules: DestinationRuleDef[];
+  virtualServices: VirtualServiceDef[];
+  gateways: GatewayDef[];
+  sidecars: SidecarDef[];
+}
+
+/** Validates every resource (structure, values) and reads the usable ones, oldest first. */
+export function readResources(resources: readonly Resource[], report: Reporter): Defs {
+  const defs: Defs = { serviceEntries: [], workloadEntries: [], destinationRules: [], virtualServices: [], gateways: [], sidecars: [] };
+  const seen = new Map<string, Resource>();
+  for (const res of sortByAge(resources)) {
+    if (!res.kind) {
+      report.at(res, ['kind'], 'kind is required');
+      continue;
+    }
+    if (!res.name) {
+      report.at(res, ['metadata', 'name'], 'metadata.name is required');
+      continue;
+    }
     if (res.kind === 'ConfigMap' && res.apiVersion === 'v1') {
       if (res.name !== 'istio') continue;
-      if (meshResource) report.at(res, ['metadata', 'name'], `a second "istio" ConfigMap is ignored (using ${meshResource.file}:${meshResource.line})`, 'warning');
-      else meshResource = res;
+      if (defs.meshResource) report.at(res, ['metadata', 'name'], `a second "istio" ConfigMap is ignored (using ${defs.meshResource.file}:${defs.meshResource.line})`, 'warning');
+      else defs.meshResource = res;
       continue;
     }
     if (!ISTIO_GROUP.test(res.apiVersion)) {
       report.at(res, ['apiVersion'], `unknown apiVersion/kind ${res.apiVersion || '(none)'} ${res.kind}: ignored`, 'warning');
       continue;
     }
-    if (res.kind === 'ServiceEntry') {
-      const svc = readServiceEntry(res, report);
-      if (svc) services.push(svc);
-    } else if (PENDING_KINDS.has(res.kind)) {
-      report.at(res, ['kind'], `${res.kind} is not implemented yet: ignored`, 'warning');
-    } else {
-      report.at(res, ['kind'], `unknown kind ${res.kind}: ignored`, 'warning');
+    const id = `${res.kind}/${res.namespace}/${res.name}`;
+    const dup = seen.get(id);
+    if (dup) {
+      report.at(res, ['metadata', 'name'], `duplicate ${id} (first defined at ${dup.file}:${dup.line})`);
+      continue;
     }
+    seen.set(id, res);
+    const schema = SPECS[res.kind];
+    if (!schema) {
+      const what = UNIMPLEMENTED_KINDS.has(res.kind) ? `${res.kind} is not implemented` : `unknown kind ${res.kind}`;
+      report.at(res, ['kind'], `${what}: ignored`, 'warning');
+      continue;
+    }
+    const memo = readMemo.get(res);
+    if (memo) {
+      for (const d of memo.recorded) report.at(res, d.path, d.message, d.severity);
+      if (memo.def) (defs[LIST_OF[res.kind]] as unknown[]).push(memo.def);
+      continue;
+    }
+    const r = report.for(res);
+    const before = Object.fromEntries(Object.values(LIST_OF).map((k) => [k, defs[k].length]));
+    checkFields(res.spec, schema, ['spec'], (path, message, severity) => (severity === 'error' ? r.error(path, message) : r.warn(path, message)));
+    readOne(res, r, defs);
+    const list = defs[LIST_OF[res.kind]] as unknown[];
+    readMemo.set(res, { def: list.length > before[LIST_OF[res.kind]] ? list[list.length - 1] : undefined, recorded: r.recorded });
   }
-  const mesh = parseMesh(meshResource?.data?.mesh, (path, message, severity) => meshResource && report.at(meshResource, path.split('.'), message, severity));
-  const base = sidecarListeners(mesh, opts);
+  return defs;
+}
+
+/**
+ * Reading (validation included) depends on the resource alone, and the parse cache returns
+ * the same Resource object while its YAML is unchanged: a reload re-reads only what changed.
+ */
+const readMemo = new WeakMap<Resource, { def: unknown; recorded: ResourceReport['recorded'] }>();
+const LIST_OF: Record<string, 'serviceEntries' | 'workloadEntries' | 'destinationRules' | 'virtualServices' | 'gateways' | 'sidecars'> = {
+  ServiceEntry: 'serviceEntries',
+  WorkloadEntry: 'workloadEntries',
+  DestinationRule: 'destinationRules',
+  VirtualService: 'virtualServices',
+  Gateway: 'gateways',
+  Sidecar: 'sidecars',
+};
+
+function readOne(res: Resource, r: ResourceReport, defs: Defs): void {
+    switch (res.kind) {
+      case 'ServiceEntry': {
+        const d = readServiceEntry(r);
+        if (d && r.errors === 0) defs.serviceEntries.push(d);
+        break;
+      }
+      case 'WorkloadEntry': {
+        const d = readWorkloadEntry(r);
+        if (d && r.errors === 0) defs.workloadEntries.push({ resource: res, endpoint: d.endpoint });
+        break;
+      }
+      case 'DestinationRule': {
+        const d = readDestinationRule(r);
+        if (d && r.errors === 0) defs.destinationRules.push(d);
+        break;
+      }
+      case 'VirtualService': {
+        const d = readVirtualService(r);
+        if (d && r.errors === 0) defs.virtualServices.push(d);
+        break;
+      }
+      case 'Gateway': {
+        const d = readGateway(r);
+        if (d && r.errors === 0) defs.gateways.push(d);
+        break;
+      }
+      case 'Sidecar': {
+        const d = readSidecar(r);
+        if (d && r.errors === 0) defs.sidecars.push(d);
+        break;
+      }
+    }
+}
+
+/**
+ * Istio YAML → the Envoy-shaped model for one proxy (a sidecar, or a router serving
+ * Gateways). Pure: the same resources and options always give the same output.
+ */
+export function translate(resources: readonly Resource[], opts: TranslateOptions): Translation {
+  const report = new Reporter();
+  const role = opts.role ?? 'sidecar';
+  const proxyNs = opts.namespace ?? 'default';
+  const proxyLabels = opts.labels ?? {};
+  const defs = readResources(resources, report);
+  const meshRes = defs.meshResource;
+  const mesh = parseMesh(meshRes?.data?.mesh, (path, message, severity, innerLine) => {
+    if (!meshRes) return;
+    const base = meshRes.lineOf(['data', 'mesh']);
+    if (innerLine !== undefined) report.atLine(meshRes, base + innerLine, path, message, severity);
+    else report.at(meshRes, path.split('.'), message, severity);
+  });
+  checkReferences(defs.virtualServices, defs.destinationRules, defs.serviceEntries, report);
+
+  const sidecar = role === 'sidecar' ? selectSidecar(defs.sidecars, proxyNs, proxyLabels, mesh.rootNamespace, report) : undefined;
+  const outboundPolicy = sidecar?.outboundTrafficPolicy ?? mesh.outboundTrafficPolicy;
+  // Auto-allocated VIPs become addresses before anything is built from the services.
+  const dns = allocateServiceVips(buildServices(defs.serviceEntries, defs.workloadEntries), mesh, opts, report);
+  const view = new ServiceView(dns.services, proxyNs, mesh, sidecar, report);
+  const rules = new DestinationRuleIndex(defs.destinationRules, proxyNs, mesh.rootNamespace, mesh, report);
+
+  const base = sidecarListeners(mesh, opts, outboundPolicy, sidecar);
   const clusters = new Map<string, Cluster>(base.clusters.map((c) => [c.name, c]));
-  const listeners = new Map<string, Listener>();
-  const dns = translateDns(services, mesh, opts, report);
-  for (const svc of dns.services) {
-    for (const c of serviceClusters(svc, mesh.connectTimeoutMs, mesh.dnsRefreshRateMs)) {
-      if (clusters.has(c.name)) {
-        report.at(svc.resource, ['spec', 'hosts'], `cluster ${c.name} is already defined by an older resource: ignored here`, 'warning');
-        continue;
-      }
-      clusters.set(c.name, c);
-    }
-    addServiceListeners(svc, mesh, listeners, report);
+  for (const svc of view.all) {
+    for (const c of serviceClusters(svc, rules.lookup(svc.hostname, svc.namespace), mesh)) if (!clusters.has(c.name)) clusters.set(c.name, c);
   }
-  return { mesh, listeners: [...base.listeners, ...listeners.values()], clusters: [...clusters.values()], nameTable: dns.nameTable, diagnostics: report.diagnostics };
-}
+  const visibleVs = defs.virtualServices.filter((vs) => exportedTo(vs.exportTo, vs.resource.namespace, proxyNs, mesh.defaultVirtualServiceExportTo));
 
-/** Istio's per-service outbound listeners: `<vip>_<port>` for addresses, `0.0.0.0_<port>` otherwise. */
-function addServiceListeners(svc: Service, mesh: MeshSettings, listeners: Map<string, Listener>, report: Reporter): void {
-  const host = svc.hosts[0];
-  for (const port of svc.ports) {
-    const cluster = `outbound|${port.number}||${host}`;
-    const exact = svc.addresses.filter((a) => !a.includes('/'));
-    const cidrs = svc.addresses.filter((a) => a.includes('/'));
-    for (const ip of exact) {
-      const name = `${ip}_${port.number}`;
-      if (listeners.has(name)) {
-        report.at(svc.resource, ['spec', 'addresses'], `${ip}:${port.number} is already claimed by an older ServiceEntry: ignored here`, 'warning');
-        continue;
-      }
-      listeners.set(name, serviceListener(name, ip, port.number, [], tcpChain(cluster, cluster, mesh.tcpIdleTimeoutMs)));
-    }
-    if (exact.length > 0 && cidrs.length === 0) continue;
-    const name = `0.0.0.0_${port.number}`;
-    const listener = listeners.get(name) ?? serviceListener(name, '0.0.0.0', port.number, [], undefined);
-    listeners.set(name, listener);
-    if (cidrs.length > 0) {
-      listener.filterChains.push(tcpChain(cluster, cluster, mesh.tcpIdleTimeoutMs, { destinationPort: port.number, prefixRanges: cidrs }));
-    } else if (listener.defaultFilterChain) {
-      report.at(svc.resource, ['spec', 'ports'], `port ${port.number} without addresses is already claimed by an older ServiceEntry (${listener.defaultFilterChain.name}): ignored here`, 'warning');
-    } else {
-      listener.defaultFilterChain = tcpChain(cluster, cluster, mesh.tcpIdleTimeoutMs);
-    }
+  let listeners: Listener[];
+  let routes: RouteConfiguration[];
+  if (role === 'router') {
+    const out = routerTranslate({
+      gateways: selectGateways(defs.gateways, opts.labels),
+      virtualServices: visibleVs,
+      view,
+      clusters,
+      proxyNamespace: proxyNs,
+      proxyLabels,
+      tcpIdleTimeoutMs: mesh.tcpIdleTimeoutMs,
+      report,
+    });
+    listeners = out.listeners;
+    routes = out.routes;
+  } else {
+    const meshVs = visibleVs.filter((vs) => vs.gateways.includes('mesh') && vs.hosts.some((h) => egressAllows(sidecar, vs.resource.namespace, h, proxyNs)));
+    const out = sidecarOutbound({
+      view,
+      virtualServices: meshVs,
+      clusters,
+      outboundPolicy,
+      tcpIdleTimeoutMs: mesh.tcpIdleTimeoutMs,
+      proxyNamespace: proxyNs,
+      proxyLabels,
+      report,
+    });
+    listeners = [...base.listeners, ...out.listeners];
+    routes = out.routes;
   }
-}
-
-function serviceListener(name: string, address: string, port: number, chains: FilterChain[], dflt: FilterChain | undefined): Listener {
-  return {
-    name,
-    address: { address, port },
-    trafficDirection: 'OUTBOUND',
-    bindToPort: false,
-    useOriginalDst: false,
-    filterChains: chains,
-    defaultFilterChain: dflt,
-  };
+  const nameTable = buildNameTable(view.all, dns.autoAllocated);
+  return { role, mesh, listeners, routes, clusters: [...clusters.values()], nameTable, diagnostics: report.diagnostics };
 }

@@ -9,10 +9,35 @@ import {
   type Listener,
   type MeshSettings,
 } from '../model.js';
+import { defaultCircuitBreakers } from './traffic_policy.js';
 import type { TranslateOptions } from './context.js';
+import type { SidecarDef } from './types.js';
 
 export function tcpChain(name: string, cluster: string, idleTimeoutMs: number, match: FilterChain['match'] = {}, statPrefix = cluster): FilterChain {
   return { name, match, filters: [{ name: 'envoy.filters.network.tcp_proxy', statPrefix, cluster, idleTimeoutMs }] };
+}
+
+/** Sidecar `ingress` listeners: `inbound|<port>||` clusters to the defaultEndpoint (or the inbound target). */
+function ingressChains(sidecar: SidecarDef | undefined, mesh: MeshSettings, opts: TranslateOptions): { chains: FilterChain[]; clusters: Cluster[] } {
+  const chains: FilterChain[] = [];
+  const clusters: Cluster[] = [];
+  for (const ing of sidecar?.ingress ?? []) {
+    const name = `inbound|${ing.port}||`;
+    const m = /^(?:\[?([^\]]+)\]?):(\d+)$/.exec(ing.defaultEndpoint ?? '');
+    const host = m && m[1] !== '0.0.0.0' ? m[1] : opts.inboundTargetAddress;
+    const port = m ? Number(m[2]) : ing.port;
+    chains.push(tcpChain(`0.0.0.0_${ing.port}`, name, mesh.tcpIdleTimeoutMs, { destinationPort: ing.port }));
+    clusters.push({
+      name,
+      type: 'STATIC',
+      lbPolicy: 'CLUSTER_PROVIDED',
+      connectTimeoutMs: mesh.connectTimeoutMs,
+      upstreamBindAddress: opts.inboundSourceAddress,
+      endpoints: [{ address: host, port, weight: 1 }],
+      circuitBreakers: defaultCircuitBreakers(),
+    });
+  }
+  return { chains, clusters };
 }
 
 /**
@@ -26,10 +51,16 @@ function loopGuardChains(opts: TranslateOptions, direction: 'virtualOutbound' | 
 }
 
 /** The two capture listeners and Istio's well-known clusters. */
-export function sidecarListeners(mesh: MeshSettings, opts: TranslateOptions): { listeners: Listener[]; clusters: Cluster[] } {
+export function sidecarListeners(
+  mesh: MeshSettings,
+  opts: TranslateOptions,
+  outboundPolicy: MeshSettings['outboundTrafficPolicy'] = mesh.outboundTrafficPolicy,
+  sidecar?: SidecarDef,
+): { listeners: Listener[]; clusters: Cluster[] } {
   const idle = mesh.tcpIdleTimeoutMs;
+  const ingress = ingressChains(sidecar, mesh, opts);
   const outboundDefault =
-    mesh.outboundTrafficPolicy === 'REGISTRY_ONLY' ? tcpChain('BlackHoleCluster', BLACKHOLE_CLUSTER, idle) : tcpChain('PassthroughFilterChain', PASSTHROUGH_CLUSTER, idle);
+    outboundPolicy === 'REGISTRY_ONLY' ? tcpChain('BlackHoleCluster', BLACKHOLE_CLUSTER, idle) : tcpChain('PassthroughFilterChain', PASSTHROUGH_CLUSTER, idle);
   const listeners: Listener[] = [
     {
       name: VIRTUAL_OUTBOUND,
@@ -46,7 +77,7 @@ export function sidecarListeners(mesh: MeshSettings, opts: TranslateOptions): { 
       trafficDirection: 'INBOUND',
       bindToPort: true,
       useOriginalDst: true,
-      filterChains: loopGuardChains(opts, VIRTUAL_INBOUND, idle),
+      filterChains: [...loopGuardChains(opts, VIRTUAL_INBOUND, idle), ...ingress.chains],
       defaultFilterChain: tcpChain('virtualInbound-catchall-tcp', INBOUND_PASSTHROUGH_CLUSTER, idle),
     },
   ];
@@ -62,6 +93,7 @@ export function sidecarListeners(mesh: MeshSettings, opts: TranslateOptions): { 
       originalDstOverrideAddress: opts.inboundTargetAddress,
       endpoints: [],
     },
+    ...ingress.clusters,
   ];
   return { listeners, clusters };
 }

@@ -66,6 +66,42 @@ export function pingClient(ns: Netns, opts: { host: string; port: number; everyM
   );
 }
 
+export interface TrafficSummary {
+  ev: 'summary';
+  ok: number;
+  failed: number;
+  resets: number;
+  mismatches: number;
+  longLivedRounds: number;
+  errors: Record<string, number>;
+}
+
+/**
+ * Continuous traffic to an echo server (programs/traffic_client, as the app uid by default):
+ * `parallel` loops of short connections plus two long-lived ones, until `stop()`, which
+ * resolves to the summary (connections failed, reset, with wrong bytes; rounds completed).
+ */
+export async function trafficClient(
+  ns: Netns,
+  opts: { host: string; port: number; parallel?: number } & UserOptions,
+): Promise<{ proc: Proc; stop(): Promise<TrafficSummary> }> {
+  const proc = ns.spawn([NODE, programPath('traffic_client'), '--connect', `${opts.host}:${opts.port}`, '--parallel', String(opts.parallel ?? 8)], {
+    uid: opts.uid ?? APP_UID,
+    gid: opts.gid,
+    label: `${ns.purpose}:traffic_client`,
+  });
+  await proc.waitForLine((l) => l.includes('"ev":"started"'), 30_000);
+  return {
+    proc,
+    async stop() {
+      await proc.stop('SIGTERM', 15_000);
+      const summary = proc.jsonLines<TrafficSummary>().find((e) => e.ev === 'summary');
+      if (!summary) throw new Error(`traffic_client printed no summary\n${proc.describe()}`);
+      return summary;
+    },
+  };
+}
+
 export interface CurlResult {
   /** curl's exit code (0 ok, 7 refused, 52 empty reply, 56 reset, 28 timeout, …). */
   exitCode: number | null;

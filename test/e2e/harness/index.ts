@@ -4,7 +4,7 @@ export { Proc, run, eventually, sleep, CommandError, type ExecResult, type ExitS
 export { Pod, PORTS, PROXY_UID, type ProxyExit, type ProxyStartOptions } from './pod.js';
 export { RemoteHost } from './remote.js';
 export { startTcpServer, startHttpServer, TestServer, type AcceptEvent, type CloseEvent, type HttpRequestEvent, type TcpMode } from './servers.js';
-export { tcpClient, tcpClients, pingClient, curl, APP_UID, type TcpClientOptions, type TcpClientResult, type CurlResult } from './clients.js';
+export { tcpClient, tcpClients, pingClient, trafficClient, curl, APP_UID, type TcpClientOptions, type TcpClientResult, type TrafficSummary, type CurlResult } from './clients.js';
 export { applyCapture, captureArgv, DEFAULT_CAPTURE, type CaptureOptions } from './iptables.js';
 export { meshConfigMap, serviceEntry, type MeshOptions, type ServiceEntryOptions } from './config.js';
 export { requireE2eEnvironment, NOT_ROOT_MESSAGE } from './root.js';

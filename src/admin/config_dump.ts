@@ -1,0 +1,78 @@
+import type { Snapshot } from '../config/model.js';
+import type { Rejection } from '../config/source.js';
+
+/** What /config_dump reads besides the snapshot. */
+export interface ConfigDumpView {
+  snapshot(): Snapshot | undefined;
+  lastRejected(): Rejection | undefined;
+  /** Version and time at which a resource object (listener, route configuration, cluster) last changed. */
+  resourceInfo?(resource: object): { version: number; at: string } | undefined;
+  configInfo?(): Record<string, unknown>;
+}
+
+const SECTIONS = {
+  dynamic_listeners: 'legate.admin.v1.ListenersConfigDump',
+  dynamic_route_configs: 'legate.admin.v1.RoutesConfigDump',
+  dynamic_active_clusters: 'legate.admin.v1.ClustersConfigDump',
+} as const;
+type Section = keyof typeof SECTIONS;
+
+/**
+ * Envoy's /config_dump layout (configs[] of listeners, route configurations, clusters, each
+ * entry with version_info and last_updated) over Legate's model, plus the mesh settings and
+ * a `legate` block: active version, when and from where it was loaded, and the last rejected
+ * change with its errors. `?resource=dynamic_listeners|dynamic_route_configs|dynamic_active_clusters`
+ * returns just those entries; `?name_regex=` filters by name.
+ */
+export function configDump(view: ConfigDumpView, params: URLSearchParams): { status: number; body: unknown } {
+  const s = view.snapshot();
+  let nameRe: RegExp | undefined;
+  const pattern = params.get('name_regex');
+  if (pattern) {
+    try {
+      nameRe = new RegExp(pattern);
+    } catch {
+      return { status: 400, body: { error: `invalid name_regex ${JSON.stringify(pattern)}` } };
+    }
+  }
+  const resource = params.get('resource');
+  if (resource && !(resource in SECTIONS)) return { status: 400, body: { error: `unknown resource ${JSON.stringify(resource)} (one of ${Object.keys(SECTIONS).join(', ')})` } };
+  const entries = (section: Section): unknown[] => {
+    if (!s) return [];
+    const info = (o: object) => {
+      const i = view.resourceInfo?.(o);
+      return { version_info: String(i?.version ?? s.version), last_updated: i?.at ?? s.builtAt };
+    };
+    const keep = (name: string) => !nameRe || nameRe.test(name);
+    switch (section) {
+      case 'dynamic_listeners':
+        return s.listeners.filter((l) => keep(l.name)).map((l) => ({ name: l.name, active_state: { ...info(l), listener: l } }));
+      case 'dynamic_route_configs':
+        return s.routes.filter((r) => keep(r.name)).map((r) => ({ ...info(r), route_config: r }));
+      case 'dynamic_active_clusters':
+        return s.clusters.filter((c) => keep(c.name)).map((c) => ({ ...info(c), cluster: c }));
+    }
+  };
+  if (resource) return { status: 200, body: { configs: entries(resource as Section) } };
+  const rejected = view.lastRejected() ?? null;
+  return {
+    status: 200,
+    body: {
+      configs: s
+        ? [
+            ...(Object.keys(SECTIONS) as Section[]).map((k) => ({ '@type': SECTIONS[k], version_info: String(s.version), [k]: entries(k) })),
+            { '@type': 'legate.admin.v1.MeshConfigDump', version_info: String(s.version), mesh: s.mesh },
+          ]
+        : [],
+      legate: {
+        version: s?.version ?? 0,
+        role: s?.role,
+        last_updated: s?.builtAt,
+        source: s?.source,
+        last_rejected: rejected,
+        ...(view.configInfo?.() ?? {}),
+      },
+      last_rejected: rejected,
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/** Envoy v3 Listener / FilterChain, named like Istio. Durations are milliseconds. */
+
+export interface SocketAddress {
+  address: string;
+  port: number;
+}
+
+export type TrafficDirection = 'OUTBOUND' | 'INBOUND';
+
+/** Istio's well-known names. */
+export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
+export const INBOUND_PASSTHROUGH_CLUSTER = 'InboundPassthroughCluster';
+export const VIRTUAL_OUTBOUND = 'virtualOutbound';
+export const VIRTUAL_INBOUND = 'virtualInbound';
+
+export const TCP_PROXY = 'envoy.filters.network.tcp_proxy';
+export const HTTP_CONNECTION_MANAGER = 'envoy.filters.network.http_connection_manager';
+
+export interface WeightedTcpCluster {
+  name: string;
+  weight: number;
+}
+
+export interface TcpProxyFilter {
+  name: typeof TCP_PROXY;
+  statPrefix: string;
+  cluster: string;
+  /** VirtualService tcp/tls routes with several weighted destinations; `cluster` is then the heaviest one. */
+  weightedClusters?: WeightedTcpCluster[];
+  /** 0 disables. Envoy's default is 1 h. */
+  idleTimeoutMs: number;
+}
+
+/** Envoy's HTTP filter names, in the order Istio puts them on an outbound HCM. */
+export type HttpFilterName = 'envoy.filters.http.fault' | 'envoy.filters.http.cors' | 'envoy.filters.http.router';
+
+/**
+ * Envoy's HTTP connection manager with RDS: routes are looked up by `routeConfigName` in
+ * Snapshot.routes (Istio names them by port: `80`, `9080`; gateways `http.8080`). Until the
+ * HTTP path lands, workers carry such chains as TCP (see listener/hcm_fallback.ts).
+ */
+export interface HttpConnectionManagerFilter {
+  name: typeof HTTP_CONNECTION_MANAGER;
+  statPrefix: string;
+  routeConfigName: string;
+  httpFilters: HttpFilterName[];
+  /** Istio's outbound and gateway HCMs match domains without the port (`strip_any_host_port`). */
+  stripAnyHostPort: boolean;
+  /** Envoy's stream_idle_timeout; Istio sets 0 (disabled) on sidecars. */
+  streamIdleTimeoutMs: number;
+  useRemoteAddress: boolean;
+  normalizePath: boolean;
+  /** websocket upgrades allowed, as Istio configures. */
+  upgradeTypes: string[];
+}
+
+export type NetworkFilter = TcpProxyFilter | HttpConnectionManagerFilter;
+
+export interface FilterChainMatch {
+  /** Original destination port; absent matches any. */
+  destinationPort?: number;
+  /** Original destination addresses (exact IPs or CIDRs); absent or empty matches any. */
+  prefixRanges?: string[];
+  /** SNI names (tls_inspector); `*.example.com` wildcards allowed. */
+  serverNames?: string[];
+  /** `raw_buffer` or `tls` (tls_inspector). */
+  transportProtocol?: 'raw_buffer' | 'tls';
+  /** ALPN / http_inspector result, e.g. Istio's `http/1.1`, `h2c` on HTTP chains. */
+  applicationProtocols?: string[];
+}
+
+/** TLS termination for gateway servers (carried in the model; the data path does not terminate TLS yet). */
+export interface DownstreamTls {
+  mode: 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL' | 'OPTIONAL_MUTUAL' | 'AUTO_PASSTHROUGH' | 'PASSTHROUGH';
+  credentialName?: string;
+  serverCertificate?: string;
+  privateKey?: string;
+  caCertificates?: string;
+  subjectAltNames?: string[];
+  minProtocolVersion?: string;
+  maxProtocolVersion?: string;
+  cipherSuites?: string[];
+}
+
+export interface FilterChain {
+  name: string;
+  match: FilterChainMatch;
+  filters: NetworkFilter[];
+  tls?: DownstreamTls;
+}
+
+export type ListenerFilterName = 'envoy.filters.listener.original_dst' | 'envoy.filters.listener.tls_inspector' | 'envoy.filters.listener.http_inspector';
+
+export interface Listener {
+  name: string;
+  address: SocketAddress;
+  trafficDirection: TrafficDirection;
+  /** False for Istio's per-service listeners that virtualOutbound hands connections to. */
+  bindToPort: boolean;
+  /** virtualOutbound / virtualInbound: look up a more specific listener by original destination. */
+  useOriginalDst: boolean;
+  filterChains: FilterChain[];
+  defaultFilterChain?: FilterChain;
+  listenerFilters?: ListenerFilterName[];
+}

@@ -1,0 +1,71 @@
+/**
+ * Istio and Envoy take RE2 regexes. JavaScript's engine accepts more (lookaround,
+ * backreferences) and a little less (`(?P<name>…)`, inline flags), so a pattern is checked
+ * against RE2's rules first and then compiled in a JS form for syntax errors.
+ */
+const UNSUPPORTED: [RegExp, string][] = [
+  [/\(\?<?[=!]/, 'lookahead/lookbehind assertions are not supported by RE2'],
+  [/\(\?>/, 'atomic groups are not supported by RE2'],
+  [/\\[1-9]/, 'backreferences are not supported by RE2'],
+  [/\\k<[^>]*>/, 'named backreferences are not supported by RE2'],
+  [/[*+?}]\+/, 'possessive quantifiers are not supported by RE2'],
+];
+
+/** Returns undefined when valid, else a message. */
+export function re2Error(pattern: string): string | undefined {
+  // Ignore escaped characters and character-class contents when looking for constructs.
+  const bare = stripEscapesAndClasses(pattern);
+  for (const [re, msg] of UNSUPPORTED) {
+    const probe = msg.startsWith('backreferences') || msg.startsWith('named back') ? pattern.replace(/\\\\/g, '') : bare;
+    if (re.test(probe)) return msg;
+  }
+  if (pattern.length > 10_000) return 'regex longer than 10000 characters';
+  let js = pattern.replace(/\(\?P</g, '(?<');
+  let flags = 'u';
+  // RE2 inline flags at the start, e.g. (?i) or (?is).
+  const inline = /^\(\?([imsU]+)\)/.exec(js);
+  if (inline) {
+    js = js.slice(inline[0].length);
+    for (const f of inline[1]) if ((f === 'i' || f === 'm' || f === 's') && !flags.includes(f)) flags += f;
+  }
+  // RE2 character classes like [[:alpha:]] and \z / \A are valid RE2 but not JS: translate for the syntax check.
+  js = js.replace(/\[:(\^?)([a-z]+):\]/g, '\\w').replace(/\\[Az]/g, '');
+  try {
+    new RegExp(js, flags);
+  } catch (errU) {
+    try {
+      // Some RE2-valid escapes (e.g. `\-` outside a class) are rejected by the `u` flag only.
+      new RegExp(js, flags.replace('u', ''));
+    } catch {
+      return `invalid regex: ${(errU as Error).message.replace(/^Invalid regular expression: /, '')}`;
+    }
+  }
+  return undefined;
+}
+
+function stripEscapesAndClasses(p: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') {
+      i++;
+      out += '_';
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      // `[]abc]` and `[^]abc]`: a leading ] is literal.
+      if (p[i + 1] === '^') i++;
+      if (p[i + 1] === ']') i++;
+      out += '_';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
