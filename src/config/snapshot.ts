@@ -1,6 +1,7 @@
 import type { Snapshot } from './model.js';
 import type { SnapshotDelta } from './snapshot_delta.js';
-import { CLUSTER, LISTENER, TCP, SERVER_STATS } from '../stats/scopes.js';
+import { CLUSTER, HTTP, LISTENER, TCP, SERVER_STATS } from '../stats/scopes.js';
+import { HTTP_CONNECTION_MANAGER, TCP_PROXY, type Listener } from './model.js';
 import type { StatsRegistry } from '../stats/store.js';
 import type { HostUpdate } from '../cluster/host_update.js';
 
@@ -9,6 +10,8 @@ export interface StatIndex {
   clusters: Record<string, number>;
   listeners: Record<string, number>;
   tcp: Record<string, number>;
+  /** `http.<stat_prefix>.*` of HTTP connection managers. */
+  http: Record<string, number>;
   server: { [K in keyof typeof SERVER_STATS]: number };
 }
 
@@ -41,12 +44,13 @@ export function indexStatsAfter(previous: StatIndex | undefined, snapshot: Snaps
  * never move for a name, so a worker merges them into the index it has).
  */
 export function statsForDelta(stats: StatIndex, delta: SnapshotDelta): StatIndex {
-  const out: StatIndex = { clusters: {}, listeners: {}, tcp: {}, server: stats.server };
+  const out: StatIndex = { clusters: {}, listeners: {}, tcp: {}, http: {}, server: stats.server };
   for (const c of delta.clusters.upsert) if (stats.clusters[c.name] !== undefined) out.clusters[c.name] = stats.clusters[c.name];
   for (const l of delta.listeners.upsert) {
     if (stats.listeners[l.name] !== undefined) out.listeners[l.name] = stats.listeners[l.name];
-    for (const chain of [...l.filterChains, ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])])
-      for (const f of chain.filters) if (f.name === 'envoy.filters.network.tcp_proxy' && stats.tcp[f.statPrefix] !== undefined) out.tcp[f.statPrefix] = stats.tcp[f.statPrefix];
+    forEachFilter(l, (kind, prefix) => {
+      if (stats[kind][prefix] !== undefined) out[kind][prefix] = stats[kind][prefix];
+    });
   }
   return out;
 }
@@ -56,6 +60,7 @@ export function mergeStats(into: StatIndex, partial: StatIndex): StatIndex {
   Object.assign(into.clusters, partial.clusters);
   Object.assign(into.listeners, partial.listeners);
   Object.assign(into.tcp, partial.tcp);
+  Object.assign(into.http, partial.http);
   into.server = partial.server;
   return into;
 }
@@ -69,15 +74,23 @@ export function serverStatIndex(registry: StatsRegistry): StatIndex['server'] {
 }
 
 export function indexStats(snapshot: Pick<Snapshot, 'clusters' | 'listeners'>, registry: StatsRegistry, into?: StatIndex): StatIndex {
-  const stats: StatIndex = into ?? { clusters: {}, listeners: {}, tcp: {}, server: serverStatIndex(registry) };
+  const stats: StatIndex = into ?? { clusters: {}, listeners: {}, tcp: {}, http: {}, server: serverStatIndex(registry) };
   for (const c of snapshot.clusters) stats.clusters[c.name] = registry.scope(CLUSTER, c.name);
   for (const l of snapshot.listeners) {
     if (l.bindToPort) stats.listeners[l.name] = registry.scope(LISTENER, `${l.address.address}_${l.address.port}`);
-    for (const chain of [...l.filterChains, ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])]) {
-      for (const f of chain.filters) {
-        if (f.name === 'envoy.filters.network.tcp_proxy' && stats.tcp[f.statPrefix] === undefined) stats.tcp[f.statPrefix] = registry.scope(TCP, f.statPrefix);
-      }
-    }
+    forEachFilter(l, (kind, prefix) => {
+      if (stats[kind][prefix] === undefined) stats[kind][prefix] = registry.scope(kind === 'tcp' ? TCP : HTTP, prefix);
+    });
   }
   return stats;
+}
+
+/** The stat prefixes of a listener's network filters: tcp_proxy's `tcp.*` and the HCM's `http.*`. */
+function forEachFilter(l: Listener, fn: (kind: 'tcp' | 'http', statPrefix: string) => void): void {
+  for (const chain of [...l.filterChains, ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])]) {
+    for (const f of chain.filters) {
+      if (f.name === TCP_PROXY) fn('tcp', f.statPrefix);
+      else if (f.name === HTTP_CONNECTION_MANAGER) fn('http', f.statPrefix);
+    }
+  }
 }

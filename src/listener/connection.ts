@@ -3,9 +3,11 @@ import type { StatIndex } from '../config/snapshot.js';
 import type { ClusterTable } from '../cluster/thread_local_cluster.js';
 import type { StatsWriter } from '../stats/store.js';
 import { L } from '../stats/scopes.js';
-import type { Destination, ListenerTable } from './listener_table.js';
+import type { Destination, ListenerTable, Selection } from './listener_table.js';
+import { inspectHttp, type DetectedProtocol } from './http_inspector.js';
+import { httpConnectionManager } from '../filters/network/http_connection_manager/factory.js';
 import { tcpProxy } from '../filters/network/tcp_proxy/filter.js';
-import { TCP_PROXY, type RouteConfiguration } from '../config/model.js';
+import { TCP_PROXY, type MeshSettings, type RouteConfiguration } from '../config/model.js';
 import { hcmAsTcp } from './hcm_fallback.js';
 
 /** A worker's state for one snapshot: everything a new connection reads, built once per change. */
@@ -17,6 +19,7 @@ export interface WorkerState {
   routes: ReadonlyMap<string, RouteConfiguration>;
   statIndex: StatIndex;
   stats: StatsWriter;
+  mesh: MeshSettings;
 }
 
 export interface ConnectionContext {
@@ -43,16 +46,33 @@ export function onConnection(socket: Socket, listenerName: string, originalDst: 
   }
   socket.setNoDelay(true);
   const selection = worker.listeners.select(listenerName, originalDst);
-  if (!selection) {
-    if (lBase !== undefined) stats.inc(lBase + L.no_filter_chain_match);
-    socket.destroy();
-    return;
-  }
+  if (!selection) return noMatch(socket, worker, lBase);
   const ctx: ConnectionContext = { worker, listenerName, originalDst };
+  if (!selection.inspect) return runChain(socket, selection, ctx, undefined);
+  inspectHttp(socket, PROTOCOL_DETECTION_TIMEOUT_MS, (protocol) => {
+    const again = worker.listeners.select(listenerName, originalDst, protocol ?? null);
+    if (again) runChain(socket, again, ctx, protocol);
+    else noMatch(socket, worker, lBase);
+  });
+}
+
+/**
+ * How long http_inspector waits for a client's first bytes before treating the connection as
+ * TCP (a server-first protocol on a port with HTTP chains).
+ */
+const PROTOCOL_DETECTION_TIMEOUT_MS = 5000;
+
+function noMatch(socket: Socket, worker: WorkerState, lBase: number | undefined): void {
+  if (lBase !== undefined) worker.stats.inc(lBase + L.no_filter_chain_match);
+  socket.destroy();
+}
+
+function runChain(socket: Socket, selection: Selection, ctx: ConnectionContext, protocol: DetectedProtocol): void {
   const filter = selection.chain.filters[0];
   if (filter.name === TCP_PROXY) return tcpProxy(socket, filter, ctx);
-  // The HTTP connection manager plugs in here; until then its chains are carried as TCP.
-  const tcp = hcmAsTcp(filter, selection.listener, originalDst, worker.routes);
+  if (protocol !== 'h2c') return httpConnectionManager(socket, filter, ctx);
+  // Prior-knowledge HTTP/2 is carried as TCP until the HTTP/2 codec lands.
+  const tcp = hcmAsTcp(filter, selection.listener, ctx.originalDst, ctx.worker.routes);
   if (tcp) tcpProxy(socket, tcp, ctx);
   else socket.destroy();
 }

@@ -12,6 +12,8 @@ interface CompiledChain {
   ranges?: BlockList;
   /** Needs the TLS SNI, which workers do not inspect yet: such a chain never matches (as in Envoy without tls_inspector). */
   needsSni: boolean;
+  /** `application_protocols`: matches only once http_inspector has named one of them. */
+  protocols?: ReadonlySet<string>;
 }
 
 interface CompiledListener {
@@ -40,7 +42,8 @@ function compile(listener: Listener): CompiledListener {
       chain,
       port: chain.match.destinationPort,
       ranges: compileRanges(chain.match.prefixRanges),
-      needsSni: (chain.match.serverNames?.length ?? 0) > 0,
+      needsSni: (chain.match.serverNames?.length ?? 0) > 0 || chain.match.transportProtocol === 'tls',
+      protocols: chain.match.applicationProtocols?.length ? new Set(chain.match.applicationProtocols) : undefined,
     })),
   };
 }
@@ -49,6 +52,8 @@ export interface Selection {
   /** The listener whose chain was chosen (a per-service listener when the capture listener handed off). */
   listener: Listener;
   chain: FilterChain;
+  /** A chain of this listener needs the application protocol: inspect the first bytes, then select again. */
+  inspect?: boolean;
 }
 
 /**
@@ -79,28 +84,41 @@ export class ListenerTable {
     return [...this.bound.keys()];
   }
 
-  select(listenerName: string, dst: Destination): Selection | undefined {
+  /**
+   * `protocol`: what http_inspector found (`null`: inspected, nothing found); undefined before
+   * inspection, when chains that need a protocol are skipped and `inspect` says to look.
+   */
+  select(listenerName: string, dst: Destination, protocol?: string | null): Selection | undefined {
     const own = this.bound.get(listenerName);
     if (!own) return undefined;
     // The capture listener's own chains (the loop guard) come first so no service can shadow them.
-    const ownChain = matchChains(own, dst);
-    if (ownChain) return { listener: own.listener, chain: ownChain };
+    const inspectOwn = protocol === undefined && wantsProtocol(own, dst);
+    const ownChain = matchChains(own, dst, protocol);
+    if (ownChain) return { listener: own.listener, chain: ownChain, inspect: inspectOwn };
     if (own.listener.useOriginalDst && own.listener.trafficDirection === 'OUTBOUND') {
       const target = this.byAddress.get(`${dst.address}_${dst.port}`) ?? this.byAddress.get(`0.0.0.0_${dst.port}`);
-      const chain = target && (matchChains(target, dst) ?? target.listener.defaultFilterChain);
-      if (target && chain) return { listener: target.listener, chain };
+      const chain = target && (matchChains(target, dst, protocol) ?? target.listener.defaultFilterChain);
+      if (target && chain) return { listener: target.listener, chain, inspect: protocol === undefined && wantsProtocol(target, dst) };
     }
     const fallback = own.listener.defaultFilterChain;
-    return fallback ? { listener: own.listener, chain: fallback } : undefined;
+    return fallback ? { listener: own.listener, chain: fallback, inspect: inspectOwn } : undefined;
   }
 }
 
-function matchChains(l: CompiledListener, dst: Destination): FilterChain | undefined {
+function portAndRangeMatch(c: CompiledChain, dst: Destination): boolean {
+  if (c.port !== undefined && c.port !== dst.port) return false;
+  return !c.ranges || c.ranges.check(dst.address, family(dst.address));
+}
+
+function wantsProtocol(l: CompiledListener, dst: Destination): boolean {
+  return l.chains.some((c) => c.protocols && !c.needsSni && portAndRangeMatch(c, dst));
+}
+
+function matchChains(l: CompiledListener, dst: Destination, protocol?: string | null): FilterChain | undefined {
   for (const c of l.chains) {
     if (c.needsSni) continue;
-    if (c.port !== undefined && c.port !== dst.port) continue;
-    if (c.ranges && !c.ranges.check(dst.address, family(dst.address))) continue;
-    return c.chain;
+    if (c.protocols && (!protocol || !c.protocols.has(protocol))) continue;
+    if (portAndRangeMatch(c, dst)) return c.chain;
   }
   return undefined;
 }

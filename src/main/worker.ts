@@ -65,6 +65,7 @@ configChannel.onmessage = (event) => {
     routes: previous && unchanged(d?.routes) && !d?.routePatches ? previous.routes : new Map(next.routes.map((r) => [r.name, r])),
     statIndex: msg.kind === 'delta' && state ? mergeStats(state.statIndex, msg.stats) : msg.stats,
     stats,
+    mesh: next.mesh,
   };
   // A whole snapshot (late worker, missed version) carries the DNS clusters' current host sets.
   if (msg.kind === 'full') for (const u of msg.hosts ?? []) state.clusters.applyHostUpdate(u);

@@ -60,7 +60,7 @@ test('two TCP ServiceEntries on 3306 resolve to different VIPs and reach differe
     await d.close();
     for (const s of servers) s.close();
   });
-  const state: WorkerState = { version: 1, listeners: new ListenerTable(snapshot), clusters, routes: new Map(), statIndex: indexStats(snapshot, registry), stats: StatsWriter.claim(registry.shared, 1) };
+  const state: WorkerState = { version: 1, listeners: new ListenerTable(snapshot), clusters, routes: new Map(), statIndex: indexStats(snapshot, registry), stats: StatsWriter.claim(registry.shared, 1), mesh: snapshot.mesh };
   for (let i = 0; i < 80 && !(clusters.get('outbound|3306||db-a.test')!.hostCount && clusters.get('outbound|3306||db-b.test')!.hostCount); i++) await sleep(25);
 
   const vipA = (await dig(rt.proxyPort!, 'db-a.test')).answers[0]?.split(' ')[2];

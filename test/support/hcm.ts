@@ -75,14 +75,20 @@ export async function startHcm(t: ExecutionContext, routes: Route[], clusters: C
   const server = createServer({ allowHalfOpen: true }, (s) => new HttpConnectionManager(s, ctx).start());
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  t.teardown(() => server.close());
+  t.teardown(() => {
+    server.close();
+    pools.drainAll();
+  });
   return { port: (server.address() as { port: number }).port, stat: (n: string) => registry.readByName(n) ?? NaN, logged };
 }
 
 /** A raw upstream: `onRequest(raw request text, socket)`; records connections and bytes seen. */
 export async function rawUpstream(t: ExecutionContext, onRequest: (req: string, s: Socket, n: number) => void) {
   const state = { port: 0, connections: 0, requests: [] as string[], server: undefined as unknown as Server };
+  const sockets = new Set<Socket>();
   state.server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
     state.connections++;
     let buf = '';
     s.on('data', (d) => {
@@ -112,7 +118,10 @@ export async function rawUpstream(t: ExecutionContext, onRequest: (req: string, 
   state.server.listen(0, '127.0.0.1');
   await once(state.server, 'listening');
   state.port = (state.server.address() as { port: number }).port;
-  t.teardown(() => state.server.close());
+  t.teardown(() => {
+    state.server.close();
+    for (const s of sockets) s.destroy();
+  });
   return state;
 }
 

@@ -38,6 +38,7 @@ async function proxyTo(t: import('ava').ExecutionContext, upstreamPort: number, 
     routes: new Map(),
     statIndex: indexStats(snapshot, registry),
     stats: StatsWriter.claim(registry.shared, 1),
+    mesh,
   };
   const server = createServer({ allowHalfOpen: true }, (s) => onConnection(s, 'virtualOutbound', { address: '10.0.0.1', port: 9 }, state));
   server.listen(0, '127.0.0.1');

@@ -34,6 +34,11 @@ export class UpstreamPools {
     return pool;
   }
 
+  /** Closes every idle connection (shutdown, tests); busy ones close when their request ends. */
+  drainAll(): void {
+    for (const pool of this.pools.values()) pool.drain();
+  }
+
   private poolStats(base: number | undefined): PoolStats {
     const s = this.stats;
     if (base === undefined) return { onConnect() {}, onConnectFail() {}, onClose() {} };
