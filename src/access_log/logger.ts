@@ -18,7 +18,10 @@ export class AccessLogger {
     encoding: 'TEXT' | 'JSON',
   ) {
     this.format = encoding === 'JSON' ? formatJson : formatText;
-    this.out = createWriteStream(path, { flags: 'a' });
+    // /dev/stdout (Istio's usual setting) is written through the inherited descriptor: reopening
+    // it by path fails for a proxy running as uid 1337 when stdout is a file owned by another user.
+    const fd = path === '/dev/stdout' ? 1 : path === '/dev/stderr' ? 2 : undefined;
+    this.out = fd === undefined ? createWriteStream(path, { flags: 'a' }) : createWriteStream('', { fd, autoClose: false });
     this.out.on('error', () => {});
   }
 
