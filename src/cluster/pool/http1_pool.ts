@@ -13,6 +13,8 @@ export interface UpstreamStreamCallbacks {
   onUpstreamReset(reason: 'connection_termination' | 'protocol_error' | 'overflow', beforeResponse: boolean, details: string): void;
   /** The upstream can take more request bytes (after a full write). */
   onUpstreamDrain(): void;
+  /** One read's bytes have been parsed (a chance to flush what was batched). */
+  onUpstreamReadEnd(): void;
 }
 
 export interface PoolOptions {
@@ -96,6 +98,7 @@ export class UpstreamConnection implements ResponseHandler {
         return;
       }
     }
+    this.stream?.onUpstreamReadEnd();
   }
 
   onInformational(head: ResponseHead): void {

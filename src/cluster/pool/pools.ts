@@ -12,10 +12,14 @@ const ONE_HOUR = 3_600_000;
  */
 export class UpstreamPools {
   private readonly pools = new Map<string, Http1Pool>();
+  /** Host objects are stable within a cluster's host set: the common lookup builds no key. */
+  private readonly byHost = new WeakMap<UpstreamHost, Http1Pool>();
 
   constructor(private readonly stats: StatsWriter) {}
 
   get(cluster: Cluster, statsBase: number | undefined, host: UpstreamHost): Http1Pool {
+    const known = this.byHost.get(host);
+    if (known) return known;
     const key = `${cluster.name}\u0000${host.address}:${host.port}`;
     let pool = this.pools.get(key);
     if (!pool) {
@@ -31,6 +35,7 @@ export class UpstreamPools {
       );
       this.pools.set(key, pool);
     }
+    this.byHost.set(host, pool);
     return pool;
   }
 

@@ -19,6 +19,15 @@ export function chooseCluster(action: RouteAction): ClusterChoice {
   return { name: last.name, mutations: last };
 }
 
+const NO_RETRY_ON: ReadonlySet<string> = new Set();
+/** retry_on parsed once per policy object (policies are immutable snapshot data). */
+const parsedRetryOn = new WeakMap<RetryPolicy, ReadonlySet<string>>();
+function retryOnOf(policy: RetryPolicy): ReadonlySet<string> {
+  let on = parsedRetryOn.get(policy);
+  if (!on) parsedRetryOn.set(policy, (on = new Set(policy.retryOn.split(',').map((s) => s.trim()).filter(Boolean))));
+  return on;
+}
+
 const BASE_BACKOFF_MS = 25;
 const MAX_BACKOFF_MS = 250;
 
@@ -27,7 +36,7 @@ const MAX_BACKOFF_MS = 250;
  * retries remain, and the jittered exponential backoff (25 ms base, 10× cap).
  */
 export class RetryState {
-  private readonly on: Set<string>;
+  private readonly on: ReadonlySet<string>;
   private retriesLeft: number;
   private retriesDone = 0;
 
@@ -35,7 +44,7 @@ export class RetryState {
     private readonly policy: RetryPolicy | undefined,
     private readonly attemptCountHeader: boolean,
   ) {
-    this.on = new Set((policy?.retryOn ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+    this.on = policy ? retryOnOf(policy) : NO_RETRY_ON;
     this.retriesLeft = policy?.numRetries ?? 0;
   }
 

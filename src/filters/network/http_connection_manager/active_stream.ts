@@ -51,6 +51,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private headers: HeaderList;
   private done = false;
   private finished = false;
+  /** A response head waiting to be written together with the first body bytes. */
+  private pendingHead: string | undefined;
   /** The current attempt runs on a kept-alive connection (a reset before any response is then safe to resend once). */
   private reusedConnection = false;
 
@@ -220,13 +222,17 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.upstreamChunked = this.head.chunked;
     if (this.upstreamChunked) h.push('transfer-encoding', 'chunked');
     const sock = conn.socket;
-    sock.cork();
-    sock.write(requestHeadString(this.head.method, this.path, h), 'latin1');
+    const text = requestHeadString(this.head.method, this.path, h);
     if (this.upstreamChunked) h.length -= 2;
     this.bodySent = true;
-    if (hasBody && this.body) for (const chunk of this.body) this.writeUpstreamBody(chunk);
-    if (this.requestComplete && this.upstreamChunked) sock.write(LAST_CHUNK);
-    process.nextTick(uncork, sock);
+    if (!hasBody) sock.write(text, 'latin1');
+    else {
+      sock.cork();
+      sock.write(text, 'latin1');
+      if (this.body) for (const chunk of this.body) this.writeUpstreamBody(chunk);
+      if (this.requestComplete && this.upstreamChunked) sock.write(LAST_CHUNK);
+      process.nextTick(uncork, sock);
+    }
     const perTry = this.action?.retryPolicy?.perTryTimeoutMs;
     if (perTry) this.tryTimer = setTimeout(() => this.onTryTimeout(), perTry);
   }
@@ -312,16 +318,32 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     if (this.downstreamChunked) h.push('transfer-encoding', 'chunked');
     if (head.upgrade) h.push('connection', 'upgrade');
     else if (this.conn.shouldClose(this.head)) h.push('connection', 'close');
-    this.conn.corkAndWrite(responseHeadString(s, head.reason || STATUS_REASONS[s], h));
+    const text = responseHeadString(s, head.reason || STATUS_REASONS[s], h);
     this.responseHeadSent = true;
     this.countResponse(s);
-    if (head.upgrade) this.conn.tunnel(this.upstream!);
+    if (head.upgrade) {
+      this.conn.write(text, 'latin1');
+      return this.conn.tunnel(this.upstream!);
+    }
+    // Held until the body's first bytes (usually parsed from the same read) so that head and
+    // body leave in one write; flushed at the end of the read otherwise.
+    this.pendingHead = text;
   }
 
   onUpstreamBody(chunk: Buffer): void {
     if (this.done) return;
     this.info.bytesSent += chunk.length;
-    const ok = this.conn.write(this.downstreamChunked ? encodeChunk(chunk) : chunk);
+    const data = this.downstreamChunked ? encodeChunk(chunk) : chunk;
+    let ok: boolean;
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      const headLen = head.length;
+      const out = Buffer.allocUnsafe(headLen + data.length);
+      out.write(head, 0, headLen, 'latin1');
+      data.copy(out, headLen);
+      ok = this.conn.write(out);
+    } else ok = this.conn.write(data);
     if (!ok && this.upstream) {
       const up = this.upstream.socket;
       up.pause();
@@ -329,9 +351,23 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     }
   }
 
+  /** The end of one upstream read: a response head still held is written now. */
+  onUpstreamReadEnd(): void {
+    this.flushHead();
+  }
+
+  private flushHead(): void {
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      this.conn.write(head, 'latin1');
+    }
+  }
+
   onUpstreamComplete(trailers: HeaderList | null): void {
     clearTimeout(this.tryTimer);
     if (this.done) return;
+    this.flushHead();
     if (this.downstreamChunked) this.conn.write(lastChunk(trailers));
     this.upstream = undefined;
     this.responseComplete = true;

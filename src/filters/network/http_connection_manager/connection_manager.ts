@@ -122,15 +122,6 @@ export class HttpConnectionManager implements RequestHandler {
     return encoding ? this.socket.write(data as string, encoding) : this.socket.write(data);
   }
 
-  /** A response head: batched with the body bytes that follow in the same tick. */
-  corkAndWrite(head: string): void {
-    if (this.closed) return;
-    const s = this.socket;
-    s.cork();
-    s.write(head, 'latin1');
-    process.nextTick(() => s.uncork());
-  }
-
   onceDrain(fn: () => void): void {
     this.socket.once('drain', fn);
   }
