@@ -190,3 +190,16 @@ test('an upstream reset before the response is 503 UC; a stale pooled connection
   const again = responses((await rawExchange(port, GET(), n(1))).text);
   t.is(again[0].status, 200, 'a request on the connection the upstream closed went to a fresh one');
 });
+
+test('mirror sends a shadow copy with the authority suffixed -shadow; its answer is ignored', async (t) => {
+  const up = await rawUpstream(t, (_r, s) => s.write(ok('primary')));
+  const shadow = await rawUpstream(t, (_r, s) => s.write('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n'));
+  const { port } = await startHcm(t, [routeTo('c', { requestMirrorPolicies: [{ cluster: 'm', percent: 100 }] })], [staticCluster('c', [up.port]), staticCluster('m', [shadow.port])]);
+  const { text } = await rawExchange(port, `POST /x HTTP/1.1\r\nhost: svc.local:8080\r\ncontent-length: 4\r\n\r\nbody`, n(1));
+  t.is(responses(text)[0].body, 'primary');
+  for (let i = 0; i < 50 && shadow.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.is(shadow.requests.length, 1);
+  t.regex(shadow.requests[0], /^POST \/x HTTP\/1.1\r\n/);
+  t.regex(shadow.requests[0], /\r\nhost: svc.local-shadow:8080\r\n/);
+  t.true(shadow.requests[0].endsWith('body'));
+});

@@ -5,6 +5,7 @@ import { C, H } from '../../../stats/scopes.js';
 import { CompiledRouteConfiguration, type RouteRequest } from '../../http/router/route_table.js';
 import { chooseCluster, RetryState } from '../../http/router/route_action.js';
 import { applyFault } from '../../http/fault/fault.js';
+import { mirrorRequest } from '../../http/router/mirror.js';
 import {
   encodeChunk, getHeader, lastChunk, LAST_CHUNK, removeHeader, requestHeadString, responseHeadString, setHeader, stripHopByHop,
   STATUS_REASONS, TargetForm, type HeaderList, type RequestHead, type ResponseHead,
@@ -53,6 +54,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private finished = false;
   /** A response head waiting to be written together with the first body bytes. */
   private pendingHead: string | undefined;
+  private mirrored = false;
   /** The current attempt runs on a kept-alive connection (a reset before any response is then safe to resend once). */
   private reusedConnection = false;
 
@@ -163,6 +165,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       return;
     }
     if (this.upstream && this.bodySent && this.upstreamChunked) this.upstream.socket.write(lastChunk(trailers));
+    this.maybeMirror();
     this.startRouteTimer();
     if (this.responseComplete) this.finish();
   }
@@ -233,8 +236,17 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       if (this.requestComplete && this.upstreamChunked) sock.write(LAST_CHUNK);
       process.nextTick(uncork, sock);
     }
+    this.maybeMirror();
     const perTry = this.action?.retryPolicy?.perTryTimeoutMs;
     if (perTry) this.tryTimer = setTimeout(() => this.onTryTimeout(), perTry);
+  }
+
+  /** Once the request is complete and routed: shadow copies (content-length or body-less requests). */
+  private maybeMirror(): void {
+    const policies = this.action?.requestMirrorPolicies;
+    if (this.mirrored || !policies || policies.length === 0 || !this.requestComplete || !this.bodySent || this.head.chunked) return;
+    this.mirrored = true;
+    mirrorRequest(this.ctx, policies, this.head.method, this.path, this.headers, this.authority, this.body);
   }
 
   private writeUpstreamBody(chunk: Buffer): void {

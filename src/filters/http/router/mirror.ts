@@ -1,0 +1,57 @@
+import type { MirrorPolicy } from '../../../config/model.js';
+import type { UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
+import type { HttpContext } from '../../network/http_connection_manager/http_context.js';
+import { requestHeadString, setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
+
+/** Envoy's shadow host: the authority with `-shadow` appended to the host part. */
+export function shadowAuthority(authority: string): string {
+  const colon = authority.lastIndexOf(':');
+  return colon > 0 && !authority.includes(']', colon) ? `${authority.slice(0, colon)}-shadow${authority.slice(colon)}` : `${authority}-shadow`;
+}
+
+/** Reads and drops a mirrored response: its outcome never reaches the client. */
+class ShadowStream implements UpstreamStreamCallbacks {
+  onUpstreamInformational(): void {}
+  onUpstreamHead(): void {}
+  onUpstreamBody(): void {}
+  onUpstreamComplete(): void {}
+  onUpstreamReset(): void {}
+  onUpstreamDrain(): void {}
+  onUpstreamReadEnd(): void {}
+}
+const SHADOW = new ShadowStream();
+
+/**
+ * VirtualService `mirror` / `mirrors`: a fire-and-forget copy of the request to each mirror
+ * cluster (for `percent` of requests), with the authority suffixed `-shadow` as Envoy does.
+ * Only requests whose body is fully in hand are mirrored; failures are ignored.
+ */
+export function mirrorRequest(
+  ctx: HttpContext,
+  policies: readonly MirrorPolicy[],
+  method: string,
+  path: string,
+  headers: HeaderList,
+  authority: string,
+  body: readonly Buffer[] | null,
+): void {
+  for (const policy of policies) {
+    if (policy.percent < 100 && Math.random() * 100 >= policy.percent) continue;
+    const cluster = ctx.cluster(policy.cluster);
+    const host = cluster?.tlc.chooseHost(ctx.originalDst);
+    if (!cluster || !host || body === null) continue;
+    const h = headers.slice();
+    setHeader(h, 'host', shadowAuthority(authority));
+    const text = requestHeadString(method, path, h);
+    ctx.pools.get(cluster.config, cluster.statsBase, host).acquire(
+      (conn: UpstreamConnection) => {
+        conn.attach(SHADOW, method);
+        conn.socket.cork();
+        conn.socket.write(text, 'latin1');
+        for (const chunk of body) conn.socket.write(chunk);
+        process.nextTick(() => conn.socket.uncork());
+      },
+      () => {},
+    );
+  }
+}
