@@ -203,3 +203,27 @@ test('mirror sends a shadow copy with the authority suffixed -shadow; its answer
   t.regex(shadow.requests[0], /\r\nhost: svc.local-shadow:8080\r\n/);
   t.true(shadow.requests[0].endsWith('body'));
 });
+
+test('CORS: a preflight from an allowed origin is answered locally; responses to it carry the allow headers', async (t) => {
+  const up = await rawUpstream(t, (req, s) => s.write(ok(req.startsWith('OPTIONS') ? 'forwarded-preflight' : 'data')));
+  const cors = {
+    allowOriginStringMatch: [{ exact: 'https://app.example.com' }],
+    allowMethods: ['GET', 'POST'],
+    allowHeaders: ['x-token'],
+    exposeHeaders: ['x-trace'],
+    maxAgeMs: 86400000,
+    allowCredentials: true,
+  };
+  const { port } = await startHcm(t, [routeTo('c', {}, { cors })], [staticCluster('c', [up.port])]);
+  const pre = responses((await rawExchange(port, 'OPTIONS /x HTTP/1.1\r\nhost: a\r\norigin: https://app.example.com\r\naccess-control-request-method: POST\r\n\r\n', n(1))).text)[0];
+  t.is(pre.status, 200);
+  t.regex(pre.head, /access-control-allow-origin: https:\/\/app.example.com/);
+  t.regex(pre.head, /access-control-allow-methods: get,post/);
+  t.regex(pre.head, /access-control-max-age: 86400/);
+  const other = responses((await rawExchange(port, 'OPTIONS /x HTTP/1.1\r\nhost: a\r\norigin: https://evil.example\r\naccess-control-request-method: POST\r\n\r\n', n(1))).text)[0];
+  t.is(other.body, 'forwarded-preflight', 'an unmatched preflight is forwarded');
+  t.notRegex(other.head, /access-control-allow-origin/);
+  const get = responses((await rawExchange(port, 'GET /x HTTP/1.1\r\nhost: a\r\norigin: https://app.example.com\r\n\r\n', n(1))).text)[0];
+  t.is(get.body, 'data');
+  t.regex(get.head, /access-control-allow-origin: https:\/\/app.example.com\r\naccess-control-allow-credentials: true\r\naccess-control-expose-headers: x-trace/);
+});

@@ -6,6 +6,7 @@ import { CompiledRouteConfiguration, type RouteRequest } from '../../http/router
 import { chooseCluster, RetryState } from '../../http/router/route_action.js';
 import { applyFault } from '../../http/fault/fault.js';
 import { mirrorRequest } from '../../http/router/mirror.js';
+import { corsDecision } from '../../http/cors/cors.js';
 import {
   encodeChunk, getHeader, lastChunk, LAST_CHUNK, removeHeader, requestHeadString, responseHeadString, setHeader, stripHopByHop,
   STATUS_REASONS, TargetForm, type HeaderList, type RequestHead, type ResponseHead,
@@ -55,6 +56,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   /** A response head waiting to be written together with the first body bytes. */
   private pendingHead: string | undefined;
   private mirrored = false;
+  /** CORS headers for the response to an allowed origin. */
+  private corsHeaders: string[] | undefined;
   /** The current attempt runs on a kept-alive connection (a reset before any response is then safe to resend once). */
   private reusedConnection = false;
 
@@ -130,6 +133,9 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       return this.localReply({ status: route.directResponse.status, body: route.directResponse.body ?? '', details: 'direct_response', flag: 0 });
     }
     if (route.redirect) return this.redirect(route);
+    const cors = corsDecision(route.cors, head.method, h);
+    if (cors.kind === 'preflight') return this.localReply({ status: 200, body: '', details: 'cors_response', flag: 0, headers: cors.headers });
+    if (cors.kind === 'response') this.corsHeaders = cors.headers;
     const action = route.route!;
     this.action = action;
     const fault = applyFault(route.fault, h);
@@ -323,6 +329,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     const h = head.headers;
     stripHopByHop(h, { keepUpgrade: head.upgrade });
     mutateResponse(h, this.route, undefined);
+    if (this.corsHeaders) h.push(...this.corsHeaders);
     h.push('x-envoy-upstream-service-time', String(serviceMs));
     setHeader(h, 'server', 'legate');
     const noBody = this.head.method === 'HEAD' || s === 204 || s === 304 || head.upgrade;
