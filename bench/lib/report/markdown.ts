@@ -1,0 +1,73 @@
+import type { Machine, ScenarioResult, Timing } from '../types.js';
+import { compareCell, fmt, refRow, workersCell } from './format.js';
+
+export function machineLine(m: Machine): string {
+  const peers = Object.entries(m.versions).map(([k, v]) => `${k} ${v}`);
+  return `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Linux ${m.kernel}, Node ${m.node}, legate ${m.legateCommit}; ${peers.join('; ')}`;
+}
+
+export function timingLine(t: Timing): string {
+  return `warm-up ${t.warmupSec} s (discarded), then ${t.reps} repetitions of ${t.durSec} s; the median is shown with the min–max spread`;
+}
+
+/** One scenario's section: what it measures, the table, verdicts, notes and skips. */
+export function scenarioMarkdown(r: ScenarioResult): string {
+  const out: string[] = [`## ${r.scenario} — ${r.title}`, '', r.describes, ''];
+  const load = r.loadAverage;
+  const busy = Math.max(load.before, load.after) > r.machine.cores / 2;
+  out.push(
+    `${r.upstream !== 'n/a' ? `Upstream: ${r.upstream}. ` : ''}Machine load (1-min average) before → after: ${fmt(load.before, 2)} → ${fmt(load.after, 2)} on ${r.machine.cores} cores` +
+      (busy ? ' — **other work was running: these figures are skewed and noisy**.' : '.'),
+    '',
+  );
+  const refs = r.compareWith.filter((ref) => r.rows.some((x) => refRow(r.rows, x, ref) && x.target !== ref));
+  const labelOf = (id: string) => r.rows.find((x) => x.target === id)?.label ?? id;
+  const cmpHeader = (ref: string) => (r.compareAs === 'difference' ? `vs ${labelOf(ref)}` : `× ${labelOf(ref)}`);
+  const cols = r.columns.filter((c) => r.rows.some((x) => x.extra[c.key] !== undefined));
+  const head = ['target', 'workers', 'variant', `${r.unit} (median)`, 'min–max', ...refs.map(cmpHeader), ...cols.map((c) => c.header), 'tool'];
+  out.push(`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i >= 3 && i < head.length - 1 ? '---:' : '---')).join('|')}|`);
+  for (const x of r.rows) {
+    if (x.error) {
+      out.push(`| ${x.label} | ${workersCell(x)} | — | failed: ${x.error.replace(/\|/g, '/')} |${' |'.repeat(head.length - 4)}`);
+      continue;
+    }
+    const cells = [
+      x.label,
+      workersCell(x),
+      x.variant,
+      `**${fmt(x.median)}**`,
+      `${fmt(x.min)}–${fmt(x.max)}`,
+      ...refs.map((ref) => compareCell(r.rows, x, ref, r.compareAs)),
+      ...cols.map((c) => fmt(x.extra[c.key], c.digits)),
+      x.tool,
+    ];
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  for (const v of r.verdicts) out.push(`- ${v}`);
+  for (const n of r.notes) out.push(`- ${n}`);
+  for (const s of r.skipped) out.push(`- skipped ${s.target}: ${s.reason}`);
+  if (r.verdicts.length || r.notes.length || r.skipped.length) out.push('');
+  return out.join('\n');
+}
+
+/** The run's summary: header (date, mode, command, machine, method) and every scenario's section. */
+export function summaryMarkdown(results: readonly ScenarioResult[], svgNames: Record<string, string>): string {
+  const first = results[0];
+  const out = [
+    `# Legate benchmark — ${first.mode} run, ${first.date}`,
+    '',
+    `- Command: \`${first.command}\``,
+    `- Machine: ${machineLine(first.machine)}`,
+    `- Method: ${timingLine(first.timing)}. Every row of a table is measured in the same run on this machine.`,
+    `- Pinning: with more than one core, a 1-worker proxy runs alone on cpu 0 and the load generator and upstream share the other cores (taskset); rows with as many workers as cores are unpinned.`,
+    '- Network: everything runs in a network namespace made for the run. Clients always connect to a VIP that iptables REDIRECTs — to 15001 for Legate (which runs as uid 1337, as a sidecar does), to the listening port for the others — so every row pays the same NAT cost.',
+    '- Legate has no HTTP processing yet: in HTTP scenarios it forwards bytes with tcp_proxy and is labelled so; its fair comparison is haproxy (mode tcp).',
+    '',
+  ];
+  for (const r of results) {
+    out.push(scenarioMarkdown(r));
+    if (svgNames[r.scenario]) out.push(`![${r.scenario}](${svgNames[r.scenario]})`, '');
+  }
+  return out.join('\n');
+}
