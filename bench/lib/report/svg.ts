@@ -41,21 +41,20 @@ function curves(rows: readonly Row[], colour: (t: string) => string, top: number
   if (withP.length === 0) return { svg: [], height: 0 };
   const h = 260;
   const x0 = 70;
-  const x1 = WIDTH - 330;
-  const ps = withP.flatMap((x) => x.percentiles!.filter(([p]) => p < 100));
-  const lo = Math.max(0.001, Math.min(...ps.map(([, v]) => v)));
-  const hi = Math.max(...ps.map(([, v]) => v));
-  const ly = (v: number) => Math.log10(Math.max(v, lo));
-  const [ymin, ymax] = [Math.floor(ly(lo)), Math.ceil(ly(hi)) === Math.floor(ly(lo)) ? Math.floor(ly(lo)) + 1 : Math.ceil(ly(hi))];
+  const x1 = WIDTH - 380;
+  const ps = withP.flatMap((x) => x.percentiles!.filter(([p]) => p < 100 && p > 0).map(([, v]) => v)).filter((v) => v > 0);
+  const ymin = Math.floor(Math.log10(Math.min(...ps)));
+  const ymax = Math.max(ymin + 1, Math.ceil(Math.log10(Math.max(...ps))));
   const px = (p: number) => x0 + (nines(p) / 4) * (x1 - x0);
-  const py = (v: number) => top + 30 + h - ((ly(v) - ymin) / (ymax - ymin)) * h;
+  // Values are clamped to the axis (a 0 ms reading from a coarse tool sits on the bottom line).
+  const py = (v: number) => top + 30 + h - ((Math.max(ymin, Math.log10(Math.max(v, 1e-9))) - ymin) / (ymax - ymin)) * h;
   const svg = [text(10, top + 14, 'Latency by percentile (ms, log scale)', 'font-weight="bold"')];
   for (const p of [50, 90, 99, 99.9, 99.99]) {
     svg.push(`<path d="M${px(p).toFixed(1)} ${top + 30}V${top + 30 + h}" stroke="#ddd"/>`, text(px(p), top + 48 + h, `p${p}`, 'text-anchor="middle"'));
   }
   for (let e = ymin; e <= ymax; e++) {
     const y = py(10 ** e);
-    svg.push(`<path d="M${x0} ${y.toFixed(1)}H${x1}" stroke="#ddd"/>`, text(x0 - 6, y + 4, fmt(10 ** e), 'text-anchor="end"'));
+    svg.push(`<path d="M${x0} ${y.toFixed(1)}H${x1}" stroke="#ddd"/>`, text(x0 - 6, y + 4, String(Number((10 ** e).toPrecision(1))), 'text-anchor="end"'));
   }
   withP.forEach((x, i) => {
     const pts = x.percentiles!.filter(([p]) => p < 100).map(([p, v]) => `${px(p).toFixed(1)},${py(v).toFixed(1)}`);
@@ -63,7 +62,7 @@ function curves(rows: readonly Row[], colour: (t: string) => string, top: number
     svg.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${colour(x.target)}" stroke-width="2"${dash}/>`);
     const ly2 = top + 40 + i * 16;
     svg.push(`<path d="M${x1 + 15} ${ly2 - 4}h20" stroke="${colour(x.target)}" stroke-width="2"${dash}/>`);
-    svg.push(text(x1 + 40, ly2, `${chartLabel(x.label)} · ${x.workers}w${x.variant ? ' · ' + x.variant : ''}`.slice(0, 48)));
+    svg.push(text(x1 + 40, ly2, `${chartLabel(x.label)} · ${x.workers}w${x.variant ? ' · ' + x.variant : ''}`.slice(0, 50), 'font-size="11"'));
   });
   return { svg, height: Math.max(h + 60, withP.length * 16 + 50) };
 }
