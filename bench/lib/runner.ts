@@ -47,10 +47,12 @@ async function repeat(t: Timing, run: (r: { sec: number; warmup: boolean }) => P
 /** The mode's timing with the scenario's overrides. */
 const scenarioTiming = (s: Scenario, o: RunOptions): Timing => ({ ...o.timing, ...s.timing?.(o.mode) });
 
+/** "direct" has no workers: first worker count only. Quick runs keep the peers there too. */
+const runsAtWorkerCount = (id: string, index: number, mode: Mode) => index === 0 || (id !== 'direct' && (mode === 'full' || id.startsWith('legate-')));
+
 /**
  * Runs a scenario: for each worker count, the upstream on the load cores, then each target
- * in turn (started, checked end to end, measured, stopped), one row per variant. "direct"
- * has no workers, so it runs at the first worker count only.
+ * in turn (started, checked end to end, measured, stopped), one row per variant.
  */
 export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioRun> {
   const rows: Row[] = [];
@@ -76,7 +78,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
     const upstream = await startUpstream(s.upstream, o.tools, o.tmp, o.mode === 'smoke');
     upstreamName = upstream.describe;
     try {
-      for (const id of runnable.filter((id) => i === 0 || id !== 'direct')) {
+      for (const id of runnable.filter((id) => runsAtWorkerCount(id, i, o.mode))) {
         const t = TARGETS.get(id)!;
         o.log(`${s.name}: ${t.label}, ${workers} worker(s), ${ctx.cpus.describe}`);
         let running: RunningTarget | undefined;

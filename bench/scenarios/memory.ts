@@ -24,7 +24,7 @@ export const scenario: Scenario = {
   upstream: 'http',
   targets: (mode) => byMode(HTTP_TARGETS, QUICK_HTTP_TARGETS)(mode).filter((t) => t !== 'direct'),
   // RSS is not a rate: one longer repetition per variant, no warm-up.
-  timing: (mode) => ({ warmupSec: 0, reps: 1, durSec: mode === 'full' ? 10 : mode === 'quick' ? 2 : 0.5 }),
+  timing: (mode) => ({ warmupSec: 0, reps: 1, durSec: mode === 'full' ? 10 : mode === 'quick' ? 1.5 : 0.5 }),
   variants: () => [
     {
       name: 'idle',
