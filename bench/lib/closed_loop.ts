@@ -46,7 +46,9 @@ export function closedLoopVariants(ctx: MeasureContext, req: ClosedLoopRequest, 
     async measure(c, endpoint, run) {
       const load: HttpLoad = { ...req, connections, endpoint, durSec: run.sec, threads: cpuCount(c.cpus.load), tmp: c.tmp };
       let r: HttpLoadResult & { meanMs?: number };
-      if (tool === 'wrk') r = runWrk({ ...load, durSec: Math.max(1, Math.round(run.sec)) });
+      // wrk and h2load count whole seconds; a shorter warm-up (quick runs) warms up with autocannon.
+      if (tool !== 'autocannon' && run.warmup && run.sec < 1) r = await runAutocannon(load);
+      else if (tool === 'wrk') r = runWrk({ ...load, durSec: Math.max(1, Math.round(run.sec)) });
       else if (tool === 'h2load') r = runH2load({ ...load, durSec: Math.max(1, Math.round(run.sec)) });
       else r = await runAutocannon(load);
       const extra: Record<string, number> = { errors: r.errors };

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { corePlan, CORES, pinSelf } from './cpus.js';
 import { pathWorks } from './load/probe.js';
-import { sleep, waitUntil } from './proc.js';
+import { markCpu, otherCpuSince } from './other_cpu.js';
+import { sleep, treeMemoryMB, waitUntil } from './proc.js';
 import { summarise } from './stats.js';
 import { TARGETS } from './targets/index.js';
 import type { MeasureContext, Mode, Row, RunningTarget, Sample, Scenario, Timing, Tools } from './types.js';
@@ -86,9 +87,14 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
           running = await t.start({ upstream: upstream.endpoint, upstreamKind: s.upstream, workers, cpus: ctx.cpus, tmp: o.tmp });
           const ep = running.endpoint;
           await waitUntil(`${t.label} end to end`, () => pathWorks(s.upstream, ep), 15_000, running.exited);
+          // Memory after start-up and one request, before any load: every row carries it.
+          const idle = running.pid === undefined ? undefined : treeMemoryMB(running.pid).rss;
           for (const v of s.variants(ctx)) {
+            const mark = markCpu();
             const samples = await repeat(timing, (r) => v.measure(ctx, ep, r, running!.pid));
             const sum = summarise(samples);
+            sum.extra.otherCpu = otherCpuSince(mark);
+            if (idle !== undefined) sum.extra.rssIdle = idle;
             rows.push({ target: t.id, label: t.label, layer: t.layer, workers, cpus: ctx.cpus.proxy, pinned: ctx.cpus.pinned, variant: v.name, tool: v.tool, unit: s.unit, ...sum });
           }
         } catch (err) {
@@ -97,7 +103,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
           rows.push({ target: t.id, label: t.label, layer: t.layer, workers, cpus: ctx.cpus.proxy, pinned: ctx.cpus.pinned, variant: '', tool: '', unit: s.unit, samples: [], median: NaN, min: NaN, max: NaN, extra: {}, error: msg });
         } finally {
           await running?.stop();
-          await sleep(o.mode === 'smoke' ? 50 : 150); // let sockets and the kernel settle between targets
+          await sleep(o.mode === 'smoke' ? 50 : 100); // let sockets and the kernel settle between targets
         }
       }
     } finally {

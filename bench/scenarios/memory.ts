@@ -1,6 +1,6 @@
 import { openLoop } from '../lib/load/open_loop.js';
 import { sleep, treeMemoryMB } from '../lib/proc.js';
-import { byMode, HTTP_TARGETS, QUICK_HTTP_TARGETS } from '../lib/targets/index.js';
+import { byMode, HTTP_TARGETS } from '../lib/targets/index.js';
 import { HTTP_PATHS, type Sample, type Scenario } from '../lib/types.js';
 import { REQUEST_1K } from '../servers/bodies.js';
 import { CONNECTIONS, RATE } from './latency_fixed_rate.js';
@@ -20,11 +20,12 @@ export const scenario: Scenario = {
   order: 70,
   unit: 'MB RSS',
   higherIsBetter: false,
-  modes: ['smoke', 'quick', 'full'],
+  // Quick runs read memory from latency_fixed_rate's RSS columns instead.
+  modes: ['smoke', 'full'],
   upstream: 'http',
-  targets: (mode) => byMode(HTTP_TARGETS, QUICK_HTTP_TARGETS)(mode).filter((t) => t !== 'direct'),
+  targets: (mode) => byMode(HTTP_TARGETS, HTTP_TARGETS)(mode).filter((t) => t !== 'direct'),
   // RSS is not a rate: one longer repetition per variant, no warm-up.
-  timing: (mode) => ({ warmupSec: 0, reps: 1, durSec: mode === 'full' ? 10 : mode === 'quick' ? 1.5 : 0.5 }),
+  timing: (mode) => ({ warmupSec: 0, reps: 1, durSec: mode === 'full' ? 10 : 0.5 }),
   variants: () => [
     {
       name: 'idle',

@@ -35,5 +35,6 @@ export const scenario: Scenario = {
   workers: (mode, requested) => (mode === 'smoke' ? [1] : [...new Set([...requested, 1, 2])].sort((a, b) => a - b)),
   variants: () => [variant(1), variant(4)],
   compareWith: ['haproxy-tcp', 'direct'],
+  notes: ['HAProxy runs with its defaults here: 16 kB buffers and no splice(2); Node reads up to 64 kB per read.'],
   verdicts: (rows) => ratioVerdicts(rows, 'haproxy-tcp', 0.8, 'Issue 2 throughput per core'),
 };

@@ -12,7 +12,8 @@ const variant = (useWrk: boolean, connections: number): Variant => ({
   name: `${connections} concurrent`,
   tool: useWrk ? 'wrk (Connection: close)' : 'node connect loop',
   async measure(ctx, endpoint, run) {
-    const r = useWrk
+    // wrk counts whole seconds; a shorter warm-up (quick runs) uses the Node loop.
+    const r = useWrk && !(run.warmup && run.sec < 1)
       ? runWrk({ endpoint, path: HTTP_PATHS.small, connections, durSec: Math.max(1, Math.round(run.sec)), close: true, threads: cpuCount(ctx.cpus.load), tmp: ctx.tmp })
       : await connectRate({ endpoint, connections, durSec: run.sec, path: HTTP_PATHS.small });
     return { value: r.rps, percentiles: r.percentiles, extra: { errors: r.errors, p50: pct(r.percentiles, 50) ?? NaN, p99: pct(r.percentiles, 99) ?? NaN } };

@@ -27,7 +27,17 @@ interface Conn {
  * idle keep-alive connection, or waits for one (and that wait counts in the corrected
  * latency). One request in flight per connection, no pipelining.
  */
-export async function openLoop(o: { endpoint: Endpoint; rate: number; connections: number; durSec: number; method: 'GET' | 'POST'; path: string; body?: Buffer }): Promise<OpenLoopResult> {
+export async function openLoop(o: {
+  endpoint: Endpoint;
+  rate: number;
+  connections: number;
+  durSec: number;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: Buffer;
+  /** Called every 250 ms while the load runs (e.g. to sample the proxy's memory). */
+  every250ms?: () => void;
+}): Promise<OpenLoopResult> {
   const req = request(o.method, o.path, o.endpoint.host, o.body);
   const service = latencyHistogram();
   const corrected = latencyHistogram();
@@ -89,8 +99,10 @@ export async function openLoop(o: { endpoint: Endpoint; rate: number; connection
   };
   setTimeout(tick, 20);
   const guard = setTimeout(finish, (o.durSec + 10) * 1000);
+  const sampler = o.every250ms && setInterval(o.every250ms, 250);
   await finished;
   clearTimeout(guard);
+  clearInterval(sampler);
   const elapsed = (performance.now() - t0) / 1000;
   scheduled = 0; // closing is expected from here on
   for (const c of all) {
