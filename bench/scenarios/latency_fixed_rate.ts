@@ -22,6 +22,7 @@ export const scenario: Scenario = {
   modes: ['smoke', 'quick', 'full'],
   upstream: 'http',
   targets: byMode(HTTP_TARGETS, QUICK_HTTP_TARGETS),
+  timing: (mode) => (mode === 'quick' ? { durSec: 0.8 } : {}),
   variants: () => [
     {
       name: `${RATE} req/s, ${CONNECTIONS} conns`,

@@ -5,7 +5,7 @@ import type { Mode, Scenario, Variant } from '../lib/types.js';
 
 const MiB = 1 << 20;
 /** Bytes per repetition (a warm-up moves a quarter of it). */
-const BYTES: Record<Mode, number> = { smoke: 32 * MiB, quick: 256 * MiB, full: 1024 * MiB };
+const BYTES: Record<Mode, number> = { smoke: 32 * MiB, quick: 128 * MiB, full: 1024 * MiB };
 
 function variant(connections: number): Variant {
   return {
@@ -24,7 +24,7 @@ export const scenario: Scenario = {
   name: 'tcp_bulk',
   title: 'tcp_proxy bulk throughput',
   describes:
-    'Bulk download through the proxy from a Node byte source: 1 GiB per repetition in full runs (256 MiB quick), through one connection and split over 4. ' +
+    'Bulk download through the proxy from a Node byte source: 1 GiB per repetition in full runs (128 MiB quick), through one connection and split over 4. ' +
     'MB/s = 10^6 bytes per second from the first connect to the last FIN. Issue 2 target: Legate at 1 worker ≥ 0.8× haproxy (mode tcp) per core.',
   order: 40,
   unit: 'MB/s',

@@ -1,11 +1,13 @@
 /**
- * The Node peers: `http-proxy` behind node:http with a keep-alive agent, and Fastify with
- * `@fastify/http-proxy` (undici pool upstream, keep-alive by default). With more than one
- * worker, node:cluster forks that many processes sharing the port.
- * Usage: node node_proxy.js http-proxy|fastify PORT UPSTREAM_PORT WORKERS
+ * The Node peers: `http-proxy` behind node:http with a keep-alive agent, Fastify with
+ * `@fastify/http-proxy` (undici pool upstream, keep-alive by default), and `net-pipe`, bare
+ * byte forwarding with net + pipe() — the floor any Node TCP proxy starts from. With more
+ * than one worker, node:cluster forks that many processes sharing the port.
+ * Usage: node node_proxy.js http-proxy|fastify|net-pipe PORT UPSTREAM_PORT WORKERS
  */
 import cluster from 'node:cluster';
 import http from 'node:http';
+import net from 'node:net';
 
 const [kind, port, upstreamPort, workers] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5] ?? 1)];
 const target = `http://127.0.0.1:${upstreamPort}`;
@@ -28,6 +30,16 @@ async function serve(): Promise<void> {
     const app = Fastify({ logger: false, keepAliveTimeout: 300_000 });
     await app.register(proxy, { upstream: target });
     await app.listen({ port, host: '127.0.0.1' });
+  } else if (kind === 'net-pipe') {
+    net
+      .createServer({ allowHalfOpen: true, noDelay: true }, (down) => {
+        const up = net.connect({ host: '127.0.0.1', port: upstreamPort, allowHalfOpen: true, noDelay: true });
+        down.pipe(up).on('error', () => down.destroy());
+        up.pipe(down).on('error', () => up.destroy());
+        down.on('error', () => up.destroy());
+        up.on('error', () => down.destroy());
+      })
+      .listen(port, '127.0.0.1');
   } else {
     throw new Error(`unknown Node peer ${kind}`);
   }
