@@ -85,7 +85,7 @@ async function inner(o: BenchOptions, argv: string[]): Promise<number> {
     const results: ScenarioResult[] = [];
     for (const s of scenarios) {
       const before = loadavg()[0];
-      const run = await runScenario(s, { mode: o.mode, timing: TIMING[o.mode], tools, tmp, workers, targets: o.targets, log });
+      const run = await runScenario(s, { mode: o.mode, timing: TIMING[o.mode], timingOverride: o.timing, tools, tmp, workers, targets: o.targets, log });
       const result: ScenarioResult = {
         scenario: s.name,
         title: s.title,

@@ -28,12 +28,12 @@ export function cpuCount(list: string): number {
 /**
  * The closed-loop tools to use: autocannon in smoke runs (nothing to install); otherwise wrk
  * when installed (the fastest client, so least likely to be the bottleneck), else autocannon.
- * `crossCheck` in full runs adds autocannon and h2load as extra variants of the same run.
+ * `crossCheck` in full runs adds autocannon and h2load as extra variants of the 1-worker rows.
  */
 export function closedLoopTools(ctx: MeasureContext, crossCheck = false): Tool[] {
   if (ctx.mode === 'smoke') return ['autocannon'];
   const main: Tool = ctx.tools.wrk ? 'wrk' : 'autocannon';
-  if (!crossCheck || ctx.mode !== 'full') return [main];
+  if (!crossCheck || ctx.mode !== 'full' || ctx.workers !== 1) return [main];
   return [...new Set<Tool>([main, 'autocannon', ...(ctx.tools.h2load ? (['h2load'] as const) : [])])];
 }
 

@@ -11,6 +11,8 @@ import { startUpstream } from './upstream.js';
 export interface RunOptions {
   mode: Mode;
   timing: Timing;
+  /** From the command line; wins over the mode's and the scenario's timing. */
+  timingOverride?: Partial<Timing>;
   tools: Tools;
   tmp: string;
   workers: number[];
@@ -46,7 +48,7 @@ async function repeat(t: Timing, run: (r: { sec: number; warmup: boolean }) => P
 }
 
 /** The mode's timing with the scenario's overrides. */
-const scenarioTiming = (s: Scenario, o: RunOptions): Timing => ({ ...o.timing, ...s.timing?.(o.mode) });
+const scenarioTiming = (s: Scenario, o: RunOptions): Timing => ({ ...o.timing, ...s.timing?.(o.mode), ...o.timingOverride });
 
 /** "direct" has no workers: first worker count only. Quick runs keep the peers there too. */
 const runsAtWorkerCount = (id: string, index: number, mode: Mode) => index === 0 || (id !== 'direct' && (mode === 'full' || id.startsWith('legate-')));
