@@ -44,12 +44,19 @@ spec:
 `;
 }
 
-/** `n` distinct ServiceEntries (VIPs from 10.128.0.0/9, so never the bench's VIPs), one file. */
+/** The endpoint port of entry `i` in `generation`: every entry changes from one generation to the next. */
+export const endpointPortOf = (i: number, generation: number) => 20000 + ((i + generation) % 10000);
+
+/**
+ * `n` distinct ServiceEntries (VIPs from 10.128.0.0/9, so never the bench's VIPs), one file.
+ * Names stay the same across generations (a real change, not a new set of stats); each
+ * generation moves every entry's endpoint to another port.
+ */
 export function manyServiceEntries(n: number, generation = 0): string {
   const docs = [MESH_YAML];
   for (let i = 0; i < n; i++) {
     const vip = `10.${128 + ((i >> 16) & 127)}.${(i >> 8) & 255}.${i & 255}`;
-    docs.push(serviceEntry({ name: `svc-${i}-g${generation}`, vip, port: 8000 + (i % 1000), endpointPort: 20000 + (i % 10000) }));
+    docs.push(serviceEntry({ name: `svc-${i}`, vip, port: 8000 + (i % 1000), endpointPort: endpointPortOf(i, generation) }));
   }
   return docs.join('---\n');
 }

@@ -5,7 +5,7 @@ import { markCpu, otherCpuSince } from './other_cpu.js';
 import { sleep, treeMemoryMB, waitUntil } from './proc.js';
 import { summarise } from './stats.js';
 import { TARGETS } from './targets/index.js';
-import type { MeasureContext, Mode, Row, RunningTarget, Sample, Scenario, Timing, Tools } from './types.js';
+import type { CorePlan, MeasureContext, Mode, Row, RunningTarget, Sample, Scenario, Timing, Tools } from './types.js';
 import { startUpstream } from './upstream.js';
 
 export interface RunOptions {
@@ -30,6 +30,11 @@ export interface ScenarioRun {
 
 export function measureContext(o: RunOptions, workers: number): MeasureContext {
   return { mode: o.mode, timing: o.timing, tools: o.tools, tmp: o.tmp, cpus: corePlan(workers), workers, log: o.log };
+}
+
+/** A row that records a failure instead of figures. */
+function failedRow(r: Pick<Row, 'target' | 'label' | 'layer' | 'workers' | 'unit'> & { cpus: CorePlan }, error: string): Row {
+  return { ...r, cpus: r.cpus.proxy, pinned: r.cpus.pinned, variant: '', tool: '', samples: [], median: NaN, min: NaN, max: NaN, extra: {}, error };
 }
 
 /** The last lines of a failed target's log, for the report. */
@@ -65,7 +70,13 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
   if (s.runSelf) {
     const ctx = measureContext({ ...o, timing }, workersList[0]);
     if (CORES > 1) pinSelf(ctx.cpus.load);
-    return { rows: await s.runSelf(ctx), skipped, upstream: 'n/a', timing };
+    try {
+      return { rows: await s.runSelf(ctx), skipped, upstream: 'n/a', timing };
+    } catch (err) {
+      const error = (err as Error).message.split('\n')[0];
+      o.log(`  failed: ${error}`);
+      return { rows: [failedRow({ target: s.name, label: s.title, layer: 'l4', workers: ctx.workers, cpus: ctx.cpus, unit: s.unit }, error)], skipped, upstream: 'n/a', timing };
+    }
   }
   let upstreamName = '';
   const ids = s.targets(o.mode).filter((id) => !o.targets || o.targets.includes(id));
@@ -102,7 +113,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
         } catch (err) {
           const msg = (err as Error).message.split('\n')[0] + logTail(running?.logFile);
           o.log(`  failed: ${msg}`);
-          rows.push({ target: t.id, label: t.label, layer: t.layer, workers, cpus: ctx.cpus.proxy, pinned: ctx.cpus.pinned, variant: '', tool: '', unit: s.unit, samples: [], median: NaN, min: NaN, max: NaN, extra: {}, error: msg });
+          rows.push(failedRow({ target: t.id, label: t.label, layer: t.layer, workers, cpus: ctx.cpus, unit: s.unit }, msg));
         } finally {
           await running?.stop();
           await sleep(o.mode === 'smoke' ? 50 : 100); // let sockets and the kernel settle between targets

@@ -11,9 +11,9 @@ import { VIP_PORTS } from './endpoint.js';
 export const ADMIN = { host: '127.0.0.1', port: 15000 };
 
 /** The argv of `legate proxy sidecar`, run as uid 1337 on `cpus`. */
-export function legateArgv(cpus: string, configDir: string, workers: number, acceptMode: 'handoff' | 'reuseport'): string[] {
+export function legateArgv(cpus: string, configDir: string, workers: number, acceptMode: 'handoff' | 'reuseport', extra: string[] = []): string[] {
   const cli = [process.execPath, join(REPO, 'bin', 'legate.js'), 'proxy', 'sidecar', '--config', configDir];
-  return onCpus(cpus, asProxyUser([...cli, '--concurrency', String(workers), '--accept-mode', acceptMode]));
+  return onCpus(cpus, asProxyUser([...cli, '--concurrency', String(workers), '--accept-mode', acceptMode, ...extra]));
 }
 
 /**
