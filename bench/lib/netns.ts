@@ -37,8 +37,10 @@ export function createNetns(name: string): void {
     // `src 127.0.0.1`: without it the client's source address would be 0.0.0.0 and replies would go nowhere.
     inNs('ip', ['route', 'add', LEGATE_VIP_RANGE, 'dev', 'lo', 'src', '127.0.0.1']);
     inNs('iptables', ['-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-d', LEGATE_VIP_RANGE, '-m', 'owner', '!', '--uid-owner', String(PROXY_UID), '-j', 'REDIRECT', '--to-ports', CAPTURE_PORT]);
-    // Connection-rate runs open tens of thousands of connections per second on one 4-tuple space.
-    inNs('sysctl', ['-q', '-w', 'net.ipv4.ip_local_port_range=1024 65000']);
+    // Connection-rate runs open thousands of connections per second. The ephemeral range stays
+    // above every port the harness listens on (15000–15090, 18080–18100): a client socket that
+    // happened to take 15001 would make the next proxy's bind() fail.
+    inNs('sysctl', ['-q', '-w', 'net.ipv4.ip_local_port_range=20000 65000']);
     inNs('sysctl', ['-q', '-w', 'net.ipv4.tcp_tw_reuse=1']);
     inNs('sysctl', ['-q', '-w', 'net.core.somaxconn=8192']);
     tryRun('ip', ['netns', 'exec', name, 'sysctl', '-q', '-w', 'net.netfilter.nf_conntrack_tcp_timeout_time_wait=1']);
