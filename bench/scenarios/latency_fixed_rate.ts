@@ -1,7 +1,7 @@
 import { openLoop } from '../lib/load/open_loop.js';
 import { treeMemoryMB } from '../lib/proc.js';
 import { pct } from '../lib/stats.js';
-import { byMode, HTTP_TARGETS, QUICK_HTTP_TARGETS } from '../lib/targets/index.js';
+import { byMode, HTTP_TARGETS, QUICK_LATENCY_TARGETS } from '../lib/targets/index.js';
 import { HTTP_PATHS, type Scenario } from '../lib/types.js';
 import { REQUEST_1K } from '../servers/bodies.js';
 
@@ -21,7 +21,7 @@ export const scenario: Scenario = {
   higherIsBetter: false,
   modes: ['smoke', 'quick', 'full'],
   upstream: 'http',
-  targets: byMode(HTTP_TARGETS, QUICK_HTTP_TARGETS),
+  targets: byMode(HTTP_TARGETS, QUICK_LATENCY_TARGETS),
   timing: (mode) => (mode === 'quick' ? { durSec: 0.8 } : {}),
   variants: () => [
     {

@@ -15,7 +15,7 @@ export const HTTP_TARGETS = ['direct', 'haproxy', 'nginx', 'http-proxy', 'fastif
 export const TCP_TARGETS = ['direct', 'haproxy-tcp', 'nginx-stream', 'node-net-pipe', 'legate-handoff', 'legate-reuseport'];
 /** Quick runs keep to the comparisons the issues name (HAProxy, nginx, Legate's two accept modes). */
 export const QUICK_TCP_TARGETS = ['direct', 'haproxy-tcp', 'node-net-pipe', 'legate-handoff', 'legate-reuseport'];
-export const QUICK_HTTP_TARGETS = ['direct', 'haproxy', 'nginx', 'haproxy-tcp', 'legate-handoff', 'legate-reuseport'];
+export const QUICK_LATENCY_TARGETS = ['direct', 'haproxy', 'haproxy-tcp', 'legate-handoff', 'legate-reuseport'];
 
 /** The targets for a mode: smoke, quick or full list. */
 export const byMode = (full: string[], quick: string[]) => (mode: 'smoke' | 'quick' | 'full') => (mode === 'smoke' ? SMOKE_TARGETS : mode === 'quick' ? quick : full);
