@@ -2,7 +2,7 @@ import type { Mode, Timing } from './types.js';
 
 export const TIMING: Record<Mode, Timing> = {
   smoke: { warmupSec: 0, reps: 2, durSec: 0.5 },
-  quick: { warmupSec: 0.5, reps: 3, durSec: 1 },
+  quick: { warmupSec: 0.3, reps: 3, durSec: 1 },
   full: { warmupSec: 3, reps: 5, durSec: 5 },
 };
 

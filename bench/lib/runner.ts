@@ -116,7 +116,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
           rows.push(failedRow({ target: t.id, label: t.label, layer: t.layer, workers, cpus: ctx.cpus, unit: s.unit }, msg));
         } finally {
           await running?.stop();
-          await sleep(o.mode === 'smoke' ? 50 : 100); // let sockets and the kernel settle between targets
+          await sleep(50); // let sockets and the kernel settle between targets
         }
       }
     } finally {
