@@ -119,6 +119,8 @@ export const scenario: Scenario = {
   upstream: 'http',
   targets: () => [],
   workers: () => [1],
+  // Each repetition is one validate or one reload (the reload has one warm-up apply of its own).
+  timing: () => ({ warmupSec: 0, durSec: 0 }),
   variants: () => [],
   runSelf,
   compareWith: [],

@@ -9,7 +9,9 @@ export function machineLine(m: Machine): string {
 }
 
 export function timingLine(t: Timing): string {
-  return `warm-up ${t.warmupSec} s (discarded), then ${t.reps} repetitions of ${t.durSec} s; the median is shown with the min–max spread`;
+  const warmup = t.warmupSec > 0 ? `warm-up ${t.warmupSec} s (discarded), then ` : '';
+  // durSec 0: each repetition is one operation (e.g. one configuration apply), not a timed run.
+  return `${warmup}${t.reps} repetitions${t.durSec > 0 ? ` of ${t.durSec} s` : ''}; the median is shown with the min–max spread`;
 }
 
 /** One scenario's section: what it measures, the table, verdicts, notes and skips. */
@@ -72,6 +74,7 @@ export function summaryMarkdown(results: readonly ScenarioResult[], svgNames: Re
     `- Pinning: with more than one core, a 1-worker proxy runs alone on cpu 0 and the load generator and upstream share the other cores (taskset); rows with as many workers as cores are unpinned.`,
     '- Network: everything runs in a network namespace made for the run. Clients always connect to a VIP that iptables REDIRECTs — to 15001 for Legate (which runs as uid 1337, as a sidecar does), to the listening port for the others — so every row pays the same NAT cost.',
     '- Legate has no HTTP processing yet: in HTTP scenarios it forwards bytes with tcp_proxy and is labelled so; its fair comparison is haproxy (mode tcp).',
+    '- "direct" is not an upper bound when the load generator and the upstream share a core: a proxy on another core takes part of the loopback work off that core, so proxied rows can beat it. Compare the proxies with each other.',
     '',
   ];
   for (const r of results) {
