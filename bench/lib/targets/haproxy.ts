@@ -1,0 +1,46 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onCpus } from '../cpus.js';
+import { start } from '../proc.js';
+import type { StartArgs, Target } from '../types.js';
+import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
+
+/** HAProxy: one thread per proxy core, no logging, keep-alive to the upstream (`http-reuse always`). */
+function config(mode: 'http' | 'tcp', a: StartArgs): string {
+  return `
+global
+  nbthread ${a.workers}
+  maxconn 8000
+defaults
+  mode ${mode}
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+${mode === 'http' ? '  option http-keep-alive\n  http-reuse always\n' : ''}frontend fe
+  bind 127.0.0.1:${PEER_PORT} backlog 8192
+  default_backend be
+backend be
+  server up ${a.upstream.host}:${a.upstream.port}
+`;
+}
+
+function haproxy(mode: 'http' | 'tcp'): Target {
+  return {
+    id: mode === 'http' ? 'haproxy' : 'haproxy-tcp',
+    label: mode === 'http' ? 'haproxy (mode http)' : 'haproxy (mode tcp)',
+    layer: mode === 'http' ? 'l7' : 'l4',
+    serves: mode === 'http' ? ['http'] : ['http', 'tcp-source'],
+    unavailable: (t) => (t.haproxy ? undefined : 'haproxy is not installed (bench/install-peers.sh)'),
+    async start(a) {
+      const file = join(a.tmp, `haproxy-${mode}.cfg`);
+      writeFileSync(file, config(mode, a));
+      const logFile = join(a.tmp, `haproxy-${mode}.log`);
+      const proc = start(onCpus(a.cpus.proxy, ['haproxy', '-db', '-f', file]), { logFile });
+      const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
+      return { endpoint, pid: proc.pid, exited: proc.exited, logFile, stop: async () => (remove(), await proc.stop()) };
+    },
+  };
+}
+
+export const haproxyHttp = haproxy('http');
+export const haproxyTcp = haproxy('tcp');

@@ -1,0 +1,21 @@
+import { CLOSED_LOOP_COLUMNS, closedLoopVariants } from '../lib/closed_loop.js';
+import { byMode, HTTP_TARGETS } from '../lib/targets/index.js';
+import { HTTP_PATHS, type Scenario } from '../lib/types.js';
+
+export const scenario: Scenario = {
+  name: 'http_small',
+  title: 'HTTP/1.1 keep-alive, small body',
+  describes:
+    'Closed loop, 50 keep-alive connections, GET with a 2-byte response body: the most requests per second each proxy forwards. ' +
+    'Legate has no HTTP processing yet and forwards the bytes with tcp_proxy; compare it with haproxy (mode tcp), not with the HTTP proxies.',
+  order: 10,
+  unit: 'req/s',
+  higherIsBetter: true,
+  modes: ['smoke', 'quick', 'full'],
+  upstream: 'http',
+  // Quick runs leave out the bare Node forwarding reference (the tcp scenarios show it).
+  targets: byMode(HTTP_TARGETS, HTTP_TARGETS.filter((t) => t !== 'node-net-pipe')),
+  variants: (ctx) => closedLoopVariants(ctx, { path: HTTP_PATHS.small, connections: 50 }, { crossCheck: true }),
+  compareWith: ['haproxy-tcp', 'haproxy', 'direct'],
+  columns: CLOSED_LOOP_COLUMNS,
+};

@@ -1,0 +1,84 @@
+/**
+ * The benchmark harness in smoke mode (bench/run.ts --smoke): every scenario for a second or
+ * so against direct and Legate, with the Node upstream and Node load generators only (no
+ * peers to install). Checks that the harness still runs end to end and that its JSON,
+ * Markdown and SVG are written and parse — never the figures themselves.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
+
+/** Tags balance and the root is <svg>: enough to know a browser will draw it. */
+function wellFormedSvg(text: string): string | undefined {
+  const stack: string[] = [];
+  let root: string | undefined;
+  for (const m of text.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^<>]*?(\/?)>/g)) {
+    const [, closing, name, selfClosing] = m;
+    root ??= name;
+    if (selfClosing) continue;
+    if (!closing) stack.push(name);
+    else if (stack.pop() !== name) return `unbalanced </${name}>`;
+  }
+  if (root !== 'svg') return `root element is ${root}`;
+  if (stack.length) return `unclosed <${stack.join('>, <')}>`;
+  if (/<(?![/a-zA-Z?])/.test(text)) return 'a stray "<" (unescaped text)';
+  return undefined;
+}
+
+test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.fail('the benchmark smoke run needs root (network namespace, iptables, a proxy as uid 1337); run the tests as root as CI does');
+    return;
+  }
+  t.timeout(110_000);
+  const out = mkdtempSync(join(tmpdir(), 'legate-bench-smoke-'));
+  try {
+    const child = spawn(process.execPath, [RUN, '--smoke', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    t.is(code, 0, stderr);
+
+    const files = readdirSync(out);
+    const jsons = files.filter((f) => f.endsWith('.smoke.json'));
+    const scenarios = ['http_small', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply'];
+    for (const s of scenarios) t.true(jsons.some((f) => f.endsWith(`-${s}.smoke.json`)), `${s}: JSON written (${files.join(', ')})`);
+
+    for (const f of jsons) {
+      const r = JSON.parse(readFileSync(join(out, f), 'utf8')) as {
+        scenario: string;
+        machine: { cpuModel: string; cores: number; node: string };
+        timing: { reps: number };
+        rows: { target: string; median: number; samples: number[]; error?: string }[];
+      };
+      t.truthy(r.machine.cpuModel, `${f}: machine described`);
+      t.is(r.machine.node, process.version);
+      t.true(r.rows.length > 0, `${f}: has rows`);
+      for (const row of r.rows) {
+        t.is(row.error, undefined, `${f}: ${row.target} ran`);
+        t.true(Number.isFinite(row.median) && row.median > 0, `${f}: ${row.target} median ${row.median}`);
+        t.is(row.samples.length, r.timing.reps, `${f}: every repetition recorded`);
+      }
+      if (r.scenario !== 'config_apply' && r.scenario !== 'memory') {
+        t.deepEqual([...new Set(r.rows.map((x) => x.target))], ['direct', 'legate-handoff'], `${f}: direct and Legate measured`);
+      }
+      const svg = readFileSync(join(out, f.replace(/\.json$/, '.svg')), 'utf8');
+      t.is(wellFormedSvg(svg), undefined, `${f}: SVG well formed`);
+      t.regex(svg, /<rect x="\d/, `${f}: SVG has bars`);
+    }
+    t.regex(readFileSync(join(out, jsons.find((f) => f.includes('latency_fixed_rate'))!.replace(/\.json$/, '.svg')), 'utf8'), /<polyline /, 'latency chart has curves');
+
+    const summary = readFileSync(join(out, files.find((f) => f.endsWith('-summary.smoke.md'))!), 'utf8');
+    t.regex(summary, /^# Legate benchmark — smoke run, \d{4}-\d{2}-\d{2}$/m);
+    t.regex(summary, /- Machine: .+ cores, .+Node v\d+/);
+    for (const s of scenarios) t.regex(summary, new RegExp(`^## ${s} — `, 'm'));
+    t.regex(summary, /\| legate hand-off \(tcp_proxy, no HTTP processing\) \| 1, (pinned cpu 0|unpinned) \|/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
