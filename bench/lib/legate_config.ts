@@ -19,10 +19,14 @@ export interface EntrySpec {
   vip: string;
   port: number;
   endpointPort: number;
+  /** TCP (tcp_proxy, the default) or HTTP (the HTTP connection manager and router). */
+  protocol?: 'TCP' | 'HTTP';
 }
 
-/** A TCP ServiceEntry: VIP:port → 127.0.0.1:endpointPort (Legate routes it through tcp_proxy). */
+/** A ServiceEntry: VIP:port → 127.0.0.1:endpointPort, through tcp_proxy (TCP) or the HTTP connection manager (HTTP). */
 export function serviceEntry(e: EntrySpec): string {
+  const proto = e.protocol ?? 'TCP';
+  const portName = `${proto.toLowerCase()}-${e.port}`;
   return `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata:
@@ -33,14 +37,14 @@ spec:
   addresses: [${e.vip}]
   ports:
     - number: ${e.port}
-      name: tcp-${e.port}
-      protocol: TCP
+      name: ${portName}
+      protocol: ${proto}
   resolution: STATIC
   location: MESH_EXTERNAL
   endpoints:
     - address: 127.0.0.1
       ports:
-        tcp-${e.port}: ${e.endpointPort}
+        ${portName}: ${e.endpointPort}
 `;
 }
 

@@ -7,7 +7,7 @@ export const scenario: Scenario = {
   title: 'HTTP/1.1 keep-alive, small body',
   describes:
     'Closed loop, 50 keep-alive connections, GET with a 2-byte response body: the most requests per second each proxy forwards. ' +
-    'Legate has no HTTP processing yet and forwards the bytes with tcp_proxy; compare it with haproxy (mode tcp), not with the HTTP proxies.',
+    '"legate (HTTP connection manager + router)" parses, routes and re-serialises every request like the HTTP proxies; the tcp_proxy rows forward bytes and compare with haproxy (mode tcp).',
   order: 10,
   unit: 'req/s',
   higherIsBetter: true,
@@ -16,6 +16,6 @@ export const scenario: Scenario = {
   // Quick runs leave out the bare Node forwarding reference (the tcp scenarios show it).
   targets: byMode(HTTP_TARGETS, HTTP_TARGETS.filter((t) => t !== 'node-net-pipe')),
   variants: (ctx) => closedLoopVariants(ctx, { path: HTTP_PATHS.small, connections: 50 }, { crossCheck: true }),
-  compareWith: ['haproxy-tcp', 'haproxy', 'direct'],
+  compareWith: ['haproxy', 'nginx', 'haproxy-tcp', 'direct'],
   columns: CLOSED_LOOP_COLUMNS,
 };

@@ -73,7 +73,7 @@ export function summaryMarkdown(results: readonly ScenarioResult[], svgNames: Re
     `- Method: every row of a table is measured in the same run on this machine; each section gives its timing. "other CPU %" is the share of the machine's CPU that processes outside this run used while the row was measured.`,
     `- Pinning: with more than one core, a 1-worker proxy runs alone on cpu 0 and the load generator and upstream share the other cores (taskset); rows with as many workers as cores are unpinned.`,
     '- Network: everything runs in a network namespace made for the run. Clients always connect to a VIP that iptables REDIRECTs — to 15001 for Legate (which runs as uid 1337, as a sidecar does), to the listening port for the others — so every row pays the same NAT cost.',
-    '- Legate has no HTTP processing yet: in HTTP scenarios it forwards bytes with tcp_proxy and is labelled so; its fair comparison is haproxy (mode tcp).',
+    '- In HTTP scenarios Legate appears twice: through its HTTP connection manager (compare with haproxy mode http and nginx) and as tcp_proxy byte forwarding (compare with haproxy mode tcp).',
     '- "direct" is not an upper bound when the load generator and the upstream share a core: a proxy on another core takes part of the loopback work off that core, so proxied rows can beat it. Compare the proxies with each other.',
     '',
   ];

@@ -75,7 +75,7 @@ export function scenarioSvg(r: ScenarioResult): string {
   const b = bars(r, rows, colour, 10);
   const c = curves(rows, colour, 10 + b.height);
   const height = 10 + b.height + c.height + 20;
-  const legate = rows.some((x) => x.label.includes(TCP_ONLY)) ? ' · legate (tcp_proxy): byte forwarding, no HTTP processing yet' : '';
+  const legate = rows.some((x) => x.label.includes(TCP_ONLY)) ? ' · legate (tcp_proxy): byte forwarding without HTTP processing' : '';
   const foot = text(10, height - 8, `${r.date} · ${r.mode} run · ${r.machine.cpuModel}, ${r.machine.cores} cores · Node ${r.machine.node}${legate}`, 'fill="#666"');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,

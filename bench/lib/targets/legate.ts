@@ -18,22 +18,24 @@ export function legateArgv(cpus: string, configDir: string, workers: number, acc
 
 /**
  * Legate through iptables REDIRECT, as a sidecar runs: a ServiceEntry per upstream maps
- * LEGATE_VIP:<vip port> to the upstream, and the proxy forwards bytes with tcp_proxy.
- * It has no HTTP processing yet, and the label says so.
+ * LEGATE_VIP:<vip port> to the upstream. With a TCP port the proxy forwards bytes with
+ * tcp_proxy (labelled so); with an HTTP port every request goes through the HTTP connection
+ * manager, route table, router and upstream pool, with stats and the access log off.
  */
-function legate(acceptMode: 'handoff' | 'reuseport'): Target {
+function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 'TCP'): Target {
+  const mode = acceptMode === 'handoff' ? 'hand-off' : 'reuseport';
   return {
-    id: `legate-${acceptMode}`,
-    label: `legate ${acceptMode === 'handoff' ? 'hand-off' : 'reuseport'} (tcp_proxy, no HTTP processing)`,
-    layer: 'l4',
-    serves: ['http', 'tcp-source'],
+    id: protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`,
+    label: protocol === 'HTTP' ? `legate ${mode} (HTTP connection manager + router)` : `legate ${mode} (tcp_proxy, no HTTP processing)`,
+    layer: protocol === 'HTTP' ? 'l7' : 'l4',
+    serves: protocol === 'HTTP' ? ['http'] : ['http', 'tcp-source'],
     unavailable: () => undefined,
     async start(a) {
       // Its own directory: the proxy watches it, so nothing else may be written there.
       const dir = join(a.tmp, `legate-${acceptMode}-conf`);
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       const vipPort = VIP_PORTS[a.upstreamKind];
-      writeFileSync(join(dir, 'bench.yaml'), [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port })].join('---\n'), { mode: 0o644 });
+      writeFileSync(join(dir, 'bench.yaml'), [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port, protocol })].join('---\n'), { mode: 0o644 });
       const logFile = join(a.tmp, `legate-${acceptMode}.log`);
       const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode), { logFile });
       return { endpoint: { host: LEGATE_VIP, port: vipPort }, pid: proc.pid, exited: proc.exited, logFile, stop: () => proc.stop() };
@@ -43,3 +45,4 @@ function legate(acceptMode: 'handoff' | 'reuseport'): Target {
 
 export const legateHandoff = legate('handoff');
 export const legateReuseport = legate('reuseport');
+export const legateHttp = legate('handoff', 'HTTP');
