@@ -28,7 +28,7 @@ export interface ScenarioRun {
   timing: Timing;
 }
 
-export function measureContext(o: RunOptions, workers: number): MeasureContext {
+function measureContext(o: RunOptions, workers: number): MeasureContext {
   return { mode: o.mode, timing: o.timing, tools: o.tools, tmp: o.tmp, cpus: corePlan(workers), workers, log: o.log };
 }
 
