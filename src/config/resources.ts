@@ -42,6 +42,9 @@ export class ParseCache {
 
 const CONFIG_EXTENSIONS = /\.(ya?ml|json)$/i;
 
+/** Whether a directory entry is read as configuration (dot-entries such as `..data` are not). */
+export const isConfigFileName = (name: string): boolean => !name.startsWith('.') && CONFIG_EXTENSIONS.test(name);
+
 /**
  * Lists config files under the given paths. Directories are read one level deep, skipping
  * dot-entries, so a Kubernetes ConfigMap mount (`..data` symlink, `..2024_…` dirs) is read
@@ -56,7 +59,7 @@ export function listConfigFiles(paths: readonly string[]): string[] {
       continue;
     }
     for (const entry of readdirSync(p).sort()) {
-      if (entry.startsWith('.') || !CONFIG_EXTENSIONS.test(entry)) continue;
+      if (!isConfigFileName(entry)) continue;
       const full = join(p, entry);
       if (statSync(full).isFile()) files.push(full);
     }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
-import { loadResources, ParseCache } from './resources.js';
+import { isConfigFileName, loadResources, ParseCache } from './resources.js';
 import { translate } from './translate/index.js';
 import type { TranslateOptions } from './translate/context.js';
 import type { Snapshot } from './model.js';
@@ -168,19 +168,24 @@ export class FileConfigSource extends EventEmitter {
   watch(): void {
     for (const dir of this.watchDirs()) this.watchDir(dir);
     this.pollSignature = this.signature();
-    this.poller = setInterval(() => {
-      const sig = this.signature();
-      if (sig !== this.pollSignature) {
-        this.pollSignature = sig;
-        this.schedule();
-      }
-    }, this.pollMs);
+    this.poller = setInterval(() => this.checkForChange(), this.pollMs);
     this.poller.unref();
+  }
+
+  /**
+   * Reloads only when what the config paths hold changed: a directory event may be about a
+   * neighbouring file (a log written next to a config file must not reload it every time).
+   */
+  private checkForChange(): void {
+    const sig = this.signature();
+    if (sig === this.pollSignature) return;
+    this.pollSignature = sig;
+    this.schedule();
   }
 
   private watchDir(dir: string): void {
     try {
-      const w = watch(dir, { persistent: false }, () => this.schedule());
+      const w = watch(dir, { persistent: false }, () => this.checkForChange());
       w.on('error', (err) => {
         log.warn(`watch of ${dir} failed: ${err.message}; relying on polling`);
         w.close();
@@ -205,7 +210,7 @@ export class FileConfigSource extends EventEmitter {
     for (const p of this.paths) {
       add(p);
       try {
-        if (statSync(p).isDirectory()) for (const e of readdirSync(p)) add(join(p, e));
+        if (statSync(p).isDirectory()) for (const e of readdirSync(p)) if (isConfigFileName(e)) add(join(p, e));
       } catch {
         /* missing: recorded above */
       }

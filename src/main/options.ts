@@ -43,7 +43,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   transparent: false,
   inboundTarget: '127.0.0.1',
   backlog: 4096,
-  statsCapacity: 1 << 17,
+  statsCapacity: 1 << 20,
   dnsAddress: '127.0.0.1',
   dnsPort: 15053,
 };

@@ -131,3 +131,19 @@ test('rewriting the same bytes, or touching a file, does not make a new version'
   t.is(s.current!.version, 2);
   t.truthy(s.current!.clusters.find((c) => c.name === 'outbound|80||extra.default.svc.cluster.local'));
 });
+
+test('writes to other files next to a watched config file do not reload it', async (t) => {
+  const dir = tempDir();
+  const file = write(dir, 'web.yaml', yamlWith('10.1.0.1'));
+  const s = start([file]);
+  t.teardown(() => s.close());
+  let updates = 0;
+  s.on('update', () => updates++);
+  for (let i = 0; i < 5; i++) {
+    writeFileSync(join(dir, 'proxy.log'), `line ${i}\n`, { flag: 'a' });
+    await new Promise((r) => setTimeout(r, 80));
+  }
+  await new Promise((r) => setTimeout(r, 400));
+  t.is(updates, 0);
+  t.is(s.current!.version, 1);
+});
