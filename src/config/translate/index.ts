@@ -230,7 +230,7 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
       report,
     });
     listeners = [...base.listeners, ...out.listeners];
-    routes = out.routes;
+    routes = [...out.routes, ...base.routes];
   }
   const nameTable = buildNameTable(view.all, dns.autoAllocated);
   return { role, mesh, listeners, routes, clusters: [...clusters.values()], nameTable, diagnostics: report.diagnostics };

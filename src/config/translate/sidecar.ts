@@ -8,8 +8,11 @@ import {
   type FilterChain,
   type Listener,
   type MeshSettings,
+  type RouteConfiguration,
 } from '../model.js';
 import { defaultCircuitBreakers } from './traffic_policy.js';
+import { httpConnectionManager } from './route_config.js';
+import { emptyMutations } from './http_route.js';
 import type { TranslateOptions } from './context.js';
 import type { SidecarDef } from './types.js';
 
@@ -56,7 +59,7 @@ export function sidecarListeners(
   opts: TranslateOptions,
   outboundPolicy: MeshSettings['outboundTrafficPolicy'] = mesh.outboundTrafficPolicy,
   sidecar?: SidecarDef,
-): { listeners: Listener[]; clusters: Cluster[] } {
+): { listeners: Listener[]; clusters: Cluster[]; routes: RouteConfiguration[] } {
   const idle = mesh.tcpIdleTimeoutMs;
   const ingress = ingressChains(sidecar, mesh, opts);
   const outboundDefault =
@@ -77,7 +80,7 @@ export function sidecarListeners(
       trafficDirection: 'INBOUND',
       bindToPort: true,
       useOriginalDst: true,
-      filterChains: [...loopGuardChains(opts, VIRTUAL_INBOUND, idle), ...ingress.chains],
+      filterChains: [...loopGuardChains(opts, VIRTUAL_INBOUND, idle), ...ingress.chains, inboundHttpChain(opts)],
       defaultFilterChain: tcpChain('virtualInbound-catchall-tcp', INBOUND_PASSTHROUGH_CLUSTER, idle),
     },
   ];
@@ -95,5 +98,41 @@ export function sidecarListeners(
     },
     ...ingress.clusters,
   ];
-  return { listeners, clusters };
+  return { listeners, clusters, routes: [inboundRoutes()] };
+}
+
+const INBOUND_ROUTES = 'virtualInbound';
+
+/**
+ * Istio's `virtualInbound-catchall-http`: inbound HTTP (found by http_inspector) goes through
+ * the HTTP connection manager — access log, stats, limits — to the app on the original port.
+ */
+function inboundHttpChain(opts: TranslateOptions): FilterChain {
+  return {
+    name: 'virtualInbound-catchall-http',
+    match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] },
+    filters: [{ ...httpConnectionManager(INBOUND_ROUTES, `inbound_0.0.0.0_${opts.inboundPort}`), stripAnyHostPort: false }],
+  };
+}
+
+function inboundRoutes(): RouteConfiguration {
+  return {
+    name: INBOUND_ROUTES,
+    validateClusters: false,
+    virtualHosts: [
+      {
+        name: 'inbound|http|0',
+        domains: ['*'],
+        routes: [
+          {
+            name: 'default',
+            match: { prefix: '/', caseSensitive: true, headers: [], queryParameters: [] },
+            route: { cluster: INBOUND_PASSTHROUGH_CLUSTER, timeoutMs: 0, requestMirrorPolicies: [], hashPolicy: [] },
+            ...emptyMutations(),
+          },
+        ],
+        includeRequestAttemptCount: false,
+      },
+    ],
+  };
 }
