@@ -23,7 +23,8 @@ export class RemoteHost {
     return startTcpServer(this.ns, listens);
   }
 
-  httpServer(port: number): Promise<TestServer> {
-    return startHttpServer(this.ns, port);
+  /** programs/http_server on `port` (every address of this host); `name` tells several apart. */
+  httpServer(port: number, name?: string): Promise<TestServer> {
+    return startHttpServer(this.ns, port, { name });
   }
 }
