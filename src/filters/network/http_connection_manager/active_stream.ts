@@ -475,6 +475,9 @@ function rewritePath(path: string, route: Route, action: RouteAction): string {
     return bare.replace(re, action.regexRewrite.substitution.replace(/\\(\d)/g, '$$$1')) + query;
   }
   const m = route.match;
+  // Envoy: a prefix route swaps its prefix, a path route its path; on a regex route
+  // prefix_rewrite replaces the whole path (the query string stays).
+  if (m.safeRegex !== undefined) return action.prefixRewrite! + query;
   const matched = m.prefix ?? m.path ?? '';
   return action.prefixRewrite! + bare.slice(matched.length) + query;
 }
