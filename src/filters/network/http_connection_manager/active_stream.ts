@@ -367,7 +367,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     let host = r.hostRedirect ?? stripPort(this.authority);
     const port = r.portRedirect ?? (r.derivePort === 'FROM_REQUEST_PORT' ? Number(this.authority.split(':')[1]) || undefined : undefined);
     if (port && !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443))) host = `${host}:${port}`;
-    const location = `${scheme}://${host}${r.pathRedirect ?? this.path}`;
+    const location = `${scheme}://${host}${r.pathRedirect === undefined ? this.path : redirectPath(r.pathRedirect, this.path)}`;
     if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.rq_redirect);
     this.localReply({ status: r.responseCode, body: '', details: 'redirect', flag: 0, headers: ['location', location] });
   }
@@ -464,6 +464,14 @@ function stripPort(authority: string): string {
   }
   const colon = authority.lastIndexOf(':');
   return colon < 0 ? authority : authority.slice(0, colon);
+}
+
+/** Envoy's path_redirect: keeps the request's query string unless the redirect path has its own. */
+function redirectPath(pathRedirect: string, requestPath: string): string {
+  const p = pathRedirect.startsWith('/') ? pathRedirect : `/${pathRedirect}`;
+  if (p.includes('?')) return p;
+  const q = requestPath.indexOf('?');
+  return q < 0 ? p : p + requestPath.slice(q);
 }
 
 function rewritePath(path: string, route: Route, action: RouteAction): string {
