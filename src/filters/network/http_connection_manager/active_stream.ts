@@ -245,6 +245,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     if (this.done) return;
     this.info.upstreamTransportFailureReason = reason;
     if (this.retry!.shouldRetryConnectFailure() && this.canResend()) return this.scheduleRetry();
+    if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
     this.localReply(connectFailure(reason));
   }
 
@@ -267,6 +268,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.upstream?.abort();
     this.upstream = undefined;
     if (this.retry!.shouldRetryTimeout() && this.canResend()) return this.scheduleRetry();
+    if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
     this.info.flags |= Flag.UT;
     this.localReply(LOCAL_REPLIES.timeout);
   }
@@ -298,6 +300,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       this.upstream?.abort();
       return this.scheduleRetry();
     }
+    if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
     const serviceMs = Math.round(performance.now() - this.attemptStart);
     this.info.upstreamServiceTimeMs = serviceMs;
     this.info.responseCode = s;
@@ -336,7 +339,10 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.upstream = undefined;
     this.responseComplete = true;
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_completed);
-    if (this.retry && this.info.attempts > 1 && this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry_success);
+    // Envoy: a retried request whose answer the policy would not retry again; an answer that only
+    // stands because the retries ran out (URX) is no success.
+    if (this.retry && this.info.attempts > 1 && !this.retry.limitExceeded && this.clusterStats !== undefined)
+      this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry_success);
     if (this.requestComplete) this.finish();
   }
 
@@ -354,6 +360,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
         return;
       }
       if (beforeResponse && this.retry!.shouldRetryReset() && this.canResend()) return this.scheduleRetry();
+      if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
       return this.localReply(upstreamReset(reason === 'protocol_error' ? 'protocol error' : details, reason === 'protocol_error'));
     }
     this.resetDownstream(Flag.UC);
