@@ -202,7 +202,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.attemptStart = performance.now();
     pool.acquire(
       (conn, reused) => this.onPoolReady(conn, reused),
-      (reason) => this.onPoolFailure(reason),
+      (reason, timeout) => this.onPoolFailure(reason, timeout),
     );
   }
 
@@ -241,12 +241,13 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.conn.resumeReading();
   }
 
-  private onPoolFailure(reason: string): void {
+  private onPoolFailure(reason: string, timeout: boolean): void {
     if (this.done) return;
-    this.info.upstreamTransportFailureReason = reason;
+    const failure = connectFailure(reason, timeout, this.info.attempts > 1);
+    this.info.upstreamTransportFailureReason = failure.transportFailureReason;
     if (this.retry!.shouldRetryConnectFailure() && this.canResend()) return this.scheduleRetry();
     if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
-    this.localReply(connectFailure(reason));
+    this.localReply(failure);
   }
 
   /** A retry needs the whole request body still in hand. */
@@ -361,7 +362,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       }
       if (beforeResponse && this.retry!.shouldRetryReset() && this.canResend()) return this.scheduleRetry();
       if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
-      return this.localReply(upstreamReset(reason === 'protocol_error' ? 'protocol error' : details, reason === 'protocol_error'));
+      return this.localReply(upstreamReset(reason === 'protocol_error' ? 'protocol error' : details, reason === 'protocol_error', this.info.attempts > 1));
     }
     this.resetDownstream(Flag.UC);
   }
