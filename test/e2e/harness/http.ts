@@ -12,6 +12,7 @@ import type { Netns, TestContext, UserOptions } from './netns.js';
 import { Pod, type ProxyStartOptions } from './pod.js';
 import { RemoteHost } from './remote.js';
 import type { TestServer } from './servers.js';
+import { eventually } from './proc.js';
 
 export interface HttpResponse {
   /** curl's exit code (0 ok, 7 refused, 28 timeout, 52 empty reply, 56 reset). */
@@ -138,4 +139,78 @@ export async function podWithHttp(
 /** The proxy's stdout lines that look like access log entries (text: `[…`, JSON: `{…`). */
 export function accessLog(pod: Pod): string[] {
   return (pod.proxy?.stdoutLines ?? []).filter((l) => l.startsWith('[') || l.startsWith('{'));
+}
+
+/** One access log entry under Istio's JSON key names (text lines are parsed into the same shape, `-` as null). */
+export interface AccessLogEntry {
+  start_time: string;
+  method: string | null;
+  path: string | null;
+  protocol: string | null;
+  response_code: number;
+  response_flags: string | null;
+  response_code_details: string | null;
+  connection_termination_details: string | null;
+  upstream_transport_failure_reason: string | null;
+  bytes_received: number;
+  bytes_sent: number;
+  duration: number;
+  upstream_service_time: string | null;
+  x_forwarded_for: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  authority: string | null;
+  upstream_host: string | null;
+  upstream_cluster: string | null;
+  upstream_local_address: string | null;
+  downstream_local_address: string | null;
+  downstream_remote_address: string | null;
+  requested_server_name: string | null;
+  route_name: string | null;
+}
+
+/**
+ * Istio's default TEXT format (MeshConfig accessLogFormat unset):
+ * [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE%
+ * %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS%
+ * "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% %DURATION%
+ * %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%"
+ * "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER_RAW%
+ * %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS%
+ * %REQUESTED_SERVER_NAME% %ROUTE_NAME%
+ */
+const TEXT_LINE =
+  /^\[(\S+)\] "(\S+) (\S+) (\S+)" (\d+) (\S+) (\S+) (\S+) "([^"]*)" (\d+) (\d+) (\d+) (\S+) "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)" (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)$/;
+
+/** Parses one text access log line; undefined when it does not have Istio's default shape. */
+export function parseAccessLogText(line: string): AccessLogEntry | undefined {
+  const m = TEXT_LINE.exec(line);
+  if (!m) return undefined;
+  const s = (i: number) => (m[i] === '-' ? null : m[i]);
+  return {
+    start_time: m[1], method: s(2), path: s(3), protocol: s(4), response_code: Number(m[5]), response_flags: s(6),
+    response_code_details: s(7), connection_termination_details: s(8), upstream_transport_failure_reason: s(9),
+    bytes_received: Number(m[10]), bytes_sent: Number(m[11]), duration: Number(m[12]), upstream_service_time: s(13),
+    x_forwarded_for: s(14), user_agent: s(15), request_id: s(16), authority: s(17), upstream_host: s(18),
+    upstream_cluster: s(19), upstream_local_address: s(20), downstream_local_address: s(21),
+    downstream_remote_address: s(22), requested_server_name: s(23), route_name: s(24),
+  };
+}
+
+/** The proxy's access log entries so far (text or JSON lines on its stdout). */
+export function accessLogEntries(pod: Pod): AccessLogEntry[] {
+  const out: AccessLogEntry[] = [];
+  for (const l of accessLog(pod)) {
+    const e = l.startsWith('{') ? (JSON.parse(l) as AccessLogEntry) : parseAccessLogText(l);
+    if (!e) throw new Error(`access log line not in Istio's default format: ${l}`);
+    out.push(e);
+  }
+  return out;
+}
+
+/** Waits for the access log entry of request id `id` (lines are written asynchronously, per worker). */
+export async function accessLogEntry(pod: Pod, id: string, timeoutMs = 5000): Promise<AccessLogEntry> {
+  return eventually(`access log entry for request ${id}`, () => accessLogEntries(pod).find((e) => e.request_id === id), timeoutMs).catch((err: Error) => {
+    throw new Error(`${err.message}\naccess log so far:\n${accessLog(pod).join('\n')}`);
+  });
 }

@@ -9,4 +9,7 @@ export { applyCapture, captureArgv, DEFAULT_CAPTURE, type CaptureOptions } from 
 export { meshConfigMap, serviceEntry, virtualService, destinationRule, type MeshOptions, type ServiceEntryOptions } from './config.js';
 export { requireE2eEnvironment, NOT_ROOT_MESSAGE } from './root.js';
 export { podWithRemote, ECHO_PORT, DIGEST_PORT, type PodWithRemote, type PodWithRemoteOptions } from './scenario.js';
-export { httpRequest, report, rawHttp, podWithHttp, accessLog, type HttpResponse, type UpstreamReport, type PodWithHttp } from './http.js';
+export {
+  httpRequest, report, rawHttp, podWithHttp, accessLog, accessLogEntries, accessLogEntry, parseAccessLogText,
+  type HttpResponse, type UpstreamReport, type PodWithHttp, type AccessLogEntry,
+} from './http.js';

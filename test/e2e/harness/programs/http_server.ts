@@ -10,7 +10,8 @@
  *   status=N            answer N instead of 200
  *   fail=N&key=K        the first N requests carrying key K answer `status` (default 503),
  *                       later ones 200 — an upstream that fails the first attempt(s)
- *   delay=MS            wait MS ms before answering
+ *   delay=MS            wait MS ms before answering (with delayfirst=N&key=K: only the
+ *                       first N requests carrying key K wait)
  *   size=N              answer N pseudo-random bytes instead of the report, with
  *                       `x-body-sha256` (and without content-length when `chunked=1`)
  *   hdr=NAME:VALUE      add a response header (repeatable)
@@ -68,11 +69,10 @@ const server = createServer((req, res) => {
     const q = new URL(req.url ?? '/', 'http://x').searchParams;
     let status = Number(q.get('status') ?? 200);
     const key = q.get('key');
-    if (q.has('fail') && key !== null) {
-      const n = (seen.get(key) ?? 0) + 1;
-      seen.set(key, n);
-      status = n <= Number(q.get('fail')) ? Number(q.get('status') ?? 503) : 200;
-    }
+    // How many requests with this key, this one included.
+    const nth = key === null ? 0 : (seen.get(key) ?? 0) + 1;
+    if (key !== null) seen.set(key, nth);
+    if (q.has('fail') && key !== null) status = nth <= Number(q.get('fail')) ? Number(q.get('status') ?? 503) : 200;
     const headers: Record<string, string> = { 'x-server-name': name };
     for (const h of q.getAll('hdr')) {
       const i = h.indexOf(':');
@@ -84,7 +84,8 @@ const server = createServer((req, res) => {
       res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
       res.end(body);
     };
-    const delay = Number(q.get('delay') ?? 0);
+    const delayed = !q.has('delayfirst') || (key !== null && nth <= Number(q.get('delayfirst')));
+    const delay = delayed ? Number(q.get('delay') ?? 0) : 0;
     if (delay > 0) setTimeout(answer, delay);
     else answer();
   });

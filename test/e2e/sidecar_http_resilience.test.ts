@@ -1,0 +1,185 @@
+/**
+ * End-to-end: retries, timeouts, fault injection and connect failures through the sidecar
+ * (issue 5), against real upstreams that fail on purpose, with Envoy's answers: status, body,
+ * response flags in the access log, and the cluster's retry counters. See
+ * test/e2e/README.md for the harness.
+ */
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import {
+  accessLogEntry, httpRequest, meshConfigMap, podWithHttp, report, serviceEntry, virtualService,
+  type HttpResponse, type PodWithHttp,
+} from './harness/index.js';
+
+const HOST = 'api.example.internal';
+const VIP = '240.240.3.10';
+const DOWN_HOST = 'down.example.internal';
+const DOWN_VIP = '240.240.3.11';
+const PORT = 80;
+const UPSTREAM = 8080;
+/** Nothing listens here on the remote host. */
+const CLOSED = 8099;
+const CLUSTER = `outbound|${PORT}||${HOST}`;
+const DOWN_CLUSTER = `outbound|${PORT}||${DOWN_HOST}`;
+const route = [{ destination: { host: HOST } }];
+
+const config = (remoteIp: string) => [
+  meshConfigMap({ outboundTrafficPolicy: 'REGISTRY_ONLY', accessLogFile: '/dev/stdout' }),
+  serviceEntry({
+    name: 'api',
+    hosts: [HOST],
+    addresses: [VIP],
+    ports: [{ number: PORT, name: 'http', protocol: 'HTTP' }],
+    endpoints: [{ address: remoteIp, ports: { http: UPSTREAM } }],
+  }),
+  serviceEntry({
+    name: 'down',
+    hosts: [DOWN_HOST],
+    addresses: [DOWN_VIP],
+    ports: [{ number: PORT, name: 'http', protocol: 'HTTP' }],
+    endpoints: [{ address: remoteIp, ports: { http: CLOSED } }],
+  }),
+  virtualService('api', {
+    hosts: [HOST],
+    http: [
+      { name: 'retry5xx', match: [{ uri: { prefix: '/retry5xx/' } }], route, retries: { attempts: 3, retryOn: '5xx' } },
+      { name: 'noretry', match: [{ uri: { prefix: '/noretry/' } }], route, retries: { attempts: 0 } },
+      { name: 'timeout', match: [{ uri: { prefix: '/timeout/' } }], route, timeout: '500ms' },
+      { name: 'pertry', match: [{ uri: { prefix: '/pertry/' } }], route, retries: { attempts: 2, perTryTimeout: '300ms', retryOn: '5xx' } },
+      { name: 'abort', match: [{ uri: { prefix: '/abort/' } }], route, fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } },
+      { name: 'delay', match: [{ uri: { prefix: '/delay/' } }], route, fault: { delay: { fixedDelay: '400ms', percentage: { value: 100 } } } },
+      // No `retries`: Istio's default policy (2 retries on connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes=503).
+      { name: 'default', route },
+    ],
+  }),
+];
+
+/** curl to `host` (resolved to `vip`) with a request id, so the access log line can be found. */
+async function call(env: PodWithHttp, path: string, o: { host?: string; vip?: string } = {}): Promise<HttpResponse & { id: string }> {
+  const id = randomUUID();
+  const host = o.host ?? HOST;
+  const r = await httpRequest(env.pod.ns, `http://${host}${path}`, { args: ['--resolve', `${host}:${PORT}:${o.vip ?? VIP}`, '-H', `x-request-id: ${id}`] });
+  if (r.exitCode !== 0) throw new Error(`curl ${path}: exit ${r.exitCode} ${r.stderr}`);
+  return { ...r, id };
+}
+
+/** What the upstream saw for one request key: attempt counts in order. */
+const attempts = (env: PodWithHttp, key: string) => env.servers.api.requests().filter((q) => q.url.includes(`key=${key}`)).map((q) => q.headers['x-envoy-attempt-count']);
+
+test('retries: Istio default policy retries 503 (not 500); retryOn 5xx; limit exhausted is URX; counters match', async (t) => {
+  const env = await podWithHttp(t, { servers: { api: UPSTREAM }, config: (r) => config(r.ip) });
+  const { pod } = env;
+
+  // Default policy: 503 is a retriable status code; the second attempt answers 200.
+  const once = await call(env, '/x?fail=1&key=a');
+  t.is(once.status, 200);
+  t.deepEqual(attempts(env, 'a'), ['1', '2']);
+  t.is(report(once).headers['x-envoy-attempt-count'], '2');
+  t.is((await accessLogEntry(pod, once.id)).response_flags, null);
+
+  // Default policy: 2 retries, then the third 503 is the answer, flagged URX (retry limit exceeded).
+  const thrice = await call(env, '/x?fail=5&key=b');
+  t.is(thrice.status, 503);
+  t.is(thrice.headers['x-server-name'], 'api', "the upstream's own 503 is forwarded");
+  t.deepEqual(attempts(env, 'b'), ['1', '2', '3']);
+  const urx = await accessLogEntry(pod, thrice.id);
+  t.is(urx.response_flags, 'URX');
+  t.is(urx.response_code_details, 'via_upstream');
+
+  // Default policy: a 500 is not retried.
+  const five = await call(env, '/x?status=500&fail=1&key=c');
+  t.is(five.status, 500);
+  t.deepEqual(attempts(env, 'c'), ['1']);
+  t.is((await accessLogEntry(pod, five.id)).response_flags, null);
+
+  // retryOn 5xx, 3 attempts: two 500s, then 200.
+  const r5 = await call(env, '/retry5xx/?status=500&fail=2&key=d');
+  t.is(r5.status, 200);
+  t.deepEqual(attempts(env, 'd'), ['1', '2', '3']);
+
+  // attempts: 0 turns retries off: the first 503 is the answer, without URX.
+  const none = await call(env, '/noretry/?fail=1&key=e');
+  t.is(none.status, 503);
+  t.deepEqual(attempts(env, 'e'), ['1']);
+  t.is((await accessLogEntry(pod, none.id)).response_flags, null);
+
+  // Every attempt is an upstream request; retries and their successes are counted; retried 5xx are not upstream_rq_5xx.
+  const c = `cluster.${CLUSTER}`;
+  t.is(await pod.waitForStat(`${c}.upstream_rq_total`, 10), 10);
+  t.is(await pod.stat(`${c}.upstream_rq_retry`), 5);
+  t.is(await pod.stat(`${c}.upstream_rq_retry_success`), 2);
+  t.is(await pod.stat(`${c}.upstream_rq_2xx`), 2);
+  t.is(await pod.stat(`${c}.upstream_rq_5xx`), 3);
+  t.is(await pod.stat(`http.outbound_0.0.0.0_${PORT}.downstream_rq_5xx`), 3);
+  t.is(await pod.stat(`http.outbound_0.0.0.0_${PORT}.downstream_rq_2xx`), 2);
+});
+
+test('timeouts: route timeout is 504 UT "upstream request timeout"; a per-try timeout is retried', async (t) => {
+  const env = await podWithHttp(t, { servers: { api: UPSTREAM }, config: (r) => config(r.ip) });
+  const { pod } = env;
+
+  const slow = await call(env, '/timeout/?delay=3000');
+  t.is(slow.status, 504);
+  t.is(slow.text, 'upstream request timeout');
+  t.true(slow.ms >= 450 && slow.ms < 2500, `answered after ${slow.ms} ms`);
+  const ut = await accessLogEntry(pod, slow.id);
+  t.is(ut.response_flags, 'UT');
+  t.is(ut.response_code_details, 'upstream_response_timeout');
+  t.is(ut.upstream_cluster, CLUSTER);
+  t.is(await pod.waitForStat(`cluster.${CLUSTER}.upstream_rq_timeout`, 1), 1);
+
+  // The first attempt hangs past perTryTimeout (300 ms); the retry answers at once.
+  const pertry = await call(env, '/pertry/?delay=3000&delayfirst=1&key=p');
+  t.is(pertry.status, 200);
+  t.deepEqual(attempts(env, 'p'), ['1', '2']);
+  t.is(report(pertry).headers['x-envoy-attempt-count'], '2');
+  t.true(pertry.ms >= 250 && pertry.ms < 2500, `answered after ${pertry.ms} ms`);
+  t.is(await pod.waitForStat(`cluster.${CLUSTER}.upstream_rq_per_try_timeout`, 1), 1);
+  t.is(await pod.stat(`cluster.${CLUSTER}.upstream_rq_retry`), 1);
+});
+
+test('fault injection: abort answers locally (FI), delay holds the request (DI) and then forwards it', async (t) => {
+  const env = await podWithHttp(t, { servers: { api: UPSTREAM }, config: (r) => config(r.ip) });
+  const { pod } = env;
+
+  const abort = await call(env, '/abort/?key=f');
+  t.is(abort.status, 503);
+  t.is(abort.text, 'fault filter abort');
+  t.is(abort.headers.server, 'legate');
+  const fi = await accessLogEntry(pod, abort.id);
+  t.is(fi.response_flags, 'FI');
+  t.is(fi.upstream_host, null);
+  t.deepEqual(attempts(env, 'f'), [], 'an aborted request never reaches the upstream (and is not retried)');
+
+  const delay = await call(env, '/delay/?key=g');
+  t.is(delay.status, 200);
+  t.true(delay.ms >= 380, `answered after ${delay.ms} ms`);
+  t.deepEqual(attempts(env, 'g'), ['1']);
+  const di = await accessLogEntry(pod, delay.id);
+  t.is(di.response_flags, 'DI');
+  t.true(di.duration >= 380, `logged duration ${di.duration}`);
+});
+
+test('connect failure: endpoint port closed is 503 with Envoy\'s body, UF,URX after the default retries', async (t) => {
+  const env = await podWithHttp(t, { servers: { api: UPSTREAM }, config: (r) => config(r.ip) });
+  const { pod, remote } = env;
+
+  const r = await call(env, '/', { host: DOWN_HOST, vip: DOWN_VIP });
+  t.is(r.status, 503);
+  // Istio's default policy retries connect-failure twice, so Envoy reports the latest of three attempts.
+  t.is(
+    r.text,
+    'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused',
+  );
+  t.is(r.headers['content-type'], 'text/plain');
+  const e = await accessLogEntry(pod, r.id);
+  t.is(e.response_code, 503);
+  t.is(e.response_flags, 'UF,URX');
+  t.is(e.response_code_details, 'upstream_reset_before_response_started{remote_connection_failure,delayed_connect_error:_Connection_refused}');
+  t.is(e.upstream_transport_failure_reason, 'delayed_connect_error:_Connection_refused');
+  t.is(e.upstream_cluster, DOWN_CLUSTER);
+  t.is(e.upstream_host, `${remote.ip}:${CLOSED}`);
+  t.is(await pod.waitForStat(`cluster.${DOWN_CLUSTER}.upstream_cx_connect_fail`, 3), 3);
+  t.is(await pod.stat(`cluster.${DOWN_CLUSTER}.upstream_rq_retry`), 2);
+  t.is(await pod.stat(`cluster.${DOWN_CLUSTER}.upstream_cx_total`), 0);
+});
