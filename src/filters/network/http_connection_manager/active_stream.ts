@@ -212,6 +212,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       return;
     }
     this.upstream = conn;
+    this.info.upstreamLocalAddress = conn.localAddress;
     conn.attach(this, this.head.method);
     this.reusedConnection = reused;
     const h = this.headers;
