@@ -182,7 +182,11 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     const h = this.headers;
     mutateRequest(h, this.route, target.mutations);
     if (action.hostRewriteLiteral) setHeader(h, 'host', action.hostRewriteLiteral);
-    if (action.prefixRewrite !== undefined || action.regexRewrite) this.path = rewritePath(this.path, this.route!, action);
+    if (action.prefixRewrite !== undefined || action.regexRewrite) {
+      // Envoy's router tells the upstream what the path was before the rewrite.
+      setHeader(h, 'x-envoy-original-path', this.path);
+      this.path = rewritePath(this.path, this.route!, action);
+    }
     stripHopByHop(h, { keepUpgrade: this.head.upgrade });
     if (this.head.upgrade) h.push('connection', 'upgrade');
     this.retry = new RetryState(action.retryPolicy, attemptCountHeader);
