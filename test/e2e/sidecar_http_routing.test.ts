@@ -116,6 +116,7 @@ test('VirtualService actions: rewrite uri/authority, header set/add/remove, redi
   const rw = report(await get(env, '/old/thing?a=1'));
   t.is(rw.url, '/new/thing?a=1');
   t.is(rw.headers.host, 'backend.internal');
+  t.is(rw.headers['x-envoy-original-path'], '/old/thing?a=1', "Envoy's router records the path before the rewrite");
   // Exact match: the whole path is replaced.
   t.is(report(await get(env, '/legacy?z=9')).url, '/modern?z=9');
   // Regex match: Envoy's prefix_rewrite replaces the whole path (the query stays).
