@@ -99,11 +99,11 @@ export function report(r: HttpResponse): UpstreamReport {
 
 /**
  * Raw bytes to `host:port` with netcat as the app (captured like any app traffic); returns
- * everything the peer sent back before closing. `-N` half-closes after the input, `-w` bounds
- * the wait for the peer.
+ * everything the peer sent back before closing. `-N` half-closes after the input (unless
+ * `halfClose` is false: then the peer must close, or `-w` idle seconds pass).
  */
-export async function rawHttp(ns: Netns, host: string, port: number, input: string | Buffer, opts: { waitS?: number } & UserOptions = {}): Promise<string> {
-  const r = await ns.exec(['nc', '-N', '-w', String(opts.waitS ?? 3), host, String(port)], {
+export async function rawHttp(ns: Netns, host: string, port: number, input: string | Buffer, opts: { waitS?: number; halfClose?: boolean } & UserOptions = {}): Promise<string> {
+  const r = await ns.exec(['nc', ...(opts.halfClose === false ? [] : ['-N']), '-w', String(opts.waitS ?? 3), host, String(port)], {
     uid: opts.uid ?? APP_UID,
     gid: opts.gid,
     input,
