@@ -17,8 +17,12 @@ import { Flag, StreamInfo } from './stream_info.js';
 import { normalizePath } from './path.js';
 import type { HttpConnectionManager } from './connection_manager.js';
 
-/** Request bodies up to this size are kept so that a retry can resend them (Envoy buffers for retries too). */
-const RETRY_BUFFER_LIMIT = 64 * 1024;
+/**
+ * Request bodies up to this size are kept so that a retry can resend them: Envoy's retry/shadow
+ * buffer limit, which is the connection buffer limit (per_connection_buffer_limit_bytes, 1 MiB
+ * by default and in Istio's sidecar listeners). Past it, the request is not retried.
+ */
+const RETRY_BUFFER_LIMIT = 1024 * 1024;
 
 /**
  * One request/response exchange on a downstream HTTP/1.1 connection: route, filters (fault),
