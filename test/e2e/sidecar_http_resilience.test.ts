@@ -5,7 +5,10 @@
  * test/e2e/README.md for the harness.
  */
 import test from 'ava';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   accessLogEntry, httpRequest, meshConfigMap, podWithHttp, report, serviceEntry, virtualService,
   type HttpResponse, type PodWithHttp,
@@ -103,15 +106,40 @@ test('retries: Istio default policy retries 503 (not 500); retryOn 5xx; limit ex
   t.deepEqual(attempts(env, 'e'), ['1']);
   t.is((await accessLogEntry(pod, none.id)).response_flags, null);
 
+  // A retry resends the request body: Envoy keeps up to its buffer limit (1 MiB by default) for that.
+  const dir = mkdtempSync(join(tmpdir(), 'legate-retry-body-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  const bodyFile = (name: string, size: number) => {
+    const file = join(dir, name);
+    writeFileSync(file, randomBytes(size));
+    chmodSync(file, 0o644);
+    return file;
+  };
+  const post = async (path: string, file: string) => {
+    const r = await httpRequest(env.pod.ns, `http://${HOST}${path}`, { args: ['--resolve', `${HOST}:${PORT}:${VIP}`, '--data-binary', `@${file}`, '-H', 'expect:'] });
+    if (r.exitCode !== 0) throw new Error(`curl ${path}: exit ${r.exitCode} ${r.stderr}`);
+    return r;
+  };
+  const half = await post('/x?fail=1&key=body512k', bodyFile('512k', 512 * 1024));
+  t.is(half.status, 200, 'a 512 KiB body is kept for the retry');
+  const sent = env.servers.api.requests().filter((q) => q.url.includes('key=body512k'));
+  t.deepEqual(sent.map((q) => q.bodyBytes), [512 * 1024, 512 * 1024]);
+  t.is(sent[0].bodySha256, sent[1].bodySha256);
+  // Past the buffer limit Envoy gives up on retrying: the upstream's 503 is the answer.
+  const big = await post('/x?fail=1&key=body2m', bodyFile('2m', 2 * 1024 * 1024));
+  t.is(big.status, 503);
+  t.deepEqual(attempts(env, 'body2m'), ['1']);
+
   // Every attempt is an upstream request; retries and their successes are counted; retried 5xx are not upstream_rq_5xx.
   const c = `cluster.${CLUSTER}`;
-  t.is(await pod.waitForStat(`${c}.upstream_rq_total`, 10), 10);
-  t.is(await pod.stat(`${c}.upstream_rq_retry`), 5);
-  t.is(await pod.stat(`${c}.upstream_rq_retry_success`), 2);
-  t.is(await pod.stat(`${c}.upstream_rq_2xx`), 2);
-  t.is(await pod.stat(`${c}.upstream_rq_5xx`), 3);
-  t.is(await pod.stat(`http.outbound_0.0.0.0_${PORT}.downstream_rq_5xx`), 3);
-  t.is(await pod.stat(`http.outbound_0.0.0.0_${PORT}.downstream_rq_2xx`), 2);
+  t.is(await pod.waitForStat(`${c}.upstream_rq_total`, 13), 13);
+  t.is(await pod.stat(`${c}.upstream_rq_retry`), 6);
+  t.is(await pod.stat(`${c}.upstream_rq_retry_success`), 3);
+  t.is(await pod.stat(`${c}.upstream_rq_2xx`), 3);
+  t.is(await pod.stat(`${c}.upstream_rq_5xx`), 4);
+  t.is(await pod.stat(`http.outbound_0.0.0.0_${PORT}.downstream_rq_5xx`), 4);
+  t.is(await pod.stat(`http.outbound_0.0.0.0_${PORT}.downstream_rq_2xx`), 3);
 });
 
 test('timeouts: route timeout is 504 UT "upstream request timeout"; a per-try timeout is retried', async (t) => {
