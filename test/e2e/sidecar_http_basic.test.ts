@@ -9,10 +9,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP_UID, httpRequest, meshConfigMap, podWithHttp, report, serviceEntry } from './harness/index.js';
+import { APP_UID, httpRequest, meshConfigMap, Pod, podWithHttp, rawHttp, RemoteHost, report, serviceEntry, sleep } from './harness/index.js';
 
 const HOST = 'web.example.internal';
 const VIP = '240.240.1.10';
+const VIP2 = '240.240.1.11';
 const PORT = 80;
 const UPSTREAM = 8080;
 const CLUSTER = `outbound|${PORT}||${HOST}`;
@@ -60,24 +61,50 @@ test('a request through the sidecar: Envoy headers added, hop-by-hop removed, ho
   t.is(await pod.stat('cluster.PassthroughCluster.upstream_cx_total'), 0);
 });
 
-test('keep-alive: two requests on one curl connection use one upstream connection; the pool keeps it for the next client', async (t) => {
-  const { pod, servers } = await podWithHttp(t, { servers: { web: UPSTREAM }, config: (r) => config(r.ip) });
-  const url = `http://${VIP}/a`;
-  const out = await pod.ns.exec(['curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-o', '/dev/null', '-w', '%{http_code} %{num_connects}\n', url, `http://${VIP}/b`], { uid: APP_UID });
-  // Second transfer reused curl's connection (num_connects 0).
-  t.deepEqual(out.stdout.trim().split('\n'), ['200 1', '200 0']);
-  const reqs = servers.web.requests();
+test('keep-alive: one client connection for two requests, one pooled upstream connection; upstream connection: close and idle closes handled', async (t) => {
+  const remote = await RemoteHost.create(t);
+  const pod = await Pod.create(t, { remote });
+  const web = await remote.httpServer(UPSTREAM, 'web');
+  // A second service whose server drops idle keep-alive connections after about a second
+  // (Node adds 1 s to keepAliveTimeout).
+  const brief = await remote.httpServer(UPSTREAM + 1, 'brief', { keepAliveMs: 1 });
+  pod.writeConfig(
+    ...config(remote.ip),
+    serviceEntry({ name: 'brief', hosts: ['brief.example.internal'], addresses: [VIP2], ports: [{ number: PORT, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: remote.ip, ports: { http: UPSTREAM + 1 } }] }),
+  );
+  await pod.startProxy({ concurrency: 1 });
+  const two = async (a: string, b: string) =>
+    (await pod.ns.exec(['curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-o', '/dev/null', '-w', '%{http_code} %{num_connects}\n', a, b], { uid: APP_UID })).stdout.trim().split('\n');
+
+  // Second transfer reused curl's connection (num_connects 0), and the proxy's upstream connection.
+  t.deepEqual(await two(`http://${VIP}/a`, `http://${VIP}/b`), ['200 1', '200 0']);
+  const reqs = web.requests();
   t.deepEqual(reqs.map((q) => q.url), ['/a', '/b']);
-  t.is(servers.web.connections().length, 1, 'one upstream connection for both');
-  t.is(reqs[0].peerPort, reqs[1].peerPort);
-  // A new downstream connection finds the warm upstream connection in the pool (same worker or not, at most one more).
+  t.is(web.connections().length, 1, 'one upstream connection for both');
+  // A new downstream connection finds the warm upstream connection in the (one worker's) pool.
   await httpRequest(pod.ns, `http://${VIP}/c`);
-  t.true(servers.web.connections().length <= 2);
-  t.is(await pod.waitForStat(`${STATS}.downstream_cx_total`, 2), 2);
-  t.is(await pod.stat(`${STATS}.downstream_rq_total`), 3);
+  t.is(web.connections().length, 1);
+
+  // The upstream ends its connection after a response (connection: close): the client's
+  // connection to the proxy stays open, the next request gets a new upstream connection.
+  t.deepEqual(await two(`http://${VIP}/d?hdr=connection:close`, `http://${VIP}/e`), ['200 1', '200 0']);
+  t.is(web.connections().length, 2);
+
+  // An idle pooled connection the upstream has since closed is not used for the next request.
+  t.is((await httpRequest(pod.ns, `http://${VIP2}/1`)).status, 200);
+  await brief.waitForCloses(1, UPSTREAM + 1, 5000);
+  await sleep(100);
+  const after = await httpRequest(pod.ns, `http://${VIP2}/2`);
+  t.is(after.status, 200, after.text);
+  t.is(brief.connections().length, 2);
+  t.is(await pod.waitForStat(`cluster.outbound|${PORT}||brief.example.internal.upstream_rq_total`, 2), 2);
+  t.is(await pod.stat(`cluster.outbound|${PORT}||brief.example.internal.upstream_rq_rx_reset`), 0);
+
+  t.is(await pod.waitForStat(`${STATS}.downstream_cx_total`, 5), 5);
+  t.is(await pod.stat(`${STATS}.downstream_rq_total`), 7);
 });
 
-test('request bodies: 1 MB with content-length and chunked arrive intact', async (t) => {
+test('request bodies: 1 MB with content-length, chunked and 100-continue arrive intact; HEAD has no body', async (t) => {
   const { pod, servers } = await podWithHttp(t, { servers: { web: UPSTREAM }, config: (r) => config(r.ip) });
   const dir = mkdtempSync(join(tmpdir(), 'legate-body-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -100,7 +127,20 @@ test('request bodies: 1 MB with content-length and chunked arrive intact', async
   t.false('content-length' in chunked.headers);
   t.is(chunked.bodyBytes, MB);
   t.is(chunked.bodySha256, sha);
-  t.is(servers.web.requests().length, 2);
+
+  // Envoy answers 100-continue itself and does not forward the expectation.
+  const cont = await httpRequest(pod.ns, `http://${VIP}/upload`, { args: ['--data-binary', `@${file}`, '-H', 'expect: 100-continue'] });
+  t.is(cont.status, 200);
+  const seen = report(cont);
+  t.false('expect' in seen.headers);
+  t.is(seen.bodySha256, sha);
+
+  // HEAD: the upstream's content-length comes back, no body follows (raw, so nothing could hide one).
+  const head = await rawHttp(pod.ns, VIP, PORT, `HEAD /head HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`, { halfClose: false });
+  t.regex(head, /^HTTP\/1\.1 200 OK\r\n/);
+  t.regex(head, /\r\ncontent-length: [1-9]\d*\r\n/i, 'the upstream content-length is kept');
+  t.true(head.endsWith('\r\n\r\n'), 'no body after the head');
+  t.is(servers.web.requests().map((q) => q.method).join(','), 'POST,PUT,POST,HEAD');
 });
 
 test('large responses: 10 MB with content-length and chunked stream through intact', async (t) => {

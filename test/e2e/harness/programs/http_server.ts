@@ -1,10 +1,12 @@
 /**
- * HTTP test server for e2e tests: `node http_server.js --listen HOST:PORT [--name NAME]`.
+ * HTTP test server for e2e tests:
+ * `node http_server.js --listen HOST:PORT [--name NAME] [--keep-alive-ms MS]` (MS: how long an
+ * idle keep-alive connection stays open; default 60 s).
  * By default answers every request with 200 and a JSON report of what it received and from
  * whom: {name, method, url, headers, peer, peerPort, local, localPort, bodyBytes, bodySha256};
- * the same report is printed as one JSON line on stdout ({ev: 'request', …}), and every
- * accepted connection as {ev: 'connection', port, peer, peerPort}. Every response carries
- * `x-server-name: NAME`.
+ * the same report is printed as one JSON line on stdout ({ev: 'request', …}), every
+ * accepted connection as {ev: 'connection', port, peer, peerPort} and its end as
+ * {ev: 'close', …}. Every response carries `x-server-name: NAME`.
  *
  * The query string can ask for other behaviour (read after the request body has arrived):
  *   status=N            answer N instead of 200
@@ -26,7 +28,7 @@ const opt = (flag: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const listen = opt('--listen');
-if (!listen) throw new Error('usage: http_server.js --listen HOST:PORT [--name NAME]');
+if (!listen) throw new Error('usage: http_server.js --listen HOST:PORT [--name NAME] [--keep-alive-ms MS]');
 const name = opt('--name') ?? 'http';
 const [host, portText] = listen.split(/:(?=\d+$)/);
 const port = Number(portText);
@@ -90,12 +92,16 @@ const server = createServer((req, res) => {
     else answer();
   });
 });
-server.on('connection', (s) => emit({ ev: 'connection', port, peer: s.remoteAddress, peerPort: s.remotePort }));
+server.on('connection', (s) => {
+  const peer = { peer: s.remoteAddress, peerPort: s.remotePort };
+  emit({ ev: 'connection', port, ...peer });
+  s.on('close', () => emit({ ev: 'close', port, ...peer }));
+});
 server.on('error', (e) => {
   emit({ ev: 'error', port, error: e.message });
   process.exit(1);
 });
 // Node's defaults close idle keep-alive connections after 5 s; the proxy's pool keeps them for an hour.
-server.keepAliveTimeout = 60_000;
+server.keepAliveTimeout = Number(opt('--keep-alive-ms') ?? 60_000);
 server.listen(port, host, () => emit({ ev: 'listening', host, port, mode: 'http' }));
 process.on('SIGTERM', () => process.exit(0));
