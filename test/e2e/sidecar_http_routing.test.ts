@@ -44,6 +44,10 @@ const config = (remoteIp: string) => [
       { name: 'regex', match: [{ uri: { regex: '/re/[0-9]+' } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'regex' } } } },
       { name: 'jason', match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'jason' } } } },
       { name: 'delete', match: [{ method: { exact: 'DELETE' } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'method' } } } },
+      { name: 'query', match: [{ uri: { prefix: '/q' }, queryParams: { v: { exact: '2' } } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'query' } } } },
+      { name: 'nocase', match: [{ uri: { exact: '/CaSe' }, ignoreUriCase: true }], route: [to('v2')], headers: { response: { set: { 'x-route': 'nocase' } } } },
+      { name: 'tier', match: [{ headers: { 'x-tier': { regex: 'gold|platinum' } } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'tier' } } } },
+      { name: 'admin', match: [{ headers: { 'x-user': { prefix: 'admin-' } } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'admin' } } } },
       // First match wins: /first/second never reaches the second route.
       { name: 'first', match: [{ uri: { prefix: '/first' } }], route: [to('v1')], headers: { response: { set: { 'x-route': 'first' } } } },
       { name: 'never', match: [{ uri: { prefix: '/first/second' } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'never' } } } },
@@ -76,7 +80,7 @@ async function get(env: PodWithHttp, path: string, args: string[] = []): Promise
   return r;
 }
 
-test('VirtualService matches: uri exact/prefix/regex, headers, withoutHeaders, method; first match wins; subsets by labels', async (t) => {
+test('VirtualService matches: uri exact/prefix/regex/ignoreUriCase, headers exact/prefix/regex, withoutHeaders, method, queryParams; first match wins; subsets by labels', async (t) => {
   const env = await podWithHttp(t, { servers: { v1: V1, v2: V2 }, config: (r) => config(r.ip) });
   const cases: [string, string[], string, string | undefined][] = [
     // path, curl args, server that answers, x-route
@@ -88,6 +92,16 @@ test('VirtualService matches: uri exact/prefix/regex, headers, withoutHeaders, m
     ['/anything', ['-H', 'end-user: jason'], 'v2', 'jason'],
     ['/anything', ['-H', 'end-user: jasonx'], 'v1', undefined],
     ['/anything', ['-X', 'DELETE'], 'v2', 'method'],
+    ['/q?v=2', [], 'v2', 'query'],
+    ['/q?x=1&v=2', [], 'v2', 'query'],
+    ['/q?v=3', [], 'v1', undefined],
+    ['/case', [], 'v2', 'nocase'],
+    ['/CASE', [], 'v2', 'nocase'],
+    ['/t', ['-H', 'x-tier: gold'], 'v2', 'tier'],
+    // Envoy's safe_regex matches the whole value.
+    ['/t', ['-H', 'x-tier: golden'], 'v1', undefined],
+    ['/u', ['-H', 'x-user: admin-bob'], 'v2', 'admin'],
+    ['/u', ['-H', 'x-user: bob'], 'v1', undefined],
     ['/first/second', [], 'v1', 'first'],
     ['/canary/x', [], 'v1', 'stable'],
     ['/canary/x', ['-H', 'x-canary: 1'], 'v2', 'canary'],
@@ -102,11 +116,11 @@ test('VirtualService matches: uri exact/prefix/regex, headers, withoutHeaders, m
     t.is(report(r).url, path, what);
   }
   // Each subset is its own cluster; the VIP's own (subset-less) cluster was never used.
-  t.is(await env.pod.waitForStat(`cluster.${cluster('v2')}.upstream_rq_2xx`, 6), 6);
-  t.is(await env.pod.stat(`cluster.${cluster('v1')}.upstream_rq_2xx`), 6);
+  t.is(await env.pod.waitForStat(`cluster.${cluster('v2')}.upstream_rq_2xx`, 12), 12);
+  t.is(await env.pod.stat(`cluster.${cluster('v1')}.upstream_rq_2xx`), 9);
   t.is(await env.pod.stat(`cluster.${cluster('')}.upstream_rq_total`), 0);
-  t.is(env.servers.v1.requests().length, 6);
-  t.is(env.servers.v2.requests().length, 6);
+  t.is(env.servers.v1.requests().length, 9);
+  t.is(env.servers.v2.requests().length, 12);
 });
 
 test('VirtualService actions: rewrite uri/authority, header set/add/remove, redirect, direct response', async (t) => {
