@@ -148,7 +148,7 @@ async function checkEntries(t: import('ava').ExecutionContext, env: PodWithHttp,
 }
 
 test('TEXT: Istio\'s default access log line on the proxy\'s stdout, field by field', async (t) => {
-  const env = await podWithHttp(t, { servers: { logs: UPSTREAM }, config: (r) => config('TEXT', r.ip) });
+  const env = await podWithHttp(t, { servers: { logs: UPSTREAM }, proxy: { concurrency: 2 }, config: (r) => config('TEXT', r.ip) });
   await checkEntries(t, env, null);
   for (const line of accessLog(env.pod)) t.false(line.startsWith('{'), line);
   // The whole line, for the success: exactly Istio's shape with `-` for empty fields.
@@ -157,7 +157,7 @@ test('TEXT: Istio\'s default access log line on the proxy\'s stdout, field by fi
 });
 
 test('JSON: accessLogEncoding JSON gives one parseable object per request with Istio\'s keys', async (t) => {
-  const env = await podWithHttp(t, { servers: { logs: UPSTREAM }, config: (r) => config('JSON', r.ip) });
+  const env = await podWithHttp(t, { servers: { logs: UPSTREAM }, proxy: { concurrency: 2 }, config: (r) => config('JSON', r.ip) });
   // Envoy's JSON logger writes RESPONSE_FLAGS as "-" when there are none (it is never null).
   await checkEntries(t, env, '-');
   const keys = [

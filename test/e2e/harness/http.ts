@@ -122,7 +122,9 @@ export interface PodWithHttp {
 
 /**
  * A remote host running named HTTP servers (programs/http_server), a captured pod, the proxy's
- * config (a function of the remote host, for endpoint addresses) written, the proxy ready.
+ * config (a function of the remote host, for endpoint addresses) written, the proxy ready —
+ * with one worker unless `proxy.concurrency` says otherwise (faster to start; tests about
+ * summing over workers ask for two).
  */
 export async function podWithHttp(
   t: TestContext,
@@ -132,7 +134,7 @@ export async function podWithHttp(
   const pod = await Pod.create(t, { remote });
   const entries = await Promise.all(Object.entries(o.servers).map(async ([name, port]) => [name, await remote.httpServer(port, name)] as const));
   pod.writeConfig(...o.config(remote));
-  await pod.startProxy(o.proxy);
+  await pod.startProxy({ concurrency: 1, ...o.proxy });
   return { pod, remote, servers: Object.fromEntries(entries) };
 }
 
