@@ -165,7 +165,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       return;
     }
     if (this.upstream && this.bodySent && this.upstreamChunked) this.upstream.socket.write(lastChunk(trailers));
-    this.startRouteTimer();
+    // The route timeout runs once the router has the whole request (not while a fault delay holds it).
+    if (this.retry) this.startRouteTimer();
     if (this.responseComplete) this.finish();
   }
 
@@ -194,6 +195,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     stripHopByHop(h, { keepUpgrade: this.head.upgrade });
     if (this.head.upgrade) h.push('connection', 'upgrade');
     this.retry = new RetryState(action.retryPolicy, attemptCountHeader);
+    if (this.requestComplete) this.startRouteTimer();
     this.startAttempt();
   }
 
