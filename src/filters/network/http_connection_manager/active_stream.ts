@@ -46,7 +46,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private downstreamChunked = false;
   private responseHeadSent = false;
   private retry: RetryState | undefined;
-  private attemptStart = 0;
+  /** When the router had the whole request (0: not yet). */
+  private requestCompleteAt = 0;
   private routeTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
@@ -165,8 +166,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       return;
     }
     if (this.upstream && this.bodySent && this.upstreamChunked) this.upstream.socket.write(lastChunk(trailers));
-    // The route timeout runs once the router has the whole request (not while a fault delay holds it).
-    if (this.retry) this.startRouteTimer();
+    // The router's view of the request ends once routing started (not while a fault delay holds it).
+    if (this.retry) this.routerRequestComplete();
     if (this.responseComplete) this.finish();
   }
 
@@ -195,7 +196,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     stripHopByHop(h, { keepUpgrade: this.head.upgrade });
     if (this.head.upgrade) h.push('connection', 'upgrade');
     this.retry = new RetryState(action.retryPolicy, attemptCountHeader);
-    if (this.requestComplete) this.startRouteTimer();
+    if (this.requestComplete) this.routerRequestComplete();
     this.startAttempt();
   }
 
@@ -209,7 +210,6 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.info.upstreamHost = `${host.address}:${host.port}`;
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
     const pool = ctx.pools.get(cluster.config, this.clusterStats, host);
-    this.attemptStart = performance.now();
     pool.acquire(
       (conn, reused) => this.onPoolReady(conn, reused),
       (reason, timeout) => this.onPoolFailure(reason, timeout),
@@ -285,6 +285,15 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.localReply(LOCAL_REPLIES.timeout);
   }
 
+  /**
+   * Envoy's router onRequestComplete: the whole request has passed the filters. The route
+   * timeout starts here, and so does x-envoy-upstream-service-time (across every attempt).
+   */
+  private routerRequestComplete(): void {
+    if (this.requestCompleteAt === 0) this.requestCompleteAt = performance.now();
+    this.startRouteTimer();
+  }
+
   private startRouteTimer(): void {
     const ms = this.action?.timeoutMs ?? 0;
     if (ms > 0 && !this.routeTimer && !this.done) {
@@ -313,14 +322,15 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       return this.scheduleRetry();
     }
     if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
-    const serviceMs = Math.round(performance.now() - this.attemptStart);
+    // Envoy sends it only for a complete request (not for an early answer to a request still arriving).
+    const serviceMs = this.requestCompleteAt > 0 ? Math.round(performance.now() - this.requestCompleteAt) : undefined;
     this.info.upstreamServiceTimeMs = serviceMs;
     this.info.responseCode = s;
     this.info.details = 'via_upstream';
     const h = head.headers;
     stripHopByHop(h, { keepUpgrade: head.upgrade });
     mutateResponse(h, this.route, undefined);
-    h.push('x-envoy-upstream-service-time', String(serviceMs));
+    if (serviceMs !== undefined) h.push('x-envoy-upstream-service-time', String(serviceMs));
     setHeader(h, 'server', 'legate');
     const noBody = this.head.method === 'HEAD' || s === 204 || s === 304 || head.upgrade;
     this.downstreamChunked = !noBody && (head.chunked || head.bodyUntilClose);
