@@ -82,6 +82,13 @@ test('retries: Istio default policy retries 503 (not 500); retryOn 5xx; limit ex
   t.is(report(once).headers['x-envoy-attempt-count'], '2');
   t.is((await accessLogEntry(pod, once.id)).response_flags, null);
 
+  // x-envoy-upstream-service-time runs from the complete request to the answer's headers, across
+  // attempts: a first attempt that takes 300 ms to fail counts.
+  const slowFail = await call(env, '/x?fail=1&key=st&delay=300&delayfirst=1');
+  t.is(slowFail.status, 200);
+  t.deepEqual(attempts(env, 'st'), ['1', '2']);
+  t.true(Number(slowFail.headers['x-envoy-upstream-service-time']) >= 290, `service time ${slowFail.headers['x-envoy-upstream-service-time']}`);
+
   // Default policy: 2 retries, then the third 503 is the answer, flagged URX (retry limit exceeded).
   const thrice = await call(env, '/x?fail=5&key=b');
   t.is(thrice.status, 503);
@@ -135,13 +142,13 @@ test('retries: Istio default policy retries 503 (not 500); retryOn 5xx; limit ex
 
   // Every attempt is an upstream request; retries and their successes are counted; retried 5xx are not upstream_rq_5xx.
   const c = `cluster.${CLUSTER}`;
-  t.is(await pod.waitForStat(`${c}.upstream_rq_total`, 13), 13);
-  t.is(await pod.stat(`${c}.upstream_rq_retry`), 6);
-  t.is(await pod.stat(`${c}.upstream_rq_retry_success`), 3);
-  t.is(await pod.stat(`${c}.upstream_rq_2xx`), 3);
+  t.is(await pod.waitForStat(`${c}.upstream_rq_total`, 15), 15);
+  t.is(await pod.stat(`${c}.upstream_rq_retry`), 7);
+  t.is(await pod.stat(`${c}.upstream_rq_retry_success`), 4);
+  t.is(await pod.stat(`${c}.upstream_rq_2xx`), 4);
   t.is(await pod.stat(`${c}.upstream_rq_5xx`), 4);
   t.is(await pod.stat(`http.outbound_0.0.0.0_${PORT}.downstream_rq_5xx`), 4);
-  t.is(await pod.stat(`http.outbound_0.0.0.0_${PORT}.downstream_rq_2xx`), 3);
+  t.is(await pod.stat(`http.outbound_0.0.0.0_${PORT}.downstream_rq_2xx`), 4);
 });
 
 test('timeouts: route timeout is 504 UT "upstream request timeout"; a per-try timeout is retried', async (t) => {
