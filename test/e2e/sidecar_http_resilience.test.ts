@@ -47,6 +47,7 @@ const config = (remoteIp: string) => [
     http: [
       { name: 'retry5xx', match: [{ uri: { prefix: '/retry5xx/' } }], route, retries: { attempts: 3, retryOn: '5xx' } },
       { name: 'noretry', match: [{ uri: { prefix: '/noretry/' } }], route, retries: { attempts: 0 } },
+      { name: 'retryreset', match: [{ uri: { prefix: '/retryreset/' } }], route, retries: { attempts: 2, retryOn: 'reset' } },
       { name: 'timeout', match: [{ uri: { prefix: '/timeout/' } }], route, timeout: '500ms' },
       { name: 'pertry', match: [{ uri: { prefix: '/pertry/' } }], route, retries: { attempts: 2, perTryTimeout: '300ms', retryOn: '5xx' } },
       { name: 'abort', match: [{ uri: { prefix: '/abort/' } }], route, fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } },
@@ -202,6 +203,32 @@ test('fault injection: abort answers locally (FI), delay holds the request (DI) 
   t.is(both.status, 200, both.text);
   t.deepEqual(attempts(env, 'h'), ['1']);
   t.is((await accessLogEntry(pod, both.id)).response_flags, 'DI');
+});
+
+test('upstream reset before the response: 503 UC (Istio\'s default policy does not retry resets); retryOn reset does', async (t) => {
+  const env = await podWithHttp(t, { servers: { api: UPSTREAM }, config: (r) => config(r.ip) });
+  const { pod } = env;
+
+  // A fresh upstream connection that the server closes without answering.
+  const r = await call(env, '/x?reset=9&key=u');
+  t.is(r.status, 503);
+  t.is(r.text, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination');
+  t.deepEqual(attempts(env, 'u'), ['1']);
+  const uc = await accessLogEntry(pod, r.id);
+  t.is(uc.response_flags, 'UC');
+  t.is(uc.response_code_details, 'upstream_reset_before_response_started{connection_termination}');
+
+  const retried = await call(env, '/retryreset/?reset=1&key=v');
+  t.is(retried.status, 200);
+  t.deepEqual(attempts(env, 'v'), ['1', '2']);
+
+  // Legate's own addition: a reset on a *reused* keep-alive connection (the pool now holds the
+  // last one) is sent once more on a new connection, whatever the policy. Envoy would answer
+  // 503 UC after one attempt here.
+  const again = await call(env, '/x?reset=9&key=w');
+  t.is(again.status, 503);
+  t.deepEqual(attempts(env, 'w'), ['1', '2']);
+  t.is(await pod.waitForStat(`cluster.${CLUSTER}.upstream_rq_rx_reset`, 4), 4);
 });
 
 test('connect failure: endpoint port closed is 503 with Envoy\'s body, UF,URX after the default retries', async (t) => {

@@ -17,6 +17,8 @@
  *   size=N              answer N pseudo-random bytes instead of the report, with
  *                       `x-body-sha256` (and without content-length when `chunked=1`)
  *   hdr=NAME:VALUE      add a response header (repeatable)
+ *   reset=N             close the connection without answering (with key=K: only the first
+ *                       N requests carrying key K; without a key: always)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
@@ -86,6 +88,10 @@ const server = createServer((req, res) => {
       res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
       res.end(body);
     };
+    if (q.has('reset') && (key === null || nth <= Number(q.get('reset')))) {
+      req.socket.destroy();
+      return;
+    }
     const delayed = !q.has('delayfirst') || (key !== null && nth <= Number(q.get('delayfirst')));
     const delay = delayed ? Number(q.get('delay') ?? 0) : 0;
     if (delay > 0) setTimeout(answer, delay);
