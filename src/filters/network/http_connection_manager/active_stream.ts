@@ -205,7 +205,11 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     const ctx = this.ctx;
     const cluster = ctx.cluster(this.clusterName)!;
     const host = cluster.tlc.chooseHost(ctx.originalDst);
-    if (!host) return this.localReply(LOCAL_REPLIES.noHealthyUpstream);
+    if (!host) {
+      // Envoy's cluster manager counts the failed host pick, HTTP or TCP alike.
+      if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_cx_none_healthy);
+      return this.localReply(LOCAL_REPLIES.noHealthyUpstream);
+    }
     this.info.attempts++;
     this.info.upstreamHost = `${host.address}:${host.port}`;
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
