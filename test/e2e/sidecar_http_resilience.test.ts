@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  accessLogEntry, httpRequest, meshConfigMap, podWithHttp, report, serviceEntry, virtualService,
+  accessLogEntry, destinationRule, httpRequest, meshConfigMap, podWithHttp, report, serviceEntry, virtualService,
   type HttpResponse, type PodWithHttp,
 } from './harness/index.js';
 
@@ -42,12 +42,15 @@ const config = (remoteIp: string) => [
     ports: [{ number: PORT, name: 'http', protocol: 'HTTP' }],
     endpoints: [{ address: remoteIp, ports: { http: CLOSED } }],
   }),
+  destinationRule('api', { host: HOST, subsets: [{ name: 'none', labels: { version: 'none' } }] }),
   virtualService('api', {
     hosts: [HOST],
     http: [
       { name: 'retry5xx', match: [{ uri: { prefix: '/retry5xx/' } }], route, retries: { attempts: 3, retryOn: '5xx' } },
       { name: 'noretry', match: [{ uri: { prefix: '/noretry/' } }], route, retries: { attempts: 0 } },
       { name: 'retryreset', match: [{ uri: { prefix: '/retryreset/' } }], route, retries: { attempts: 2, retryOn: 'reset' } },
+      // A subset whose labels select no endpoint: a cluster without hosts.
+      { name: 'nohost', match: [{ uri: { prefix: '/nohost/' } }], route: [{ destination: { host: HOST, subset: 'none' } }] },
       { name: 'timeout', match: [{ uri: { prefix: '/timeout/' } }], route, timeout: '500ms' },
       { name: 'pertry', match: [{ uri: { prefix: '/pertry/' } }], route, retries: { attempts: 2, perTryTimeout: '300ms', retryOn: '5xx' } },
       { name: 'abort', match: [{ uri: { prefix: '/abort/' } }], route, fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } },
@@ -231,9 +234,18 @@ test('upstream reset before the response: 503 UC (Istio\'s default policy does n
   t.is(await pod.waitForStat(`cluster.${CLUSTER}.upstream_rq_rx_reset`, 4), 4);
 });
 
-test('connect failure: endpoint port closed is 503 with Envoy\'s body, UF,URX after the default retries', async (t) => {
+test('connect failure: endpoint port closed is 503 with Envoy\'s body, UF,URX after the default retries; no host is 503 UH', async (t) => {
   const env = await podWithHttp(t, { servers: { api: UPSTREAM }, config: (r) => config(r.ip) });
   const { pod, remote } = env;
+
+  const uh = await call(env, '/nohost/');
+  t.is(uh.status, 503);
+  t.is(uh.text, 'no healthy upstream');
+  const uhLog = await accessLogEntry(pod, uh.id);
+  t.is(uhLog.response_flags, 'UH');
+  t.is(uhLog.response_code_details, 'no_healthy_upstream');
+  t.is(uhLog.upstream_cluster, `outbound|${PORT}|none|${HOST}`);
+  t.is(await pod.waitForStat(`cluster.outbound|${PORT}|none|${HOST}.upstream_cx_none_healthy`, 1), 1);
 
   const r = await call(env, '/', { host: DOWN_HOST, vip: DOWN_VIP });
   t.is(r.status, 503);
