@@ -154,3 +154,26 @@ test('large responses: 10 MB with content-length and chunked stream through inta
     else t.is(r.headers['content-length'], String(10 * MB));
   }
 });
+
+test('WebSocket upgrade: the 101 comes back and bytes flow both ways through the tunnel', async (t) => {
+  const { pod, servers } = await podWithHttp(t, { servers: { web: UPSTREAM }, config: (r) => config(r.ip) });
+  // The first bytes follow the request head at once; the server ends the tunnel on "bye". (The
+  // client does not half-close: a FIN before the 101 ends the exchange in Legate's HCM.)
+  const reply = await rawHttp(
+    pod.ns,
+    VIP,
+    PORT,
+    `GET /chat HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nhello tunnel, bye`,
+    { halfClose: false },
+  );
+  const [head, ...rest] = reply.split('\r\n\r\n');
+  t.regex(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/, reply);
+  t.regex(head, /\r\nupgrade: websocket/i);
+  t.regex(head, /\r\nconnection: upgrade/i);
+  t.is(rest.join('\r\n\r\n'), 'HELLO TUNNEL, BYE');
+  const up = servers.web.proc.jsonLines<{ ev: string; url: string; headers: Record<string, string> }>().filter((e) => e.ev === 'upgrade');
+  t.is(up.length, 1);
+  t.is(up[0].url, '/chat');
+  t.is(up[0].headers.upgrade, 'websocket');
+  t.regex(up[0].headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/, 'the upgrade request went through the HTTP connection manager');
+});

@@ -19,6 +19,8 @@
  *   hdr=NAME:VALUE      add a response header (repeatable)
  *   reset=N             close the connection without answering (with key=K: only the first
  *                       N requests carrying key K; without a key: always)
+ * An upgrade request (WebSocket) is answered 101 and then every byte is echoed upper-cased
+ * until the peer ends or sends "bye" ({ev: 'upgrade', url, headers} on stdout).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
@@ -97,6 +99,21 @@ const server = createServer((req, res) => {
     if (delay > 0) setTimeout(answer, delay);
     else answer();
   });
+});
+// Upgrade requests (WebSocket and the like) get a 101 and an echo of every byte, upper-cased, until the peer ends.
+server.on('upgrade', (req, socket, head: Buffer) => {
+  emit({ ev: 'upgrade', port, url: req.url, headers: req.headers });
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.upgrade}\r\nconnection: upgrade\r\nx-server-name: ${name}\r\n\r\n`);
+  // "bye" ends the conversation from the server's side.
+  const echo = (b: Buffer) => {
+    const text = b.toString('latin1');
+    socket.write(text.toUpperCase(), 'latin1');
+    if (text.includes('bye')) socket.end();
+  };
+  if (head.length > 0) echo(head);
+  socket.on('data', echo);
+  socket.on('end', () => socket.end());
+  socket.on('error', () => {});
 });
 server.on('connection', (s) => {
   const peer = { peer: s.remoteAddress, peerPort: s.remotePort };
