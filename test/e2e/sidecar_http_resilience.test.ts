@@ -56,7 +56,7 @@ const config = (remoteIp: string) => [
       { name: 'abort', match: [{ uri: { prefix: '/abort/' } }], route, fault: { abort: { httpStatus: 503, percentage: { value: 100 } } } },
       { name: 'delay', match: [{ uri: { prefix: '/delay/' } }], route, fault: { delay: { fixedDelay: '400ms', percentage: { value: 100 } } } },
       // The fault filter runs before the router: its delay is not part of the route timeout.
-      { name: 'delay-timeout', match: [{ uri: { prefix: '/delaytimeout/' } }], route, timeout: '300ms', fault: { delay: { fixedDelay: '400ms', percentage: { value: 100 } } } },
+      { name: 'delay-timeout', match: [{ uri: { prefix: '/delaytimeout/' } }], route, timeout: '1s', fault: { delay: { fixedDelay: '1200ms', percentage: { value: 100 } } } },
       // No `retries`: Istio's default policy (2 retries on connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes=503).
       { name: 'default', route },
     ],
@@ -201,7 +201,7 @@ test('fault injection: abort answers locally (FI), delay holds the request (DI) 
   t.true(di.duration >= 380, `logged duration ${di.duration}`);
 
   // Envoy starts the route timeout in the router, after the fault filter let the request go:
-  // a 400 ms delay on a route with a 300 ms timeout still gets the (fast) upstream's answer.
+  // a 1.2 s delay on a route with a 1 s timeout still gets the (fast) upstream's answer.
   const both = await call(env, '/delaytimeout/?key=h');
   t.is(both.status, 200, both.text);
   t.deepEqual(attempts(env, 'h'), ['1']);
