@@ -1,12 +1,14 @@
 import { formatFlags, type StreamInfo } from '../filters/network/http_connection_manager/stream_info.js';
 
 const dash = (v: string | number | undefined) => (v === undefined || v === '' ? '-' : String(v));
+/** Envoy's %UPSTREAM_TRANSPORT_FAILURE_REASON% has its spaces as underscores. */
+const failureReason = (v: string | undefined) => (v ? v.replace(/ /g, '_') : undefined);
 
 /** Istio's default access log line (MeshConfig accessLogEncoding TEXT), field for field. */
 export function formatText(i: StreamInfo): string {
   return (
     `[${new Date(i.startTime).toISOString()}] "${i.method} ${i.path} ${i.protocol}" ${i.responseCode} ${formatFlags(i.flags)} ${i.details} - ` +
-    `"${dash(i.upstreamTransportFailureReason)}" ${i.bytesReceived} ${i.bytesSent} ${i.durationMs()} ${dash(i.upstreamServiceTimeMs)} ` +
+    `"${dash(failureReason(i.upstreamTransportFailureReason))}" ${i.bytesReceived} ${i.bytesSent} ${i.durationMs()} ${dash(i.upstreamServiceTimeMs)} ` +
     `"${dash(i.forwardedFor)}" "${dash(i.userAgent)}" "${dash(i.requestId)}" "${dash(i.authority)}" "${dash(i.upstreamHost)}" ` +
     `${dash(i.upstreamCluster)} ${dash(i.upstreamLocalAddress)} ${i.downstreamLocal} ${i.downstreamRemote} - ${dash(i.routeName)}\n`
   );
@@ -25,7 +27,7 @@ export function formatJson(i: StreamInfo): string {
       response_flags: formatFlags(i.flags),
       response_code_details: i.details,
       connection_termination_details: null,
-      upstream_transport_failure_reason: v(i.upstreamTransportFailureReason),
+      upstream_transport_failure_reason: v(failureReason(i.upstreamTransportFailureReason)),
       bytes_received: i.bytesReceived,
       bytes_sent: i.bytesSent,
       duration: i.durationMs(),

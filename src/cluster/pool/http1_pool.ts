@@ -50,6 +50,7 @@ export class UpstreamConnection implements ResponseHandler {
   /** Whether the current response allows reuse. */
   private reusable = true;
   idleTimer: NodeJS.Timeout | undefined;
+  private local: string | undefined;
 
   constructor(
     readonly pool: Http1Pool,
@@ -62,6 +63,11 @@ export class UpstreamConnection implements ResponseHandler {
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
     socket.on('drain', () => this.stream?.onUpstreamDrain());
+  }
+
+  /** `ip:port` of this end of the connection (Envoy's %UPSTREAM_LOCAL_ADDRESS%). */
+  get localAddress(): string {
+    return (this.local ??= `${this.socket.localAddress}:${this.socket.localPort}`);
   }
 
   /** Attaches a stream for one request; the caller then writes the request. */

@@ -3,9 +3,13 @@ export { Netns, asUser, type TestContext, type Link, type LinkEnd, type NsExecOp
 export { Proc, run, eventually, sleep, CommandError, type ExecResult, type ExitStatus } from './proc.js';
 export { Pod, PORTS, PROXY_UID, type ProxyExit, type ProxyStartOptions } from './pod.js';
 export { RemoteHost } from './remote.js';
-export { startTcpServer, startHttpServer, TestServer, type AcceptEvent, type CloseEvent, type HttpRequestEvent, type TcpMode } from './servers.js';
+export { startTcpServer, startHttpServer, TestServer, type AcceptEvent, type CloseEvent, type HttpRequestEvent, type HttpConnectionEvent, type TcpMode } from './servers.js';
 export { tcpClient, tcpClients, pingClient, trafficClient, curl, APP_UID, type TcpClientOptions, type TcpClientResult, type TrafficSummary, type CurlResult } from './clients.js';
 export { applyCapture, captureArgv, DEFAULT_CAPTURE, type CaptureOptions } from './iptables.js';
-export { meshConfigMap, serviceEntry, type MeshOptions, type ServiceEntryOptions } from './config.js';
+export { meshConfigMap, serviceEntry, virtualService, destinationRule, type MeshOptions, type ServiceEntryOptions } from './config.js';
 export { requireE2eEnvironment, NOT_ROOT_MESSAGE } from './root.js';
 export { podWithRemote, ECHO_PORT, DIGEST_PORT, type PodWithRemote, type PodWithRemoteOptions } from './scenario.js';
+export {
+  httpRequest, report, rawHttp, podWithHttp, accessLog, accessLogEntries, accessLogEntry, parseAccessLogText,
+  type HttpResponse, type UpstreamReport, type PodWithHttp, type AccessLogEntry,
+} from './http.js';

@@ -23,7 +23,11 @@ export class RemoteHost {
     return startTcpServer(this.ns, listens);
   }
 
-  httpServer(port: number): Promise<TestServer> {
-    return startHttpServer(this.ns, port);
+  /**
+   * programs/http_server on `port` (every address of this host); `name` tells several apart,
+   * `keepAliveMs` is how long it keeps an idle keep-alive connection.
+   */
+  httpServer(port: number, name?: string, opts: { keepAliveMs?: number } = {}): Promise<TestServer> {
+    return startHttpServer(this.ns, port, { name, ...opts });
   }
 }

@@ -29,13 +29,24 @@ export interface CloseEvent {
 export interface HttpRequestEvent {
   ev: 'request';
   port: number;
+  /** The server's --name. */
+  name: string;
   method: string;
   url: string;
   headers: Record<string, string>;
+  /** Header lines as received: [name, value, name, value, …]. */
+  rawHeaders: string[];
   peer: string;
   peerPort: number;
   bodyBytes: number;
   bodySha256: string;
+}
+
+export interface HttpConnectionEvent {
+  ev: 'connection';
+  port: number;
+  peer: string;
+  peerPort: number;
 }
 
 /** A running test server (programs/tcp_server or http_server) and what it has seen. */
@@ -54,6 +65,11 @@ export class TestServer {
 
   requests(port?: number): HttpRequestEvent[] {
     return this.proc.jsonLines<HttpRequestEvent>().filter((e) => e.ev === 'request' && (port === undefined || e.port === port));
+  }
+
+  /** Connections an HTTP server accepted so far. */
+  connections(port?: number): HttpConnectionEvent[] {
+    return this.proc.jsonLines<HttpConnectionEvent>().filter((e) => e.ev === 'connection' && (port === undefined || e.port === port));
   }
 
   /** Resolves once `n` connections have closed (server side) on `port`. */
@@ -81,9 +97,14 @@ export async function startTcpServer(
   return new TestServer(proc);
 }
 
-/** Starts programs/http_server in `ns`; resolves when it listens. */
-export async function startHttpServer(ns: Netns, port: number, opts: UserOptions & { host?: string } = {}): Promise<TestServer> {
-  const proc = ns.spawn([NODE, programPath('http_server'), '--listen', `${opts.host ?? '0.0.0.0'}:${port}`], { ...opts, label: `${ns.purpose}:http_server` });
+/**
+ * Starts programs/http_server in `ns` (`name` is echoed in its reports and `x-server-name`);
+ * resolves when it listens. See the program for the query parameters that shape its answers.
+ */
+export async function startHttpServer(ns: Netns, port: number, opts: UserOptions & { host?: string; name?: string; keepAliveMs?: number } = {}): Promise<TestServer> {
+  const argv = [NODE, programPath('http_server'), '--listen', `${opts.host ?? '0.0.0.0'}:${port}`, ...(opts.name ? ['--name', opts.name] : [])];
+  if (opts.keepAliveMs !== undefined) argv.push('--keep-alive-ms', String(opts.keepAliveMs));
+  const proc = ns.spawn(argv, { ...opts, label: `${ns.purpose}:http_server${opts.name ? `:${opts.name}` : ''}` });
   await started(proc, [port]);
   return new TestServer(proc);
 }

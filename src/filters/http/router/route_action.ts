@@ -39,6 +39,8 @@ export class RetryState {
   private readonly on: ReadonlySet<string>;
   private retriesLeft: number;
   private retriesDone = 0;
+  /** A failure the policy covers found no retry left: Envoy's URX (UpstreamRetryLimitExceeded). */
+  limitExceeded = false;
 
   constructor(
     private readonly policy: RetryPolicy | undefined,
@@ -49,7 +51,10 @@ export class RetryState {
   }
 
   private take(): boolean {
-    if (this.retriesLeft <= 0) return false;
+    if (this.retriesLeft <= 0) {
+      this.limitExceeded = true;
+      return false;
+    }
     this.retriesLeft--;
     this.retriesDone++;
     return true;
@@ -68,7 +73,6 @@ export class RetryState {
   }
 
   shouldRetryStatus(status: number): boolean {
-    if (this.retriesLeft <= 0) return false;
     const hit =
       (this.on.has('5xx') && status >= 500) ||
       (this.on.has('gateway-error') && (status === 502 || status === 503 || status === 504)) ||

@@ -19,8 +19,12 @@ import { Flag, StreamInfo } from './stream_info.js';
 import { normalizePath } from './path.js';
 import type { HttpConnectionManager } from './connection_manager.js';
 
-/** Request bodies up to this size are kept so that a retry can resend them (Envoy buffers for retries too). */
-const RETRY_BUFFER_LIMIT = 64 * 1024;
+/**
+ * Request bodies up to this size are kept so that a retry can resend them: Envoy's retry/shadow
+ * buffer limit, which is the connection buffer limit (per_connection_buffer_limit_bytes, 1 MiB
+ * by default and in Istio's sidecar listeners). Past it, the request is not retried.
+ */
+const RETRY_BUFFER_LIMIT = 1024 * 1024;
 
 /**
  * One request/response exchange on a downstream HTTP/1.1 connection: route, filters (fault),
@@ -44,7 +48,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private downstreamChunked = false;
   private responseHeadSent = false;
   private retry: RetryState | undefined;
-  private attemptStart = 0;
+  /** When the router had the whole request (0: not yet). */
+  private requestCompleteAt = 0;
   private routeTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
@@ -172,7 +177,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     }
     if (this.upstream && this.bodySent && this.upstreamChunked) this.upstream.socket.write(lastChunk(trailers));
     this.maybeMirror();
-    this.startRouteTimer();
+    // The router's view of the request ends once routing started (not while a fault delay holds it).
+    if (this.retry) this.routerRequestComplete();
     if (this.responseComplete) this.finish();
   }
 
@@ -193,10 +199,15 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     const h = this.headers;
     mutateRequest(h, this.route, target.mutations);
     if (action.hostRewriteLiteral) setHeader(h, 'host', action.hostRewriteLiteral);
-    if (action.prefixRewrite !== undefined || action.regexRewrite) this.path = rewritePath(this.path, this.route!, action);
+    if (action.prefixRewrite !== undefined || action.regexRewrite) {
+      // Envoy's router tells the upstream what the path was before the rewrite.
+      setHeader(h, 'x-envoy-original-path', this.path);
+      this.path = rewritePath(this.path, this.route!, action);
+    }
     stripHopByHop(h, { keepUpgrade: this.head.upgrade });
     if (this.head.upgrade) h.push('connection', 'upgrade');
     this.retry = new RetryState(action.retryPolicy, attemptCountHeader);
+    if (this.requestComplete) this.routerRequestComplete();
     this.startAttempt();
   }
 
@@ -205,15 +216,18 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     const ctx = this.ctx;
     const cluster = ctx.cluster(this.clusterName)!;
     const host = cluster.tlc.chooseHost(ctx.originalDst);
-    if (!host) return this.localReply(LOCAL_REPLIES.noHealthyUpstream);
+    if (!host) {
+      // Envoy's cluster manager counts the failed host pick, HTTP or TCP alike.
+      if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_cx_none_healthy);
+      return this.localReply(LOCAL_REPLIES.noHealthyUpstream);
+    }
     this.info.attempts++;
     this.info.upstreamHost = `${host.address}:${host.port}`;
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
     const pool = ctx.pools.get(cluster.config, this.clusterStats, host);
-    this.attemptStart = performance.now();
     pool.acquire(
       (conn, reused) => this.onPoolReady(conn, reused),
-      (reason) => this.onPoolFailure(reason),
+      (reason, timeout) => this.onPoolFailure(reason, timeout),
     );
   }
 
@@ -223,6 +237,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       return;
     }
     this.upstream = conn;
+    this.info.upstreamLocalAddress = conn.localAddress;
     conn.attach(this, this.head.method);
     this.reusedConnection = reused;
     const h = this.headers;
@@ -265,11 +280,13 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.conn.resumeReading();
   }
 
-  private onPoolFailure(reason: string): void {
+  private onPoolFailure(reason: string, timeout: boolean): void {
     if (this.done) return;
-    this.info.upstreamTransportFailureReason = reason;
+    const failure = connectFailure(reason, timeout, this.info.attempts > 1);
+    this.info.upstreamTransportFailureReason = failure.transportFailureReason;
     if (this.retry!.shouldRetryConnectFailure() && this.canResend()) return this.scheduleRetry();
-    this.localReply(connectFailure(reason));
+    if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
+    this.localReply(failure);
   }
 
   /** A retry needs the whole request body still in hand. */
@@ -291,8 +308,18 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.upstream?.abort();
     this.upstream = undefined;
     if (this.retry!.shouldRetryTimeout() && this.canResend()) return this.scheduleRetry();
+    if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
     this.info.flags |= Flag.UT;
     this.localReply(LOCAL_REPLIES.timeout);
+  }
+
+  /**
+   * Envoy's router onRequestComplete: the whole request has passed the filters. The route
+   * timeout starts here, and so does x-envoy-upstream-service-time (across every attempt).
+   */
+  private routerRequestComplete(): void {
+    if (this.requestCompleteAt === 0) this.requestCompleteAt = performance.now();
+    this.startRouteTimer();
   }
 
   private startRouteTimer(): void {
@@ -322,7 +349,9 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       this.upstream?.abort();
       return this.scheduleRetry();
     }
-    const serviceMs = Math.round(performance.now() - this.attemptStart);
+    if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
+    // Envoy sends it only for a complete request (not for an early answer to a request still arriving).
+    const serviceMs = this.requestCompleteAt > 0 ? Math.round(performance.now() - this.requestCompleteAt) : undefined;
     this.info.upstreamServiceTimeMs = serviceMs;
     this.info.responseCode = s;
     this.info.details = 'via_upstream';
@@ -330,7 +359,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     stripHopByHop(h, { keepUpgrade: head.upgrade });
     mutateResponse(h, this.route, undefined);
     if (this.corsHeaders) h.push(...this.corsHeaders);
-    h.push('x-envoy-upstream-service-time', String(serviceMs));
+    if (serviceMs !== undefined) h.push('x-envoy-upstream-service-time', String(serviceMs));
     setHeader(h, 'server', 'legate');
     const noBody = this.head.method === 'HEAD' || s === 204 || s === 304 || head.upgrade;
     this.downstreamChunked = !noBody && (head.chunked || head.bodyUntilClose);
@@ -391,7 +420,10 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.upstream = undefined;
     this.responseComplete = true;
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_completed);
-    if (this.retry && this.info.attempts > 1 && this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry_success);
+    // Envoy: a retried request whose answer the policy would not retry again; an answer that only
+    // stands because the retries ran out (URX) is no success.
+    if (this.retry && this.info.attempts > 1 && !this.retry.limitExceeded && this.clusterStats !== undefined)
+      this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry_success);
     if (this.requestComplete) this.finish();
   }
 
@@ -409,7 +441,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
         return;
       }
       if (beforeResponse && this.retry!.shouldRetryReset() && this.canResend()) return this.scheduleRetry();
-      return this.localReply(upstreamReset(reason === 'protocol_error' ? 'protocol error' : details, reason === 'protocol_error'));
+      if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
+      return this.localReply(upstreamReset(reason === 'protocol_error' ? 'protocol error' : details, reason === 'protocol_error', this.info.attempts > 1));
     }
     this.resetDownstream(Flag.UC);
   }
@@ -422,7 +455,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     let host = r.hostRedirect ?? stripPort(this.authority);
     const port = r.portRedirect ?? (r.derivePort === 'FROM_REQUEST_PORT' ? Number(this.authority.split(':')[1]) || undefined : undefined);
     if (port && !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443))) host = `${host}:${port}`;
-    const location = `${scheme}://${host}${r.pathRedirect ?? this.path}`;
+    const location = `${scheme}://${host}${r.pathRedirect === undefined ? this.path : redirectPath(r.pathRedirect, this.path)}`;
     if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.rq_redirect);
     this.localReply({ status: r.responseCode, body: '', details: 'redirect', flag: 0, headers: ['location', location] });
   }
@@ -521,6 +554,14 @@ function stripPort(authority: string): string {
   return colon < 0 ? authority : authority.slice(0, colon);
 }
 
+/** Envoy's path_redirect: keeps the request's query string unless the redirect path has its own. */
+function redirectPath(pathRedirect: string, requestPath: string): string {
+  const p = pathRedirect.startsWith('/') ? pathRedirect : `/${pathRedirect}`;
+  if (p.includes('?')) return p;
+  const q = requestPath.indexOf('?');
+  return q < 0 ? p : p + requestPath.slice(q);
+}
+
 function rewritePath(path: string, route: Route, action: RouteAction): string {
   const q = path.indexOf('?');
   const bare = q < 0 ? path : path.slice(0, q);
@@ -530,6 +571,9 @@ function rewritePath(path: string, route: Route, action: RouteAction): string {
     return bare.replace(re, action.regexRewrite.substitution.replace(/\\(\d)/g, '$$$1')) + query;
   }
   const m = route.match;
+  // Envoy: a prefix route swaps its prefix, a path route its path; on a regex route
+  // prefix_rewrite replaces the whole path (the query string stays).
+  if (m.safeRegex !== undefined) return action.prefixRewrite! + query;
   const matched = m.prefix ?? m.path ?? '';
   return action.prefixRewrite! + bare.slice(matched.length) + query;
 }

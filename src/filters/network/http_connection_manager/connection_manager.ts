@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { H } from '../../../stats/scopes.js';
 import type { UpstreamConnection } from '../../../cluster/pool/http1_pool.js';
-import { RequestParser, State, type HeaderList, type RequestHandler, type RequestHead } from './codec/index.js';
+import { RequestParser, State, STATUS_REASONS, type HeaderList, type RequestHandler, type RequestHead } from './codec/index.js';
 import { ActiveStream } from './active_stream.js';
 import type { HttpContext } from './http_context.js';
 import { encodeLocalReply } from './local_reply.js';
@@ -171,7 +171,10 @@ export class HttpConnectionManager implements RequestHandler {
     info.flags = Flag.DPE;
     info.responseCode = err.status;
     info.details = err.details ?? 'http1.codec_error';
-    this.socket.write(encodeLocalReply({ status: err.status, body: '', details: info.details, flag: Flag.DPE }, true), 'latin1');
+    // Envoy sends codec errors through the HCM's local reply: the reason phrase is the body.
+    const body = STATUS_REASONS[err.status] ?? '';
+    info.bytesSent = body.length;
+    this.socket.write(encodeLocalReply({ status: err.status, body, details: info.details, flag: Flag.DPE }, true), 'latin1');
     this.ctx.accessLog?.log(info);
     this.closeAfterReply();
   }

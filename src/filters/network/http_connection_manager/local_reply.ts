@@ -24,22 +24,47 @@ export const LOCAL_REPLIES = {
   missingHost: { status: 400, body: '', details: 'missing_host_header', flag: Flag.DPE },
 } satisfies Record<string, LocalReply>;
 
-export function connectFailure(reason: string): LocalReply {
+/** Node's connect error codes as the strerror(3) text Envoy's transport failure reason carries. */
+const STRERROR: Record<string, string> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  ETIMEDOUT: 'Connection timed out',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EADDRINUSE: 'Address already in use',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+};
+
+/**
+ * Envoy's router answer to an upstream reset before any response byte: the body names the
+ * reset reason (and the transport failure reason), prefixed "retried and the latest" once the
+ * request was retried; the details are the same words with spaces as underscores.
+ */
+function resetBeforeResponse(status: number, flag: number, reason: string, transportFailure: string | undefined, retried: boolean): LocalReply {
+  const tfr = transportFailure ? `, transport failure reason: ${transportFailure}` : '';
   return {
-    status: 503,
-    body: `upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: ${reason}`,
-    details: 'upstream_reset_before_response_started{connection_failure}',
-    flag: Flag.UF,
+    status,
+    body: `upstream connect error or disconnect/reset before headers. ${retried ? 'retried and the latest ' : ''}reset reason: ${reason}${tfr}`,
+    details: `upstream_reset_before_response_started{${reason}${transportFailure ? `,${transportFailure}` : ''}}`.replace(/\s/g, '_'),
+    flag,
   };
 }
 
-export function upstreamReset(reason: string, protocolError: boolean): LocalReply {
-  return {
-    status: protocolError ? 502 : 503,
-    body: `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
-    details: `upstream_reset_before_response_started{${reason.replace(/ /g, '_')}}`,
-    flag: protocolError ? Flag.UPE : Flag.UC,
-  };
+/**
+ * No upstream connection: a refused (or otherwise failed) connect is Envoy's "remote connection
+ * failure" with "delayed connect error: <strerror>" as transport failure reason; a connect
+ * timeout is "connection timeout". `code` is Node's error code.
+ */
+export function connectFailure(code: string, timeout: boolean, retried: boolean): LocalReply & { transportFailureReason?: string } {
+  if (timeout) return resetBeforeResponse(503, Flag.UF, 'connection timeout', undefined, retried);
+  const transportFailureReason = `delayed connect error: ${STRERROR[code] ?? code}`;
+  return { ...resetBeforeResponse(503, Flag.UF, 'remote connection failure', transportFailureReason, retried), transportFailureReason };
+}
+
+export function upstreamReset(reason: string, protocolError: boolean, retried: boolean): LocalReply {
+  return resetBeforeResponse(protocolError ? 502 : 503, protocolError ? Flag.UPE : Flag.UC, reason, undefined, retried);
 }
 
 /** Serialises a local reply as one latin1 string (head and body, for a single write). */

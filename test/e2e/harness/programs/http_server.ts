@@ -1,17 +1,54 @@
 /**
- * HTTP test server for e2e tests: `node http_server.js --listen HOST:PORT`. Answers every
- * request with 200 and a JSON report of what it received and from whom:
- * {method, url, headers, peer, peerPort, local, localPort, bodyBytes, bodySha256}; the same
- * report is printed as one JSON line on stdout ({ev: 'request', …}).
+ * HTTP test server for e2e tests:
+ * `node http_server.js --listen HOST:PORT [--name NAME] [--keep-alive-ms MS]` (MS: how long an
+ * idle keep-alive connection stays open; default 60 s).
+ * By default answers every request with 200 and a JSON report of what it received and from
+ * whom: {name, method, url, headers, peer, peerPort, local, localPort, bodyBytes, bodySha256};
+ * the same report is printed as one JSON line on stdout ({ev: 'request', …}), every
+ * accepted connection as {ev: 'connection', port, peer, peerPort} and its end as
+ * {ev: 'close', …}. Every response carries `x-server-name: NAME`.
+ *
+ * The query string can ask for other behaviour (read after the request body has arrived):
+ *   status=N            answer N instead of 200
+ *   fail=N&key=K        the first N requests carrying key K answer `status` (default 503),
+ *                       later ones 200 — an upstream that fails the first attempt(s)
+ *   delay=MS            wait MS ms before answering (with delayfirst=N&key=K: only the
+ *                       first N requests carrying key K wait)
+ *   size=N              answer N pseudo-random bytes instead of the report, with
+ *                       `x-body-sha256` (and without content-length when `chunked=1`)
+ *   hdr=NAME:VALUE      add a response header (repeatable)
+ *   reset=N             close the connection without answering (with key=K: only the first
+ *                       N requests carrying key K; without a key: always)
+ * An upgrade request (WebSocket) is answered 101 and then every byte is echoed upper-cased
+ * until the peer ends or sends "bye" ({ev: 'upgrade', url, headers} on stdout).
  */
-import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type ServerResponse } from 'node:http';
 
 const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
 const args = process.argv.slice(2);
-if (args[0] !== '--listen' || !args[1]) throw new Error('usage: http_server.js --listen HOST:PORT');
-const [host, portText] = args[1].split(':');
+const opt = (flag: string) => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const listen = opt('--listen');
+if (!listen) throw new Error('usage: http_server.js --listen HOST:PORT [--name NAME] [--keep-alive-ms MS]');
+const name = opt('--name') ?? 'http';
+const [host, portText] = listen.split(/:(?=\d+$)/);
 const port = Number(portText);
+/** Requests seen per `key` (for fail=N). */
+const seen = new Map<string, number>();
+
+function sendBody(res: ServerResponse, status: number, size: number, chunked: boolean, headers: Record<string, string>): void {
+  const body = randomBytes(size);
+  const sha = createHash('sha256').update(body).digest('hex');
+  res.writeHead(status, { ...headers, 'content-type': 'application/octet-stream', 'x-body-sha256': sha, ...(chunked ? {} : { 'content-length': String(size) }) });
+  if (!chunked) return void res.end(body);
+  // Several writes, so the response really is chunked.
+  const step = 256 * 1024;
+  for (let off = 0; off < size; off += step) res.write(body.subarray(off, Math.min(size, off + step)));
+  res.end();
+}
 
 const server = createServer((req, res) => {
   const hash = createHash('sha256');
@@ -22,9 +59,11 @@ const server = createServer((req, res) => {
   });
   req.on('end', () => {
     const report = {
+      name,
       method: req.method,
       url: req.url,
       headers: req.headers,
+      rawHeaders: req.rawHeaders,
       peer: req.socket.remoteAddress,
       peerPort: req.socket.remotePort,
       local: req.socket.localAddress,
@@ -33,14 +72,59 @@ const server = createServer((req, res) => {
       bodySha256: hash.digest('hex'),
     };
     emit({ ev: 'request', port, ...report });
-    const body = JSON.stringify(report) + '\n';
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    let status = Number(q.get('status') ?? 200);
+    const key = q.get('key');
+    // How many requests with this key, this one included.
+    const nth = key === null ? 0 : (seen.get(key) ?? 0) + 1;
+    if (key !== null) seen.set(key, nth);
+    if (q.has('fail') && key !== null) status = nth <= Number(q.get('fail')) ? Number(q.get('status') ?? 503) : 200;
+    const headers: Record<string, string> = { 'x-server-name': name };
+    for (const h of q.getAll('hdr')) {
+      const i = h.indexOf(':');
+      headers[h.slice(0, i)] = h.slice(i + 1);
+    }
+    const answer = () => {
+      if (q.has('size')) return sendBody(res, status, Number(q.get('size')), q.get('chunked') === '1', headers);
+      const body = JSON.stringify(report) + '\n';
+      res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+    };
+    if (q.has('reset') && (key === null || nth <= Number(q.get('reset')))) {
+      req.socket.destroy();
+      return;
+    }
+    const delayed = !q.has('delayfirst') || (key !== null && nth <= Number(q.get('delayfirst')));
+    const delay = delayed ? Number(q.get('delay') ?? 0) : 0;
+    if (delay > 0) setTimeout(answer, delay);
+    else answer();
   });
+});
+// Upgrade requests (WebSocket and the like) get a 101 and an echo of every byte, upper-cased, until the peer ends.
+server.on('upgrade', (req, socket, head: Buffer) => {
+  emit({ ev: 'upgrade', port, url: req.url, headers: req.headers });
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.upgrade}\r\nconnection: upgrade\r\nx-server-name: ${name}\r\n\r\n`);
+  // "bye" ends the conversation from the server's side.
+  const echo = (b: Buffer) => {
+    const text = b.toString('latin1');
+    socket.write(text.toUpperCase(), 'latin1');
+    if (text.includes('bye')) socket.end();
+  };
+  if (head.length > 0) echo(head);
+  socket.on('data', echo);
+  socket.on('end', () => socket.end());
+  socket.on('error', () => {});
+});
+server.on('connection', (s) => {
+  const peer = { peer: s.remoteAddress, peerPort: s.remotePort };
+  emit({ ev: 'connection', port, ...peer });
+  s.on('close', () => emit({ ev: 'close', port, ...peer }));
 });
 server.on('error', (e) => {
   emit({ ev: 'error', port, error: e.message });
   process.exit(1);
 });
+// Node's defaults close idle keep-alive connections after 5 s; the proxy's pool keeps them for an hour.
+server.keepAliveTimeout = Number(opt('--keep-alive-ms') ?? 60_000);
 server.listen(port, host, () => emit({ ev: 'listening', host, port, mode: 'http' }));
 process.on('SIGTERM', () => process.exit(0));
