@@ -10,7 +10,6 @@ const CLUSTER_FIELDS = [
   'upstream_cx_destroy',
   'upstream_cx_tx_bytes_total',
   'upstream_cx_rx_bytes_total',
-  'upstream_cx_overflow',
   'upstream_cx_http1_total',
   'upstream_rq_total',
   'upstream_rq_completed',
@@ -24,7 +23,6 @@ const CLUSTER_FIELDS = [
   'upstream_rq_timeout',
   'upstream_rq_per_try_timeout',
   'upstream_rq_rx_reset',
-  'upstream_rq_tx_reset',
 ] as const;
 export const CLUSTER: StatScopeDef<(typeof CLUSTER_FIELDS)[number]> = {
   prefix: 'cluster',
@@ -48,18 +46,15 @@ const TCP_FIELDS = [
   'downstream_cx_no_route',
   'downstream_cx_tx_bytes_total',
   'downstream_cx_rx_bytes_total',
-  'downstream_cx_rx_bytes_buffered',
-  'downstream_cx_tx_bytes_buffered',
   'idle_timeout',
   'downstream_flow_control_paused_reading_total',
   'downstream_flow_control_resumed_reading_total',
-  'upstream_flush_total',
 ] as const;
 export const TCP: StatScopeDef<(typeof TCP_FIELDS)[number]> = {
   prefix: 'tcp',
   tag: 'tcp_prefix',
   fields: TCP_FIELDS,
-  gauges: new Set(['downstream_cx_rx_bytes_buffered', 'downstream_cx_tx_bytes_buffered']),
+  gauges: new Set(),
 };
 export const T = offsetsOf(TCP_FIELDS);
 
@@ -77,8 +72,6 @@ const HTTP_FIELDS = [
   'downstream_rq_4xx',
   'downstream_rq_5xx',
   'downstream_rq_rx_reset',
-  'downstream_rq_tx_reset',
-  'downstream_rq_too_large',
   'no_route',
   'no_cluster',
   'rq_direct_response',
@@ -95,7 +88,6 @@ export const H = offsetsOf(HTTP_FIELDS);
 
 /** Server-wide stats with fixed names, defined once at startup. */
 export const SERVER_STATS = {
-  loopGuardClosed: { name: 'legate.loop_guard.cx_closed', prom: 'legate_loop_guard_cx_closed', kind: 'counter' },
   handoffFailed: { name: 'legate.handoff.failed', prom: 'legate_handoff_failed', kind: 'counter' },
   workerRestarts: { name: 'legate.worker.restarts', prom: 'legate_worker_restarts', kind: 'counter' },
   configRejected: { name: 'legate.config.update_rejected', prom: 'legate_config_update_rejected', kind: 'counter' },

@@ -154,7 +154,6 @@ export class UpstreamConnection implements ResponseHandler {
  */
 export class Http1Pool {
   private readonly idle: UpstreamConnection[] = [];
-  active = 0;
   total = 0;
 
   constructor(
