@@ -1,12 +1,8 @@
 import { isIP } from 'node:net';
 import type { Cluster } from '../config/model.js';
 import type { Destination } from '../listener/listener_table.js';
-import { applyToState, dnsClusterKey, isDnsCluster, type DnsHostState, type HostUpdate } from './host_update.js';
-
-export interface UpstreamHost {
-  address: string;
-  port: number;
-}
+import { Host } from './host.js';
+import { applyToState, dnsClusterKey, hostKey, isDnsCluster, type DnsHostState, type HostUpdate } from './host_update.js';
 
 /**
  * A worker's view of one cluster: its hosts and this thread's load-balancer state. Rebuilt
@@ -16,7 +12,7 @@ export interface UpstreamHost {
  * turns out instead of sending them in a burst.)
  */
 export class ThreadLocalCluster {
-  private hosts: UpstreamHost[] = [];
+  private hosts: Host[] = [];
   private weights: number[] = [];
   private current: number[] = [];
   private totalWeight = 0;
@@ -33,8 +29,13 @@ export class ThreadLocalCluster {
     this.setHosts(this.dnsKey === undefined ? config.endpoints : config.endpoints.filter((e) => isIP(e.address) !== 0));
   }
 
-  setHosts(endpoints: readonly { address: string; port: number; weight: number }[]): void {
-    this.hosts = endpoints.map((e) => ({ address: e.address, port: e.port }));
+  /** Endpoints still present keep their Host object (and with it pools and LB state). */
+  setHosts(endpoints: readonly { address: string; port: number; weight: number; locality?: string; labels?: Record<string, string> }[]): void {
+    const old = new Map(this.hosts.map((h) => [h.key, h]));
+    this.hosts = endpoints.map((e) => {
+      const kept = old.get(hostKey(e));
+      return kept && kept.weight === e.weight ? kept : new Host(e.address, e.port, e.weight, e.locality, e.labels);
+    });
     this.weights = endpoints.map((e) => Math.max(1, e.weight));
     this.current = this.weights.map(() => 0);
     this.totalWeight = this.weights.reduce((a, b) => a + b, 0);
@@ -56,9 +57,9 @@ export class ThreadLocalCluster {
   }
 
   /** The host for a new connection, or undefined when the cluster has none (Envoy's "no healthy upstream"). */
-  chooseHost(dst: Destination): UpstreamHost | undefined {
+  chooseHost(dst: Destination): Host | undefined {
     if (this.config.type === 'ORIGINAL_DST') {
-      return { address: this.config.originalDstOverrideAddress ?? dst.address, port: dst.port };
+      return new Host(this.config.originalDstOverrideAddress ?? dst.address, dst.port);
     }
     const n = this.hosts.length;
     if (n === 0) return undefined;

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { ResponseParser, type ResponseHandler, type ResponseHead } from '../../filters/network/http_connection_manager/codec/index.js';
 import type { HeaderList } from '../../filters/network/http_connection_manager/codec/index.js';
-import type { UpstreamHost } from '../thread_local_cluster.js';
+import type { Host } from '../host.js';
 
 /** What a request attempt hears from its upstream connection. */
 export interface UpstreamStreamCallbacks {
@@ -157,7 +157,7 @@ export class Http1Pool {
   total = 0;
 
   constructor(
-    readonly host: UpstreamHost,
+    readonly host: Host,
     private readonly opts: PoolOptions,
     private readonly stats: PoolStats,
   ) {}

@@ -1,7 +1,7 @@
 import type { Cluster } from '../../config/model.js';
 import type { StatsWriter } from '../../stats/store.js';
 import { C } from '../../stats/scopes.js';
-import type { UpstreamHost } from '../thread_local_cluster.js';
+import type { Host } from '../host.js';
 import { Http1Pool, type PoolStats } from './http1_pool.js';
 
 const ONE_HOUR = 3_600_000;
@@ -13,11 +13,11 @@ const ONE_HOUR = 3_600_000;
 export class UpstreamPools {
   private readonly pools = new Map<string, Http1Pool>();
   /** Host objects are stable within a cluster's host set: the common lookup builds no key. */
-  private readonly byHost = new WeakMap<UpstreamHost, Http1Pool>();
+  private readonly byHost = new WeakMap<Host, Http1Pool>();
 
   constructor(private readonly stats: StatsWriter) {}
 
-  get(cluster: Cluster, statsBase: number | undefined, host: UpstreamHost): Http1Pool {
+  get(cluster: Cluster, statsBase: number | undefined, host: Host): Http1Pool {
     const known = this.byHost.get(host);
     if (known) return known;
     const key = `${cluster.name}\u0000${host.address}:${host.port}`;

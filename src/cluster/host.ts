@@ -1,0 +1,29 @@
+import { hostKey } from './host_update.js';
+
+/**
+ * One upstream endpoint as a worker sees it. Objects are stable for as long as the endpoint
+ * stays in its cluster's host set (pools, load-balancer state and outlier verdicts hang off
+ * them); a snapshot or DNS update that keeps an endpoint keeps its Host.
+ */
+export class Host {
+  /** `ip:port` (`[v6]:port`), as Envoy names hosts in /clusters and stats. */
+  readonly key: string;
+  /** This worker's requests (HTTP) or connections (TCP) in flight to the host: LEAST_REQUEST reads it. */
+  activeRequests = 0;
+  /** Outlier detection's verdict, applied on this worker; an ejected host takes no new traffic. */
+  ejected = false;
+  /** When the host joined the set (slow start measures from here), performance.now() ms. */
+  readonly addedAtMs: number;
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    readonly weight = 1,
+    readonly locality?: string,
+    readonly labels?: Readonly<Record<string, string>>,
+    addedAtMs = performance.now(),
+  ) {
+    this.key = hostKey(this);
+    this.addedAtMs = addedAtMs;
+  }
+}
