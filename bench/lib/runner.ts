@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { corePlan, CORES, pinSelf } from './cpus.js';
 import { pathWorks } from './load/probe.js';
 import { markCpu, otherCpuSince } from './other_cpu.js';
-import { sleep, treeMemoryMB, waitUntil } from './proc.js';
+import { sleep, treeCpuSeconds, treeMemoryMB, waitUntil } from './proc.js';
 import { summarise } from './stats.js';
 import { TARGETS } from './targets/index.js';
 import type { CorePlan, MeasureContext, Mode, Row, RunningTarget, Sample, Scenario, Timing, Tools } from './types.js';
@@ -104,9 +104,17 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
           const idle = running.pid === undefined ? undefined : treeMemoryMB(running.pid).rss;
           for (const v of s.variants(ctx)) {
             const mark = markCpu();
+            const cpuBefore = running.pid === undefined ? 0 : treeCpuSeconds(running.pid);
+            const wallBefore = performance.now();
             const samples = await repeat(timing, (r) => v.measure(ctx, ep, r, running!.pid));
             const sum = summarise(samples);
             sum.extra.otherCpu = otherCpuSince(mark);
+            // How busy the proxy was: near 100% per pinned core means CPU-bound; well below means it waited.
+            if (running.pid !== undefined) {
+              sum.extra.proxyCpu = (100 * (treeCpuSeconds(running.pid) - cpuBefore) * 1000) / (performance.now() - wallBefore);
+              // CPU per operation stays comparable when other load skews the rates (rate-type units only).
+              if (s.unit === 'req/s' || s.unit === 'conn/s') sum.extra.cpuPerOp = (sum.extra.proxyCpu * 1e4) / sum.median;
+            }
             if (idle !== undefined) sum.extra.rssIdle = idle;
             rows.push({ target: t.id, label: t.label, layer: t.layer, workers, cpus: ctx.cpus.proxy, pinned: ctx.cpus.pinned, variant: v.name, tool: v.tool, unit: s.unit, ...sum });
           }

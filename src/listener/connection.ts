@@ -49,9 +49,9 @@ export function onConnection(socket: Socket, listenerName: string, originalDst: 
   if (!selection) return noMatch(socket, worker, lBase);
   const ctx: ConnectionContext = { worker, listenerName, originalDst };
   if (!selection.inspect) return runChain(socket, selection, ctx, undefined);
-  inspectHttp(socket, PROTOCOL_DETECTION_TIMEOUT_MS, (protocol) => {
+  inspectHttp(socket, PROTOCOL_DETECTION_TIMEOUT_MS, (protocol, peeked) => {
     const again = worker.listeners.select(listenerName, originalDst, protocol ?? null);
-    if (again) runChain(socket, again, ctx, protocol);
+    if (again) runChain(socket, again, ctx, protocol, peeked);
     else noMatch(socket, worker, lBase);
   });
 }
@@ -67,12 +67,13 @@ function noMatch(socket: Socket, worker: WorkerState, lBase: number | undefined)
   socket.destroy();
 }
 
-function runChain(socket: Socket, selection: Selection, ctx: ConnectionContext, protocol: DetectedProtocol): void {
+/** `peeked`: bytes protocol detection already read; the filter starts from them. */
+function runChain(socket: Socket, selection: Selection, ctx: ConnectionContext, protocol: DetectedProtocol, peeked?: Buffer): void {
   const filter = selection.chain.filters[0];
-  if (filter.name === TCP_PROXY) return tcpProxy(socket, filter, ctx);
-  if (protocol !== 'h2c') return httpConnectionManager(socket, filter, ctx);
+  if (filter.name === TCP_PROXY) return tcpProxy(socket, filter, ctx, peeked);
+  if (protocol !== 'h2c') return httpConnectionManager(socket, filter, ctx, peeked);
   // Prior-knowledge HTTP/2 is carried as TCP until the HTTP/2 codec lands.
   const tcp = hcmAsTcp(filter, selection.listener, ctx.originalDst, ctx.worker.routes);
-  if (tcp) tcpProxy(socket, tcp, ctx);
+  if (tcp) tcpProxy(socket, tcp, ctx, peeked);
   else socket.destroy();
 }

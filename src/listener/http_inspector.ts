@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { setReader } from './socket_reader.js';
 
 /** What Envoy's http_inspector reports, as filter chains' `application_protocols` name it. */
 export type DetectedProtocol = 'http/1.1' | 'http/1.0' | 'h2c' | undefined;
@@ -29,33 +30,29 @@ export function classify(b: Buffer): DetectedProtocol | typeof PENDING {
 }
 
 /**
- * Envoy's http_inspector: peeks at the first bytes without consuming them (they are put back
- * with unshift) and reports HTTP/1.x, h2c (prior knowledge) or nothing — on a non-HTTP first
- * line, at the client's FIN, or when the client stays silent for `timeoutMs` (a server-first
- * protocol), after which the connection falls back to its TCP chain.
+ * Envoy's http_inspector: reads the first bytes and reports HTTP/1.x, h2c (prior knowledge) or
+ * nothing — on a non-HTTP first line, at the client's FIN, or when the client stays silent for
+ * `timeoutMs` (a server-first protocol), after which the connection falls back to its TCP
+ * chain. The bytes it read are handed to `done`, for the chosen filter to start from.
  */
-export function inspectHttp(socket: Socket, timeoutMs: number, done: (protocol: DetectedProtocol) => void): void {
+export function inspectHttp(socket: Socket, timeoutMs: number, done: (protocol: DetectedProtocol, peeked: Buffer | undefined) => void): void {
   let buf: Buffer | undefined;
   let finished = false;
   const finish = (p: DetectedProtocol) => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
-    socket.off('readable', onReadable);
     socket.off('end', onEnd);
-    if (buf) socket.unshift(buf);
-    done(p);
-  };
-  const onReadable = () => {
-    for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
-      buf = buf ? Buffer.concat([buf, chunk]) : chunk;
-    }
-    if (!buf) return;
-    const r = classify(buf);
-    if (r !== PENDING) finish(r);
+    setReader(socket, undefined);
+    done(p, buf);
   };
   const onEnd = () => finish(undefined);
   const timer = setTimeout(() => finish(undefined), timeoutMs);
-  socket.on('readable', onReadable);
   socket.once('end', onEnd);
+  setReader(socket, (bytes) => {
+    // Kept past this call: copied (the read buffer is reused).
+    buf = buf ? Buffer.concat([buf, bytes]) : Buffer.from(bytes);
+    const r = classify(buf);
+    if (r !== PENDING) finish(r);
+  });
 }

@@ -15,6 +15,7 @@ import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
 import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type HandoffTask, type WorkerInit } from './protocol.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
+import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
@@ -93,10 +94,10 @@ function adopt(task: HandoffTask): void {
   // Exactly one side owns the fd: the worker by claiming the slot here, or the main thread by
   // reclaiming it after a failed task. Whoever loses the race must not touch the fd.
   if (Atomics.compareExchange(handoffSlots, task.slot, HANDOFF_FREE, HANDOFF_TAKEN) !== HANDOFF_FREE) return;
-  const socket = new Socket({ fd: task.fd, readable: true, writable: true, allowHalfOpen: true });
+  const socket = trackReads(new Socket({ fd: task.fd, readable: true, writable: true, allowHalfOpen: true, ...readerSocketOptions() }));
   const dst: Destination = task.dst;
   const run = () => onConnection(socket, task.listener, dst, (!state!.listeners.hasBound(task.listener) && draining.get(task.listener)) || state!);
-  // Until the first snapshot arrives the socket buffers (it is not flowing before a 'data' listener).
+  // Until the first snapshot arrives the socket's bytes are kept for its first reader.
   if (state) run();
   else waiting.push(run);
 }

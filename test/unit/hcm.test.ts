@@ -155,7 +155,8 @@ test('HEAD and 204 responses carry no body; 100-continue is answered locally', a
 test('a WebSocket upgrade is tunnelled after a real 101, refused otherwise', async (t) => {
   const up = await rawUpstream(t, (req, s) => {
     if (req.includes('/ws')) {
-      s.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
+      // The server speaks first in the same write as its 101: those bytes belong to the tunnel.
+      s.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\nhi:');
       s.removeAllListeners('data');
       s.on('data', (d) => s.write(`echo:${d}`));
     } else s.write(ok('not upgraded'));
@@ -164,7 +165,7 @@ test('a WebSocket upgrade is tunnelled after a real 101, refused otherwise', asy
   const upgrade = 'GET /ws HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n';
   const ws = await rawExchange(port, upgrade + 'ping', (s) => s.includes('echo:'));
   t.regex(ws.text, /^HTTP\/1.1 101 Switching Protocols\r\n/);
-  t.true(ws.text.endsWith('echo:ping'));
+  t.true(ws.text.endsWith('\r\n\r\nhi:echo:ping'), ws.text);
   t.regex(up.requests[0].toLowerCase(), /\r\nupgrade: websocket\r\n/);
   const refused = await rawExchange(port, 'GET /plain HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n', (s) => s.includes('not upgraded'));
   t.regex(refused.text, /^HTTP\/1.1 200/);

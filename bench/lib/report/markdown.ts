@@ -2,6 +2,10 @@ import type { Machine, ScenarioResult, Timing } from '../types.js';
 import { compareCell, fmt, refRow, workersCell } from './format.js';
 
 const OTHER_CPU = { key: 'otherCpu', header: 'other CPU %', digits: 0 } as const;
+/** CPU time of the proxy's process tree per wall second (100% = one core busy). */
+const PROXY_CPU = { key: 'proxyCpu', header: 'proxy CPU %', digits: 0 } as const;
+/** Proxy CPU time per request or connection (µs): less sensitive than rates to other load on the machine. */
+const CPU_PER_OP = { key: 'cpuPerOp', header: 'proxy CPU µs/op', digits: 1 } as const;
 
 export function machineLine(m: Machine): string {
   const peers = Object.entries(m.versions).map(([k, v]) => `${k} ${v}`);
@@ -34,7 +38,7 @@ export function scenarioMarkdown(r: ScenarioResult): string {
   const labelOf = (id: string) => r.rows.find((x) => x.target === id)?.label ?? id;
   const cmpHeader = (ref: string) => (r.compareAs === 'difference' ? `vs ${labelOf(ref)}` : `× ${labelOf(ref)}`);
   // Every measured row records how busy the rest of the machine was (lib/other_cpu.ts).
-  const cols = [...r.columns, OTHER_CPU].filter((c) => r.rows.some((x) => x.extra[c.key] !== undefined));
+  const cols = [...r.columns, PROXY_CPU, CPU_PER_OP, OTHER_CPU].filter((c) => r.rows.some((x) => x.extra[c.key] !== undefined));
   const head = ['target', 'workers', 'variant', `${r.unit} (median)`, 'min–max', ...refs.map(cmpHeader), ...cols.map((c) => c.header), 'tool'];
   out.push(`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i >= 3 && i < head.length - 1 ? '---:' : '---')).join('|')}|`);
   for (const x of r.rows) {

@@ -12,7 +12,9 @@ export const ADMIN = { host: '127.0.0.1', port: 15000 };
 
 /** The argv of `legate proxy sidecar`, run as uid 1337 on `cpus`. */
 export function legateArgv(cpus: string, configDir: string, workers: number, acceptMode: 'handoff' | 'reuseport', extra: string[] = []): string[] {
-  const cli = [process.execPath, join(REPO, 'bin', 'legate.js'), 'proxy', 'sidecar', '--config', configDir];
+  // BENCH_LEGATE_NODE_ARGS: extra node flags for profiling runs (e.g. --perf-basic-prof).
+  const nodeArgs = process.env.BENCH_LEGATE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const cli = [process.execPath, ...nodeArgs, join(REPO, 'bin', 'legate.js'), 'proxy', 'sidecar', '--config', configDir];
   return onCpus(cpus, asProxyUser([...cli, '--concurrency', String(workers), '--accept-mode', acceptMode, ...extra]));
 }
 

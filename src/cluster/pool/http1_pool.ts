@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
-import { ResponseParser, type ResponseHandler, type ResponseHead } from '../../filters/network/http_connection_manager/codec/index.js';
+import { ResponseParser, State, type ResponseHandler, type ResponseHead } from '../../filters/network/http_connection_manager/codec/index.js';
 import type { HeaderList } from '../../filters/network/http_connection_manager/codec/index.js';
 import type { Host } from '../host.js';
+import { readerOf, readerSocketOptions, setReader, trackReads } from '../../listener/socket_reader.js';
 
 /** What a request attempt hears from its upstream connection. */
 export interface UpstreamStreamCallbacks {
@@ -58,7 +59,7 @@ export class UpstreamConnection implements ResponseHandler {
   ) {
     this.socket = socket;
     this.parser = new ResponseParser(this);
-    socket.on('data', (b: Buffer) => this.onData(b));
+    setReader(socket, (b: Buffer) => this.onData(b));
     socket.on('end', () => this.onEnd());
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
@@ -104,6 +105,8 @@ export class UpstreamConnection implements ResponseHandler {
         return;
       }
     }
+    // A 101 handed the socket to a tunnel: the bytes after the head are the tunnel's.
+    if (off < b.length && this.parser.state === State.Upgraded) readerOf(this.socket)?.(b.subarray(off));
     this.stream?.onUpstreamReadEnd();
   }
 
@@ -170,7 +173,7 @@ export class Http1Pool {
       ready(conn, true);
       return;
     }
-    const socket = connect({ host: this.host.address, port: this.host.port, localAddress: this.opts.localAddress, noDelay: true });
+    const socket = trackReads(connect({ host: this.host.address, port: this.host.port, localAddress: this.opts.localAddress, noDelay: true, ...readerSocketOptions() }));
     const conn = new UpstreamConnection(this, socket);
     this.total++;
     const timer = setTimeout(() => {

@@ -381,6 +381,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   onUpstreamBody(chunk: Buffer): void {
     if (this.done) return;
     this.info.bytesSent += chunk.length;
+    // `chunk` lies in the thread's read buffer (src/listener/socket_reader.ts): whatever is written is a copy.
     const data = this.downstreamChunked ? encodeChunk(chunk) : chunk;
     let ok: boolean;
     const head = this.pendingHead;
@@ -391,7 +392,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       out.write(head, 0, headLen, 'latin1');
       data.copy(out, headLen);
       ok = this.conn.write(out);
-    } else ok = this.conn.write(data);
+    } else ok = this.conn.write(this.downstreamChunked ? data : Buffer.from(data)); // the read buffer is reused: copy
     if (!ok && this.upstream) {
       const up = this.upstream.socket;
       up.pause();

@@ -6,6 +6,7 @@ import { ActiveStream } from './active_stream.js';
 import type { HttpContext } from './http_context.js';
 import { encodeLocalReply } from './local_reply.js';
 import { Flag, StreamInfo } from './stream_info.js';
+import { setReader } from '../../../listener/socket_reader.js';
 
 /**
  * Envoy's HTTP connection manager for one downstream HTTP/1.1 connection: parses requests
@@ -34,7 +35,7 @@ export class HttpConnectionManager implements RequestHandler {
       ctx.stats.inc(ctx.httpStats + H.downstream_cx_http1_total);
       ctx.stats.inc(ctx.httpStats + H.downstream_cx_active);
     }
-    socket.on('data', (b: Buffer) => this.onData(b));
+    setReader(socket, (b: Buffer) => this.onData(b));
     socket.on('end', () => this.onEnd());
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
@@ -56,7 +57,8 @@ export class HttpConnectionManager implements RequestHandler {
   }
 
   private hold(b: Buffer): void {
-    this.pending = this.pending ? Buffer.concat([this.pending, b]) : b;
+    // Kept past this read: copied (the read buffer is reused).
+    this.pending = this.pending ? Buffer.concat([this.pending, b]) : Buffer.from(b);
     this.socket.pause();
   }
 
@@ -86,7 +88,8 @@ export class HttpConnectionManager implements RequestHandler {
   }
 
   onBody(chunk: Buffer): void {
-    this.stream?.decodeData(chunk);
+    // Written upstream and kept for retries after this read: a copy of the read buffer's bytes.
+    this.stream?.decodeData(Buffer.from(chunk));
   }
 
   onMessageComplete(trailers: HeaderList | null): void {
@@ -143,13 +146,11 @@ export class HttpConnectionManager implements RequestHandler {
     const down = this.socket;
     const upSock = up.socket;
     up.stream = undefined;
-    upSock.removeAllListeners('data');
-    down.removeAllListeners('data');
     const rest = this.pending;
     this.pending = undefined;
     if (rest) upSock.write(rest);
-    down.pipe(upSock);
-    upSock.pipe(down);
+    relayBytes(down, upSock);
+    relayBytes(upSock, down);
     down.resume();
     upSock.on('close', () => down.destroy());
     down.on('close', () => upSock.destroy());
@@ -195,4 +196,13 @@ export class HttpConnectionManager implements RequestHandler {
     this.stream?.onDownstreamReset();
     this.stream = undefined;
   }
+}
+
+/** One direction of a tunnel: copies of `from`'s bytes to `to`, `from` paused while `to` is full; FIN carried. */
+function relayBytes(from: Socket, to: Socket): void {
+  setReader(from, (b) => {
+    if (!to.write(Buffer.from(b))) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.once('end', () => to.end());
 }

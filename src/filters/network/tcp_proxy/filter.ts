@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { readerSocketOptions, setReader, trackReads } from '../../../listener/socket_reader.js';
 import type { TcpProxyFilter } from '../../../config/model.js';
 import { C, T } from '../../../stats/scopes.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
@@ -9,7 +10,7 @@ import type { ConnectionContext } from '../../../listener/connection.js';
  * writes, and the connection closes when both directions are done); a reset on one side
  * resets the other. Counters are added once per connection, at close.
  */
-export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: ConnectionContext): void {
+export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: ConnectionContext, peeked?: Buffer): void {
   const { stats, statIndex } = ctx.worker;
   const tcpBase = statIndex.tcp[cfg.statPrefix];
   const cluster = ctx.worker.clusters.get(cfg.cluster);
@@ -23,13 +24,18 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     return;
   }
   const connectTimeoutMs = cluster.config.connectTimeoutMs;
-  const upstream = connect({
-    host: host.address,
-    port: host.port,
-    localAddress: cluster.config.upstreamBindAddress,
-    allowHalfOpen: true,
-    noDelay: true,
-  });
+  const upstream = trackReads(
+    connect({
+      host: host.address,
+      port: host.port,
+      localAddress: cluster.config.upstreamBindAddress,
+      allowHalfOpen: true,
+      noDelay: true,
+      ...readerSocketOptions(),
+    }),
+  );
+  // Until the upstream answers, the client's bytes are kept (socket_reader pauses a flood).
+  setReader(downstream, undefined);
   stats.inc(cBase + C.upstream_cx_total);
   stats.inc(cBase + C.upstream_cx_active);
   let connected = false;
@@ -45,6 +51,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
       upstream.destroy();
       return;
     }
+    if (peeked) upstream.write(peeked);
     relay(downstream, upstream, ctx, tcpBase);
     relay(upstream, downstream, ctx, tcpBase);
     if (cfg.idleTimeoutMs > 0) {
@@ -81,8 +88,9 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
 /** One direction: bytes from `from` to `to`, pausing `from` while `to` is full; FIN carried across. */
 function relay(from: Socket, to: Socket, ctx: ConnectionContext, tcpBase: number | undefined): void {
   const { stats } = ctx.worker;
-  from.on('data', (chunk: Buffer) => {
-    if (!to.write(chunk)) {
+  setReader(from, (chunk) => {
+    // A copy: the read buffer is reused once this returns.
+    if (!to.write(Buffer.from(chunk))) {
       from.pause();
       if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_flow_control_paused_reading_total);
     }

@@ -1,0 +1,99 @@
+import type { OnReadOpts, Socket } from 'node:net';
+
+/**
+ * How bytes leave a socket on the data path. Sockets the proxy creates read into one buffer per
+ * thread (Node's `onread`) and hand each read to the socket's current reader synchronously:
+ * no Readable stream, no buffer allocated per read (which also keeps the young generation and
+ * external memory quiet, so fewer GC pauses land on requests).
+ *
+ * The contract for readers: **the bytes are valid only during the call.** A reader that keeps
+ * them, or writes them to another socket, copies them first (`Buffer.from(bytes)`; small
+ * copies come from Node's buffer pool). Sockets made elsewhere (a `net.Server`'s, in reuseport
+ * mode) deliver 'data' events to the same readers under the same contract.
+ */
+export type BytesReader = (bytes: Buffer) => void;
+
+interface ReaderState {
+  reader: BytesReader | undefined;
+  /** Bytes that arrived while no reader was set (copies), handed to the next reader. */
+  early: Buffer[] | undefined;
+  earlyBytes: number;
+  /** Reading stopped because too many bytes waited for a reader. */
+  pausedEarly: boolean;
+}
+
+/** Past this many bytes waiting for a reader, the socket stops reading (as a Readable's highWaterMark would). */
+const EARLY_LIMIT = 64 * 1024;
+
+function newState(): ReaderState {
+  return { reader: undefined, early: undefined, earlyBytes: 0, pausedEarly: false };
+}
+
+function keep(socket: Socket, s: ReaderState, b: Buffer): void {
+  (s.early ??= []).push(b);
+  s.earlyBytes += b.length;
+  if (s.earlyBytes > EARLY_LIMIT && !s.pausedEarly) {
+    s.pausedEarly = true;
+    socket.pause();
+  }
+}
+
+const READ_BUFFER_BYTES = 64 * 1024;
+let threadBuffer: Buffer | undefined;
+const states = new WeakMap<Socket, ReaderState>();
+
+function onRead(this: Socket, nread: number, buf: Buffer): void {
+  let s = states.get(this);
+  if (!s) states.set(this, (s = newState()));
+  const bytes = buf.subarray(0, nread);
+  if (s.reader) s.reader(bytes);
+  else keep(this, s, Buffer.from(bytes));
+}
+
+/** Options for `new Socket()` / `connect()` that make the socket read into the thread's buffer. */
+export function readerSocketOptions(): { onread: OnReadOpts } {
+  threadBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  return { onread: { buffer: threadBuffer, callback: onRead as (n: number, b: Uint8Array) => boolean } };
+}
+
+/** Call right after creating a socket with readerSocketOptions(): bytes before a reader is set are kept. */
+export function trackReads(socket: Socket): Socket {
+  states.set(socket, newState());
+  return socket;
+}
+
+/**
+ * Sends the socket's bytes to `reader` from now on (undefined: keep them until the next reader).
+ * Bytes kept meanwhile are handed over first.
+ */
+export function setReader(socket: Socket, reader: BytesReader | undefined): void {
+  let s = states.get(socket);
+  if (!s) {
+    // A stream-mode socket (not created with readerSocketOptions): same contract over 'data'.
+    const state: ReaderState = (s = newState());
+    states.set(socket, state);
+    socket.on('data', (b: Buffer) => (state.reader ? state.reader(b) : keep(socket, state, b)));
+  }
+  s.reader = reader;
+  const early = s.early;
+  if (!reader || !early) return;
+  s.early = undefined;
+  s.earlyBytes = 0;
+  for (let i = 0; i < early.length; i++) {
+    // A reader may hand the socket on (or set none) while it is replayed to: follow s.reader.
+    if (!s.reader) {
+      for (const b of early.slice(i)) keep(socket, s, b);
+      return;
+    }
+    s.reader(early[i]!);
+  }
+  if (s.pausedEarly) {
+    s.pausedEarly = false;
+    socket.resume();
+  }
+}
+
+/** The socket's current reader (a reader that handed the socket on mid-read passes the rest of its bytes on). */
+export function readerOf(socket: Socket): BytesReader | undefined {
+  return states.get(socket)?.reader;
+}
