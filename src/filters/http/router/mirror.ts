@@ -1,7 +1,7 @@
 import type { MirrorPolicy } from '../../../config/model.js';
 import type { UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
 import type { HttpContext } from '../../network/http_connection_manager/http_context.js';
-import { requestHeadString, setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
+import { encodeRequestHead, setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
 
 /** Envoy's shadow host: the authority with `-shadow` appended to the host part. */
 export function shadowAuthority(authority: string): string {
@@ -42,12 +42,12 @@ export function mirrorRequest(
     if (!cluster || !host || body === null) continue;
     const h = headers.slice();
     setHeader(h, 'host', shadowAuthority(authority));
-    const text = requestHeadString(method, path, h);
+    const head = encodeRequestHead(method, path, h);
     ctx.pools.get(cluster.config, cluster.statsBase, host).acquire(
       (conn: UpstreamConnection) => {
         conn.attach(SHADOW, method);
         conn.socket.cork();
-        conn.socket.write(text, 'latin1');
+        conn.socket.write(head);
         for (const chunk of body) conn.socket.write(chunk);
         process.nextTick(() => conn.socket.uncork());
       },

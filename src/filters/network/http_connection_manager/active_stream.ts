@@ -8,7 +8,7 @@ import { applyFault } from '../../http/fault/fault.js';
 import { mirrorRequest } from '../../http/router/mirror.js';
 import { corsDecision } from '../../http/cors/cors.js';
 import {
-  encodeChunk, getHeader, lastChunk, LAST_CHUNK, removeHeader, requestHeadString, responseHeadString, setHeader, stripHopByHop,
+  encodeChunk, getHeader, lastChunk, LAST_CHUNK, removeHeader, encodeRequestHead, encodeResponseHead, setHeader, stripHopByHop,
   STATUS_REASONS, TargetForm, type HeaderList, type RequestHead, type ResponseHead,
 } from './codec/index.js';
 import { httpDate } from './date.js';
@@ -59,7 +59,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private done = false;
   private finished = false;
   /** A response head waiting to be written together with the first body bytes. */
-  private pendingHead: string | undefined;
+  private pendingHead: Buffer | undefined;
   private mirrored = false;
   /** CORS headers for the response to an allowed origin. */
   private corsHeaders: string[] | undefined;
@@ -246,13 +246,13 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.upstreamChunked = this.head.chunked;
     if (this.upstreamChunked) h.push('transfer-encoding', 'chunked');
     const sock = conn.socket;
-    const text = requestHeadString(this.head.method, this.path, h);
+    const head = encodeRequestHead(this.head.method, this.path, h);
     if (this.upstreamChunked) h.length -= 2;
     this.bodySent = true;
-    if (!hasBody) sock.write(text, 'latin1');
+    if (!hasBody) sock.write(head);
     else {
       sock.cork();
-      sock.write(text, 'latin1');
+      sock.write(head);
       if (this.body) for (const chunk of this.body) this.writeUpstreamBody(chunk);
       if (this.requestComplete && this.upstreamChunked) sock.write(LAST_CHUNK);
       process.nextTick(uncork, sock);
@@ -366,16 +366,16 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     if (this.downstreamChunked) h.push('transfer-encoding', 'chunked');
     if (head.upgrade) h.push('connection', 'upgrade');
     else if (this.conn.shouldClose(this.head)) h.push('connection', 'close');
-    const text = responseHeadString(s, head.reason || STATUS_REASONS[s], h);
+    const encoded = encodeResponseHead(s, head.reason || STATUS_REASONS[s], h);
     this.responseHeadSent = true;
     this.countResponse(s);
     if (head.upgrade) {
-      this.conn.write(text, 'latin1');
+      this.conn.write(encoded);
       return this.conn.tunnel(this.upstream!);
     }
     // Held until the body's first bytes (usually parsed from the same read) so that head and
     // body leave in one write; flushed at the end of the read otherwise.
-    this.pendingHead = text;
+    this.pendingHead = encoded;
   }
 
   onUpstreamBody(chunk: Buffer): void {
@@ -387,10 +387,9 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     const head = this.pendingHead;
     if (head !== undefined) {
       this.pendingHead = undefined;
-      const headLen = head.length;
-      const out = Buffer.allocUnsafe(headLen + data.length);
-      out.write(head, 0, headLen, 'latin1');
-      data.copy(out, headLen);
+      const out = Buffer.allocUnsafe(head.length + data.length);
+      head.copy(out, 0);
+      data.copy(out, head.length);
       ok = this.conn.write(out);
     } else ok = this.conn.write(this.downstreamChunked ? data : Buffer.from(data)); // the read buffer is reused: copy
     if (!ok && this.upstream) {
@@ -409,7 +408,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     const head = this.pendingHead;
     if (head !== undefined) {
       this.pendingHead = undefined;
-      this.conn.write(head, 'latin1');
+      this.conn.write(head);
     }
   }
 

@@ -3,10 +3,12 @@ import { TOKEN_LOWER } from './chars.js';
 import type { HeaderList } from './headers.js';
 
 /**
- * Serializer: a head becomes one latin1 string and then one Buffer, so the caller makes one
- * write per head. Fields are always re-serialised from the list (never raw bytes passed
- * through), and every name, value, method, target and reason is checked, so no CR, LF, NUL or
- * other control byte can reach the wire. Failures throw a LegateError with a stable code.
+ * Serializer: a head is written straight into one Buffer (lengths summed first, then every
+ * character checked and stored in the same pass), so the caller makes one write per head and
+ * no intermediate strings are built. Fields are always re-serialised from the list (never raw
+ * bytes passed through), and every name, value, method, target and reason is checked, so no
+ * CR, LF, NUL or other control byte can reach the wire. Failures throw a LegateError with a
+ * stable code.
  */
 export const SerializeErrorCode = {
   InvalidMethod: 'ERR_HTTP1_INVALID_METHOD',
@@ -16,66 +18,107 @@ export const SerializeErrorCode = {
   InvalidHeaderValue: 'ERR_HTTP1_INVALID_HEADER_VALUE',
 } as const;
 
-function checkToken(s: string, code: string, what: string): void {
+const HTTP11 = ' HTTP/1.1\r\n';
+const HTTP10 = ' HTTP/1.0\r\n';
+
+/** Stores a token (method, field name) at out[pos]; returns the position after it. */
+function putToken(out: Buffer, pos: number, s: string, code: string, what: string): number {
   const n = s.length;
   if (n === 0) throw new LegateError(code, `empty ${what}`);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if ((c >= 0x61 && c <= 0x7a) || c === 0x2d) continue; // common case without a table load
-    if (c > 0xff || TOKEN_LOWER[c] === 0) throw new LegateError(code, `invalid character in ${what} ${JSON.stringify(s)}`);
+    // Lowercase letters and '-' first: the common case without a table load.
+    if (!((c >= 0x61 && c <= 0x7a) || c === 0x2d) && (c > 0xff || TOKEN_LOWER[c] === 0)) {
+      throw new LegateError(code, `invalid character in ${what} ${JSON.stringify(s)}`);
+    }
+    out[pos++] = c;
   }
+  return pos;
 }
 
-/** field-vchar / obs-text / SP / HTAB only: no CR, LF, NUL, other CTL, DEL, or char > 0xff. */
-function checkValue(s: string, code: string, what: string): void {
+/** Stores field-vchar / obs-text / SP / HTAB only: no CR, LF, NUL, other CTL, DEL, or char > 0xff. */
+function putValue(out: Buffer, pos: number, s: string, code: string, what: string): number {
   for (let i = 0, n = s.length; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x20 ? c === 0x7f || c > 0xff : c !== 0x09) throw new LegateError(code, `invalid character in ${what}`);
+    out[pos++] = c;
   }
+  return pos;
 }
 
-function fields(headers: HeaderList): string {
+/** Stores text the serializer itself wrote (ASCII constants). */
+function putAscii(out: Buffer, pos: number, s: string): number {
+  for (let i = 0, n = s.length; i < n; i++) out[pos++] = s.charCodeAt(i);
+  return pos;
+}
+
+function fieldsLength(headers: HeaderList): number {
   const n = headers.length;
   if ((n & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
-  let s = '';
-  for (let i = 0; i < n; i += 2) {
-    const name = headers[i]!;
-    const value = headers[i + 1]!;
-    checkToken(name, SerializeErrorCode.InvalidHeaderName, 'header name');
-    checkValue(value, SerializeErrorCode.InvalidHeaderValue, 'header value');
-    s += name + ': ' + value + '\r\n';
-  }
-  return s;
+  let len = 0;
+  for (let i = 0; i < n; i++) len += headers[i]!.length;
+  return len + 2 * n; // ": " and CRLF per field
 }
 
-/** `METHOD target HTTP/1.x` + fields + blank line, as a latin1 string. */
-export function requestHeadString(method: string, target: string, headers: HeaderList, versionMinor = 1): string {
-  checkToken(method, SerializeErrorCode.InvalidMethod, 'method');
+/** `name: value\r\n` per field, then the blank line. */
+function putFields(out: Buffer, pos: number, headers: HeaderList): number {
+  for (let i = 0, n = headers.length; i < n; i += 2) {
+    pos = putToken(out, pos, headers[i]!, SerializeErrorCode.InvalidHeaderName, 'header name');
+    out[pos++] = 0x3a;
+    out[pos++] = 0x20;
+    pos = putValue(out, pos, headers[i + 1]!, SerializeErrorCode.InvalidHeaderValue, 'header value');
+    out[pos++] = 0x0d;
+    out[pos++] = 0x0a;
+  }
+  out[pos++] = 0x0d;
+  out[pos++] = 0x0a;
+  return pos;
+}
+
+/** `METHOD target HTTP/1.x` + fields + blank line. */
+export function encodeRequestHead(method: string, target: string, headers: HeaderList, versionMinor = 1): Buffer {
   const n = target.length;
   if (n === 0) throw new LegateError(SerializeErrorCode.InvalidTarget, 'empty request-target');
+  const out = Buffer.allocUnsafe(method.length + 1 + n + HTTP11.length + fieldsLength(headers) + 2);
+  let pos = putToken(out, 0, method, SerializeErrorCode.InvalidMethod, 'method');
+  out[pos++] = 0x20;
   for (let i = 0; i < n; i++) {
     const c = target.charCodeAt(i);
     if (c <= 0x20 || c >= 0x7f) throw new LegateError(SerializeErrorCode.InvalidTarget, 'invalid character in request-target');
+    out[pos++] = c;
   }
-  return method + ' ' + target + (versionMinor === 0 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n') + fields(headers) + '\r\n';
+  pos = putAscii(out, pos, versionMinor === 0 ? HTTP10 : HTTP11);
+  putFields(out, pos, headers);
+  return out;
 }
 
-/** `HTTP/1.x status reason` + fields + blank line, as a latin1 string. */
-export function responseHeadString(status: number, reason: string | undefined, headers: HeaderList, versionMinor = 1): string {
+/** `HTTP/1.x status reason` + fields + blank line. */
+export function encodeResponseHead(status: number, reason: string | undefined, headers: HeaderList, versionMinor = 1): Buffer {
   if (!Number.isInteger(status) || status < 100 || status > 999) {
     throw new LegateError(SerializeErrorCode.InvalidStatus, `invalid status ${status}`);
   }
   const r = reason ?? STATUS_REASONS[status] ?? '';
-  checkValue(r, SerializeErrorCode.InvalidStatus, 'reason phrase');
-  return (versionMinor === 0 ? 'HTTP/1.0 ' : 'HTTP/1.1 ') + status + ' ' + r + '\r\n' + fields(headers) + '\r\n';
+  const out = Buffer.allocUnsafe(13 + r.length + 2 + fieldsLength(headers) + 2);
+  let pos = putAscii(out, 0, versionMinor === 0 ? 'HTTP/1.0 ' : 'HTTP/1.1 ');
+  out[pos++] = 0x30 + ((status / 100) | 0);
+  out[pos++] = 0x30 + (((status / 10) | 0) % 10);
+  out[pos++] = 0x30 + (status % 10);
+  out[pos++] = 0x20;
+  pos = putValue(out, pos, r, SerializeErrorCode.InvalidStatus, 'reason phrase');
+  out[pos++] = 0x0d;
+  out[pos++] = 0x0a;
+  putFields(out, pos, headers);
+  return out;
 }
 
-export function encodeRequestHead(method: string, target: string, headers: HeaderList, versionMinor = 1): Buffer {
-  return Buffer.from(requestHeadString(method, target, headers, versionMinor), 'latin1');
+/** The request head as latin1 text (tests, diagnostics). */
+export function requestHeadString(method: string, target: string, headers: HeaderList, versionMinor = 1): string {
+  return encodeRequestHead(method, target, headers, versionMinor).toString('latin1');
 }
 
-export function encodeResponseHead(status: number, reason: string | undefined, headers: HeaderList, versionMinor = 1): Buffer {
-  return Buffer.from(responseHeadString(status, reason, headers, versionMinor), 'latin1');
+/** The response head as latin1 text (local replies append their body to it). */
+export function responseHeadString(status: number, reason: string | undefined, headers: HeaderList, versionMinor = 1): string {
+  return encodeResponseHead(status, reason, headers, versionMinor).toString('latin1');
 }
 
 // ---- chunked framing ------------------------------------------------------------------------
@@ -111,7 +154,9 @@ function size16(n: number): string {
 /** last-chunk, trailer fields (checked like headers), and the final CRLF. */
 export function lastChunk(trailers?: HeaderList | null): Buffer {
   if (trailers == null || trailers.length === 0) return LAST_CHUNK;
-  return Buffer.from('0\r\n' + fields(trailers) + '\r\n', 'latin1');
+  const out = Buffer.allocUnsafe(3 + fieldsLength(trailers) + 2);
+  putFields(out, putAscii(out, 0, '0\r\n'), trailers);
+  return out;
 }
 
 /** Reason phrases for the codes a proxy emits or forwards most. */
