@@ -53,6 +53,7 @@ export class HostRegistry {
       // A DNS cluster whose config is unchanged keeps its resolved hosts.
       if (old?.dnsKey !== undefined && isDnsCluster(c) && old.dnsKey === dnsClusterKey(c)) {
         old.config = c;
+        this.onChange?.(c.name, old);
         continue;
       }
       const endpoints = isDnsCluster(c) ? c.endpoints.filter((e) => isIP(e.address) !== 0) : c.endpoints;

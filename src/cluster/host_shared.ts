@@ -86,3 +86,9 @@ export class HostSlots {
     }
   }
 }
+
+let sink: HostSlots | undefined;
+/** For callers without shared host state (unit tests): one slot, the sink. */
+export function sinkHostSlots(): HostSlots {
+  return (sink ??= new HostSlots(createHostShared(1, 1), 0));
+}

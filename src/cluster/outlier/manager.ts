@@ -17,6 +17,7 @@ interface ClusterDetector {
   intervalMs: number;
   slotOf: Map<string, number>;
   keyOf: Map<number, string>;
+  stats: OutlierStatIndex;
 }
 
 /**
@@ -61,13 +62,16 @@ export class OutlierManager {
     const od = c?.config.outlierDetection;
     let d = this.detectors.get(name);
     if (!c || !od) {
-      if (d) clearInterval(d.timer);
+      if (d) {
+        clearInterval(d.timer);
+        this.stats.writer.v[d.stats.ejections_active] = 0;
+      }
       this.detectors.delete(name);
       return;
     }
     if (!d) {
       const stats = defineOutlierStats(this.stats.registry, name);
-      const entry: ClusterDetector = { detector: undefined!, timer: undefined!, intervalMs: 0, slotOf: new Map(), keyOf: new Map() };
+      const entry: ClusterDetector = { detector: undefined!, timer: undefined!, intervalMs: 0, slotOf: new Map(), keyOf: new Map(), stats };
       entry.detector = new OutlierDetector(od, this.hooks(name, entry, stats));
       this.detectors.set(name, (d = entry));
     }
