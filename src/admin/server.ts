@@ -4,11 +4,14 @@ import type { Snapshot } from '../config/model.js';
 import type { Rejection } from '../config/source.js';
 import { renderPrometheus, renderStatsText } from './prometheus.js';
 import { configDump } from './config_dump.js';
+import { clustersJson, clustersText, type ClustersView } from './clusters.js';
 import { logLevel, setLogLevel } from '../log.js';
 
 /** What the admin endpoints read from the running proxy. */
 export interface AdminView {
   registry: StatsRegistry;
+  /** Hosts and outlier verdicts for /clusters (absent: hosts as configured, all healthy). */
+  clusters?: ClustersView;
   snapshot(): Snapshot | undefined;
   lastRejected(): Rejection | undefined;
   resourceInfo?(resource: object): { version: number; at: string } | undefined;
@@ -63,7 +66,12 @@ export function adminRoutes(view: AdminView): { get: Record<string, Handler>; po
       if (url.searchParams.get('format') === 'json') return json(res, { listener_statuses: ls.map((l) => ({ name: l.name, local_address: { socket_address: l.address } })) });
       send(res, 200, ls.map((l) => `${l.name}::${l.address.address}:${l.address.port}`).join('\n') + '\n');
     },
-    '/clusters': (_q, res) => {
+    '/clusters': (_q, res, url) => {
+      const clusters = view.snapshot()?.clusters ?? [];
+      if (view.clusters) {
+        if (url.searchParams.get('format') === 'json') return json(res, clustersJson(clusters, view.clusters));
+        return send(res, 200, clustersText(clusters, view.clusters));
+      }
       const lines: string[] = [];
       for (const c of view.snapshot()?.clusters ?? []) {
         lines.push(`${c.name}::default_priority::max_connections::4294967295`);

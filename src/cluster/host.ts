@@ -1,3 +1,4 @@
+import { HOST_STAT_FIELDS, SINK_SLOT } from './host_shared.js';
 import { hostKey } from './host_update.js';
 
 /**
@@ -12,6 +13,10 @@ export class Host {
   activeRequests = 0;
   /** Outlier detection's verdict, applied on this worker; an ejected host takes no new traffic. */
   ejected = false;
+  /** The host's shared slot (outlier counters, /clusters stats), assigned by the main thread. */
+  slot = SINK_SLOT;
+  /** Where the host's stats start in a stats slab (slot × fields), kept to spare the hot path a multiply. */
+  statBase = 0;
   /** When the host joined the set (slow start measures from here), performance.now() ms. */
   readonly addedAtMs: number;
 
@@ -25,5 +30,11 @@ export class Host {
   ) {
     this.key = hostKey(this);
     this.addedAtMs = addedAtMs;
+  }
+
+  setSlot(slot: number): this {
+    this.slot = slot;
+    this.statBase = slot * HOST_STAT_FIELDS;
+    return this;
   }
 }

@@ -11,6 +11,8 @@ export interface HostEntry {
   address: string;
   port: number;
   weight: number;
+  /** The host's shared slot (src/cluster/host_shared.ts), stamped on the main thread before sending. */
+  slot?: number;
 }
 
 export interface HostUpdate {

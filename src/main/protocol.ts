@@ -1,5 +1,6 @@
 import type { Destination } from '../listener/listener_table.js';
 import type { StatsShared } from '../stats/store.js';
+import type { HostShared } from '../cluster/host_shared.js';
 
 /**
  * Messages and shared memory between the main thread and workers. BroadcastChannel names are
@@ -8,9 +9,15 @@ import type { StatsShared } from '../stats/store.js';
  * (or one that missed a version) asking for the whole current snapshot, `ack` is a worker
  * reporting the version it serves (ConfigAck), and in reuseport mode `listening` is a worker
  * reporting `{ threadId }` once its capture listeners are bound and `stop-listening` tells
- * workers to close them (drain).
+ * workers to close them (drain). `outlier` carries workers' outlier-detection reports (a host
+ * reached a consecutive-error threshold) to the main thread; the verdicts go back on `config`
+ * as `{ outlierUpdate: cluster }` (read the ejected flags from shared memory again).
  */
-export type ChannelKind = 'config' | 'hello' | 'ack' | 'listening' | 'stop-listening';
+export type ChannelKind = 'config' | 'hello' | 'ack' | 'listening' | 'stop-listening' | 'outlier';
+
+export interface OutlierUpdateMessage {
+  outlierUpdate: string;
+}
 export const channelName = (poolId: string, kind: ChannelKind) => `legate.${kind}.${poolId}`;
 
 /** Sent on the `ack` channel once a snapshot serves new connections. */
@@ -26,6 +33,8 @@ export type AcceptMode = 'handoff' | 'reuseport';
 export interface WorkerInit {
   poolId: string;
   stats: StatsShared;
+  /** Per-host shared state: outlier counters and verdicts, /clusters stats. */
+  hostShared: HostShared;
   /** Int32 per in-flight hand-off: who owns the duplicated fd (see HANDOFF_*). */
   handoffSlots: SharedArrayBuffer;
   acceptMode: AcceptMode;

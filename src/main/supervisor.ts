@@ -13,6 +13,9 @@ import type { ProxyOptions } from './options.js';
 import { WorkerPool } from './worker_pool.js';
 import { DEFAULT_DNS_RUNTIME, DnsRuntime } from '../dns/runtime.js';
 import { dnsAdminHandler } from '../dns/admin.js';
+import { HostRegistry } from '../cluster/host_registry.js';
+import { OutlierManager } from '../cluster/outlier/manager.js';
+import type { HostUpdateSink } from '../cluster/host_update.js';
 
 const log = logger('main');
 
@@ -48,6 +51,18 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     transparent: opts.transparent,
     onRestart: () => mainStats.inc(server.workerRestarts),
   });
+  // Every cluster's hosts get a shared slot (outlier counters and verdicts, /clusters stats);
+  // the outlier detectors decide on this thread from the workers' reports.
+  const hostRegistry = new HostRegistry(pool.hostSlots);
+  const outlier = new OutlierManager(hostRegistry, { registry, writer: mainStats }, (cluster) => pool.announceEjections(cluster));
+  pool.onOutlierReport = (r) => outlier.onReport(r);
+  const hostSink: HostUpdateSink = {
+    publishHosts: (u, full) => {
+      hostRegistry.onDnsHosts(u, full);
+      pool.publishHosts(u, full);
+    },
+    forgetHosts: (cluster) => pool.forgetHosts(cluster),
+  };
   // DNS clusters resolve on this thread and reach workers as host-set diffs through the pool.
   const dns = new DnsRuntime(
     {
@@ -58,7 +73,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
       upstreams: opts.dnsUpstream.flatMap((s) => s.split(',')).filter(Boolean),
       namespace: opts.podNamespace,
     },
-    pool,
+    hostSink,
     { registry, writer: mainStats },
   );
   const bound = native && opts.acceptMode === 'handoff' ? new BoundListeners(native, pool, { transparent: opts.transparent, backlog: opts.backlog, onLost: () => mainStats.inc(server.handoffFailed) }) : undefined;
@@ -72,6 +87,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const publish = ({ snapshot: s, delta }: SnapshotUpdate) => {
     applying = applying.then(async () => {
       stats = indexStatsAfter(stats, s, delta, registry);
+      stats.hostSlots = hostRegistry.syncSnapshot(s.clusters);
       pool.publish({ snapshot: s, stats }, delta);
       dns.onSnapshot(s);
       let timer: NodeJS.Timeout | undefined;
@@ -111,6 +127,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   let quitting: Promise<void> | undefined;
   const view: AdminView = {
     registry,
+    clusters: { hosts: hostRegistry, outlier },
     snapshot: () => source.current,
     lastRejected: () => source.lastRejected,
     resourceInfo: (o: object) => source.resourceInfo(o),

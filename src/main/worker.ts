@@ -5,7 +5,9 @@
  */
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { Socket } from 'node:net';
-import { ClusterTable } from '../cluster/thread_local_cluster.js';
+import { ClusterTable, type ClusterRuntime } from '../cluster/thread_local_cluster.js';
+import { HostSlots } from '../cluster/host_shared.js';
+import { removeUpstreamHosts } from '../filters/network/http_connection_manager/factory.js';
 import type { HostUpdateMessage } from '../cluster/host_update.js';
 import { mergeStats, type WorkerMessage } from '../config/snapshot.js';
 import type { Snapshot } from '../config/model.js';
@@ -13,13 +15,20 @@ import { applyDelta } from '../config/snapshot_delta.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
-import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type HandoffTask, type WorkerInit } from './protocol.js';
+import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type HandoffTask, type OutlierUpdateMessage, type WorkerInit } from './protocol.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
 const handoffSlots = new Int32Array(init.handoffSlots);
+const hostSlots = new HostSlots(init.hostShared, stats.slab);
+const outlierReports = new BroadcastChannel(channelName(init.poolId, 'outlier'));
+const clusterRuntime: ClusterRuntime = {
+  slots: hostSlots,
+  report: (r) => outlierReports.postMessage(r),
+  onHostsRemoved: (cluster, keys) => removeUpstreamHosts(cluster, keys),
+};
 let state: WorkerState | undefined;
 let snapshot: Snapshot | undefined;
 const draining = new Map<string, WorkerState>();
@@ -32,7 +41,12 @@ const listening = new BroadcastChannel(channelName(init.poolId, 'listening'));
 new BroadcastChannel(channelName(init.poolId, 'stop-listening')).onmessage = () => stopReusePortListeners();
 const configChannel = new BroadcastChannel(channelName(init.poolId, 'config'));
 configChannel.onmessage = (event) => {
-  const msg = (event as { data: WorkerMessage | HostUpdateMessage }).data;
+  const msg = (event as { data: WorkerMessage | HostUpdateMessage | OutlierUpdateMessage }).data;
+  // Outlier verdicts live in shared memory; the message says which cluster's to re-read.
+  if ('outlierUpdate' in msg) {
+    state?.clusters.refreshEjections(msg.outlierUpdate);
+    return;
+  }
   // DNS host-set changes are small diffs applied to the current snapshot's clusters.
   if ('hostUpdate' in msg) {
     state?.clusters.applyHostUpdate(msg.hostUpdate);
@@ -59,13 +73,15 @@ configChannel.onmessage = (event) => {
   // a new cluster table takes over the resolved hosts of DNS clusters whose config is unchanged.
   const d = msg.kind === 'delta' ? msg.delta : undefined;
   const unchanged = (x: { upsert: unknown[]; remove: unknown[] } | undefined) => !!x && x.upsert.length === 0 && x.remove.length === 0;
+  const statIndex = msg.kind === 'delta' && state ? mergeStats(state.statIndex, msg.stats) : msg.stats;
   state = {
     version: next.version,
     listeners: previous && unchanged(d?.listeners) ? previous.listeners : new ListenerTable(next),
-    clusters: previous && unchanged(d?.clusters) ? previous.clusters : new ClusterTable(next.clusters, previous?.clusters),
+    clusters: previous && unchanged(d?.clusters) ? previous.clusters : new ClusterTable(next.clusters, previous?.clusters, statIndex.hostSlots, clusterRuntime),
     routes: previous && unchanged(d?.routes) && !d?.routePatches ? previous.routes : new Map(next.routes.map((r) => [r.name, r])),
-    statIndex: msg.kind === 'delta' && state ? mergeStats(state.statIndex, msg.stats) : msg.stats,
+    statIndex,
     stats,
+    hostSlots,
     mesh: next.mesh,
   };
   // A whole snapshot (late worker, missed version) carries the DNS clusters' current host sets.

@@ -6,10 +6,14 @@ import type { SnapshotDelta } from '../config/snapshot_delta.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
-import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type HandoffTask, type WorkerInit } from './protocol.js';
+import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type HandoffTask, type OutlierUpdateMessage, type WorkerInit } from './protocol.js';
+import { createHostShared, HostSlots, type HostShared } from '../cluster/host_shared.js';
+import type { OutlierReport } from '../cluster/outlier/monitor.js';
 
 const log = logger('workers');
 const HANDOFF_SLOTS = 1 << 16;
+/** Upstream hosts (cluster, host pairs) with outlier detection and /clusters stats. */
+const DEFAULT_HOST_SLOTS = 4096;
 let poolCount = 0;
 
 /**
@@ -24,6 +28,13 @@ export class WorkerPool implements HostUpdateSink {
   private readonly acks: BroadcastChannel;
   private readonly listening: BroadcastChannel;
   private readonly stopListening: BroadcastChannel;
+  private readonly outlier: BroadcastChannel;
+  /** Per-host shared state (one stats slab per stats registry slab). */
+  readonly hostShared: HostShared;
+  /** The main thread's window on it (its own slab is the registry's last). */
+  readonly hostSlots: HostSlots;
+  /** Workers' outlier-detection reports (the main-thread detector listens). */
+  onOutlierReport: ((r: OutlierReport) => void) | undefined;
   /** The version each live worker serves, by thread id. */
   private readonly applied = new Map<number, number>();
   private waiters: { version: number; resolve: () => void }[] = [];
@@ -42,8 +53,10 @@ export class WorkerPool implements HostUpdateSink {
     readonly size: number,
     private readonly registry: StatsRegistry,
     private readonly native: NativeSockets | null,
-    opts: { acceptMode: AcceptMode; transparent: boolean; onRestart: () => void },
+    opts: { acceptMode: AcceptMode; transparent: boolean; onRestart: () => void; hostSlots?: number },
   ) {
+    this.hostShared = createHostShared(opts.hostSlots ?? DEFAULT_HOST_SLOTS, registry.shared.slabs);
+    this.hostSlots = new HostSlots(this.hostShared, registry.shared.slabs - 1);
     const handoffSlots = new SharedArrayBuffer(HANDOFF_SLOTS * 4);
     this.slots = new Int32Array(handoffSlots);
     for (let i = HANDOFF_SLOTS - 1; i >= 0; i--) this.freeSlots.push(i);
@@ -53,7 +66,9 @@ export class WorkerPool implements HostUpdateSink {
     this.acks = new BroadcastChannel(channelName(poolId, 'ack'));
     this.listening = new BroadcastChannel(channelName(poolId, 'listening'));
     this.stopListening = new BroadcastChannel(channelName(poolId, 'stop-listening'));
-    const workerData: WorkerInit = { poolId, stats: registry.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
+    this.outlier = new BroadcastChannel(channelName(poolId, 'outlier'));
+    this.outlier.onmessage = (event) => this.onOutlierReport?.((event as { data: OutlierReport }).data);
+    const workerData: WorkerInit = { poolId, stats: registry.shared, hostShared: this.hostShared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: size,
@@ -73,7 +88,7 @@ export class WorkerPool implements HostUpdateSink {
         watched.add(worker);
         const threadId = worker.threadId;
         worker.once('exit', () => {
-          registry.releaseSlab(threadId);
+          for (const slab of registry.releaseSlab(threadId)) this.hostSlots.zeroGauges(slab);
           this.applied.delete(threadId);
           this.lastApplyMs.delete(threadId);
           if (this.closing) return;
@@ -133,6 +148,11 @@ export class WorkerPool implements HostUpdateSink {
   publishHosts(update: HostUpdate, full: readonly HostEntry[]): void {
     this.hostSets.set(update.cluster, { cluster: update.cluster, key: update.key, seq: update.seq, full: [...full] });
     this.config.postMessage({ hostUpdate: update } satisfies HostUpdateMessage);
+  }
+
+  /** Outlier verdicts for `cluster` changed: workers re-read the hosts' ejected flags. */
+  announceEjections(cluster: string): void {
+    this.config.postMessage({ outlierUpdate: cluster } satisfies OutlierUpdateMessage);
   }
 
   forgetHosts(cluster: string): void {
@@ -207,6 +227,7 @@ export class WorkerPool implements HostUpdateSink {
     this.acks.close();
     this.listening.close();
     this.stopListening.close();
+    this.outlier.close();
     await this.pool.destroy();
   }
 }

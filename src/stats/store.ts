@@ -111,17 +111,20 @@ export class StatsRegistry {
     return new StatsWriter(this.shared, this.shared.slabs - 1);
   }
 
-  /** A dead worker's connections are gone: free its slab and zero its gauges (counters stay). */
-  releaseSlab(threadId: number): void {
+  /** A dead worker's connections are gone: free its slab and zero its gauges (counters stay). Returns the slabs freed. */
+  releaseSlab(threadId: number): number[] {
     const owners = new Int32Array(this.shared.owners);
+    const freed: number[] = [];
     for (let s = 0; s < this.shared.slabs - 1; s++) {
       if (Atomics.load(owners, s) !== threadId) continue;
+      freed.push(s);
       const base = s * this.shared.capacity;
       this.info.forEach((info, idx) => {
         if (info.kind === 'gauge') this.values[base + idx] = 0;
       });
       Atomics.store(owners, s, 0);
     }
+    return freed;
   }
 
   resetCounters(): void {
@@ -136,7 +139,11 @@ export class StatsRegistry {
 /** A worker's view: its own slab of the shared values. */
 export class StatsWriter {
   readonly v: Float64Array;
-  constructor(shared: StatsShared, slab: number) {
+  constructor(
+    shared: StatsShared,
+    /** Which slab this writer owns (per-host stats use the same slab number). */
+    readonly slab: number,
+  ) {
     this.v = new Float64Array(shared.values, slab * shared.capacity * 8, shared.capacity);
   }
 

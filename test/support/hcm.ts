@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { sinkHostSlots } from '../../src/cluster/host_shared.js';
 import { once } from 'node:events';
 import type { ExecutionContext } from 'ava';
 import type { Cluster, HttpConnectionManagerFilter, Route, RouteAction, RouteConfiguration } from '../../src/config/model.js';
@@ -58,7 +59,8 @@ export async function startHcm(t: ExecutionContext, routes: Route[], clusters: C
   const rc: RouteConfiguration = { name: '80', validateClusters: false, virtualHosts: [{ name: 'vh', domains, routes, includeRequestAttemptCount: true }] };
   const compiled = new CompiledRouteConfiguration(rc);
   const tlcs = new Map(clusters.map((c) => [c.name, { tlc: new ThreadLocalCluster(c), config: c, statsBase: registry.scope(CLUSTER, c.name) }]));
-  const pools = new UpstreamPools(stats);
+  const hostStats = sinkHostSlots().stats;
+  const pools = new UpstreamPools(stats, hostStats);
   const logged: StreamInfo[] = [];
   const accessLog = { log: (i: StreamInfo) => logged.push(i) } as unknown as AccessLogger;
   const ctx: HttpContext = {
@@ -67,6 +69,7 @@ export async function startHcm(t: ExecutionContext, routes: Route[], clusters: C
     cluster: (name) => tlcs.get(name),
     pools,
     stats,
+    hostStats,
     httpStats: registry.scope(HTTP, HCM.statPrefix),
     accessLog,
     originalDst: { address: '10.0.0.1', port: 80 },

@@ -158,6 +158,8 @@ export class UpstreamConnection implements ResponseHandler {
 export class Http1Pool {
   private readonly idle: UpstreamConnection[] = [];
   total = 0;
+  /** The host left its cluster: connections close as their requests end instead of idling. */
+  private draining = false;
 
   constructor(
     readonly host: Host,
@@ -199,7 +201,7 @@ export class Http1Pool {
   /** The response completed: keep the connection for the next request if it can be reused. */
   release(conn: UpstreamConnection, reusable: boolean): void {
     const max = this.opts.maxRequestsPerConnection;
-    if (!reusable || conn.closed || (max > 0 && conn.requests >= max)) {
+    if (!reusable || conn.closed || this.draining || (max > 0 && conn.requests >= max)) {
       conn.socket.destroy();
       return;
     }
@@ -217,8 +219,14 @@ export class Http1Pool {
     this.stats.onClose(conn);
   }
 
-  /** Host removed or snapshot retired: close idle connections; busy ones finish their request. */
+  /** Closes idle connections (shutdown, tests); busy ones finish their request and go back to idle. */
   drain(): void {
+    for (const conn of this.idle.splice(0)) conn.socket.destroy();
+  }
+
+  /** Host removed: idle connections close now, busy ones once their request ends. */
+  retire(): void {
+    this.draining = true;
     for (const conn of this.idle.splice(0)) conn.socket.destroy();
   }
 }

@@ -2,6 +2,7 @@ import type { Cluster } from '../../config/model.js';
 import type { StatsWriter } from '../../stats/store.js';
 import { C } from '../../stats/scopes.js';
 import type { Host } from '../host.js';
+import { HS } from '../host_shared.js';
 import { Http1Pool, type PoolStats } from './http1_pool.js';
 
 const ONE_HOUR = 3_600_000;
@@ -15,12 +16,16 @@ export class UpstreamPools {
   /** Host objects are stable within a cluster's host set: the common lookup builds no key. */
   private readonly byHost = new WeakMap<Host, Http1Pool>();
 
-  constructor(private readonly stats: StatsWriter) {}
+  constructor(
+    private readonly stats: StatsWriter,
+    /** This worker's slab of per-host stats (src/cluster/host_shared.ts). */
+    private readonly hostStats: Float64Array,
+  ) {}
 
   get(cluster: Cluster, statsBase: number | undefined, host: Host): Http1Pool {
     const known = this.byHost.get(host);
     if (known) return known;
-    const key = `${cluster.name}\u0000${host.address}:${host.port}`;
+    const key = `${cluster.name}\u0000${host.key}`;
     let pool = this.pools.get(key);
     if (!pool) {
       pool = new Http1Pool(
@@ -31,7 +36,7 @@ export class UpstreamPools {
           idleTimeoutMs: cluster.idleTimeoutMs ?? ONE_HOUR,
           localAddress: cluster.upstreamBindAddress,
         },
-        this.poolStats(statsBase),
+        this.poolStats(statsBase, host.statBase),
       );
       this.pools.set(key, pool);
     }
@@ -39,26 +44,46 @@ export class UpstreamPools {
     return pool;
   }
 
+  /**
+   * Hosts that left `cluster` (snapshot change or DNS update): their pools close idle
+   * connections now and busy ones when their request ends, and are forgotten, so a host that
+   * comes back starts with a fresh pool.
+   */
+  removeHosts(cluster: string, keys: readonly string[]): void {
+    for (const k of keys) {
+      const key = `${cluster}\u0000${k}`;
+      const pool = this.pools.get(key);
+      if (!pool) continue;
+      pool.retire();
+      this.pools.delete(key);
+    }
+  }
+
   /** Closes every idle connection (shutdown, tests); busy ones close when their request ends. */
   drainAll(): void {
     for (const pool of this.pools.values()) pool.drain();
   }
 
-  private poolStats(base: number | undefined): PoolStats {
+  private poolStats(base: number | undefined, hostBase: number): PoolStats {
     const s = this.stats;
+    const hs = this.hostStats;
     if (base === undefined) return { onConnect() {}, onConnectFail() {}, onClose() {} };
     return {
       onConnect() {
+        hs[hostBase + HS.cx_total]++;
+        hs[hostBase + HS.cx_active]++;
         s.inc(base + C.upstream_cx_total);
         s.inc(base + C.upstream_cx_http1_total);
         s.inc(base + C.upstream_cx_active);
       },
       onConnectFail(timeout) {
+        hs[hostBase + HS.cx_connect_fail]++;
         s.inc(base + C.upstream_cx_connect_fail);
         if (timeout) s.inc(base + C.upstream_cx_connect_timeout);
       },
       onClose(conn) {
         if (!conn.connected) return;
+        hs[hostBase + HS.cx_active]--;
         s.dec(base + C.upstream_cx_active);
         s.inc(base + C.upstream_cx_destroy);
         s.add(base + C.upstream_cx_tx_bytes_total, conn.socket.bytesWritten);

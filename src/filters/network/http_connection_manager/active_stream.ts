@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Route, RouteAction } from '../../../config/model.js';
 import type { UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
+import type { Host } from '../../../cluster/host.js';
+import { HS } from '../../../cluster/host_shared.js';
+import { LocalOrigin } from '../../../cluster/outlier/monitor.js';
+import type { ThreadLocalCluster } from '../../../cluster/thread_local_cluster.js';
 import { C, H } from '../../../stats/scopes.js';
 import { CompiledRouteConfiguration, type RouteRequest } from '../../http/router/route_table.js';
 import { chooseCluster, RetryState } from '../../http/router/route_action.js';
@@ -39,6 +43,9 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private action: RouteAction | undefined;
   private clusterName = '';
   private clusterStats: number | undefined;
+  private tlc: ThreadLocalCluster | undefined;
+  /** The host of the attempt in flight (counted in its rq_active until the attempt ends). */
+  private attemptHost: Host | undefined;
   private upstream: UpstreamConnection | undefined;
   /** Request body kept for retries (and until an upstream connection is ready); null once too large. */
   private body: Buffer[] | null = [];
@@ -196,6 +203,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       return this.localReply(LOCAL_REPLIES.clusterNotFound);
     }
     this.clusterStats = cluster.statsBase;
+    this.tlc = cluster.tlc;
     const h = this.headers;
     mutateRequest(h, this.route, target.mutations);
     if (action.hostRewriteLiteral) setHeader(h, 'host', action.hostRewriteLiteral);
@@ -216,6 +224,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     const ctx = this.ctx;
     const cluster = ctx.cluster(this.clusterName)!;
     const host = cluster.tlc.chooseHost(ctx.originalDst);
+    this.endAttempt();
     if (!host) {
       // Envoy's cluster manager counts the failed host pick, HTTP or TCP alike.
       if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_cx_none_healthy);
@@ -224,6 +233,9 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.info.attempts++;
     this.info.upstreamHost = `${host.address}:${host.port}`;
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
+    this.attemptHost = host;
+    ctx.hostStats[host.statBase + HS.rq_total]++;
+    ctx.hostStats[host.statBase + HS.rq_active]++;
     const pool = ctx.pools.get(cluster.config, this.clusterStats, host);
     pool.acquire(
       (conn, reused) => this.onPoolReady(conn, reused),
@@ -238,6 +250,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     }
     this.upstream = conn;
     this.info.upstreamLocalAddress = conn.localAddress;
+    if (!reused && this.attemptHost) this.tlc!.outlier?.putLocalOrigin(this.attemptHost.slot, LocalOrigin.ConnectSuccess);
     conn.attach(this, this.head.method);
     this.reusedConnection = reused;
     const h = this.headers;
@@ -282,6 +295,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
 
   private onPoolFailure(reason: string, timeout: boolean): void {
     if (this.done) return;
+    this.hostFailure(LocalOrigin.ConnectFailed);
     const failure = connectFailure(reason, timeout, this.info.attempts > 1);
     this.info.upstreamTransportFailureReason = failure.transportFailureReason;
     if (this.retry!.shouldRetryConnectFailure() && this.canResend()) return this.scheduleRetry();
@@ -296,6 +310,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
 
   private scheduleRetry(): void {
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry);
+    this.endAttempt();
     this.bodySent = false;
     this.upstream = undefined;
     clearTimeout(this.tryTimer);
@@ -305,6 +320,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private onTryTimeout(): void {
     if (this.responseHeadSent || this.done) return;
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_per_try_timeout);
+    this.hostFailure(LocalOrigin.Timeout);
     this.upstream?.abort();
     this.upstream = undefined;
     if (this.retry!.shouldRetryTimeout() && this.canResend()) return this.scheduleRetry();
@@ -327,6 +343,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     if (ms > 0 && !this.routeTimer && !this.done) {
       this.routeTimer = setTimeout(() => {
         if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_timeout);
+        this.hostFailure(LocalOrigin.Timeout);
         this.upstream?.abort();
         this.upstream = undefined;
         if (this.responseHeadSent) return this.resetDownstream(Flag.UT);
@@ -345,6 +362,11 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     clearTimeout(this.tryTimer);
     if (this.done) return;
     const s = head.status;
+    const host = this.attemptHost;
+    if (host) {
+      this.ctx.hostStats[host.statBase + (s >= 500 ? HS.rq_error : HS.rq_success)]++;
+      this.tlc!.outlier?.putHttpStatus(host.slot, s);
+    }
     if (!head.upgrade && this.retry!.shouldRetryStatus(s) && this.canResend()) {
       this.upstream?.abort();
       return this.scheduleRetry();
@@ -370,6 +392,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.responseHeadSent = true;
     this.countResponse(s);
     if (head.upgrade) {
+      // A tunnel is no longer a request in flight.
+      this.endAttempt();
       this.conn.write(encoded);
       return this.conn.tunnel(this.upstream!);
     }
@@ -418,6 +442,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.flushHead();
     if (this.downstreamChunked) this.conn.write(lastChunk(trailers));
     this.upstream = undefined;
+    this.endAttempt();
     this.responseComplete = true;
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_completed);
     // Envoy: a retried request whose answer the policy would not retry again; an answer that only
@@ -432,9 +457,13 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.upstream = undefined;
     if (this.done) return;
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_rx_reset);
+    const idleRace = beforeResponse && this.reusedConnection;
+    // Not the host's fault: a kept-alive connection it closed as we wrote (resent once below).
+    if (!idleRace) this.hostFailure(LocalOrigin.ConnectFailed);
+    this.endAttempt();
     if (!this.responseHeadSent) {
       // A reused keep-alive connection the upstream closed as we wrote: safe to send again once.
-      if (beforeResponse && this.reusedConnection && this.canResend()) {
+      if (idleRace && this.canResend()) {
         this.reusedConnection = false;
         this.bodySent = false;
         this.startAttempt();
@@ -495,7 +524,29 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.log();
   }
 
+  /**
+   * A locally originated failure of the attempt in flight: the host's rq_error (and rq_timeout),
+   * and outlier detection (Envoy's router reports resets and failed connections as
+   * LocalOriginConnectFailed, timeouts as LocalOriginTimeout).
+   */
+  private hostFailure(result: LocalOrigin): void {
+    const host = this.attemptHost;
+    if (!host) return;
+    this.ctx.hostStats[host.statBase + HS.rq_error]++;
+    if (result === LocalOrigin.Timeout) this.ctx.hostStats[host.statBase + HS.rq_timeout]++;
+    this.tlc!.outlier?.putLocalOrigin(host.slot, result);
+  }
+
+  /** The attempt in flight is over (answered, failed, retried or cancelled). */
+  private endAttempt(): void {
+    const host = this.attemptHost;
+    if (!host) return;
+    this.attemptHost = undefined;
+    this.ctx.hostStats[host.statBase + HS.rq_active]--;
+  }
+
   private cancelUpstream(): void {
+    this.endAttempt();
     clearTimeout(this.tryTimer);
     clearTimeout(this.routeTimer);
     clearTimeout(this.backoffTimer);

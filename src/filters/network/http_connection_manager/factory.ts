@@ -7,6 +7,7 @@ import type { StatsWriter } from '../../../stats/store.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
 import { HttpConnectionManager } from './connection_manager.js';
 import type { HttpContext } from './http_context.js';
+import { sinkHostSlots } from '../../../cluster/host_shared.js';
 
 /**
  * Worker-wide HTTP state that outlives snapshots: upstream pools (warm connections survive
@@ -19,8 +20,11 @@ class HttpWorkerState {
   private accessLog: AccessLogger | undefined;
   draining = false;
 
-  constructor(stats: StatsWriter) {
-    this.pools = new UpstreamPools(stats);
+  constructor(
+    stats: StatsWriter,
+    readonly hostStats: Float64Array,
+  ) {
+    this.pools = new UpstreamPools(stats, hostStats);
   }
 
   routes(rc: RouteConfiguration | undefined): CompiledRouteConfiguration | undefined {
@@ -47,10 +51,15 @@ export function setHttpDraining(on: boolean): void {
   if (shared) shared.draining = on;
 }
 
+/** Hosts that left a cluster: their upstream pools drain (src/cluster/pool/pools.ts). */
+export function removeUpstreamHosts(cluster: string, keys: readonly string[]): void {
+  shared?.pools.removeHosts(cluster, keys);
+}
+
 /** The HTTP connection manager for one accepted connection on an HCM filter chain. */
 export function httpConnectionManager(socket: Socket, filter: HttpConnectionManagerFilter, ctx: ConnectionContext, initial?: Buffer): void {
   const w = ctx.worker;
-  const state = (shared ??= new HttpWorkerState(w.stats));
+  const state = (shared ??= new HttpWorkerState(w.stats, (w.hostSlots ?? sinkHostSlots()).stats));
   const mesh = w.mesh;
   const httpCtx: HttpContext = {
     filter,
@@ -61,6 +70,7 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     },
     pools: state.pools,
     stats: w.stats,
+    hostStats: state.hostStats,
     httpStats: w.statIndex.http?.[filter.statPrefix],
     accessLog: state.logger(mesh.accessLogFile, mesh.accessLogEncoding),
     originalDst: ctx.originalDst,

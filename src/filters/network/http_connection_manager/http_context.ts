@@ -13,6 +13,8 @@ export interface HttpContext {
   cluster(name: string): { tlc: ThreadLocalCluster; config: Cluster; statsBase: number | undefined } | undefined;
   pools: UpstreamPools;
   stats: StatsWriter;
+  /** This worker's slab of per-host stats, indexed by Host.statBase + HS.*. */
+  hostStats: Float64Array;
   /** Base of this HCM's `http.<stat_prefix>.*` stats. */
   httpStats: number | undefined;
   accessLog: AccessLogger | undefined;

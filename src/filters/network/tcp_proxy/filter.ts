@@ -3,12 +3,16 @@ import { readerSocketOptions, setReader, trackReads } from '../../../listener/so
 import type { TcpProxyFilter } from '../../../config/model.js';
 import { C, T } from '../../../stats/scopes.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
+import { HS, sinkHostSlots } from '../../../cluster/host_shared.js';
+import { LocalOrigin } from '../../../cluster/outlier/monitor.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
  * backpressure. Half-close is carried across (a FIN from one side ends the other side's
  * writes, and the connection closes when both directions are done); a reset on one side
- * resets the other. Counters are added once per connection, at close.
+ * resets the other. Counters are added once per connection, at close. Connection results
+ * feed outlier detection as Envoy's tcp_proxy does: a failed or timed-out connect is a
+ * local-origin failure, a made one a (final) success.
  */
 export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: ConnectionContext, peeked?: Buffer): void {
   const { stats, statIndex } = ctx.worker;
@@ -38,15 +42,29 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   setReader(downstream, undefined);
   stats.inc(cBase + C.upstream_cx_total);
   stats.inc(cBase + C.upstream_cx_active);
+  const hs = (ctx.worker.hostSlots ?? sinkHostSlots()).stats;
+  const hBase = host.statBase;
+  hs[hBase + HS.cx_total]++;
+  hs[hBase + HS.cx_active]++;
+  const outlier = cluster.outlier;
   let connected = false;
+  let failed = false;
+  const connectFailed = (result: LocalOrigin) => {
+    if (failed) return;
+    failed = true;
+    hs[hBase + HS.cx_connect_fail]++;
+    outlier?.putLocalOrigin(host.slot, result);
+  };
   const connectTimer = setTimeout(() => {
     stats.inc(cBase + C.upstream_cx_connect_timeout);
+    connectFailed(LocalOrigin.Timeout);
     upstream.destroy();
   }, connectTimeoutMs);
 
   upstream.once('connect', () => {
     connected = true;
     clearTimeout(connectTimer);
+    outlier?.putLocalOrigin(host.slot, LocalOrigin.ConnectSuccessFinal);
     if (downstream.destroyed) {
       upstream.destroy();
       return;
@@ -64,11 +82,14 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     }
   });
   upstream.on('error', () => {
-    if (!connected) stats.inc(cBase + C.upstream_cx_connect_fail);
+    if (connected) return;
+    stats.inc(cBase + C.upstream_cx_connect_fail);
+    connectFailed(LocalOrigin.ConnectFailed);
   });
   upstream.once('close', () => {
     clearTimeout(connectTimer);
     stats.dec(cBase + C.upstream_cx_active);
+    hs[hBase + HS.cx_active]--;
     stats.inc(cBase + C.upstream_cx_destroy);
     stats.add(cBase + C.upstream_cx_tx_bytes_total, upstream.bytesWritten);
     stats.add(cBase + C.upstream_cx_rx_bytes_total, upstream.bytesRead);

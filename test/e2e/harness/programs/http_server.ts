@@ -12,6 +12,8 @@
  *   status=N            answer N instead of 200
  *   fail=N&key=K        the first N requests carrying key K answer `status` (default 503),
  *                       later ones 200 — an upstream that fails the first attempt(s)
+ *   failon=NAME         only the server named NAME answers `status` (default 500), others
+ *                       200 — one bad host among several (outlier detection)
  *   delay=MS            wait MS ms before answering (with delayfirst=N&key=K: only the
  *                       first N requests carrying key K wait)
  *   size=N              answer N pseudo-random bytes instead of the report, with
@@ -79,6 +81,7 @@ const server = createServer((req, res) => {
     const nth = key === null ? 0 : (seen.get(key) ?? 0) + 1;
     if (key !== null) seen.set(key, nth);
     if (q.has('fail') && key !== null) status = nth <= Number(q.get('fail')) ? Number(q.get('status') ?? 503) : 200;
+    if (q.has('failon')) status = q.get('failon') === name ? Number(q.get('status') ?? 500) : 200;
     const headers: Record<string, string> = { 'x-server-name': name };
     for (const h of q.getAll('hdr')) {
       const i = h.indexOf(':');
