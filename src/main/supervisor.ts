@@ -46,6 +46,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const pool = new WorkerPool(opts.concurrency, registry, native, {
     acceptMode: opts.acceptMode,
     transparent: opts.transparent,
+    locality: opts.locality,
     onRestart: () => mainStats.inc(server.workerRestarts),
   });
   // DNS clusters resolve on this thread and reach workers as host-set diffs through the pool.

@@ -6,6 +6,7 @@
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { Socket } from 'node:net';
 import { ClusterTable } from '../cluster/thread_local_cluster.js';
+import { DEFAULT_BALANCER_ENV } from '../cluster/lb/cluster_load_balancer.js';
 import type { HostUpdateMessage } from '../cluster/host_update.js';
 import { mergeStats, type WorkerMessage } from '../config/snapshot.js';
 import type { Snapshot } from '../config/model.js';
@@ -19,6 +20,7 @@ import { startReusePortListeners, stopReusePortListeners } from '../listener/reu
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
 const handoffSlots = new Int32Array(init.handoffSlots);
+const balancerEnv = { ...DEFAULT_BALANCER_ENV, locality: init.locality ?? '' };
 let state: WorkerState | undefined;
 let snapshot: Snapshot | undefined;
 const draining = new Map<string, WorkerState>();
@@ -61,7 +63,7 @@ configChannel.onmessage = (event) => {
   state = {
     version: next.version,
     listeners: previous && unchanged(d?.listeners) ? previous.listeners : new ListenerTable(next),
-    clusters: previous && unchanged(d?.clusters) ? previous.clusters : new ClusterTable(next.clusters, previous?.clusters),
+    clusters: previous && unchanged(d?.clusters) ? previous.clusters : new ClusterTable(next.clusters, previous?.clusters, balancerEnv),
     routes: previous && unchanged(d?.routes) && !d?.routePatches ? previous.routes : new Map(next.routes.map((r) => [r.name, r])),
     statIndex: msg.kind === 'delta' && state ? mergeStats(state.statIndex, msg.stats) : msg.stats,
     stats,

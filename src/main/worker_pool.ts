@@ -42,7 +42,7 @@ export class WorkerPool implements HostUpdateSink {
     readonly size: number,
     private readonly registry: StatsRegistry,
     private readonly native: NativeSockets | null,
-    opts: { acceptMode: AcceptMode; transparent: boolean; onRestart: () => void },
+    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; onRestart: () => void },
   ) {
     const handoffSlots = new SharedArrayBuffer(HANDOFF_SLOTS * 4);
     this.slots = new Int32Array(handoffSlots);
@@ -53,7 +53,7 @@ export class WorkerPool implements HostUpdateSink {
     this.acks = new BroadcastChannel(channelName(poolId, 'ack'));
     this.listening = new BroadcastChannel(channelName(poolId, 'listening'));
     this.stopListening = new BroadcastChannel(channelName(poolId, 'stop-listening'));
-    const workerData: WorkerInit = { poolId, stats: registry.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
+    const workerData: WorkerInit = { poolId, stats: registry.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent, locality: opts.locality ?? '' };
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: size,

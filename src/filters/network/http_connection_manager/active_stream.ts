@@ -4,6 +4,10 @@ import type { UpstreamConnection, UpstreamStreamCallbacks } from '../../../clust
 import { C, H } from '../../../stats/scopes.js';
 import { CompiledRouteConfiguration, type RouteRequest } from '../../http/router/route_table.js';
 import { chooseCluster, RetryState } from '../../http/router/route_action.js';
+import { requestHash } from '../../http/router/hash_policy.js';
+import { isHashPolicy } from '../../../cluster/lb/policy.js';
+import type { Hash64 } from '../../../cluster/lb/xxhash64.js';
+import type { Host } from '../../../cluster/host.js';
 import { applyFault } from '../../http/fault/fault.js';
 import { mirrorRequest } from '../../http/router/mirror.js';
 import { corsDecision } from '../../http/cors/cors.js';
@@ -65,6 +69,11 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private corsHeaders: string[] | undefined;
   /** The current attempt runs on a kept-alive connection (a reset before any response is then safe to resend once). */
   private reusedConnection = false;
+  /** The consistent-hash key (RING_HASH / MAGLEV clusters), and a generated cookie to return. */
+  private hash: Hash64 | undefined;
+  private setCookie: string | undefined;
+  /** The current attempt's host, counted in its activeRequests until the attempt ends (releaseHost). */
+  private attemptHost: Host | undefined;
 
   constructor(
     private readonly conn: HttpConnectionManager,
@@ -197,6 +206,13 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     }
     this.clusterStats = cluster.statsBase;
     const h = this.headers;
+    if (action.hashPolicy.length > 0 && isHashPolicy(cluster.config)) {
+      const q = this.path.indexOf('?');
+      const conn = this.conn;
+      const r = requestHash(action.hashPolicy, { headers: h, query: q < 0 ? '' : this.path.slice(q + 1), remoteAddress: conn.remoteAddress, localAddress: conn.localAddress });
+      this.hash = r.hash;
+      this.setCookie = r.setCookie;
+    }
     mutateRequest(h, this.route, target.mutations);
     if (action.hostRewriteLiteral) setHeader(h, 'host', action.hostRewriteLiteral);
     if (action.prefixRewrite !== undefined || action.regexRewrite) {
@@ -215,12 +231,15 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     if (this.done) return;
     const ctx = this.ctx;
     const cluster = ctx.cluster(this.clusterName)!;
-    const host = cluster.tlc.chooseHost(ctx.originalDst);
+    this.releaseHost();
+    const host = cluster.tlc.chooseHost(ctx.originalDst, this.hash);
     if (!host) {
       // Envoy's cluster manager counts the failed host pick, HTTP or TCP alike.
       if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_cx_none_healthy);
       return this.localReply(LOCAL_REPLIES.noHealthyUpstream);
     }
+    host.activeRequests++;
+    this.attemptHost = host;
     this.info.attempts++;
     this.info.upstreamHost = `${host.address}:${host.port}`;
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
@@ -282,6 +301,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
 
   private onPoolFailure(reason: string, timeout: boolean): void {
     if (this.done) return;
+    this.releaseHost();
     const failure = connectFailure(reason, timeout, this.info.attempts > 1);
     this.info.upstreamTransportFailureReason = failure.transportFailureReason;
     if (this.retry!.shouldRetryConnectFailure() && this.canResend()) return this.scheduleRetry();
@@ -295,6 +315,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   }
 
   private scheduleRetry(): void {
+    this.releaseHost();
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry);
     this.bodySent = false;
     this.upstream = undefined;
@@ -360,6 +381,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     mutateResponse(h, this.route, undefined);
     if (this.corsHeaders) h.push(...this.corsHeaders);
     if (serviceMs !== undefined) h.push('x-envoy-upstream-service-time', String(serviceMs));
+    if (this.setCookie !== undefined) h.push('set-cookie', this.setCookie);
     setHeader(h, 'server', 'legate');
     const noBody = this.head.method === 'HEAD' || s === 204 || s === 304 || head.upgrade;
     this.downstreamChunked = !noBody && (head.chunked || head.bodyUntilClose);
@@ -370,6 +392,10 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.responseHeadSent = true;
     this.countResponse(s);
     if (head.upgrade) {
+      // A tunnel stays an active request of its host until it closes.
+      const host = this.attemptHost;
+      this.attemptHost = undefined;
+      if (host) this.upstream!.socket.once('close', () => host.activeRequests--);
       this.conn.write(text, 'latin1');
       return this.conn.tunnel(this.upstream!);
     }
@@ -418,6 +444,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.flushHead();
     if (this.downstreamChunked) this.conn.write(lastChunk(trailers));
     this.upstream = undefined;
+    this.releaseHost();
     this.responseComplete = true;
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_completed);
     // Envoy: a retried request whose answer the policy would not retry again; an answer that only
@@ -430,6 +457,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   onUpstreamReset(reason: string, beforeResponse: boolean, details: string): void {
     clearTimeout(this.tryTimer);
     this.upstream = undefined;
+    this.releaseHost();
     if (this.done) return;
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_rx_reset);
     if (!this.responseHeadSent) {
@@ -499,9 +527,19 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     clearTimeout(this.tryTimer);
     clearTimeout(this.routeTimer);
     clearTimeout(this.backoffTimer);
+    this.releaseHost();
     if (this.upstream) {
       this.upstream.abort();
       this.upstream = undefined;
+    }
+  }
+
+  /** The attempt is over (answered, failed, reset, timed out, retried or abandoned): its host's load drops, once. */
+  private releaseHost(): void {
+    const host = this.attemptHost;
+    if (host) {
+      host.activeRequests--;
+      this.attemptHost = undefined;
     }
   }
 
@@ -516,6 +554,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.done = true;
     clearTimeout(this.routeTimer);
     clearTimeout(this.tryTimer);
+    this.releaseHost();
     this.log();
     if (this.requestComplete) this.conn.streamDone(this);
     // An unread body would have to be drained to reuse the connection; Envoy closes it instead.

@@ -2,6 +2,8 @@ import { connect, type Socket } from 'node:net';
 import type { TcpProxyFilter } from '../../../config/model.js';
 import { C, T } from '../../../stats/scopes.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
+import { isHashPolicy } from '../../../cluster/lb/policy.js';
+import { xxHash64 } from '../../../cluster/lb/xxhash64.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
@@ -15,7 +17,9 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   const cluster = ctx.worker.clusters.get(cfg.cluster);
   const cBase = statIndex.clusters[cfg.cluster];
   if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_total);
-  const host = cluster?.chooseHost(ctx.originalDst);
+  // Consistent hashing over TCP has only the connection to go on: the source IP.
+  const hash = cluster && isHashPolicy(cluster.config) && downstream.remoteAddress ? xxHash64(downstream.remoteAddress) : undefined;
+  const host = cluster?.chooseHost(ctx.originalDst, hash);
   if (!cluster || !host) {
     if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_none_healthy);
     else if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_no_route);
@@ -30,6 +34,8 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     allowHalfOpen: true,
     noDelay: true,
   });
+  // The connection is an active request of its host (LEAST_REQUEST) until the upstream side closes.
+  host.activeRequests++;
   stats.inc(cBase + C.upstream_cx_total);
   stats.inc(cBase + C.upstream_cx_active);
   let connected = false;
@@ -60,6 +66,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     if (!connected) stats.inc(cBase + C.upstream_cx_connect_fail);
   });
   upstream.once('close', () => {
+    host.activeRequests--;
     clearTimeout(connectTimer);
     stats.dec(cBase + C.upstream_cx_active);
     stats.inc(cBase + C.upstream_cx_destroy);
