@@ -3,6 +3,8 @@ import type { Cluster } from '../config/model.js';
 import type { Destination } from '../listener/listener_table.js';
 import { Host } from './host.js';
 import { SINK_SLOT, type HostSlots } from './host_shared.js';
+import { ClusterLoadBalancer, DEFAULT_BALANCER_ENV, type BalancerEnv } from './lb/cluster_load_balancer.js';
+import type { Hash64 } from './lb/xxhash64.js';
 import { applyToState, dnsClusterKey, hostKey, isDnsCluster, type DnsHostState, type HostUpdate } from './host_update.js';
 import { OutlierMonitor, type OutlierReport } from './outlier/monitor.js';
 
@@ -16,22 +18,28 @@ export interface ClusterRuntime {
 
 type EndpointLike = { address: string; port: number; weight: number; locality?: string; labels?: Record<string, string>; slot?: number };
 
+/** What a cluster is built with besides its config (all optional: tests build bare clusters). */
+export interface ClusterOptions {
+  /** Shared slots of this cluster's hosts by `address:port` (main thread's host registry). */
+  slotMap?: Readonly<Record<string, number>>;
+  runtime?: ClusterRuntime;
+  env?: BalancerEnv;
+  /** The hosts of the same cluster in the table being replaced: their load, verdicts and age carry over. */
+  previous?: readonly Host[];
+}
+
 /**
- * A worker's view of one cluster: its hosts and this thread's load-balancer state. Rebuilt
- * when a snapshot arrives; connections already running keep the hosts they picked.
- * (LEAST_REQUEST, subsets and circuit breaking come with the clusters work; until then
- * STATIC/EDS clusters use smooth weighted round robin, which spreads a heavy host's turns out
- * instead of sending them in a burst.) Hosts that outlier detection ejected are skipped;
- * when every host is ejected the cluster has no healthy host (Istio disables Envoy's panic
- * mode unless minHealthPercent is set).
+ * A worker's view of one cluster: its hosts and this thread's load balancer (src/cluster/lb/,
+ * the cluster's lb_policy), rebuilt when the host set changes. Connections already running
+ * keep the hosts they picked. Hosts outlier detection ejected are left out by the balancer
+ * (Istio disables Envoy's panic mode unless minHealthPercent is set).
  */
 export class ThreadLocalCluster {
   private hosts: Host[] = [];
-  private weights: number[] = [];
-  private current: number[] = [];
-  private ejectedCount = 0;
-  /** Envoy's healthy_panic_threshold (%): below it, ejected hosts take traffic again. 0: never. */
-  private readonly panicThreshold: number;
+  private lb: ClusterLoadBalancer;
+  private readonly slotMap: Readonly<Record<string, number>> | undefined;
+  private readonly runtime: ClusterRuntime | undefined;
+  private readonly env: BalancerEnv;
   /** STRICT_DNS / LOGICAL_DNS: the resolved set the main thread pushed (src/cluster/host_update.ts). */
   readonly dnsKey: string | undefined;
   dns: DnsHostState | undefined;
@@ -42,43 +50,42 @@ export class ThreadLocalCluster {
 
   constructor(
     readonly config: Cluster,
-    private readonly slotMap?: Readonly<Record<string, number>>,
-    private readonly runtime?: ClusterRuntime,
+    opts: ClusterOptions = {},
   ) {
+    const { slotMap, runtime, env = DEFAULT_BALANCER_ENV, previous } = opts;
+    this.slotMap = slotMap;
+    this.runtime = runtime;
+    this.env = env;
+    if (previous) this.hosts = previous.slice();
     const od = config.outlierDetection;
-    this.panicThreshold = od?.healthyPanicThreshold ?? 0;
     this.outlier = od && runtime ? new OutlierMonitor(config.name, od, runtime.slots.outlier, (r) => runtime.report(r)) : undefined;
     if (runtime?.onHostsRemoved) this.onHostsRemoved = (keys) => runtime.onHostsRemoved!(config.name, keys);
     // A DNS cluster's hostnames are never resolved here: until the main thread's first
     // resolution arrives, only endpoints given as IP addresses are usable.
     this.dnsKey = isDnsCluster(config) ? dnsClusterKey(config) : undefined;
+    this.lb = new ClusterLoadBalancer(config, [], env);
     this.setHosts(this.dnsKey === undefined ? config.endpoints : config.endpoints.filter((e) => isIP(e.address) !== 0));
   }
 
-  /** Endpoints still present keep their Host object (and with it pools and LB state). */
+  /** Endpoints still present keep their Host object (and with it pools, load, verdicts and LB state). */
   setHosts(endpoints: readonly EndpointLike[]): void {
     const old = new Map(this.hosts.map((h) => [h.key, h]));
     this.hosts = endpoints.map((e) => {
       const key = hostKey(e);
       const slot = e.slot ?? this.slotMap?.[key] ?? SINK_SLOT;
       const kept = old.get(key);
-      if (kept && kept.weight === e.weight && kept.slot === slot) return kept;
+      if (kept && kept.weight === e.weight && kept.locality === e.locality && kept.slot === slot) return kept;
       return new Host(e.address, e.port, e.weight, e.locality, e.labels).setSlot(slot);
     });
-    this.weights = endpoints.map((e) => Math.max(1, e.weight));
-    this.current = this.weights.map(() => 0);
     this.refreshEjections();
+    this.lb = new ClusterLoadBalancer(this.config, this.hosts, this.env);
   }
 
   /** The ejected flags from shared memory (the main thread announced a verdict, or hosts were rebuilt). */
   refreshEjections(): void {
     const slots = this.runtime?.slots;
-    let n = 0;
-    for (const h of this.hosts) {
-      h.ejected = slots !== undefined && slots.isEjected(h.slot);
-      if (h.ejected) n++;
-    }
-    this.ejectedCount = n;
+    // Flipping a flag bumps the hosts' health epoch: the balancer rebuilds on its next pick.
+    for (const h of this.hosts) h.ejected = slots !== undefined && slots.isEjected(h.slot);
   }
 
   get hostCount(): number {
@@ -101,27 +108,16 @@ export class ThreadLocalCluster {
     return true;
   }
 
-  /** The host for a new connection, or undefined when the cluster has none usable (Envoy's "no healthy upstream"). */
-  chooseHost(dst: Destination): Host | undefined {
+  /**
+   * The host for a new request attempt or connection, or undefined when the cluster has none
+   * usable (Envoy's "no healthy upstream"). `hash`: the consistent-hash key, for RING_HASH
+   * and MAGLEV clusters (see isHashPolicy).
+   */
+  chooseHost(dst: Destination, hash?: Hash64): Host | undefined {
     if (this.config.type === 'ORIGINAL_DST') {
       return new Host(this.config.originalDstOverrideAddress ?? dst.address, dst.port);
     }
-    const n = this.hosts.length;
-    if (n === 0) return undefined;
-    const ejected = this.ejectedCount;
-    // Panic: too few healthy hosts left, so Envoy balances over all of them.
-    const all = ejected === 0 || (this.panicThreshold > 0 && (100 * (n - ejected)) / n < this.panicThreshold);
-    if (!all && ejected >= n) return undefined;
-    let best = -1;
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      if (!all && this.hosts[i].ejected) continue;
-      this.current[i] += this.weights[i];
-      total += this.weights[i];
-      if (best < 0 || this.current[i] > this.current[best]) best = i;
-    }
-    this.current[best] -= total;
-    return this.hosts[best];
+    return this.lb.chooseHost(hash);
   }
 }
 
@@ -129,13 +125,19 @@ export class ClusterTable {
   private readonly clusters = new Map<string, ThreadLocalCluster>();
   /**
    * `previous`: the table being replaced; DNS clusters whose config is unchanged keep their
-   * resolved hosts, and hosts (or whole clusters) the new table no longer has are reported to
-   * `runtime.onHostsRemoved` so that their pools drain.
+   * resolved hosts, every cluster keeps the Host objects of endpoints it still has, and hosts
+   * (or whole clusters) the new table no longer has are reported to `runtime.onHostsRemoved` so
+   * that their pools drain.
    */
-  constructor(clusters: readonly Cluster[], previous?: ClusterTable, slots?: Readonly<Record<string, Readonly<Record<string, number>>>>, runtime?: ClusterRuntime) {
+  constructor(
+    clusters: readonly Cluster[],
+    previous?: ClusterTable,
+    opts: { slots?: Readonly<Record<string, Readonly<Record<string, number>>>>; runtime?: ClusterRuntime; env?: BalancerEnv } = {},
+  ) {
+    const { slots, runtime, env } = opts;
     for (const c of clusters) {
-      const tlc = new ThreadLocalCluster(c, slots?.[c.name], runtime);
       const old = previous?.get(c.name);
+      const tlc = new ThreadLocalCluster(c, { slotMap: slots?.[c.name], runtime, env, previous: old?.hostList });
       if (tlc.dnsKey !== undefined && old?.dns && old.dnsKey === tlc.dnsKey) {
         tlc.dns = old.dns;
         tlc.setHosts([...old.dns.hosts.values()]);

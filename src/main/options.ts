@@ -30,6 +30,11 @@ export interface ProxyOptions {
   podNamespace?: string;
   /** The proxy's own labels (`k=v,k2=v2`): Gateway selectors (router), Sidecar workloadSelector, sourceLabels. */
   proxyLabels?: Record<string, string>;
+  /**
+   * The proxy's own `region/zone/subzone`, for locality load balancing; else the proxy label
+   * `topology.istio.io/locality` (dots for slashes, as Kubernetes labels need); else unknown.
+   */
+  locality?: string;
 }
 
 export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
@@ -77,6 +82,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--dns-upstream': { key: 'dnsUpstream', kind: 'list', env: 'LEGATE_DNS_UPSTREAM' },
   '--pod-namespace': { key: 'podNamespace', kind: 'string', env: 'POD_NAMESPACE' },
   '--proxy-labels': { key: 'proxyLabels', kind: 'labels', env: 'LEGATE_PROXY_LABELS' },
+  '--locality': { key: 'locality', kind: 'string', env: 'LEGATE_LOCALITY' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {
@@ -137,5 +143,7 @@ export function parseProxyOptions(argv: readonly string[], env: NodeJS.ProcessEn
     else (opts as unknown as Record<string, unknown>)[spec.key] = convert(`${flag} (from ${spec.env})`, spec, raw);
   }
   if (opts.inboundTarget === 'localhost') opts.inboundTarget = '127.0.0.1';
+  const labelled = opts.proxyLabels?.['topology.istio.io/locality'];
+  if (opts.locality === undefined && labelled) opts.locality = labelled.replaceAll('.', '/');
   return opts;
 }

@@ -39,6 +39,8 @@ export interface WorkerInit {
   handoffSlots: SharedArrayBuffer;
   acceptMode: AcceptMode;
   transparent: boolean;
+  /** The proxy's `region/zone/subzone` ('' when unknown), for locality load balancing. */
+  locality: string;
 }
 
 export const HANDOFF_FREE = 0;

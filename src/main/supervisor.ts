@@ -49,6 +49,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const pool = new WorkerPool(opts.concurrency, registry, native, {
     acceptMode: opts.acceptMode,
     transparent: opts.transparent,
+    locality: opts.locality,
     onRestart: () => mainStats.inc(server.workerRestarts),
   });
   // Every cluster's hosts get a shared slot (outlier counters and verdicts, /clusters stats);

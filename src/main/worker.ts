@@ -7,6 +7,7 @@ import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { Socket } from 'node:net';
 import { ClusterTable, type ClusterRuntime } from '../cluster/thread_local_cluster.js';
 import { HostSlots } from '../cluster/host_shared.js';
+import { DEFAULT_BALANCER_ENV } from '../cluster/lb/cluster_load_balancer.js';
 import { removeUpstreamHosts } from '../filters/network/http_connection_manager/factory.js';
 import type { HostUpdateMessage } from '../cluster/host_update.js';
 import { mergeStats, type WorkerMessage } from '../config/snapshot.js';
@@ -29,6 +30,7 @@ const clusterRuntime: ClusterRuntime = {
   report: (r) => outlierReports.postMessage(r),
   onHostsRemoved: (cluster, keys) => removeUpstreamHosts(cluster, keys),
 };
+const balancerEnv = { ...DEFAULT_BALANCER_ENV, locality: init.locality ?? '' };
 let state: WorkerState | undefined;
 let snapshot: Snapshot | undefined;
 const draining = new Map<string, WorkerState>();
@@ -77,7 +79,10 @@ configChannel.onmessage = (event) => {
   state = {
     version: next.version,
     listeners: previous && unchanged(d?.listeners) ? previous.listeners : new ListenerTable(next),
-    clusters: previous && unchanged(d?.clusters) ? previous.clusters : new ClusterTable(next.clusters, previous?.clusters, statIndex.hostSlots, clusterRuntime),
+    clusters:
+      previous && unchanged(d?.clusters)
+        ? previous.clusters
+        : new ClusterTable(next.clusters, previous?.clusters, { slots: statIndex.hostSlots, runtime: clusterRuntime, env: balancerEnv }),
     routes: previous && unchanged(d?.routes) && !d?.routePatches ? previous.routes : new Map(next.routes.map((r) => [r.name, r])),
     statIndex,
     stats,

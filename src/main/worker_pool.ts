@@ -53,7 +53,7 @@ export class WorkerPool implements HostUpdateSink {
     readonly size: number,
     private readonly registry: StatsRegistry,
     private readonly native: NativeSockets | null,
-    opts: { acceptMode: AcceptMode; transparent: boolean; onRestart: () => void; hostSlots?: number },
+    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; onRestart: () => void; hostSlots?: number },
   ) {
     this.hostShared = createHostShared(opts.hostSlots ?? DEFAULT_HOST_SLOTS, registry.shared.slabs);
     this.hostSlots = new HostSlots(this.hostShared, registry.shared.slabs - 1);
@@ -68,7 +68,15 @@ export class WorkerPool implements HostUpdateSink {
     this.stopListening = new BroadcastChannel(channelName(poolId, 'stop-listening'));
     this.outlier = new BroadcastChannel(channelName(poolId, 'outlier'));
     this.outlier.onmessage = (event) => this.onOutlierReport?.((event as { data: OutlierReport }).data);
-    const workerData: WorkerInit = { poolId, stats: registry.shared, hostShared: this.hostShared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
+    const workerData: WorkerInit = {
+      poolId,
+      stats: registry.shared,
+      hostShared: this.hostShared,
+      handoffSlots,
+      acceptMode: opts.acceptMode,
+      transparent: opts.transparent,
+      locality: opts.locality ?? '',
+    };
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: size,

@@ -39,7 +39,7 @@ function setup() {
   const runtime: ClusterRuntime = { slots: worker, report: (r) => outlier.onReport(r), onHostsRemoved: (_c, keys) => removed.push(...keys) };
   const apply = (c: Cluster) => {
     const slots = hosts.syncSnapshot([c]);
-    table = new ClusterTable([c], table, slots, runtime);
+    table = new ClusterTable([c], table, { slots, runtime });
     return table.get('c')!;
   };
   const picks = (n = 4) => [...new Set(Array.from({ length: n }, () => table!.get('c')!.chooseHost(dst)?.address ?? 'none'))].sort();

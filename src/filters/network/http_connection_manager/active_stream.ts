@@ -8,6 +8,9 @@ import type { ThreadLocalCluster } from '../../../cluster/thread_local_cluster.j
 import { C, H } from '../../../stats/scopes.js';
 import { CompiledRouteConfiguration, type RouteRequest } from '../../http/router/route_table.js';
 import { chooseCluster, RetryState } from '../../http/router/route_action.js';
+import { requestHash } from '../../http/router/hash_policy.js';
+import { isHashPolicy } from '../../../cluster/lb/policy.js';
+import type { Hash64 } from '../../../cluster/lb/xxhash64.js';
 import { applyFault } from '../../http/fault/fault.js';
 import { mirrorRequest } from '../../http/router/mirror.js';
 import { corsDecision } from '../../http/cors/cors.js';
@@ -44,7 +47,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private clusterName = '';
   private clusterStats: number | undefined;
   private tlc: ThreadLocalCluster | undefined;
-  /** The host of the attempt in flight (counted in its rq_active until the attempt ends). */
+  /** The host of the attempt in flight: counted in its activeRequests (LEAST_REQUEST) and rq_active until the attempt ends (endAttempt). */
   private attemptHost: Host | undefined;
   private upstream: UpstreamConnection | undefined;
   /** Request body kept for retries (and until an upstream connection is ready); null once too large. */
@@ -72,6 +75,9 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private corsHeaders: string[] | undefined;
   /** The current attempt runs on a kept-alive connection (a reset before any response is then safe to resend once). */
   private reusedConnection = false;
+  /** The consistent-hash key (RING_HASH / MAGLEV clusters), and a generated cookie to return. */
+  private hash: Hash64 | undefined;
+  private setCookie: string | undefined;
 
   constructor(
     private readonly conn: HttpConnectionManager,
@@ -205,6 +211,13 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.clusterStats = cluster.statsBase;
     this.tlc = cluster.tlc;
     const h = this.headers;
+    if (action.hashPolicy.length > 0 && isHashPolicy(cluster.config)) {
+      const q = this.path.indexOf('?');
+      const conn = this.conn;
+      const r = requestHash(action.hashPolicy, { headers: h, query: q < 0 ? '' : this.path.slice(q + 1), remoteAddress: conn.remoteAddress, localAddress: conn.localAddress });
+      this.hash = r.hash;
+      this.setCookie = r.setCookie;
+    }
     mutateRequest(h, this.route, target.mutations);
     if (action.hostRewriteLiteral) setHeader(h, 'host', action.hostRewriteLiteral);
     if (action.prefixRewrite !== undefined || action.regexRewrite) {
@@ -223,17 +236,18 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     if (this.done) return;
     const ctx = this.ctx;
     const cluster = ctx.cluster(this.clusterName)!;
-    const host = cluster.tlc.chooseHost(ctx.originalDst);
     this.endAttempt();
+    const host = cluster.tlc.chooseHost(ctx.originalDst, this.hash);
     if (!host) {
       // Envoy's cluster manager counts the failed host pick, HTTP or TCP alike.
       if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_cx_none_healthy);
       return this.localReply(LOCAL_REPLIES.noHealthyUpstream);
     }
+    host.activeRequests++;
+    this.attemptHost = host;
     this.info.attempts++;
     this.info.upstreamHost = `${host.address}:${host.port}`;
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
-    this.attemptHost = host;
     ctx.hostStats[host.statBase + HS.rq_total]++;
     ctx.hostStats[host.statBase + HS.rq_active]++;
     const pool = ctx.pools.get(cluster.config, this.clusterStats, host);
@@ -296,6 +310,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   private onPoolFailure(reason: string, timeout: boolean): void {
     if (this.done) return;
     this.hostFailure(LocalOrigin.ConnectFailed);
+    this.endAttempt();
     const failure = connectFailure(reason, timeout, this.info.attempts > 1);
     this.info.upstreamTransportFailureReason = failure.transportFailureReason;
     if (this.retry!.shouldRetryConnectFailure() && this.canResend()) return this.scheduleRetry();
@@ -382,6 +397,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     mutateResponse(h, this.route, undefined);
     if (this.corsHeaders) h.push(...this.corsHeaders);
     if (serviceMs !== undefined) h.push('x-envoy-upstream-service-time', String(serviceMs));
+    if (this.setCookie !== undefined) h.push('set-cookie', this.setCookie);
     setHeader(h, 'server', 'legate');
     const noBody = this.head.method === 'HEAD' || s === 204 || s === 304 || head.upgrade;
     this.downstreamChunked = !noBody && (head.chunked || head.bodyUntilClose);
@@ -392,7 +408,12 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.responseHeadSent = true;
     this.countResponse(s);
     if (head.upgrade) {
-      // A tunnel is no longer a request in flight.
+      // The request is over (rq_active), but the tunnel keeps loading its host (LEAST_REQUEST) until it closes.
+      const host = this.attemptHost;
+      if (host) {
+        host.activeRequests++;
+        this.upstream!.socket.once('close', () => host.activeRequests--);
+      }
       this.endAttempt();
       this.conn.write(encoded);
       return this.conn.tunnel(this.upstream!);
@@ -455,7 +476,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   onUpstreamReset(reason: string, beforeResponse: boolean, details: string): void {
     clearTimeout(this.tryTimer);
     this.upstream = undefined;
-    if (this.done) return;
+    if (this.done) return this.endAttempt();
     if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_rx_reset);
     const idleRace = beforeResponse && this.reusedConnection;
     // Not the host's fault: a kept-alive connection it closed as we wrote (resent once below).
@@ -542,6 +563,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     const host = this.attemptHost;
     if (!host) return;
     this.attemptHost = undefined;
+    host.activeRequests--;
     this.ctx.hostStats[host.statBase + HS.rq_active]--;
   }
 
@@ -567,6 +589,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.done = true;
     clearTimeout(this.routeTimer);
     clearTimeout(this.tryTimer);
+    this.endAttempt();
     this.log();
     if (this.requestComplete) this.conn.streamDone(this);
     // An unread body would have to be drained to reuse the connection; Envoy closes it instead.

@@ -5,6 +5,8 @@ import { C, T } from '../../../stats/scopes.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
 import { HS, sinkHostSlots } from '../../../cluster/host_shared.js';
 import { LocalOrigin } from '../../../cluster/outlier/monitor.js';
+import { isHashPolicy } from '../../../cluster/lb/policy.js';
+import { xxHash64 } from '../../../cluster/lb/xxhash64.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
@@ -20,7 +22,9 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   const cluster = ctx.worker.clusters.get(cfg.cluster);
   const cBase = statIndex.clusters[cfg.cluster];
   if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_total);
-  const host = cluster?.chooseHost(ctx.originalDst);
+  // Consistent hashing over TCP has only the connection to go on: the source IP.
+  const hash = cluster && isHashPolicy(cluster.config) && downstream.remoteAddress ? xxHash64(downstream.remoteAddress) : undefined;
+  const host = cluster?.chooseHost(ctx.originalDst, hash);
   if (!cluster || !host) {
     if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_none_healthy);
     else if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_no_route);
@@ -40,6 +44,8 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   );
   // Until the upstream answers, the client's bytes are kept (socket_reader pauses a flood).
   setReader(downstream, undefined);
+  // The connection is an active request of its host (LEAST_REQUEST) until the upstream side closes.
+  host.activeRequests++;
   stats.inc(cBase + C.upstream_cx_total);
   stats.inc(cBase + C.upstream_cx_active);
   const hs = (ctx.worker.hostSlots ?? sinkHostSlots()).stats;
@@ -87,6 +93,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     connectFailed(LocalOrigin.ConnectFailed);
   });
   upstream.once('close', () => {
+    host.activeRequests--;
     clearTimeout(connectTimer);
     stats.dec(cBase + C.upstream_cx_active);
     hs[hBase + HS.cx_active]--;
