@@ -13,6 +13,8 @@ export interface StatIndex {
   /** `http.<stat_prefix>.*` of HTTP connection managers. */
   http: Record<string, number>;
   server: { [K in keyof typeof SERVER_STATS]: number };
+  /** Circuit-breaker slot of each cluster in the shared counts (src/cluster/circuit_breaker.ts); absent in tests without them. */
+  breakers?: Record<string, number>;
 }
 
 /** What a worker receives: the model plus where to count. Structured-cloned once per change. */
@@ -46,6 +48,10 @@ export function indexStatsAfter(previous: StatIndex | undefined, snapshot: Snaps
 export function statsForDelta(stats: StatIndex, delta: SnapshotDelta): StatIndex {
   const out: StatIndex = { clusters: {}, listeners: {}, tcp: {}, http: {}, server: stats.server };
   for (const c of delta.clusters.upsert) if (stats.clusters[c.name] !== undefined) out.clusters[c.name] = stats.clusters[c.name];
+  if (stats.breakers) {
+    const b: Record<string, number> = (out.breakers = {});
+    for (const c of delta.clusters.upsert) if (stats.breakers[c.name] !== undefined) b[c.name] = stats.breakers[c.name];
+  }
   for (const l of delta.listeners.upsert) {
     if (stats.listeners[l.name] !== undefined) out.listeners[l.name] = stats.listeners[l.name];
     forEachFilter(l, (kind, prefix) => {
@@ -61,6 +67,7 @@ export function mergeStats(into: StatIndex, partial: StatIndex): StatIndex {
   Object.assign(into.listeners, partial.listeners);
   Object.assign(into.tcp, partial.tcp);
   Object.assign(into.http, partial.http);
+  if (partial.breakers) into.breakers = Object.assign(into.breakers ?? {}, partial.breakers);
   into.server = partial.server;
   return into;
 }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { StatIndex } from '../config/snapshot.js';
 import type { ClusterTable } from '../cluster/thread_local_cluster.js';
 import type { StatsWriter } from '../stats/store.js';
+import type { CircuitBreakers } from '../cluster/circuit_breaker.js';
 import { L } from '../stats/scopes.js';
 import type { Destination, ListenerTable, Selection } from './listener_table.js';
 import { inspectHttp, type DetectedProtocol } from './http_inspector.js';
@@ -19,6 +20,8 @@ export interface WorkerState {
   routes: ReadonlyMap<string, RouteConfiguration>;
   statIndex: StatIndex;
   stats: StatsWriter;
+  /** This worker's handle on the shared circuit-breaker counts (absent in tests that wire none). */
+  breakers?: CircuitBreakers;
   mesh: MeshSettings;
 }
 

@@ -1,5 +1,6 @@
 import type { Destination } from '../listener/listener_table.js';
 import type { StatsShared } from '../stats/store.js';
+import type { CircuitBreakerShared } from '../cluster/circuit_breaker.js';
 
 /**
  * Messages and shared memory between the main thread and workers. BroadcastChannel names are
@@ -26,6 +27,8 @@ export type AcceptMode = 'handoff' | 'reuseport';
 export interface WorkerInit {
   poolId: string;
   stats: StatsShared;
+  /** Circuit-breaker counts shared by all workers (absent: no limits enforced). */
+  breakers?: CircuitBreakerShared;
   /** Int32 per in-flight hand-off: who owns the duplicated fd (see HANDOFF_*). */
   handoffSlots: SharedArrayBuffer;
   acceptMode: AcceptMode;

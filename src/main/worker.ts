@@ -13,11 +13,13 @@ import { applyDelta } from '../config/snapshot_delta.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
+import { CircuitBreakers } from '../cluster/circuit_breaker.js';
 import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type HandoffTask, type WorkerInit } from './protocol.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
+const breakers = init.breakers && CircuitBreakers.claim(init.breakers, threadId);
 const handoffSlots = new Int32Array(init.handoffSlots);
 let state: WorkerState | undefined;
 let snapshot: Snapshot | undefined;
@@ -65,6 +67,7 @@ configChannel.onmessage = (event) => {
     routes: previous && unchanged(d?.routes) && !d?.routePatches ? previous.routes : new Map(next.routes.map((r) => [r.name, r])),
     statIndex: msg.kind === 'delta' && state ? mergeStats(state.statIndex, msg.stats) : msg.stats,
     stats,
+    breakers,
     mesh: next.mesh,
   };
   // A whole snapshot (late worker, missed version) carries the DNS clusters' current host sets.

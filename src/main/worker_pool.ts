@@ -6,6 +6,7 @@ import type { SnapshotDelta } from '../config/snapshot_delta.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
+import type { CircuitBreakerRegistry } from '../cluster/circuit_breaker.js';
 import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type HandoffTask, type WorkerInit } from './protocol.js';
 
 const log = logger('workers');
@@ -42,7 +43,7 @@ export class WorkerPool implements HostUpdateSink {
     readonly size: number,
     private readonly registry: StatsRegistry,
     private readonly native: NativeSockets | null,
-    opts: { acceptMode: AcceptMode; transparent: boolean; onRestart: () => void },
+    opts: { acceptMode: AcceptMode; transparent: boolean; onRestart: () => void; breakers?: CircuitBreakerRegistry },
   ) {
     const handoffSlots = new SharedArrayBuffer(HANDOFF_SLOTS * 4);
     this.slots = new Int32Array(handoffSlots);
@@ -53,7 +54,7 @@ export class WorkerPool implements HostUpdateSink {
     this.acks = new BroadcastChannel(channelName(poolId, 'ack'));
     this.listening = new BroadcastChannel(channelName(poolId, 'listening'));
     this.stopListening = new BroadcastChannel(channelName(poolId, 'stop-listening'));
-    const workerData: WorkerInit = { poolId, stats: registry.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
+    const workerData: WorkerInit = { poolId, stats: registry.shared, breakers: opts.breakers?.shared, handoffSlots, acceptMode: opts.acceptMode, transparent: opts.transparent };
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: size,
@@ -74,6 +75,7 @@ export class WorkerPool implements HostUpdateSink {
         const threadId = worker.threadId;
         worker.once('exit', () => {
           registry.releaseSlab(threadId);
+          opts.breakers?.releaseWorker(threadId);
           this.applied.delete(threadId);
           this.lastApplyMs.delete(threadId);
           if (this.closing) return;

@@ -2,12 +2,14 @@ import { connect, type Socket } from 'node:net';
 import type { TcpProxyFilter } from '../../../config/model.js';
 import { C, T } from '../../../stats/scopes.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
+import { breakerFor, CX } from '../../../cluster/circuit_breaker.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
  * backpressure. Half-close is carried across (a FIN from one side ends the other side's
  * writes, and the connection closes when both directions are done); a reset on one side
- * resets the other. Counters are added once per connection, at close.
+ * resets the other. Counters are added once per connection, at close. A connection over the
+ * cluster's maxConnections (counted across workers) is closed at once (upstream_cx_overflow).
  */
 export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: ConnectionContext): void {
   const { stats, statIndex } = ctx.worker;
@@ -19,6 +21,12 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   if (!cluster || !host) {
     if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_none_healthy);
     else if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_no_route);
+    downstream.destroy();
+    return;
+  }
+  const breaker = breakerFor(ctx.worker.breakers, statIndex.breakers?.[cfg.cluster], cluster.config);
+  if (!breaker.tryAcquire(CX)) {
+    if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_overflow);
     downstream.destroy();
     return;
   }
@@ -61,6 +69,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   });
   upstream.once('close', () => {
     clearTimeout(connectTimer);
+    breaker.release(CX);
     stats.dec(cBase + C.upstream_cx_active);
     stats.inc(cBase + C.upstream_cx_destroy);
     stats.add(cBase + C.upstream_cx_tx_bytes_total, upstream.bytesWritten);
