@@ -21,11 +21,11 @@ export const RQ = 2;
 export const RETRY = 3;
 export type Resource = typeof CX | typeof PENDING | typeof RQ | typeof RETRY;
 /** Not a limit: how many pools wait for a connection of the cluster to close (see othersWaiting()). */
-const WAITING = 4;
-const RESOURCES = 5;
+export const WAITING = 4;
+export const RESOURCES = 5;
 
 /** Limits at or above this are Envoy's "unlimited" (Istio's default, 2^32-1, does not fit an Int32). */
-const INT32_MAX = 0x7fffffff;
+export const INT32_MAX = 0x7fffffff;
 
 export interface CircuitBreakerShared {
   counts: SharedArrayBuffer;
@@ -52,11 +52,15 @@ export interface Breaker {
   release(r: Resource): void;
   /** `wake` runs (once, later) after a connection of this cluster closes on any worker. */
   waitForConnection(wake: () => void): void;
+  /** `wake` is no longer needed (its requests were served or have gone). */
+  cancelWait(wake: () => void): void;
   /**
    * Some pool waits for this cluster's connection capacity: a connection that would go idle is
    * closed instead, so that an idle connection on one worker never starves another worker.
    */
   othersWaiting(): boolean;
+  /** `onWaiting` runs once some pool waits for this cluster's connection capacity (never without a connection limit). */
+  whenOthersWait(onWaiting: () => void): void;
 }
 
 /** For clusters without a breaker slot (tests that wire no shared memory): never refuses. */
@@ -64,7 +68,9 @@ export const NO_BREAKER: Breaker = {
   tryAcquire: () => true,
   release: () => {},
   waitForConnection: () => {},
+  cancelWait: () => {},
   othersWaiting: () => false,
+  whenOthersWait: () => {},
 };
 
 /** A worker's handle on the shared counts. */
@@ -73,13 +79,16 @@ export class CircuitBreakers {
   /** Offset of this worker's column, or -1 when none could be claimed (its share then cannot be given back). */
   private readonly column: number;
   private readonly byConfig = new WeakMap<Cluster, ClusterBreaker>();
-  /** Per slot: callbacks waiting for a connection to close somewhere. */
-  private readonly waiters = new Map<number, Set<() => void>>();
-  private readonly watching = new Set<number>();
+  /** Pools waiting for a connection of the cluster to close somewhere (woken by release(CX)). */
+  private readonly capacityWaiters: SlotWatchers;
+  /** Pools holding idle connections, to be told when another pool waits (woken by addWaiting). */
+  private readonly idleHolders: SlotWatchers;
 
   constructor(shared: CircuitBreakerShared, column: number) {
     this.counts = new Int32Array(shared.counts);
     this.column = column < 0 ? -1 : (column + 1) * shared.capacity * RESOURCES;
+    this.capacityWaiters = new SlotWatchers(this.counts, CX, (slot) => this.addWaiting(slot, -1));
+    this.idleHolders = new SlotWatchers(this.counts, WAITING);
   }
 
   /** Claims a free column for this thread, as StatsWriter.claim does a stats slab. */
@@ -123,6 +132,8 @@ export class CircuitBreakers {
     const idx = slot * RESOURCES + WAITING;
     Atomics.add(this.counts, idx, n);
     if (this.column >= 0) Atomics.add(this.counts, this.column + idx, n);
+    // Tells pools holding idle connections of the cluster (any worker) to give one up.
+    if (n > 0) Atomics.notify(this.counts, idx);
   }
 
   othersWaiting(slot: number): boolean {
@@ -130,28 +141,63 @@ export class CircuitBreakers {
   }
 
   waitForConnection(slot: number, wake: () => void): void {
-    let set = this.waiters.get(slot);
-    if (!set) this.waiters.set(slot, (set = new Set()));
-    if (set.has(wake)) return;
-    set.add(wake);
-    this.addWaiting(slot, 1);
-    if (this.watching.has(slot)) return;
-    this.watching.add(slot);
-    const idx = slot * RESOURCES + CX;
-    const onChange = () => {
-      this.watching.delete(slot);
-      const woken = this.waiters.get(slot);
-      this.waiters.delete(slot);
-      if (!woken) return;
-      for (const w of woken) {
-        this.addWaiting(slot, -1);
-        w();
-      }
-    };
-    // Waits while the count is still what it was; a release in between makes it return at once.
-    const w = waitAsync(this.counts, idx, Atomics.load(this.counts, idx));
-    if (w.async) void w.value.then(onChange);
-    else setImmediate(onChange);
+    if (this.capacityWaiters.add(slot, wake, Atomics.load(this.counts, slot * RESOURCES + CX))) this.addWaiting(slot, 1);
+  }
+
+  cancelWait(slot: number, wake: () => void): void {
+    if (this.capacityWaiters.delete(slot, wake)) this.addWaiting(slot, -1);
+  }
+
+  /** `onWaiting` runs (once, later) when some pool waits for the cluster's connection capacity, at once if one does now. */
+  whenOthersWait(slot: number, onWaiting: () => void): void {
+    this.idleHolders.add(slot, onWaiting, 0);
+  }
+}
+
+/**
+ * One-shot callbacks per cluster slot, run after an Atomics.notify on one of the slot's counts
+ * (from any thread) or at once when the count is not `expected` when armed: one
+ * Atomics.waitAsync per slot and worker, however many pools wait.
+ */
+class SlotWatchers {
+  private readonly callbacks = new Map<number, Set<() => void>>();
+  private readonly armed = new Set<number>();
+
+  constructor(
+    private readonly counts: Int32Array,
+    private readonly r: number,
+    private readonly onFire: (slot: number) => void = () => {},
+  ) {}
+
+  /** False when `cb` was already waiting. */
+  add(slot: number, cb: () => void, expected: number): boolean {
+    let set = this.callbacks.get(slot);
+    if (!set) this.callbacks.set(slot, (set = new Set()));
+    if (set.has(cb)) return false;
+    set.add(cb);
+    if (!this.armed.has(slot)) {
+      this.armed.add(slot);
+      const fire = () => this.fire(slot);
+      const w = waitAsync(this.counts, slot * RESOURCES + this.r, expected);
+      if (w.async) void w.value.then(fire);
+      else setImmediate(fire);
+    }
+    return true;
+  }
+
+  delete(slot: number, cb: () => void): boolean {
+    return this.callbacks.get(slot)?.delete(cb) ?? false;
+  }
+
+  private fire(slot: number): void {
+    this.armed.delete(slot);
+    const set = this.callbacks.get(slot);
+    this.callbacks.delete(slot);
+    if (!set) return;
+    for (const cb of set) {
+      this.onFire(slot);
+      cb();
+    }
   }
 }
 
@@ -175,77 +221,17 @@ export class ClusterBreaker implements Breaker {
     this.owner.waitForConnection(this.slot, wake);
   }
 
+  cancelWait(wake: () => void): void {
+    this.owner.cancelWait(this.slot, wake);
+  }
+
   othersWaiting(): boolean {
     return this.owner.othersWaiting(this.slot);
   }
-}
 
-/**
- * The main thread's side: slot per cluster name, the current limits (for the
- * `circuit_breakers.default.*` gauges, computed on read), and giving back a dead worker's share.
- */
-export class CircuitBreakerRegistry {
-  readonly shared: CircuitBreakerShared;
-  private readonly counts: Int32Array;
-  private readonly slots = new Map<string, number>();
-  private readonly thresholds: (CircuitBreakerThresholds | undefined)[] = [];
-
-  constructor(opts: { columns: number; capacity?: number }) {
-    const capacity = opts.capacity ?? 1 << 14;
-    this.shared = {
-      counts: new SharedArrayBuffer(capacity * RESOURCES * (opts.columns + 1) * 4),
-      owners: new SharedArrayBuffer(opts.columns * 4),
-      capacity,
-      columns: opts.columns,
-    };
-    this.counts = new Int32Array(this.shared.counts);
-  }
-
-  /** Slots of these clusters (new names get the next free one), written into `into`; limits updated. */
-  index(clusters: readonly Cluster[], into: Record<string, number>): Record<string, number> {
-    for (const c of clusters) {
-      let slot = this.slots.get(c.name);
-      if (slot === undefined) {
-        slot = this.slots.size;
-        if (slot >= this.shared.capacity) throw new Error(`circuit breaker capacity ${this.shared.capacity} clusters exhausted`);
-        this.slots.set(c.name, slot);
-      }
-      this.thresholds[slot] = c.circuitBreakers;
-      into[c.name] = slot;
-    }
-    return into;
-  }
-
-  /** Held now, summed over workers. */
-  count(slot: number, r: Resource): number {
-    return Atomics.load(this.counts, slot * RESOURCES + r);
-  }
-
-  /** The configured limit (Envoy's number: 4294967295 when unlimited). */
-  limit(slot: number, r: Resource): number {
-    const t = this.thresholds[slot];
-    return [t?.maxConnections, t?.maxPendingRequests, t?.maxRequests, t?.maxRetries][r] ?? UNLIMITED;
-  }
-
-  trackRemaining(slot: number): boolean {
-    return this.thresholds[slot]?.trackRemaining ?? false;
-  }
-
-  /** A dead worker's connections and requests died with it: take its share out of the totals. */
-  releaseWorker(threadId: number): void {
-    const owners = new Int32Array(this.shared.owners);
-    const block = this.shared.capacity * RESOURCES;
-    for (let c = 0; c < this.shared.columns; c++) {
-      if (Atomics.load(owners, c) !== threadId) continue;
-      const base = (c + 1) * block;
-      for (let i = 0; i < block; i++) {
-        const held = Atomics.exchange(this.counts, base + i, 0);
-        if (held === 0) continue;
-        Atomics.sub(this.counts, i, held);
-        if (i % RESOURCES === CX) Atomics.notify(this.counts, i);
-      }
-      Atomics.store(owners, c, 0);
-    }
+  whenOthersWait(onWaiting: () => void): void {
+    // Without a connection limit nobody ever waits: no watch needed.
+    if (this.limits[CX] < INT32_MAX) this.owner.whenOthersWait(this.slot, onWaiting);
   }
 }
 

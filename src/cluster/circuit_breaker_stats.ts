@@ -1,7 +1,8 @@
 import type { Cluster } from '../config/model.js';
 import type { StatsRegistry } from '../stats/store.js';
 import { CLUSTER } from '../stats/scopes.js';
-import { CX, PENDING, RETRY, RQ, type CircuitBreakerRegistry, type Resource } from './circuit_breaker.js';
+import { CX, PENDING, RETRY, RQ, type Resource } from './circuit_breaker.js';
+import type { CircuitBreakerRegistry } from './circuit_breaker_registry.js';
 
 /** Envoy's `circuit_breakers.default.*` gauge names, per resource. */
 const GAUGES: readonly { open: string; remaining: string; r: Resource }[] = [

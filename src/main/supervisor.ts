@@ -9,7 +9,7 @@ import { logger } from '../log.js';
 import { BoundListeners } from '../listener/bound_listeners.js';
 import { nativeSockets } from '../listener/native/index.js';
 import { StatsRegistry } from '../stats/store.js';
-import { CircuitBreakerRegistry } from '../cluster/circuit_breaker.js';
+import { CircuitBreakerRegistry } from '../cluster/circuit_breaker_registry.js';
 import { indexBreakers } from '../cluster/circuit_breaker_stats.js';
 import type { ProxyOptions } from './options.js';
 import { WorkerPool } from './worker_pool.js';

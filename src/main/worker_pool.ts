@@ -6,7 +6,7 @@ import type { SnapshotDelta } from '../config/snapshot_delta.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
-import type { CircuitBreakerRegistry } from '../cluster/circuit_breaker.js';
+import type { CircuitBreakerRegistry } from '../cluster/circuit_breaker_registry.js';
 import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type HandoffTask, type WorkerInit } from './protocol.js';
 
 const log = logger('workers');

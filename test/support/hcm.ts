@@ -9,7 +9,8 @@ import type { HttpContext } from '../../src/filters/network/http_connection_mana
 import { CompiledRouteConfiguration } from '../../src/filters/http/router/route_table.js';
 import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
 import { CLUSTER, HTTP } from '../../src/stats/scopes.js';
-import { CircuitBreakerRegistry, CircuitBreakers } from '../../src/cluster/circuit_breaker.js';
+import { CircuitBreakers } from '../../src/cluster/circuit_breaker.js';
+import { CircuitBreakerRegistry } from '../../src/cluster/circuit_breaker_registry.js';
 import { indexBreakers } from '../../src/cluster/circuit_breaker_stats.js';
 import type { AccessLogger } from '../../src/access_log/logger.js';
 import type { StreamInfo } from '../../src/filters/network/http_connection_manager/stream_info.js';

@@ -67,6 +67,7 @@ export class Http1Pool {
   breaker: Breaker = NO_BREAKER;
   private pendingTimer: NodeJS.Timeout | undefined;
   private readonly onCapacity = () => this.connectForPending();
+  private readonly onOthersWaiting = () => this.giveUpIdle();
 
   constructor(
     readonly host: Host,
@@ -113,6 +114,8 @@ export class Http1Pool {
   private endPending(): void {
     this.breaker.release(PENDING);
     this.stats.onPending(-1);
+    // Connect attempts cover every waiting request: stop asking other workers for capacity.
+    if (this.pending.length <= this.connecting) this.breaker.cancelWait(this.onCapacity);
   }
 
   private startRequest(conn: UpstreamConnection): boolean {
@@ -214,6 +217,14 @@ export class Http1Pool {
       conn.idleTimer = setTimeout(() => conn.socket.destroy(), this.opts.idleTimeoutMs);
       conn.idleTimer.unref();
     }
+    this.breaker.whenOthersWait(this.onOthersWaiting);
+  }
+
+  /** A pool (here or on another worker) waits for the cluster's connection capacity: close an idle connection for it. */
+  private giveUpIdle(): void {
+    if (this.idle.length === 0) return;
+    if (this.breaker.othersWaiting()) this.idle.shift()!.socket.destroy();
+    if (this.idle.length > 0) this.breaker.whenOthersWait(this.onOthersWaiting);
   }
 
   /** The response completed (or the stream gave the connection back unused): reuse it if allowed. */
