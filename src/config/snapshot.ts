@@ -15,6 +15,8 @@ export interface StatIndex {
   server: { [K in keyof typeof SERVER_STATS]: number };
   /** Shared host slots by cluster and host key (src/cluster/host_registry.ts); filled in by the supervisor. */
   hostSlots?: Record<string, Record<string, number>>;
+  /** Circuit-breaker slot of each cluster in the shared counts (src/cluster/circuit_breaker.ts); absent in tests without them. */
+  breakers?: Record<string, number>;
 }
 
 /** What a worker receives: the model plus where to count. Structured-cloned once per change. */
@@ -52,6 +54,10 @@ export function statsForDelta(stats: StatIndex, delta: SnapshotDelta): StatIndex
     out.hostSlots = {};
     for (const c of delta.clusters.upsert) if (stats.hostSlots[c.name]) out.hostSlots[c.name] = stats.hostSlots[c.name];
   }
+  if (stats.breakers) {
+    const b: Record<string, number> = (out.breakers = {});
+    for (const c of delta.clusters.upsert) if (stats.breakers[c.name] !== undefined) b[c.name] = stats.breakers[c.name];
+  }
   for (const l of delta.listeners.upsert) {
     if (stats.listeners[l.name] !== undefined) out.listeners[l.name] = stats.listeners[l.name];
     forEachFilter(l, (kind, prefix) => {
@@ -68,6 +74,7 @@ export function mergeStats(into: StatIndex, partial: StatIndex): StatIndex {
   Object.assign(into.tcp, partial.tcp);
   Object.assign(into.http, partial.http);
   if (partial.hostSlots) into.hostSlots = Object.assign(into.hostSlots ?? {}, partial.hostSlots);
+  if (partial.breakers) into.breakers = Object.assign(into.breakers ?? {}, partial.breakers);
   into.server = partial.server;
   return into;
 }

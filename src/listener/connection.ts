@@ -3,6 +3,7 @@ import type { StatIndex } from '../config/snapshot.js';
 import type { ClusterTable } from '../cluster/thread_local_cluster.js';
 import type { StatsWriter } from '../stats/store.js';
 import type { HostSlots } from '../cluster/host_shared.js';
+import type { CircuitBreakers } from '../cluster/circuit_breaker.js';
 import { L } from '../stats/scopes.js';
 import type { Destination, ListenerTable, Selection } from './listener_table.js';
 import { inspectHttp, type DetectedProtocol } from './http_inspector.js';
@@ -22,6 +23,8 @@ export interface WorkerState {
   stats: StatsWriter;
   /** Per-host shared state (outlier counters, /clusters stats); absent in unit tests. */
   hostSlots?: HostSlots;
+  /** This worker's handle on the shared circuit-breaker counts (absent in tests that wire none). */
+  breakers?: CircuitBreakers;
   mesh: MeshSettings;
 }
 

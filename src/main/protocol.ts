@@ -1,6 +1,7 @@
 import type { Destination } from '../listener/listener_table.js';
 import type { StatsShared } from '../stats/store.js';
 import type { HostShared } from '../cluster/host_shared.js';
+import type { CircuitBreakerShared } from '../cluster/circuit_breaker.js';
 
 /**
  * Messages and shared memory between the main thread and workers. BroadcastChannel names are
@@ -35,6 +36,8 @@ export interface WorkerInit {
   stats: StatsShared;
   /** Per-host shared state: outlier counters and verdicts, /clusters stats. */
   hostShared: HostShared;
+  /** Circuit-breaker counts shared by all workers (absent: no limits enforced). */
+  breakers?: CircuitBreakerShared;
   /** Int32 per in-flight hand-off: who owns the duplicated fd (see HANDOFF_*). */
   handoffSlots: SharedArrayBuffer;
   acceptMode: AcceptMode;

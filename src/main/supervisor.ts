@@ -9,6 +9,8 @@ import { logger } from '../log.js';
 import { BoundListeners } from '../listener/bound_listeners.js';
 import { nativeSockets } from '../listener/native/index.js';
 import { StatsRegistry } from '../stats/store.js';
+import { CircuitBreakerRegistry } from '../cluster/circuit_breaker_registry.js';
+import { indexBreakers } from '../cluster/circuit_breaker_stats.js';
 import type { ProxyOptions } from './options.js';
 import { WorkerPool } from './worker_pool.js';
 import { DEFAULT_DNS_RUNTIME, DnsRuntime } from '../dns/runtime.js';
@@ -28,6 +30,8 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const startedAt = new Date();
   const registry = new StatsRegistry({ slabs: opts.concurrency * 2 + 1, capacity: opts.statsCapacity });
   const mainStats = registry.mainWriter();
+  // Circuit-breaker counts shared by all workers (a column per live worker, as many as stats slabs).
+  const breakers = new CircuitBreakerRegistry({ columns: opts.concurrency * 2 });
   const server = serverStatIndex(registry);
   const native = nativeSockets();
 
@@ -47,6 +51,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     throw new LegateError('ECONFIG', `configuration rejected:\n${first.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
   }
   const pool = new WorkerPool(opts.concurrency, registry, native, {
+    breakers,
     acceptMode: opts.acceptMode,
     transparent: opts.transparent,
     locality: opts.locality,
@@ -87,8 +92,10 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   let stats: StatIndex | undefined;
   const publish = ({ snapshot: s, delta }: SnapshotUpdate) => {
     applying = applying.then(async () => {
-      stats = indexStatsAfter(stats, s, delta, registry);
+      const previous = stats;
+      stats = indexStatsAfter(previous, s, delta, registry);
       stats.hostSlots = hostRegistry.syncSnapshot(s.clusters);
+      indexBreakers(breakers, registry, stats === previous && delta ? delta.clusters.upsert : s.clusters, (stats.breakers ??= {}));
       pool.publish({ snapshot: s, stats }, delta);
       dns.onSnapshot(s);
       let timer: NodeJS.Timeout | undefined;

@@ -16,12 +16,14 @@ import { applyDelta } from '../config/snapshot_delta.js';
 import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
+import { CircuitBreakers } from '../cluster/circuit_breaker.js';
 import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type HandoffTask, type OutlierUpdateMessage, type WorkerInit } from './protocol.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
+const breakers = init.breakers && CircuitBreakers.claim(init.breakers, threadId);
 const handoffSlots = new Int32Array(init.handoffSlots);
 const hostSlots = new HostSlots(init.hostShared, stats.slab);
 const outlierReports = new BroadcastChannel(channelName(init.poolId, 'outlier'));
@@ -87,6 +89,7 @@ configChannel.onmessage = (event) => {
     statIndex,
     stats,
     hostSlots,
+    breakers,
     mesh: next.mesh,
   };
   // A whole snapshot (late worker, missed version) carries the DNS clusters' current host sets.

@@ -9,6 +9,7 @@ import type { StatsRegistry } from '../stats/store.js';
 import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type HandoffTask, type OutlierUpdateMessage, type WorkerInit } from './protocol.js';
 import { createHostShared, HostSlots, type HostShared } from '../cluster/host_shared.js';
 import type { OutlierReport } from '../cluster/outlier/monitor.js';
+import type { CircuitBreakerRegistry } from '../cluster/circuit_breaker_registry.js';
 
 const log = logger('workers');
 const HANDOFF_SLOTS = 1 << 16;
@@ -53,7 +54,7 @@ export class WorkerPool implements HostUpdateSink {
     readonly size: number,
     private readonly registry: StatsRegistry,
     private readonly native: NativeSockets | null,
-    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; onRestart: () => void; hostSlots?: number },
+    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; onRestart: () => void; hostSlots?: number; breakers?: CircuitBreakerRegistry },
   ) {
     this.hostShared = createHostShared(opts.hostSlots ?? DEFAULT_HOST_SLOTS, registry.shared.slabs);
     this.hostSlots = new HostSlots(this.hostShared, registry.shared.slabs - 1);
@@ -76,6 +77,7 @@ export class WorkerPool implements HostUpdateSink {
       acceptMode: opts.acceptMode,
       transparent: opts.transparent,
       locality: opts.locality ?? '',
+      breakers: opts.breakers?.shared,
     };
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
@@ -97,6 +99,7 @@ export class WorkerPool implements HostUpdateSink {
         const threadId = worker.threadId;
         worker.once('exit', () => {
           for (const slab of registry.releaseSlab(threadId)) this.hostSlots.zeroGauges(slab);
+          opts.breakers?.releaseWorker(threadId);
           this.applied.delete(threadId);
           this.lastApplyMs.delete(threadId);
           if (this.closing) return;

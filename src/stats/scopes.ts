@@ -23,12 +23,21 @@ const CLUSTER_FIELDS = [
   'upstream_rq_timeout',
   'upstream_rq_per_try_timeout',
   'upstream_rq_rx_reset',
+  // Circuit breakers and connection pools (src/cluster/circuit_breaker.ts, pool/http1_pool.ts).
+  'upstream_cx_overflow',
+  'upstream_rq_pending_overflow',
+  'upstream_rq_retry_overflow',
+  'upstream_rq_pending_total',
+  'upstream_rq_pending_active',
+  'upstream_rq_active',
+  'upstream_cx_max_requests',
+  'upstream_cx_max_duration_reached',
 ] as const;
 export const CLUSTER: StatScopeDef<(typeof CLUSTER_FIELDS)[number]> = {
   prefix: 'cluster',
   tag: 'cluster_name',
   fields: CLUSTER_FIELDS,
-  gauges: new Set(['upstream_cx_active']),
+  gauges: new Set(['upstream_cx_active', 'upstream_rq_pending_active', 'upstream_rq_active']),
 };
 export const C = offsetsOf(CLUSTER_FIELDS);
 

@@ -50,6 +50,9 @@ export class StatsRegistry {
   private readonly byName = new Map<string, number>();
   private readonly scopes = new Map<string, number>();
   private readonly values: Float64Array;
+  /** Gauges computed when read from state that lives elsewhere (circuit-breaker counts). */
+  private readonly computed: { info: StatInfo; read: () => number }[] = [];
+  private readonly computedNames = new Set<string>();
 
   constructor(opts: { capacity?: number; slabs: number }) {
     const capacity = opts.capacity ?? 1 << 17;
@@ -89,6 +92,19 @@ export class StatsRegistry {
     return base;
   }
 
+  /**
+   * A gauge of a scope's object whose value is computed on read (e.g.
+   * `cluster.<name>.circuit_breakers.default.cx_open`); dots in the field become underscores
+   * in the Prometheus name, as Envoy renders them. Defined once per name.
+   */
+  computedGauge(scope: Pick<StatScopeDef<string>, 'prefix' | 'tag'>, object: string, field: string, read: () => number): void {
+    const name = `${scope.prefix}.${object}.${field}`;
+    if (this.computedNames.has(name)) return;
+    this.computedNames.add(name);
+    const promName = `envoy_${scope.prefix}_${field.replace(/\./g, '_')}`;
+    this.computed.push({ info: { name, promName, promLabels: `${scope.tag}="${escapeLabel(object)}"`, kind: 'gauge' }, read });
+  }
+
   /** Sum of one stat over all slabs. */
   read(idx: number): number {
     const { capacity, slabs } = this.shared;
@@ -99,11 +115,14 @@ export class StatsRegistry {
 
   readByName(name: string): number | undefined {
     const idx = this.byName.get(name);
-    return idx === undefined ? undefined : this.read(idx);
+    if (idx !== undefined) return this.read(idx);
+    return this.computed.find((c) => c.info.name === name)?.read();
   }
 
   entries(): { info: StatInfo; value: number }[] {
-    return this.info.map((info, idx) => ({ info, value: this.read(idx) }));
+    const out = this.info.map((info, idx) => ({ info, value: this.read(idx) }));
+    for (const c of this.computed) out.push({ info: c.info, value: c.read() });
+    return out;
   }
 
   /** Main thread's own slab is the last one: it counts what the main thread sees (accept errors…). */

@@ -10,6 +10,9 @@ import type { HttpContext } from '../../src/filters/network/http_connection_mana
 import { CompiledRouteConfiguration } from '../../src/filters/http/router/route_table.js';
 import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
 import { CLUSTER, HTTP } from '../../src/stats/scopes.js';
+import { CircuitBreakers } from '../../src/cluster/circuit_breaker.js';
+import { CircuitBreakerRegistry } from '../../src/cluster/circuit_breaker_registry.js';
+import { indexBreakers } from '../../src/cluster/circuit_breaker_stats.js';
 import type { AccessLogger } from '../../src/access_log/logger.js';
 import type { StreamInfo } from '../../src/filters/network/http_connection_manager/stream_info.js';
 
@@ -58,7 +61,13 @@ export async function startHcm(t: ExecutionContext, routes: Route[], clusters: C
   const stats = StatsWriter.claim(registry.shared, 1);
   const rc: RouteConfiguration = { name: '80', validateClusters: false, virtualHosts: [{ name: 'vh', domains, routes, includeRequestAttemptCount: true }] };
   const compiled = new CompiledRouteConfiguration(rc);
-  const tlcs = new Map(clusters.map((c) => [c.name, { tlc: new ThreadLocalCluster(c), config: c, statsBase: registry.scope(CLUSTER, c.name) }]));
+  // Circuit breakers over real shared counts, as a worker has them (one worker column).
+  const breakerRegistry = new CircuitBreakerRegistry({ columns: 1, capacity: 64 });
+  const slots = indexBreakers(breakerRegistry, registry, clusters, {});
+  const breakers = CircuitBreakers.claim(breakerRegistry.shared, 1);
+  const tlcs = new Map(
+    clusters.map((c) => [c.name, { tlc: new ThreadLocalCluster(c), config: c, statsBase: registry.scope(CLUSTER, c.name), breaker: breakers.forCluster(c, slots[c.name]) }]),
+  );
   const hostStats = sinkHostSlots().stats;
   const pools = new UpstreamPools(stats, hostStats);
   const logged: StreamInfo[] = [];
@@ -82,7 +91,7 @@ export async function startHcm(t: ExecutionContext, routes: Route[], clusters: C
     server.close();
     pools.drainAll();
   });
-  return { port: (server.address() as { port: number }).port, stat: (n: string) => registry.readByName(n) ?? NaN, logged };
+  return { port: (server.address() as { port: number }).port, stat: (n: string) => registry.readByName(n) ?? NaN, logged, breakers: breakerRegistry, slots };
 }
 
 /** A raw upstream: `onRequest(raw request text, socket)`; records connections and bytes seen. */

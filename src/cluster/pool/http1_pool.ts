@@ -1,22 +1,10 @@
-import { connect, type Socket } from 'node:net';
-import { ResponseParser, State, type ResponseHandler, type ResponseHead } from '../../filters/network/http_connection_manager/codec/index.js';
-import type { HeaderList } from '../../filters/network/http_connection_manager/codec/index.js';
+import { connect } from 'node:net';
 import type { Host } from '../host.js';
-import { readerOf, readerSocketOptions, setReader, trackReads } from '../../listener/socket_reader.js';
+import { CX, NO_BREAKER, PENDING, RQ, type Breaker } from '../circuit_breaker.js';
+import { UpstreamConnection } from './upstream_connection.js';
+import { readerSocketOptions, trackReads } from '../../listener/socket_reader.js';
 
-/** What a request attempt hears from its upstream connection. */
-export interface UpstreamStreamCallbacks {
-  onUpstreamInformational(head: ResponseHead): void;
-  onUpstreamHead(head: ResponseHead): void;
-  onUpstreamBody(chunk: Buffer): void;
-  onUpstreamComplete(trailers: HeaderList | null): void;
-  /** The connection failed or closed before the response completed. `beforeResponse`: no byte of a response was seen. */
-  onUpstreamReset(reason: 'connection_termination' | 'protocol_error' | 'overflow', beforeResponse: boolean, details: string): void;
-  /** The upstream can take more request bytes (after a full write). */
-  onUpstreamDrain(): void;
-  /** One read's bytes have been parsed (a chance to flush what was batched). */
-  onUpstreamReadEnd(): void;
-}
+export { UpstreamConnection, type UpstreamStreamCallbacks } from './upstream_connection.js';
 
 export interface PoolOptions {
   connectTimeoutMs: number;
@@ -24,6 +12,8 @@ export interface PoolOptions {
   maxRequestsPerConnection: number;
   /** Envoy's common idle_timeout: 1 h default. */
   idleTimeoutMs: number;
+  /** 0: none. A connection older than this is closed once its request finishes. */
+  maxConnectionDurationMs: number;
   localAddress?: string;
 }
 
@@ -31,135 +21,56 @@ export interface PoolStats {
   onConnect(): void;
   onConnectFail(timeout: boolean): void;
   onClose(conn: UpstreamConnection): void;
+  /** No connection could be opened: the cluster is at maxConnections (upstream_cx_overflow). */
+  onCxOverflow(): void;
+  /** A request refused by maxPendingRequests or maxRequests (upstream_rq_pending_overflow). */
+  onPendingOverflow(): void;
+  onPending(delta: 1 | -1): void;
+  onRequest(delta: 1 | -1): void;
+  onMaxRequests(): void;
+  onMaxDuration(): void;
 }
 
-/**
- * One upstream HTTP/1.1 connection: a socket and a response parser, carrying one request at a
- * time. Response bytes are parsed straight from the socket's buffers and handed to the
- * attached stream; an idle connection that hears anything (or its peer's FIN) is closed, so a
- * request is never written onto a connection the upstream has already given up.
- */
-export class UpstreamConnection implements ResponseHandler {
-  readonly socket: Socket;
-  readonly parser: ResponseParser;
-  stream: UpstreamStreamCallbacks | undefined;
-  requests = 0;
-  /** A response byte has been seen for the current request. */
-  responseStarted = false;
-  connected = false;
-  closed = false;
-  /** Whether the current response allows reuse. */
-  private reusable = true;
-  idleTimer: NodeJS.Timeout | undefined;
-  private local: string | undefined;
+export type PoolReady = (conn: UpstreamConnection, reused: boolean) => void;
+/** `reason` is a Node error code, 'connection timeout' or 'overflow' (a circuit breaker refused). */
+export type PoolFailed = (reason: string, timeout: boolean) => void;
 
+/** A request waiting for a connection of its pool; `cancel()` when its client goes away. */
+export class PendingRequest {
   constructor(
-    readonly pool: Http1Pool,
-    socket: Socket,
-  ) {
-    this.socket = socket;
-    this.parser = new ResponseParser(this);
-    setReader(socket, (b: Buffer) => this.onData(b));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', () => {});
-    socket.on('close', () => this.onClose());
-    socket.on('drain', () => this.stream?.onUpstreamDrain());
-  }
+    private readonly pool: Http1Pool,
+    readonly ready: PoolReady,
+    readonly failed: PoolFailed,
+    readonly since: number,
+  ) {}
 
-  /** `ip:port` of this end of the connection (Envoy's %UPSTREAM_LOCAL_ADDRESS%). */
-  get localAddress(): string {
-    return (this.local ??= `${this.socket.localAddress}:${this.socket.localPort}`);
-  }
-
-  /** Attaches a stream for one request; the caller then writes the request. */
-  attach(stream: UpstreamStreamCallbacks, method: string): void {
-    clearTimeout(this.idleTimer);
-    this.stream = stream;
-    this.requests++;
-    this.responseStarted = false;
-    this.reusable = true;
-    this.parser.expect(method);
-  }
-
-  /** Detaches the stream without waiting for its response (reset, timeout): the connection is closed. */
-  abort(): void {
-    this.stream = undefined;
-    this.socket.destroy();
-  }
-
-  private onData(b: Buffer): void {
-    if (!this.stream) {
-      // Bytes on an idle connection: the upstream is out of step with us; never reuse it.
-      this.socket.destroy();
-      return;
-    }
-    this.responseStarted = true;
-    let off = 0;
-    while (off < b.length && this.stream) {
-      off = this.parser.execute(b, off);
-      if (this.parser.error) {
-        const s = this.stream;
-        this.stream = undefined;
-        this.socket.destroy();
-        s?.onUpstreamReset('protocol_error', false, this.parser.error.details ?? 'protocol error');
-        return;
-      }
-    }
-    // A 101 handed the socket to a tunnel: the bytes after the head are the tunnel's.
-    if (off < b.length && this.parser.state === State.Upgraded) readerOf(this.socket)?.(b.subarray(off));
-    this.stream?.onUpstreamReadEnd();
-  }
-
-  onInformational(head: ResponseHead): void {
-    this.stream?.onUpstreamInformational(head);
-  }
-
-  onResponseHead(head: ResponseHead): void {
-    this.reusable = head.keepAlive && !head.upgrade && !head.bodyUntilClose;
-    this.stream?.onUpstreamHead(head);
-  }
-
-  onBody(chunk: Buffer): void {
-    this.stream?.onUpstreamBody(chunk);
-  }
-
-  onMessageComplete(trailers: HeaderList | null): void {
-    const s = this.stream;
-    this.stream = undefined;
-    // Back in the pool before the stream hears of it: the stream may start the next
-    // (pipelined) request at once, and that request should find this warm connection.
-    this.pool.release(this, this.reusable);
-    s?.onUpstreamComplete(trailers);
-  }
-
-  private onEnd(): void {
-    if (this.stream) {
-      // A read-until-close body ends here; anything else is a reset.
-      const err = this.parser.finish();
-      if (!err) return;
-    }
-    this.socket.destroy();
-  }
-
-  private onClose(): void {
-    this.closed = true;
-    clearTimeout(this.idleTimer);
-    this.pool.forget(this);
-    const s = this.stream;
-    this.stream = undefined;
-    s?.onUpstreamReset('connection_termination', !this.responseStarted, 'connection termination');
+  cancel(): void {
+    this.pool.cancel(this);
   }
 }
 
 /**
- * A worker's pool of HTTP/1.1 connections to one upstream host: idle connections reused
- * most-recently-used first (warm sockets, fewer idle timers firing), new ones opened on demand.
+ * A worker's pool of HTTP/1.1 connections to one upstream host, as Envoy's HTTP/1 pool: an idle
+ * connection (most recently used first) serves a request at once; otherwise the request waits
+ * in the pending queue (a pending circuit-breaker resource) while the pool opens connections
+ * for it, as many as the cluster's connection breaker allows across all workers. A connection
+ * that frees up serves the oldest pending request. Each request on a connection holds a request
+ * resource. Pending requests fail after the connect timeout, and all of them when a connect
+ * attempt fails (Envoy purges the queue so that retries decide what to do).
  */
 export class Http1Pool {
   private readonly idle: UpstreamConnection[] = [];
+  private readonly pending: PendingRequest[] = [];
+  /** Connect attempts in flight (each will serve one pending request). */
+  private connecting = 0;
   total = 0;
+  /** The cluster's breaker under its current config (set by UpstreamPools on every use). */
+  breaker: Breaker = NO_BREAKER;
   /** The host left its cluster: connections close as their requests end instead of idling. */
-  private draining = false;
+  private retired = false;
+  private pendingTimer: NodeJS.Timeout | undefined;
+  private readonly onCapacity = () => this.connectForPending();
+  private readonly onOthersWaiting = () => this.giveUpIdle();
 
   constructor(
     readonly host: Host,
@@ -167,56 +78,214 @@ export class Http1Pool {
     private readonly stats: PoolStats,
   ) {}
 
-  /** A connection ready for a request: `ready(conn, reused)` or `failed(reason)`, never both. */
-  acquire(ready: (conn: UpstreamConnection, reused: boolean) => void, failed: (reason: string, timeout: boolean) => void): void {
+  /**
+   * A connection for one request: `ready(conn, reused)` or `failed(reason, timeout)`, never both,
+   * possibly before this returns. Returns the pending entry when the request has to wait.
+   */
+  acquire(ready: PoolReady, failed: PoolFailed): PendingRequest | undefined {
     while (this.idle.length > 0) {
       const conn = this.idle.pop()!;
       if (conn.closed || conn.socket.destroyed || conn.socket.readableEnded) continue;
-      ready(conn, true);
-      return;
+      if (this.startRequest(conn)) ready(conn, true);
+      else {
+        this.idle.push(conn);
+        failed('overflow', false);
+      }
+      return undefined;
     }
+    if (!this.breaker.tryAcquire(PENDING)) {
+      this.stats.onPendingOverflow();
+      failed('overflow', false);
+      return undefined;
+    }
+    const p = new PendingRequest(this, ready, failed, performance.now());
+    this.pending.push(p);
+    this.stats.onPending(1);
+    this.armPendingTimer();
+    this.connectForPending();
+    return p;
+  }
+
+  /** The client went away while its request waited. */
+  cancel(p: PendingRequest): void {
+    const i = this.pending.indexOf(p);
+    if (i < 0) return;
+    this.pending.splice(i, 1);
+    this.endPending();
+  }
+
+  private endPending(): void {
+    this.breaker.release(PENDING);
+    this.stats.onPending(-1);
+    // Connect attempts cover every waiting request: stop asking other workers for capacity.
+    if (this.pending.length <= this.connecting) this.breaker.cancelWait(this.onCapacity);
+  }
+
+  private startRequest(conn: UpstreamConnection): boolean {
+    if (!this.breaker.tryAcquire(RQ)) {
+      this.stats.onPendingOverflow();
+      return false;
+    }
+    conn.holdsRequest = true;
+    this.stats.onRequest(1);
+    return true;
+  }
+
+  private endRequest(conn: UpstreamConnection): void {
+    if (!conn.holdsRequest) return;
+    conn.holdsRequest = false;
+    this.breaker.release(RQ);
+    this.stats.onRequest(-1);
+  }
+
+  /** Opens connections for requests no connect attempt covers yet, while the connection breaker allows. */
+  private connectForPending(): void {
+    while (this.connecting < this.pending.length) {
+      if (!this.breaker.tryAcquire(CX)) {
+        this.stats.onCxOverflow();
+        // Wait for a connection of this cluster to close, here or on another worker.
+        this.breaker.waitForConnection(this.onCapacity);
+        return;
+      }
+      this.open();
+    }
+  }
+
+  /** A new connection; it holds a connection resource until it closes (see forget()). */
+  private open(): void {
     const socket = trackReads(connect({ host: this.host.address, port: this.host.port, localAddress: this.opts.localAddress, noDelay: true, ...readerSocketOptions() }));
     const conn = new UpstreamConnection(this, socket);
     this.total++;
+    this.connecting++;
     const timer = setTimeout(() => {
       this.stats.onConnectFail(true);
+      this.connectFailed(conn, 'connection timeout', true);
       socket.destroy();
-      failed('connection timeout', true);
     }, this.opts.connectTimeoutMs);
     const onError = (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       this.stats.onConnectFail(false);
-      failed(err.code ?? 'connection failure', false);
+      this.connectFailed(conn, err.code ?? 'connection failure', false);
     };
     socket.once('error', onError);
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.off('error', onError);
+      this.connecting--;
       conn.connected = true;
       this.stats.onConnect();
-      ready(conn, false);
+      const maxMs = this.opts.maxConnectionDurationMs;
+      if (maxMs > 0) {
+        conn.durationTimer = setTimeout(() => this.onMaxDuration(conn), maxMs);
+        conn.durationTimer.unref();
+      }
+      this.serveOrIdle(conn, false);
     });
   }
 
-  /** The response completed: keep the connection for the next request if it can be reused. */
-  release(conn: UpstreamConnection, reusable: boolean): void {
-    const max = this.opts.maxRequestsPerConnection;
-    if (!reusable || conn.closed || this.draining || (max > 0 && conn.requests >= max)) {
+  /** Every waiting request fails with the connect failure: retries (or the client) decide what next. */
+  private connectFailed(conn: UpstreamConnection, reason: string, timeout: boolean): void {
+    if (conn.connectFailed) return;
+    conn.connectFailed = true;
+    this.connecting--;
+    for (const p of this.pending.splice(0)) {
+      this.endPending();
+      p.failed(reason, timeout);
+    }
+    this.disarmPendingTimerIfEmpty();
+  }
+
+  /** A connection free for a request: the oldest pending request takes it, else it idles. */
+  private serveOrIdle(conn: UpstreamConnection, reused: boolean): void {
+    while (this.pending.length > 0) {
+      const p = this.pending.shift()!;
+      this.endPending();
+      if (!this.startRequest(conn)) {
+        p.failed('overflow', false);
+        continue;
+      }
+      this.disarmPendingTimerIfEmpty();
+      p.ready(conn, reused);
+      return;
+    }
+    this.disarmPendingTimerIfEmpty();
+    // Pools elsewhere are waiting for this cluster's connection capacity: hand it over.
+    if (this.breaker.othersWaiting()) {
       conn.socket.destroy();
       return;
     }
     this.idle.push(conn);
+    clearTimeout(conn.idleTimer);
     if (this.opts.idleTimeoutMs > 0) {
       conn.idleTimer = setTimeout(() => conn.socket.destroy(), this.opts.idleTimeoutMs);
       conn.idleTimer.unref();
     }
+    this.breaker.whenOthersWait(this.onOthersWaiting);
   }
 
+  /** A pool (here or on another worker) waits for the cluster's connection capacity: close an idle connection for it. */
+  private giveUpIdle(): void {
+    if (this.idle.length === 0) return;
+    if (this.breaker.othersWaiting()) this.idle.shift()!.socket.destroy();
+    if (this.idle.length > 0) this.breaker.whenOthersWait(this.onOthersWaiting);
+  }
+
+  /** The response completed (or the stream gave the connection back unused): reuse it if allowed. */
+  release(conn: UpstreamConnection, reusable: boolean): void {
+    this.endRequest(conn);
+    const max = this.opts.maxRequestsPerConnection;
+    if (max > 0 && conn.requests >= max) {
+      this.stats.onMaxRequests();
+      reusable = false;
+    }
+    if (!reusable || conn.closed || conn.draining || this.retired) {
+      conn.socket.destroy();
+      return;
+    }
+    this.serveOrIdle(conn, true);
+  }
+
+  private onMaxDuration(conn: UpstreamConnection): void {
+    this.stats.onMaxDuration();
+    conn.draining = true;
+    // An idle connection goes now; a busy one after its response (release()).
+    if (!conn.holdsRequest) conn.socket.destroy();
+  }
+
+  /** The connection closed: its request (if any) and its connection resource are given back. */
   forget(conn: UpstreamConnection): void {
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
+    if (!conn.connected) this.connectFailed(conn, 'connection termination', false);
     this.total--;
+    this.endRequest(conn);
+    this.breaker.release(CX);
     this.stats.onClose(conn);
+    if (this.pending.length > this.connecting) this.connectForPending();
+  }
+
+  private armPendingTimer(): void {
+    if (this.pendingTimer || this.pending.length === 0) return;
+    const due = this.pending[0].since + this.opts.connectTimeoutMs - performance.now();
+    this.pendingTimer = setTimeout(() => this.expirePending(), Math.max(0, due));
+  }
+
+  private disarmPendingTimerIfEmpty(): void {
+    if (this.pending.length > 0 || !this.pendingTimer) return;
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = undefined;
+  }
+
+  /** Requests that waited a whole connect timeout fail as a connect timeout would. */
+  private expirePending(): void {
+    this.pendingTimer = undefined;
+    const oldest = performance.now() - this.opts.connectTimeoutMs;
+    while (this.pending.length > 0 && this.pending[0].since <= oldest + 1) {
+      const p = this.pending.shift()!;
+      this.endPending();
+      p.failed('connection timeout', true);
+    }
+    this.armPendingTimer();
   }
 
   /** Closes idle connections (shutdown, tests); busy ones finish their request and go back to idle. */
@@ -226,7 +295,7 @@ export class Http1Pool {
 
   /** Host removed: idle connections close now, busy ones once their request ends. */
   retire(): void {
-    this.draining = true;
-    for (const conn of this.idle.splice(0)) conn.socket.destroy();
+    this.retired = true;
+    this.drain();
   }
 }

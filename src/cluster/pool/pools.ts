@@ -2,6 +2,7 @@ import type { Cluster } from '../../config/model.js';
 import type { StatsWriter } from '../../stats/store.js';
 import { C } from '../../stats/scopes.js';
 import type { Host } from '../host.js';
+import { NO_BREAKER, type Breaker } from '../circuit_breaker.js';
 import { HS } from '../host_shared.js';
 import { Http1Pool, type PoolStats } from './http1_pool.js';
 
@@ -22,9 +23,13 @@ export class UpstreamPools {
     private readonly hostStats: Float64Array,
   ) {}
 
-  get(cluster: Cluster, statsBase: number | undefined, host: Host): Http1Pool {
+  /** `breaker`: the cluster's circuit breakers under its current config (limits follow config changes). */
+  get(cluster: Cluster, statsBase: number | undefined, host: Host, breaker: Breaker = NO_BREAKER): Http1Pool {
     const known = this.byHost.get(host);
-    if (known) return known;
+    if (known) {
+      known.breaker = breaker;
+      return known;
+    }
     const key = `${cluster.name}\u0000${host.key}`;
     let pool = this.pools.get(key);
     if (!pool) {
@@ -34,6 +39,7 @@ export class UpstreamPools {
           connectTimeoutMs: cluster.connectTimeoutMs,
           maxRequestsPerConnection: cluster.maxRequestsPerConnection ?? 0,
           idleTimeoutMs: cluster.idleTimeoutMs ?? ONE_HOUR,
+          maxConnectionDurationMs: cluster.maxConnectionDurationMs ?? 0,
           localAddress: cluster.upstreamBindAddress,
         },
         this.poolStats(statsBase, host.statBase),
@@ -41,6 +47,7 @@ export class UpstreamPools {
       this.pools.set(key, pool);
     }
     this.byHost.set(host, pool);
+    pool.breaker = breaker;
     return pool;
   }
 
@@ -65,16 +72,16 @@ export class UpstreamPools {
   }
 
   private poolStats(base: number | undefined, hostBase: number): PoolStats {
-    const s = this.stats;
     const hs = this.hostStats;
-    if (base === undefined) return { onConnect() {}, onConnectFail() {}, onClose() {} };
+    const s = this.stats;
+    if (base === undefined) return NO_POOL_STATS;
     return {
       onConnect() {
-        hs[hostBase + HS.cx_total]++;
-        hs[hostBase + HS.cx_active]++;
         s.inc(base + C.upstream_cx_total);
         s.inc(base + C.upstream_cx_http1_total);
         s.inc(base + C.upstream_cx_active);
+        hs[hostBase + HS.cx_total]++;
+        hs[hostBase + HS.cx_active]++;
       },
       onConnectFail(timeout) {
         hs[hostBase + HS.cx_connect_fail]++;
@@ -89,6 +96,28 @@ export class UpstreamPools {
         s.add(base + C.upstream_cx_tx_bytes_total, conn.socket.bytesWritten);
         s.add(base + C.upstream_cx_rx_bytes_total, conn.socket.bytesRead);
       },
+      onCxOverflow: () => s.inc(base + C.upstream_cx_overflow),
+      onPendingOverflow: () => s.inc(base + C.upstream_rq_pending_overflow),
+      onPending(delta) {
+        if (delta > 0) s.inc(base + C.upstream_rq_pending_total);
+        s.add(base + C.upstream_rq_pending_active, delta);
+      },
+      onRequest: (delta) => s.add(base + C.upstream_rq_active, delta),
+      onMaxRequests: () => s.inc(base + C.upstream_cx_max_requests),
+      onMaxDuration: () => s.inc(base + C.upstream_cx_max_duration_reached),
     };
   }
 }
+
+const NOTHING = () => {};
+const NO_POOL_STATS: PoolStats = {
+  onConnect: NOTHING,
+  onConnectFail: NOTHING,
+  onClose: NOTHING,
+  onCxOverflow: NOTHING,
+  onPendingOverflow: NOTHING,
+  onPending: NOTHING,
+  onRequest: NOTHING,
+  onMaxRequests: NOTHING,
+  onMaxDuration: NOTHING,
+};

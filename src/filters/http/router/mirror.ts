@@ -43,7 +43,7 @@ export function mirrorRequest(
     const h = headers.slice();
     setHeader(h, 'host', shadowAuthority(authority));
     const head = encodeRequestHead(method, path, h);
-    ctx.pools.get(cluster.config, cluster.statsBase, host).acquire(
+    ctx.pools.get(cluster.config, cluster.statsBase, host, cluster.breaker).acquire(
       (conn: UpstreamConnection) => {
         conn.attach(SHADOW, method);
         conn.socket.cork();

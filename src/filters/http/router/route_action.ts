@@ -1,5 +1,6 @@
 import type { HeaderMutations, RetryPolicy, RouteAction } from '../../../config/model.js';
 import { setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
+import { NO_BREAKER, RETRY, type Breaker } from '../../../cluster/circuit_breaker.js';
 
 export interface ClusterChoice {
   name: string;
@@ -33,7 +34,8 @@ const MAX_BACKOFF_MS = 250;
 
 /**
  * Envoy's retry decisions for one request: which failures a `retry_on` list covers, how many
- * retries remain, and the jittered exponential backoff (25 ms base, 10× cap).
+ * retries remain, and the jittered exponential backoff (25 ms base, 10× cap). A retry also needs
+ * the cluster's retry circuit breaker, held while the retry waits out its backoff (as Envoy).
  */
 export class RetryState {
   private readonly on: ReadonlySet<string>;
@@ -41,10 +43,14 @@ export class RetryState {
   private retriesDone = 0;
   /** A failure the policy covers found no retry left: Envoy's URX (UpstreamRetryLimitExceeded). */
   limitExceeded = false;
+  /** A retry the policy allowed was refused by maxRetries (Envoy's upstream_rq_retry_overflow, flag UO). */
+  overflowed = false;
+  private holdsRetry = false;
 
   constructor(
     private readonly policy: RetryPolicy | undefined,
     private readonly attemptCountHeader: boolean,
+    private readonly breaker: Breaker = NO_BREAKER,
   ) {
     this.on = policy ? retryOnOf(policy) : NO_RETRY_ON;
     this.retriesLeft = policy?.numRetries ?? 0;
@@ -56,8 +62,20 @@ export class RetryState {
       return false;
     }
     this.retriesLeft--;
+    if (!this.breaker.tryAcquire(RETRY)) {
+      this.overflowed = true;
+      return false;
+    }
+    this.holdsRetry = true;
     this.retriesDone++;
     return true;
+  }
+
+  /** The backoff is over (the retry starts) or the request ended during it: the retry resource goes back. */
+  releaseRetry(): void {
+    if (!this.holdsRetry) return;
+    this.holdsRetry = false;
+    this.breaker.release(RETRY);
   }
 
   shouldRetryConnectFailure(): boolean {

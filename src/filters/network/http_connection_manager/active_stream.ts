@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Route, RouteAction } from '../../../config/model.js';
-import type { UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
+import type { PendingRequest, UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
 import type { Host } from '../../../cluster/host.js';
 import { HS } from '../../../cluster/host_shared.js';
 import { LocalOrigin } from '../../../cluster/outlier/monitor.js';
@@ -50,6 +50,8 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   /** The host of the attempt in flight: counted in its activeRequests (LEAST_REQUEST) and rq_active until the attempt ends (endAttempt). */
   private attemptHost: Host | undefined;
   private upstream: UpstreamConnection | undefined;
+  /** The attempt waits in its pool's pending queue for a connection. */
+  private pendingRequest: PendingRequest | undefined;
   /** Request body kept for retries (and until an upstream connection is ready); null once too large. */
   private body: Buffer[] | null = [];
   private bodyBytes = 0;
@@ -227,7 +229,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     }
     stripHopByHop(h, { keepUpgrade: this.head.upgrade });
     if (this.head.upgrade) h.push('connection', 'upgrade');
-    this.retry = new RetryState(action.retryPolicy, attemptCountHeader);
+    this.retry = new RetryState(action.retryPolicy, attemptCountHeader, cluster.breaker);
     if (this.requestComplete) this.routerRequestComplete();
     this.startAttempt();
   }
@@ -250,14 +252,15 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
     ctx.hostStats[host.statBase + HS.rq_total]++;
     ctx.hostStats[host.statBase + HS.rq_active]++;
-    const pool = ctx.pools.get(cluster.config, this.clusterStats, host);
-    pool.acquire(
+    const pool = ctx.pools.get(cluster.config, this.clusterStats, host, cluster.breaker);
+    this.pendingRequest = pool.acquire(
       (conn, reused) => this.onPoolReady(conn, reused),
       (reason, timeout) => this.onPoolFailure(reason, timeout),
     );
   }
 
   private onPoolReady(conn: UpstreamConnection, reused: boolean): void {
+    this.pendingRequest = undefined;
     if (this.done) {
       conn.pool.release(conn, true);
       return;
@@ -308,13 +311,16 @@ export class ActiveStream implements UpstreamStreamCallbacks {
   }
 
   private onPoolFailure(reason: string, timeout: boolean): void {
+    this.pendingRequest = undefined;
     if (this.done) return;
+    // A circuit breaker refused: answered at once and never retried (Envoy); not the host's fault.
+    if (reason === 'overflow') return this.localReply(LOCAL_REPLIES.overflow);
     this.hostFailure(LocalOrigin.ConnectFailed);
     this.endAttempt();
     const failure = connectFailure(reason, timeout, this.info.attempts > 1);
     this.info.upstreamTransportFailureReason = failure.transportFailureReason;
     if (this.retry!.shouldRetryConnectFailure() && this.canResend()) return this.scheduleRetry();
-    if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
+    this.retryRefused();
     this.localReply(failure);
   }
 
@@ -329,7 +335,21 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.bodySent = false;
     this.upstream = undefined;
     clearTimeout(this.tryTimer);
-    this.backoffTimer = setTimeout(() => this.startAttempt(), this.retry!.nextBackoffMs());
+    this.backoffTimer = setTimeout(() => {
+      this.retry!.releaseRetry();
+      this.startAttempt();
+    }, this.retry!.nextBackoffMs());
+  }
+
+  /** No retry for a failure the policy covers: the retries ran out (URX) or the retry breaker refused (UO). */
+  private retryRefused(): void {
+    const r = this.retry!;
+    if (r.limitExceeded) this.info.flags |= Flag.URX;
+    if (r.overflowed) {
+      r.overflowed = false;
+      this.info.flags |= Flag.UO;
+      if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry_overflow);
+    }
   }
 
   private onTryTimeout(): void {
@@ -339,7 +359,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.upstream?.abort();
     this.upstream = undefined;
     if (this.retry!.shouldRetryTimeout() && this.canResend()) return this.scheduleRetry();
-    if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
+    this.retryRefused();
     this.info.flags |= Flag.UT;
     this.localReply(LOCAL_REPLIES.timeout);
   }
@@ -386,7 +406,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
       this.upstream?.abort();
       return this.scheduleRetry();
     }
-    if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
+    this.retryRefused();
     // Envoy sends it only for a complete request (not for an early answer to a request still arriving).
     const serviceMs = this.requestCompleteAt > 0 ? Math.round(performance.now() - this.requestCompleteAt) : undefined;
     this.info.upstreamServiceTimeMs = serviceMs;
@@ -491,7 +511,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
         return;
       }
       if (beforeResponse && this.retry!.shouldRetryReset() && this.canResend()) return this.scheduleRetry();
-      if (this.retry!.limitExceeded) this.info.flags |= Flag.URX;
+      this.retryRefused();
       return this.localReply(upstreamReset(reason === 'protocol_error' ? 'protocol error' : details, reason === 'protocol_error', this.info.attempts > 1));
     }
     this.resetDownstream(Flag.UC);
@@ -572,6 +592,9 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     clearTimeout(this.tryTimer);
     clearTimeout(this.routeTimer);
     clearTimeout(this.backoffTimer);
+    this.retry?.releaseRetry();
+    this.pendingRequest?.cancel();
+    this.pendingRequest = undefined;
     if (this.upstream) {
       this.upstream.abort();
       this.upstream = undefined;

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { HttpConnectionManagerFilter, RouteConfiguration } from '../../../config/model.js';
 import { UpstreamPools } from '../../../cluster/pool/pools.js';
+import { breakerFor } from '../../../cluster/circuit_breaker.js';
 import { AccessLogger } from '../../../access_log/logger.js';
 import { CompiledRouteConfiguration } from '../../http/router/route_table.js';
 import type { StatsWriter } from '../../../stats/store.js';
@@ -66,7 +67,7 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     routes: state.routes(w.routes.get(filter.routeConfigName)),
     cluster: (name) => {
       const tlc = w.clusters.get(name);
-      return tlc ? { tlc, config: tlc.config, statsBase: w.statIndex.clusters[name] } : undefined;
+      return tlc ? { tlc, config: tlc.config, statsBase: w.statIndex.clusters[name], breaker: breakerFor(w.breakers, w.statIndex.breakers?.[name], tlc.config) } : undefined;
     },
     pools: state.pools,
     stats: w.stats,

@@ -1,6 +1,7 @@
 import type { Cluster, HttpConnectionManagerFilter } from '../../../config/model.js';
 import type { ThreadLocalCluster } from '../../../cluster/thread_local_cluster.js';
 import type { UpstreamPools } from '../../../cluster/pool/pools.js';
+import type { Breaker } from '../../../cluster/circuit_breaker.js';
 import type { StatsWriter } from '../../../stats/store.js';
 import type { CompiledRouteConfiguration } from '../../http/router/route_table.js';
 import type { AccessLogger } from '../../../access_log/logger.js';
@@ -10,7 +11,7 @@ import type { Destination } from '../../../listener/listener_table.js';
 export interface HttpContext {
   filter: HttpConnectionManagerFilter;
   routes: CompiledRouteConfiguration | undefined;
-  cluster(name: string): { tlc: ThreadLocalCluster; config: Cluster; statsBase: number | undefined } | undefined;
+  cluster(name: string): { tlc: ThreadLocalCluster; config: Cluster; statsBase: number | undefined; breaker: Breaker } | undefined;
   pools: UpstreamPools;
   stats: StatsWriter;
   /** This worker's slab of per-host stats, indexed by Host.statBase + HS.*. */

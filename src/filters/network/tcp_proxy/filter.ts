@@ -7,6 +7,7 @@ import { HS, sinkHostSlots } from '../../../cluster/host_shared.js';
 import { LocalOrigin } from '../../../cluster/outlier/monitor.js';
 import { isHashPolicy } from '../../../cluster/lb/policy.js';
 import { xxHash64 } from '../../../cluster/lb/xxhash64.js';
+import { breakerFor, CX } from '../../../cluster/circuit_breaker.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
@@ -14,7 +15,8 @@ import { xxHash64 } from '../../../cluster/lb/xxhash64.js';
  * writes, and the connection closes when both directions are done); a reset on one side
  * resets the other. Counters are added once per connection, at close. Connection results
  * feed outlier detection as Envoy's tcp_proxy does: a failed or timed-out connect is a
- * local-origin failure, a made one a (final) success.
+ * local-origin failure, a made one a (final) success. A connection over the cluster's
+ * maxConnections (counted across workers) is closed at once (upstream_cx_overflow).
  */
 export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: ConnectionContext, peeked?: Buffer): void {
   const { stats, statIndex } = ctx.worker;
@@ -28,6 +30,12 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   if (!cluster || !host) {
     if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_none_healthy);
     else if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_no_route);
+    downstream.destroy();
+    return;
+  }
+  const breaker = breakerFor(ctx.worker.breakers, statIndex.breakers?.[cfg.cluster], cluster.config);
+  if (!breaker.tryAcquire(CX)) {
+    if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_overflow);
     downstream.destroy();
     return;
   }
@@ -95,6 +103,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   upstream.once('close', () => {
     host.activeRequests--;
     clearTimeout(connectTimer);
+    breaker.release(CX);
     stats.dec(cBase + C.upstream_cx_active);
     hs[hBase + HS.cx_active]--;
     stats.inc(cBase + C.upstream_cx_destroy);

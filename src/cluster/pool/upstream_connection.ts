@@ -1,0 +1,145 @@
+import type { Socket } from 'node:net';
+import { ResponseParser, State, type ResponseHandler, type ResponseHead } from '../../filters/network/http_connection_manager/codec/index.js';
+import { readerOf, setReader } from '../../listener/socket_reader.js';
+import type { HeaderList } from '../../filters/network/http_connection_manager/codec/index.js';
+import type { Http1Pool } from './http1_pool.js';
+
+/** What a request attempt hears from its upstream connection. */
+export interface UpstreamStreamCallbacks {
+  onUpstreamInformational(head: ResponseHead): void;
+  onUpstreamHead(head: ResponseHead): void;
+  onUpstreamBody(chunk: Buffer): void;
+  onUpstreamComplete(trailers: HeaderList | null): void;
+  /** The connection failed or closed before the response completed. `beforeResponse`: no byte of a response was seen. */
+  onUpstreamReset(reason: 'connection_termination' | 'protocol_error' | 'overflow', beforeResponse: boolean, details: string): void;
+  /** The upstream can take more request bytes (after a full write). */
+  onUpstreamDrain(): void;
+  /** One read's bytes have been parsed (a chance to flush what was batched). */
+  onUpstreamReadEnd(): void;
+}
+
+/**
+ * One upstream HTTP/1.1 connection: a socket and a response parser, carrying one request at a
+ * time. Response bytes are parsed straight from the socket's buffers and handed to the
+ * attached stream; an idle connection that hears anything (or its peer's FIN) is closed, so a
+ * request is never written onto a connection the upstream has already given up.
+ */
+export class UpstreamConnection implements ResponseHandler {
+  readonly socket: Socket;
+  readonly parser: ResponseParser;
+  stream: UpstreamStreamCallbacks | undefined;
+  requests = 0;
+  /** A response byte has been seen for the current request. */
+  responseStarted = false;
+  connected = false;
+  closed = false;
+  /** The pool counted a request (and took a circuit-breaker request) for this connection. */
+  holdsRequest = false;
+  /** Past max connection duration: closed once its request finishes. */
+  draining = false;
+  /** The connect attempt failed or timed out (the pool has already heard). */
+  connectFailed = false;
+  durationTimer: NodeJS.Timeout | undefined;
+  /** Whether the current response allows reuse. */
+  private reusable = true;
+  idleTimer: NodeJS.Timeout | undefined;
+  private local: string | undefined;
+
+  constructor(
+    readonly pool: Http1Pool,
+    socket: Socket,
+  ) {
+    this.socket = socket;
+    this.parser = new ResponseParser(this);
+    setReader(socket, (b: Buffer) => this.onData(b));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose());
+    socket.on('drain', () => this.stream?.onUpstreamDrain());
+  }
+
+  /** `ip:port` of this end of the connection (Envoy's %UPSTREAM_LOCAL_ADDRESS%). */
+  get localAddress(): string {
+    return (this.local ??= `${this.socket.localAddress}:${this.socket.localPort}`);
+  }
+
+  /** Attaches a stream for one request; the caller then writes the request. */
+  attach(stream: UpstreamStreamCallbacks, method: string): void {
+    clearTimeout(this.idleTimer);
+    this.stream = stream;
+    this.requests++;
+    this.responseStarted = false;
+    this.reusable = true;
+    this.parser.expect(method);
+  }
+
+  /** Detaches the stream without waiting for its response (reset, timeout): the connection is closed. */
+  abort(): void {
+    this.stream = undefined;
+    this.socket.destroy();
+  }
+
+  private onData(b: Buffer): void {
+    if (!this.stream) {
+      // Bytes on an idle connection: the upstream is out of step with us; never reuse it.
+      this.socket.destroy();
+      return;
+    }
+    this.responseStarted = true;
+    let off = 0;
+    while (off < b.length && this.stream) {
+      off = this.parser.execute(b, off);
+      if (this.parser.error) {
+        const s = this.stream;
+        this.stream = undefined;
+        this.socket.destroy();
+        s?.onUpstreamReset('protocol_error', false, this.parser.error.details ?? 'protocol error');
+        return;
+      }
+    }
+    // A 101 handed the socket to a tunnel: the bytes after the head are the tunnel's.
+    if (off < b.length && this.parser.state === State.Upgraded) readerOf(this.socket)?.(b.subarray(off));
+    this.stream?.onUpstreamReadEnd();
+  }
+
+  onInformational(head: ResponseHead): void {
+    this.stream?.onUpstreamInformational(head);
+  }
+
+  onResponseHead(head: ResponseHead): void {
+    this.reusable = head.keepAlive && !head.upgrade && !head.bodyUntilClose;
+    this.stream?.onUpstreamHead(head);
+  }
+
+  onBody(chunk: Buffer): void {
+    this.stream?.onUpstreamBody(chunk);
+  }
+
+  onMessageComplete(trailers: HeaderList | null): void {
+    const s = this.stream;
+    this.stream = undefined;
+    // Back in the pool before the stream hears of it: the stream may start the next
+    // (pipelined) request at once, and that request should find this warm connection.
+    this.pool.release(this, this.reusable);
+    s?.onUpstreamComplete(trailers);
+  }
+
+  private onEnd(): void {
+    if (this.stream) {
+      // A read-until-close body ends here; anything else is a reset.
+      const err = this.parser.finish();
+      if (!err) return;
+    }
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.durationTimer);
+    this.pool.forget(this);
+    const s = this.stream;
+    this.stream = undefined;
+    s?.onUpstreamReset('connection_termination', !this.responseStarted, 'connection termination');
+  }
+}
