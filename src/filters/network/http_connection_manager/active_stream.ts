@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Route, RouteAction } from '../../../config/model.js';
 import type { PendingRequest, UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
 import type { Host } from '../../../cluster/host.js';
@@ -24,6 +23,7 @@ import type { HttpContext } from './http_context.js';
 import { connectFailure, encodeLocalReply, LOCAL_REPLIES, upstreamReset, type LocalReply } from './local_reply.js';
 import { Flag, StreamInfo } from './stream_info.js';
 import { normalizePath } from './path.js';
+import { newRequestId } from './request_id.js';
 import type { HttpConnectionManager } from './connection_manager.js';
 
 /**
@@ -128,7 +128,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     info.userAgent = getHeader(h, 'user-agent');
     info.forwardedFor = getHeader(h, 'x-forwarded-for');
     let requestId = getHeader(h, 'x-request-id');
-    if (!requestId) h.push('x-request-id', (requestId = randomUUID()));
+    if (!requestId) h.push('x-request-id', (requestId = newRequestId()));
     info.requestId = requestId;
     if (!getHeader(h, 'x-forwarded-proto')) h.push('x-forwarded-proto', 'http');
     if (head.expectContinue) {

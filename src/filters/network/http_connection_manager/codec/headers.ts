@@ -6,7 +6,7 @@
  */
 export type HeaderList = string[];
 
-import { TOKEN_LOWER } from './chars.js';
+import { equalsIgnoreCase, TOKEN_LOWER } from './chars.js';
 
 /** Names the parser returns as shared constants instead of allocating a string each time. */
 const COMMON_NAMES = [
@@ -167,7 +167,10 @@ export function stripHopByHop(h: HeaderList, opts: StripHopByHopOptions = {}): H
   let nominated: string[] | undefined;
   for (let i = 0; i < h.length; i += 2) {
     if (h[i] === 'connection') {
-      for (const t of listTokens(h[i + 1]!)) {
+      const v = h[i + 1]!;
+      // The usual values name no other field: skip tokenizing them.
+      if (equalsIgnoreCase(v, 'keep-alive') || equalsIgnoreCase(v, 'close')) continue;
+      for (const t of listTokens(v)) {
         if (keepUpgrade && t === 'upgrade') continue;
         (nominated ??= []).push(t);
       }
