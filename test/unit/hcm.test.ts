@@ -228,3 +228,20 @@ test('CORS: a preflight from an allowed origin is answered locally; responses to
   t.is(get.body, 'data');
   t.regex(get.head, /access-control-allow-origin: https:\/\/app.example.com\r\naccess-control-allow-credentials: true\r\naccess-control-expose-headers: x-trace/);
 });
+
+test('an upstream connection idle past the cluster idle timeout is closed; the next request opens a new one', async (t) => {
+  let closedAt = 0;
+  const up = await rawUpstream(t, (_r, s) => {
+    s.once('close', () => (closedAt = performance.now()));
+    s.write(ok('hi'));
+  });
+  const { port, stat } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port], { idleTimeoutMs: 150 })]);
+  await rawExchange(port, GET(), n(1));
+  const idleFrom = performance.now();
+  await new Promise((r) => setTimeout(r, 500));
+  t.true(closedAt > 0, 'the idle connection was closed');
+  t.true(closedAt - idleFrom >= 100, `closed after ${Math.round(closedAt - idleFrom)} ms, not before the timeout`);
+  await rawExchange(port, GET(), n(1));
+  t.is(up.connections, 2);
+  t.is(stat('cluster.c.upstream_cx_destroy'), 1);
+});

@@ -31,16 +31,18 @@ export interface PoolStats {
   onMaxDuration(): void;
 }
 
-export type PoolReady = (conn: UpstreamConnection, reused: boolean) => void;
-/** `reason` is a Node error code, 'connection timeout' or 'overflow' (a circuit breaker refused). */
-export type PoolFailed = (reason: string, timeout: boolean) => void;
+/** Who asked for a connection: told onPoolReady or onPoolFailure, never both (an object, so no closures per request). */
+export interface PoolRequester {
+  onPoolReady(conn: UpstreamConnection, reused: boolean): void;
+  /** `reason` is a Node error code, 'connection timeout' or 'overflow' (a circuit breaker refused). */
+  onPoolFailure(reason: string, timeout: boolean): void;
+}
 
 /** A request waiting for a connection of its pool; `cancel()` when its client goes away. */
 export class PendingRequest {
   constructor(
     private readonly pool: Http1Pool,
-    readonly ready: PoolReady,
-    readonly failed: PoolFailed,
+    readonly requester: PoolRequester,
     readonly since: number,
   ) {}
 
@@ -69,6 +71,7 @@ export class Http1Pool {
   /** The host left its cluster: connections close as their requests end instead of idling. */
   private retired = false;
   private pendingTimer: NodeJS.Timeout | undefined;
+  private idleSweep: NodeJS.Timeout | undefined;
   private readonly onCapacity = () => this.connectForPending();
   private readonly onOthersWaiting = () => this.giveUpIdle();
 
@@ -79,26 +82,26 @@ export class Http1Pool {
   ) {}
 
   /**
-   * A connection for one request: `ready(conn, reused)` or `failed(reason, timeout)`, never both,
+   * A connection for one request: `onPoolReady(conn, reused)` or `onPoolFailure(reason, timeout)`, never both,
    * possibly before this returns. Returns the pending entry when the request has to wait.
    */
-  acquire(ready: PoolReady, failed: PoolFailed): PendingRequest | undefined {
+  acquire(requester: PoolRequester): PendingRequest | undefined {
     while (this.idle.length > 0) {
       const conn = this.idle.pop()!;
       if (conn.closed || conn.socket.destroyed || conn.socket.readableEnded) continue;
-      if (this.startRequest(conn)) ready(conn, true);
+      if (this.startRequest(conn)) requester.onPoolReady(conn, true);
       else {
         this.idle.push(conn);
-        failed('overflow', false);
+        requester.onPoolFailure('overflow', false);
       }
       return undefined;
     }
     if (!this.breaker.tryAcquire(PENDING)) {
       this.stats.onPendingOverflow();
-      failed('overflow', false);
+      requester.onPoolFailure('overflow', false);
       return undefined;
     }
-    const p = new PendingRequest(this, ready, failed, performance.now());
+    const p = new PendingRequest(this, requester, performance.now());
     this.pending.push(p);
     this.stats.onPending(1);
     this.armPendingTimer();
@@ -190,7 +193,7 @@ export class Http1Pool {
     this.connecting--;
     for (const p of this.pending.splice(0)) {
       this.endPending();
-      p.failed(reason, timeout);
+      p.requester.onPoolFailure(reason, timeout);
     }
     this.disarmPendingTimerIfEmpty();
   }
@@ -201,11 +204,11 @@ export class Http1Pool {
       const p = this.pending.shift()!;
       this.endPending();
       if (!this.startRequest(conn)) {
-        p.failed('overflow', false);
+        p.requester.onPoolFailure('overflow', false);
         continue;
       }
       this.disarmPendingTimerIfEmpty();
-      p.ready(conn, reused);
+      p.requester.onPoolReady(conn, reused);
       return;
     }
     this.disarmPendingTimerIfEmpty();
@@ -214,12 +217,9 @@ export class Http1Pool {
       conn.socket.destroy();
       return;
     }
+    conn.idleSince = performance.now();
     this.idle.push(conn);
-    clearTimeout(conn.idleTimer);
-    if (this.opts.idleTimeoutMs > 0) {
-      conn.idleTimer = setTimeout(() => conn.socket.destroy(), this.opts.idleTimeoutMs);
-      conn.idleTimer.unref();
-    }
+    this.armIdleSweep();
     this.breaker.whenOthersWait(this.onOthersWaiting);
   }
 
@@ -264,6 +264,25 @@ export class Http1Pool {
     if (this.pending.length > this.connecting) this.connectForPending();
   }
 
+  /**
+   * One timer per pool for the idle timeout rather than one per connection per request: the
+   * idle list is in the order connections went idle, so the sweep closes from the front.
+   */
+  private armIdleSweep(): void {
+    const timeout = this.opts.idleTimeoutMs;
+    if (this.idleSweep || timeout <= 0 || this.idle.length === 0) return;
+    const due = this.idle[0]!.idleSince + timeout - performance.now();
+    this.idleSweep = setTimeout(() => this.sweepIdle(), Math.max(0, due) + 1);
+    this.idleSweep.unref();
+  }
+
+  private sweepIdle(): void {
+    this.idleSweep = undefined;
+    const expired = performance.now() - this.opts.idleTimeoutMs;
+    while (this.idle.length > 0 && this.idle[0]!.idleSince <= expired) this.idle.shift()!.socket.destroy();
+    this.armIdleSweep();
+  }
+
   private armPendingTimer(): void {
     if (this.pendingTimer || this.pending.length === 0) return;
     const due = this.pending[0].since + this.opts.connectTimeoutMs - performance.now();
@@ -283,7 +302,7 @@ export class Http1Pool {
     while (this.pending.length > 0 && this.pending[0].since <= oldest + 1) {
       const p = this.pending.shift()!;
       this.endPending();
-      p.failed('connection timeout', true);
+      p.requester.onPoolFailure('connection timeout', true);
     }
     this.armPendingTimer();
   }

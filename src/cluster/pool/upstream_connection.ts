@@ -42,7 +42,8 @@ export class UpstreamConnection implements ResponseHandler {
   durationTimer: NodeJS.Timeout | undefined;
   /** Whether the current response allows reuse. */
   private reusable = true;
-  idleTimer: NodeJS.Timeout | undefined;
+  /** When the connection last went idle (performance.now()); the pool's sweep closes it after the idle timeout. */
+  idleSince = 0;
   private local: string | undefined;
 
   constructor(
@@ -65,7 +66,6 @@ export class UpstreamConnection implements ResponseHandler {
 
   /** Attaches a stream for one request; the caller then writes the request. */
   attach(stream: UpstreamStreamCallbacks, method: string): void {
-    clearTimeout(this.idleTimer);
     this.stream = stream;
     this.requests++;
     this.responseStarted = false;
@@ -135,7 +135,6 @@ export class UpstreamConnection implements ResponseHandler {
 
   private onClose(): void {
     this.closed = true;
-    clearTimeout(this.idleTimer);
     clearTimeout(this.durationTimer);
     this.pool.forget(this);
     const s = this.stream;

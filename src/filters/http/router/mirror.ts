@@ -43,15 +43,15 @@ export function mirrorRequest(
     const h = headers.slice();
     setHeader(h, 'host', shadowAuthority(authority));
     const head = encodeRequestHead(method, path, h);
-    ctx.pools.get(cluster.config, cluster.statsBase, host, cluster.breaker).acquire(
-      (conn: UpstreamConnection) => {
+    ctx.pools.get(cluster.config, cluster.statsBase, host, cluster.breaker).acquire({
+      onPoolReady(conn: UpstreamConnection) {
         conn.attach(SHADOW, method);
         conn.socket.cork();
         conn.socket.write(head);
         for (const chunk of body) conn.socket.write(chunk);
         process.nextTick(() => conn.socket.uncork());
       },
-      () => {},
-    );
+      onPoolFailure() {},
+    });
   }
 }

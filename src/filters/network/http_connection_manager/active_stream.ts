@@ -1,5 +1,5 @@
 import type { Route, RouteAction } from '../../../config/model.js';
-import type { PendingRequest, UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
+import type { PendingRequest, PoolRequester, UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
 import type { Host } from '../../../cluster/host.js';
 import { HS } from '../../../cluster/host_shared.js';
 import { LocalOrigin } from '../../../cluster/outlier/monitor.js';
@@ -38,7 +38,7 @@ const RETRY_BUFFER_LIMIT = 1024 * 1024;
  * router (pool, retries, timeouts), and the response written back. Decoding (request) and
  * encoding (response) progress independently; the connection moves on when both are done.
  */
-export class ActiveStream implements UpstreamStreamCallbacks {
+export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
   readonly info: StreamInfo;
   requestComplete = false;
   responseComplete = false;
@@ -253,13 +253,10 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     ctx.hostStats[host.statBase + HS.rq_total]++;
     ctx.hostStats[host.statBase + HS.rq_active]++;
     const pool = ctx.pools.get(cluster.config, this.clusterStats, host, cluster.breaker);
-    this.pendingRequest = pool.acquire(
-      (conn, reused) => this.onPoolReady(conn, reused),
-      (reason, timeout) => this.onPoolFailure(reason, timeout),
-    );
+    this.pendingRequest = pool.acquire(this);
   }
 
-  private onPoolReady(conn: UpstreamConnection, reused: boolean): void {
+  onPoolReady(conn: UpstreamConnection, reused: boolean): void {
     this.pendingRequest = undefined;
     if (this.done) {
       conn.pool.release(conn, true);
@@ -310,7 +307,7 @@ export class ActiveStream implements UpstreamStreamCallbacks {
     this.conn.resumeReading();
   }
 
-  private onPoolFailure(reason: string, timeout: boolean): void {
+  onPoolFailure(reason: string, timeout: boolean): void {
     this.pendingRequest = undefined;
     if (this.done) return;
     // A circuit breaker refused: answered at once and never retried (Envoy); not the host's fault.

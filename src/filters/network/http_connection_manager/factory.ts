@@ -57,6 +57,22 @@ export function removeUpstreamHosts(cluster: string, keys: readonly string[]): v
   shared?.pools.removeHosts(cluster, keys);
 }
 
+type ClusterEntry = NonNullable<ReturnType<HttpContext['cluster']>>;
+/** Per worker state (a new one per config change): what streams look up per request, built once per cluster. */
+const clusterEntries = new WeakMap<ConnectionContext['worker'], Map<string, ClusterEntry | null>>();
+
+function clusterEntry(w: ConnectionContext['worker'], name: string): ClusterEntry | undefined {
+  let entries = clusterEntries.get(w);
+  if (!entries) clusterEntries.set(w, (entries = new Map()));
+  let e = entries.get(name);
+  if (e === undefined) {
+    const tlc = w.clusters.get(name);
+    e = tlc ? { tlc, config: tlc.config, statsBase: w.statIndex.clusters[name], breaker: breakerFor(w.breakers, w.statIndex.breakers?.[name], tlc.config) } : null;
+    entries.set(name, e);
+  }
+  return e ?? undefined;
+}
+
 /** The HTTP connection manager for one accepted connection on an HCM filter chain. */
 export function httpConnectionManager(socket: Socket, filter: HttpConnectionManagerFilter, ctx: ConnectionContext, initial?: Buffer): void {
   const w = ctx.worker;
@@ -65,10 +81,7 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
   const httpCtx: HttpContext = {
     filter,
     routes: state.routes(w.routes.get(filter.routeConfigName)),
-    cluster: (name) => {
-      const tlc = w.clusters.get(name);
-      return tlc ? { tlc, config: tlc.config, statsBase: w.statIndex.clusters[name], breaker: breakerFor(w.breakers, w.statIndex.breakers?.[name], tlc.config) } : undefined;
-    },
+    cluster: (name) => clusterEntry(w, name),
     pools: state.pools,
     stats: w.stats,
     hostStats: state.hostStats,
