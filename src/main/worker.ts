@@ -16,9 +16,11 @@ import { StatsWriter } from '../stats/store.js';
 import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type HandoffTask, type WorkerInit } from './protocol.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
+import { serveHistograms } from '../stats/latency.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
+serveHistograms(init.poolId, stats.latency);
 const handoffSlots = new Int32Array(init.handoffSlots);
 let state: WorkerState | undefined;
 let snapshot: Snapshot | undefined;

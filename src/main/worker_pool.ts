@@ -37,6 +37,8 @@ export class WorkerPool implements HostUpdateSink {
   private current: WorkerSnapshot | undefined;
   private readonly hostSets = new Map<string, HostUpdate>();
   private closing = false;
+  /** Names this pool's BroadcastChannels (several pools live in one process in tests). */
+  readonly id: string;
 
   constructor(
     readonly size: number,
@@ -47,7 +49,7 @@ export class WorkerPool implements HostUpdateSink {
     const handoffSlots = new SharedArrayBuffer(HANDOFF_SLOTS * 4);
     this.slots = new Int32Array(handoffSlots);
     for (let i = HANDOFF_SLOTS - 1; i >= 0; i--) this.freeSlots.push(i);
-    const poolId = `${process.pid}.${++poolCount}`;
+    const poolId = (this.id = `${process.pid}.${++poolCount}`);
     this.config = new BroadcastChannel(channelName(poolId, 'config'));
     this.hello = new BroadcastChannel(channelName(poolId, 'hello'));
     this.acks = new BroadcastChannel(channelName(poolId, 'ack'));

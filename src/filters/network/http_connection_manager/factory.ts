@@ -7,6 +7,7 @@ import type { StatsWriter } from '../../../stats/store.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
 import { HttpConnectionManager } from './connection_manager.js';
 import type { HttpContext } from './http_context.js';
+import { VIRTUAL_INBOUND } from '../../../config/model.js';
 
 /**
  * Worker-wide HTTP state that outlives snapshots: upstream pools (warm connections survive
@@ -63,6 +64,8 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     stats: w.stats,
     httpStats: w.statIndex.http?.[filter.statPrefix],
     accessLog: state.logger(mesh.accessLogFile, mesh.accessLogEncoding),
+    istio: w.statIndex.istio,
+    reporter: ctx.listenerName === VIRTUAL_INBOUND ? 'destination' : 'source',
     originalDst: ctx.originalDst,
     draining: () => state.draining,
   };

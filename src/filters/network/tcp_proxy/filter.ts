@@ -3,6 +3,8 @@ import { readerSocketOptions, setReader, trackReads } from '../../../listener/so
 import type { TcpProxyFilter } from '../../../config/model.js';
 import { C, T } from '../../../stats/scopes.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
+import { Flag } from '../http_connection_manager/stream_info.js';
+import { TcpIstioStats } from './istio_stats.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
@@ -17,9 +19,11 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   const cBase = statIndex.clusters[cfg.cluster];
   if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_total);
   const host = cluster?.chooseHost(ctx.originalDst);
+  const istio = TcpIstioStats.for(ctx, cfg.cluster);
   if (!cluster || !host) {
     if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_none_healthy);
     else if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_no_route);
+    istio?.closed(0, peeked?.length ?? 0, cluster ? Flag.UH : Flag.NC);
     downstream.destroy();
     return;
   }
@@ -47,6 +51,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   upstream.once('connect', () => {
     connected = true;
     clearTimeout(connectTimer);
+    istio?.connected();
     if (downstream.destroyed) {
       upstream.destroy();
       return;
@@ -77,6 +82,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   });
   downstream.on('error', () => upstream.destroy());
   downstream.once('close', () => {
+    istio?.closed(downstream.bytesWritten, downstream.bytesRead, 0);
     if (tcpBase !== undefined) {
       stats.add(tcpBase + T.downstream_cx_rx_bytes_total, downstream.bytesRead);
       stats.add(tcpBase + T.downstream_cx_tx_bytes_total, downstream.bytesWritten);
