@@ -81,10 +81,10 @@ export function collectHistograms(poolId: string, workers: number, timeoutMs = 1
       const reply = (event as { data: HistogramReply }).data;
       if (reply.id !== id) return;
       for (const [base, encoded] of reply.histograms) {
-        const h = hdr.decodeFromCompressedBase64(encoded);
-        const into = merged.get(base);
-        if (into) into.add(h);
-        else merged.set(base, h);
+        // Into a histogram that grows: workers' ranges differ.
+        let into = merged.get(base);
+        if (!into) merged.set(base, (into = build()));
+        into.add(hdr.decodeFromCompressedBase64(encoded));
       }
       if (++seen >= workers) done();
     };
