@@ -35,7 +35,8 @@ export interface HistogramSeries {
  */
 export function histogramSeries(text: string, name: string): HistogramSeries[] {
   const untyped = parsePrometheusTextFormat(text.replace(/^# TYPE \S+ histogram$/gm, ''));
-  const lines = (suffix: string) => untyped.find((f) => f.name === name + suffix)?.metrics ?? [];
+  // Lines of one name that are not adjacent come back as several families.
+  const lines = (suffix: string) => untyped.filter((f) => f.name === name + suffix).flatMap((f) => f.metrics);
   const key = (labels: Record<string, string> | undefined) => JSON.stringify(Object.entries(labels ?? {}).filter(([k]) => k !== 'le'));
   const out = new Map<string, HistogramSeries>();
   for (const m of lines('_bucket')) {
