@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { StatsRegistry } from '../stats/store.js';
 import type { Snapshot } from '../config/model.js';
 import type { Rejection } from '../config/source.js';
-import { renderPrometheus, renderStatsText } from './prometheus.js';
+import { renderPrometheus, renderStatsText, type ServerGauges } from './prometheus.js';
+import type { Histogram } from 'hdr-histogram-js';
 import { configDump } from './config_dump.js';
 import { clustersJson, clustersText, type ClustersView } from './clusters.js';
 import { logLevel, setLogLevel } from '../log.js';
@@ -19,6 +20,10 @@ export interface AdminView {
   state(): 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' | 'INITIALIZING';
   ready(): boolean;
   startedAt: Date;
+  /** Envoy's `server.*` gauges (live, uptime, concurrency, …). */
+  serverGauges?(): ServerGauges;
+  /** The workers' latency histograms merged (slot → histogram), asked for when /stats is read. */
+  histograms?(): Promise<ReadonlyMap<number, Histogram>>;
   healthcheckFailed: boolean;
   quit(): void;
 }
@@ -54,9 +59,9 @@ export function adminRoutes(view: AdminView): { get: Record<string, Handler>; po
       if (url.searchParams.get('format') === 'json') {
         return json(res, { stats: view.registry.entries().filter((e) => !re || re.test(e.info.name)).map((e) => ({ name: e.info.name, value: e.value })) });
       }
-      send(res, 200, renderStatsText(view.registry, re));
+      void (view.histograms?.() ?? Promise.resolve(undefined)).then((q) => send(res, 200, renderStatsText(view.registry, re, view.serverGauges?.(), q)));
     },
-    '/stats/prometheus': (_q, res) => send(res, 200, renderPrometheus(view.registry), 'text/plain; version=0.0.4; charset=utf-8'),
+    '/stats/prometheus': (_q, res) => send(res, 200, renderPrometheus(view.registry, view.serverGauges?.()), 'text/plain; version=0.0.4; charset=utf-8'),
     '/config_dump': (_q, res, url) => {
       const { status, body } = configDump(view, url.searchParams);
       send(res, status, JSON.stringify(body, null, 2) + '\n', 'application/json');

@@ -4,6 +4,7 @@ import { CLUSTER, HTTP, LISTENER, TCP, SERVER_STATS } from '../stats/scopes.js';
 import { HTTP_CONNECTION_MANAGER, TCP_PROXY, type Listener } from './model.js';
 import type { StatsRegistry } from '../stats/store.js';
 import type { HostUpdate } from '../cluster/host_update.js';
+import { reporterOf } from '../stats/istio/peers.js';
 
 /** Slot indexes of the stats a snapshot's objects write, resolved once on the main thread. */
 export interface StatIndex {
@@ -17,6 +18,8 @@ export interface StatIndex {
   hostSlots?: Record<string, Record<string, number>>;
   /** Circuit-breaker slot of each cluster in the shared counts (src/cluster/circuit_breaker.ts); absent in tests without them. */
   breakers?: Record<string, number>;
+  /** Istio's standard metrics (absent when off): each cluster's peer label set, and the sets for requests that reached no cluster. */
+  istio?: { peers: Record<string, number>; noCluster: { source: number; destination: number } };
 }
 
 /** What a worker receives: the model plus where to count. Structured-cloned once per change. */
@@ -49,7 +52,11 @@ export function indexStatsAfter(previous: StatIndex | undefined, snapshot: Snaps
  */
 export function statsForDelta(stats: StatIndex, delta: SnapshotDelta): StatIndex {
   const out: StatIndex = { clusters: {}, listeners: {}, tcp: {}, http: {}, server: stats.server };
-  for (const c of delta.clusters.upsert) if (stats.clusters[c.name] !== undefined) out.clusters[c.name] = stats.clusters[c.name];
+  if (stats.istio) out.istio = { peers: {}, noCluster: stats.istio.noCluster };
+  for (const c of delta.clusters.upsert) {
+    if (stats.clusters[c.name] !== undefined) out.clusters[c.name] = stats.clusters[c.name];
+    if (out.istio && stats.istio!.peers[c.name] !== undefined) out.istio.peers[c.name] = stats.istio!.peers[c.name];
+  }
   if (stats.hostSlots) {
     out.hostSlots = {};
     for (const c of delta.clusters.upsert) if (stats.hostSlots[c.name]) out.hostSlots[c.name] = stats.hostSlots[c.name];
@@ -75,6 +82,7 @@ export function mergeStats(into: StatIndex, partial: StatIndex): StatIndex {
   Object.assign(into.http, partial.http);
   if (partial.hostSlots) into.hostSlots = Object.assign(into.hostSlots ?? {}, partial.hostSlots);
   if (partial.breakers) into.breakers = Object.assign(into.breakers ?? {}, partial.breakers);
+  if (partial.istio) into.istio = { peers: Object.assign(into.istio?.peers ?? {}, partial.istio.peers), noCluster: partial.istio.noCluster };
   into.server = partial.server;
   return into;
 }
@@ -89,7 +97,14 @@ export function serverStatIndex(registry: StatsRegistry): StatIndex['server'] {
 
 export function indexStats(snapshot: Pick<Snapshot, 'clusters' | 'listeners'>, registry: StatsRegistry, into?: StatIndex): StatIndex {
   const stats: StatIndex = into ?? { clusters: {}, listeners: {}, tcp: {}, http: {}, server: serverStatIndex(registry) };
-  for (const c of snapshot.clusters) stats.clusters[c.name] = registry.scope(CLUSTER, c.name);
+  const istio = registry.istio;
+  if (istio && !stats.istio) {
+    stats.istio = { peers: {}, noCluster: { source: istio.peers.peer('source', undefined, undefined), destination: istio.peers.peer('destination', undefined, undefined) } };
+  }
+  for (const c of snapshot.clusters) {
+    stats.clusters[c.name] = registry.scope(CLUSTER, c.name);
+    if (istio) stats.istio!.peers[c.name] = istio.peers.peer(reporterOf(c.name), c.name, c);
+  }
   for (const l of snapshot.listeners) {
     if (l.bindToPort) stats.listeners[l.name] = registry.scope(LISTENER, `${l.address.address}_${l.address.port}`);
     forEachFilter(l, (kind, prefix) => {

@@ -28,13 +28,22 @@ export interface ProxyOptions {
   /** Upstream DNS servers `ip[:port]` (flag repeatable or comma-separated); empty: /etc/resolv.conf. */
   dnsUpstream: string[];
   podNamespace?: string;
-  /** The proxy's own labels (`k=v,k2=v2`): Gateway selectors (router), Sidecar workloadSelector, sourceLabels. */
+  /** The proxy's own labels (`k=v,k2=v2`): Gateway selectors (router), Sidecar workloadSelector, sourceLabels; `app`, `version` and `service.istio.io/canonical-*` for Istio's metrics. */
   proxyLabels?: Record<string, string>;
   /**
    * The proxy's own `region/zone/subzone`, for locality load balancing; else the proxy label
    * `topology.istio.io/locality` (dots for slashes, as Kubernetes labels need); else unknown.
    */
   locality?: string;
+  /** Istio's metric labels: POD_NAME, ISTIO_META_WORKLOAD_NAME (else derived from the pod name), ISTIO_META_CLUSTER_ID, ISTIO_META_MESH_ID. */
+  podName?: string;
+  workloadName?: string;
+  clusterId?: string;
+  meshId?: string;
+  /** Istio's standard metrics off (they cost a Map lookup and a few additions per request); Envoy's stats stay. */
+  disableIstioStats: boolean;
+  /** How many Istio label sets (peer × code × flags × protocol) the shared table holds. */
+  istioStatsSeries: number;
 }
 
 export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
@@ -49,6 +58,8 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   inboundTarget: '127.0.0.1',
   backlog: 4096,
   statsCapacity: 1 << 20,
+  disableIstioStats: false,
+  istioStatsSeries: 4096,
   dnsAddress: '127.0.0.1',
   dnsPort: 15053,
 };
@@ -83,6 +94,12 @@ const FLAGS: Record<string, FlagSpec> = {
   '--pod-namespace': { key: 'podNamespace', kind: 'string', env: 'POD_NAMESPACE' },
   '--proxy-labels': { key: 'proxyLabels', kind: 'labels', env: 'LEGATE_PROXY_LABELS' },
   '--locality': { key: 'locality', kind: 'string', env: 'LEGATE_LOCALITY' },
+  '--pod-name': { key: 'podName', kind: 'string', env: 'POD_NAME' },
+  '--workload-name': { key: 'workloadName', kind: 'string', env: 'ISTIO_META_WORKLOAD_NAME' },
+  '--cluster-id': { key: 'clusterId', kind: 'string', env: 'ISTIO_META_CLUSTER_ID' },
+  '--mesh-id': { key: 'meshId', kind: 'string', env: 'ISTIO_META_MESH_ID' },
+  '--disable-istio-stats': { key: 'disableIstioStats', kind: 'bool', env: 'LEGATE_DISABLE_ISTIO_STATS' },
+  '--istio-stats-series': { key: 'istioStatsSeries', kind: 'int' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {

@@ -1,5 +1,7 @@
 import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
-import { renderPrometheus } from '../admin/prometheus.js';
+import type { ServerGauges } from '../admin/prometheus.js';
+import { proxyIdentity } from '../stats/istio/identity.js';
+import { collectHistograms } from '../stats/latency.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { FileConfigSource, type SnapshotUpdate } from '../config/source.js';
 import type { ProxyRole } from '../config/model.js';
@@ -28,7 +30,12 @@ const log = logger('main');
 export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<void> {
   if (opts.config.length === 0) throw new LegateError('EOPTION', 'no configuration: pass --config PATH (a file or directory)');
   const startedAt = new Date();
-  const registry = new StatsRegistry({ slabs: opts.concurrency * 2 + 1, capacity: opts.statsCapacity });
+  const identity = proxyIdentity({ podName: opts.podName, workloadName: opts.workloadName, namespace: opts.podNamespace, labels: opts.proxyLabels, clusterId: opts.clusterId, meshId: opts.meshId });
+  const registry = new StatsRegistry({
+    slabs: opts.concurrency * 2 + 1,
+    capacity: opts.statsCapacity,
+    ...(opts.disableIstioStats ? {} : { istio: { identity, maxSeries: opts.istioStatsSeries } }),
+  });
   const mainStats = registry.mainWriter();
   // Circuit-breaker counts shared by all workers (a column per live worker, as many as stats slabs).
   const breakers = new CircuitBreakerRegistry({ columns: opts.concurrency * 2 });
@@ -143,6 +150,18 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     state: () => state,
     ready: () => state === 'LIVE' && !view.healthcheckFailed,
     startedAt,
+    serverGauges: (): ServerGauges => {
+      const mem = process.memoryUsage();
+      return {
+        live: state === 'LIVE' ? 1 : 0,
+        uptime: Math.floor((Date.now() - startedAt.getTime()) / 1000),
+        concurrency: opts.concurrency,
+        state: ({ LIVE: 0, DRAINING: 1, PRE_INITIALIZING: 2, INITIALIZING: 3 } as const)[state],
+        memory_allocated: mem.heapUsed,
+        memory_heap_size: mem.heapTotal,
+      };
+    },
+    histograms: () => collectHistograms(pool.id, pool.appliedVersions().size),
     healthcheckFailed: false,
     quit: () => void shutdown(0),
   };
@@ -152,7 +171,8 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     await startHttp(routes, opts.adminAddress, opts.adminPort),
     await startHttp({ get: { '/healthz/ready': (_q, res) => (res.writeHead(view.ready() ? 200 : 503), res.end()) } }, '0.0.0.0', opts.readinessPort),
     await startHttp(
-      { get: { '/stats/prometheus': (_q, res) => (res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }), res.end(renderPrometheus(registry))) } },
+      // Istio's merged metrics port: the same text as the admin's /stats/prometheus.
+      { get: { '/stats/prometheus': routes.get['/stats/prometheus'] } },
       '0.0.0.0',
       opts.prometheusPort,
     ),

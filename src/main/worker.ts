@@ -20,10 +20,12 @@ import { CircuitBreakers } from '../cluster/circuit_breaker.js';
 import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type HandoffTask, type OutlierUpdateMessage, type WorkerInit } from './protocol.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
+import { serveHistograms } from '../stats/latency.js';
 
 const init = workerData as WorkerInit;
 const stats = StatsWriter.claim(init.stats, threadId);
 const breakers = init.breakers && CircuitBreakers.claim(init.breakers, threadId);
+serveHistograms(init.poolId, stats.latency);
 const handoffSlots = new Int32Array(init.handoffSlots);
 const hostSlots = new HostSlots(init.hostShared, stats.slab);
 const outlierReports = new BroadcastChannel(channelName(init.poolId, 'outlier'));

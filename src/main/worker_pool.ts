@@ -49,6 +49,8 @@ export class WorkerPool implements HostUpdateSink {
   private current: WorkerSnapshot | undefined;
   private readonly hostSets = new Map<string, HostUpdate>();
   private closing = false;
+  /** Names this pool's BroadcastChannels (several pools live in one process in tests). */
+  readonly id: string;
 
   constructor(
     readonly size: number,
@@ -61,7 +63,7 @@ export class WorkerPool implements HostUpdateSink {
     const handoffSlots = new SharedArrayBuffer(HANDOFF_SLOTS * 4);
     this.slots = new Int32Array(handoffSlots);
     for (let i = HANDOFF_SLOTS - 1; i >= 0; i--) this.freeSlots.push(i);
-    const poolId = `${process.pid}.${++poolCount}`;
+    const poolId = (this.id = `${process.pid}.${++poolCount}`);
     this.config = new BroadcastChannel(channelName(poolId, 'config'));
     this.hello = new BroadcastChannel(channelName(poolId, 'hello'));
     this.acks = new BroadcastChannel(channelName(poolId, 'ack'));
@@ -87,7 +89,10 @@ export class WorkerPool implements HostUpdateSink {
       // 'sync' would park idle workers in Atomics.wait and freeze the connections they own.
       atomics: 'async',
       concurrentTasksPerWorker: 64,
-      maxQueue: 'auto',
+      // A burst of connections must wait for a busy worker, never be refused: the hand-off
+      // slots already bound how many can be in flight ('auto' allowed only threads², and a
+      // burst of ~130 connections on 2 workers lost some).
+      maxQueue: HANDOFF_SLOTS,
       workerData,
     });
     // piscina's worker events carry no stable identity, so watch each Worker's own 'exit'.

@@ -33,13 +33,16 @@ const CLUSTER_FIELDS = [
   'upstream_cx_max_requests',
   'upstream_cx_max_duration_reached',
 ] as const;
-export const CLUSTER: StatScopeDef<(typeof CLUSTER_FIELDS)[number]> = {
+/** Envoy's router histogram: from the upstream request's start to the end of its response. */
+const CLUSTER_HISTOGRAMS = ['upstream_rq_time'] as const;
+export const CLUSTER: StatScopeDef<(typeof CLUSTER_FIELDS)[number] | (typeof CLUSTER_HISTOGRAMS)[number]> = {
   prefix: 'cluster',
   tag: 'cluster_name',
   fields: CLUSTER_FIELDS,
   gauges: new Set(['upstream_cx_active', 'upstream_rq_pending_active', 'upstream_rq_active']),
+  histograms: CLUSTER_HISTOGRAMS,
 };
-export const C = offsetsOf(CLUSTER_FIELDS);
+export const C = offsetsOf<(typeof CLUSTER_FIELDS)[number] | (typeof CLUSTER_HISTOGRAMS)[number]>(CLUSTER_FIELDS, CLUSTER_HISTOGRAMS);
 
 const LISTENER_FIELDS = ['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy', 'no_filter_chain_match'] as const;
 export const LISTENER: StatScopeDef<(typeof LISTENER_FIELDS)[number]> = {
@@ -86,14 +89,17 @@ const HTTP_FIELDS = [
   'rq_direct_response',
   'rq_redirect',
 ] as const;
+/** From the request's first byte to the end of the response (local replies too). */
+const HTTP_HISTOGRAMS = ['downstream_rq_time'] as const;
 /** Envoy's `http.<stat_prefix>.*` connection-manager stats. */
-export const HTTP: StatScopeDef<(typeof HTTP_FIELDS)[number]> = {
+export const HTTP: StatScopeDef<(typeof HTTP_FIELDS)[number] | (typeof HTTP_HISTOGRAMS)[number]> = {
   prefix: 'http',
   tag: 'http_conn_manager_prefix',
   fields: HTTP_FIELDS,
   gauges: new Set(['downstream_cx_active', 'downstream_rq_active']),
+  histograms: HTTP_HISTOGRAMS,
 };
-export const H = offsetsOf(HTTP_FIELDS);
+export const H = offsetsOf<(typeof HTTP_FIELDS)[number] | (typeof HTTP_HISTOGRAMS)[number]>(HTTP_FIELDS, HTTP_HISTOGRAMS);
 
 /** Server-wide stats with fixed names, defined once at startup. */
 export const SERVER_STATS = {

@@ -5,7 +5,13 @@
  * the main thread and reach workers inside the config snapshot, so workers never see names.
  */
 
-export type StatKind = 'counter' | 'gauge';
+import { HIST_SLOTS, recordBucket } from './buckets.js';
+import { LatencyRecorder } from './latency.js';
+import { createIstioShared, IstioRecorder, resetIstioCounters, type IstioShared } from './istio/series_table.js';
+import { IstioPeers } from './istio/peers.js';
+import type { ProxyIdentity } from './istio/identity.js';
+
+export type StatKind = 'counter' | 'gauge' | 'histogram';
 
 export interface StatsShared {
   values: SharedArrayBuffer;
@@ -13,6 +19,8 @@ export interface StatsShared {
   owners: SharedArrayBuffer;
   capacity: number;
   slabs: number;
+  /** Istio's standard metrics (absent when turned off). */
+  istio?: IstioShared;
 }
 
 export interface StatInfo {
@@ -24,6 +32,9 @@ export interface StatInfo {
   kind: StatKind;
 }
 
+/** A histogram's HIST_SLOTS slots after the first carry this marker: they are no stats of their own. */
+const HISTOGRAM_SLOT: StatInfo = { name: '', promName: '', promLabels: '', kind: 'histogram' };
+
 /** A family of stats that repeats per object (cluster, listener, tcp_proxy prefix). */
 export interface StatScopeDef<F extends string> {
   /** Envoy's flat prefix before the object name: `cluster`, `listener`, `tcp`. */
@@ -32,13 +43,17 @@ export interface StatScopeDef<F extends string> {
   tag: string;
   fields: readonly F[];
   gauges: ReadonlySet<F>;
+  /** Histograms (times in ms), each HIST_SLOTS slots after the fields; names are also in `fields`' type. */
+  histograms?: readonly F[];
 }
 
 export type Offsets<F extends string> = { readonly [K in F]: number };
 
-export function offsetsOf<F extends string>(fields: readonly F[]): Offsets<F> {
+/** Offsets of a scope's fields, then of its histograms (HIST_SLOTS apart). */
+export function offsetsOf<F extends string>(fields: readonly F[], histograms: readonly F[] = []): Offsets<F> {
   const out = {} as Record<F, number>;
   fields.forEach((f, i) => (out[f] = i));
+  histograms.forEach((h, i) => (out[h] = fields.length + i * HIST_SLOTS));
   return out;
 }
 
@@ -53,26 +68,36 @@ export class StatsRegistry {
   /** Gauges computed when read from state that lives elsewhere (circuit-breaker counts). */
   private readonly computed: { info: StatInfo; read: () => number }[] = [];
   private readonly computedNames = new Set<string>();
+  private readonly histogramBases: number[] = [];
+  /** Istio's standard metrics: the shared series table and the peer label sets numbered here. */
+  readonly istio: { shared: IstioShared; peers: IstioPeers } | undefined;
 
-  constructor(opts: { capacity?: number; slabs: number }) {
+  /** `istio`: this proxy's identity and how many label sets the Istio table holds; omit to turn Istio's metrics off. */
+  constructor(opts: { capacity?: number; slabs: number; istio?: { identity: ProxyIdentity; maxSeries: number } }) {
     const capacity = opts.capacity ?? 1 << 17;
+    const istio = opts.istio && opts.istio.maxSeries > 0 ? createIstioShared(opts.istio.maxSeries, opts.slabs) : undefined;
     this.shared = {
       values: new SharedArrayBuffer(capacity * opts.slabs * 8),
       owners: new SharedArrayBuffer(opts.slabs * 4),
       capacity,
       slabs: opts.slabs,
+      ...(istio ? { istio } : {}),
     };
     this.values = new Float64Array(this.shared.values);
+    this.istio = istio && opts.istio ? { shared: istio, peers: new IstioPeers(opts.istio.identity) } : undefined;
   }
 
-  /** Index of a single stat, created on first use; stable for the life of the process. */
+  /** Index of a single stat (a histogram: its first of HIST_SLOTS slots), created on first use; stable for the life of the process. */
   define(name: string, kind: StatKind, promName: string, promLabels = ''): number {
     const existing = this.byName.get(name);
     if (existing !== undefined) return existing;
     const idx = this.info.length;
-    if (idx >= this.shared.capacity) throw new Error(`stats capacity ${this.shared.capacity} exhausted (raise --stats-capacity)`);
+    const slots = kind === 'histogram' ? HIST_SLOTS : 1;
+    if (idx + slots > this.shared.capacity) throw new Error(`stats capacity ${this.shared.capacity} exhausted (raise --stats-capacity)`);
     this.info.push({ name, promName, promLabels, kind });
+    for (let i = 1; i < slots; i++) this.info.push(HISTOGRAM_SLOT);
     this.byName.set(name, idx);
+    if (kind === 'histogram') this.histogramBases.push(idx);
     return idx;
   }
 
@@ -85,9 +110,14 @@ export class StatsRegistry {
     let base = -1;
     for (const f of def.fields) {
       const kind: StatKind = def.gauges.has(f) ? 'gauge' : 'counter';
-      const idx = this.define(`${def.prefix}.${object}.${f}`, kind, `envoy_${def.prefix}_${f}`, labels);
+      // Istio's tag extraction (`_rq(_(\dxx))$` → response_code_class): upstream_rq_2xx is envoy_cluster_upstream_rq{response_code_class="2xx"}.
+      const cls = /^(.*_rq)_([1-5]xx)$/.exec(f);
+      const idx = cls
+        ? this.define(`${def.prefix}.${object}.${f}`, kind, `envoy_${def.prefix}_${cls[1]}`, `${labels},response_code_class="${cls[2]}"`)
+        : this.define(`${def.prefix}.${object}.${f}`, kind, `envoy_${def.prefix}_${f}`, labels);
       if (base < 0) base = idx;
     }
+    for (const h of def.histograms ?? []) this.define(`${def.prefix}.${object}.${h}`, 'histogram', `envoy_${def.prefix}_${h}`, labels);
     this.scopes.set(key, base);
     return base;
   }
@@ -119,10 +149,19 @@ export class StatsRegistry {
     return this.computed.find((c) => c.info.name === name)?.read();
   }
 
+  /** Counters and gauges with their values. */
   entries(): { info: StatInfo; value: number }[] {
-    const out = this.info.map((info, idx) => ({ info, value: this.read(idx) }));
+    const out: { info: StatInfo; value: number }[] = [];
+    this.info.forEach((info, idx) => {
+      if (info.kind !== 'histogram') out.push({ info, value: this.read(idx) });
+    });
     for (const c of this.computed) out.push({ info: c.info, value: c.read() });
     return out;
+  }
+
+  /** Histograms: their info and first slot (buckets are read with `read`). */
+  histograms(): { info: StatInfo; base: number }[] {
+    return this.histogramBases.map((base) => ({ info: this.info[base], base }));
   }
 
   /** Main thread's own slab is the last one: it counts what the main thread sees (accept errors…). */
@@ -152,18 +191,24 @@ export class StatsRegistry {
       if (info.kind !== 'counter') return;
       for (let s = 0; s < slabs; s++) this.values[s * capacity + idx] = 0;
     });
+    if (this.istio) resetIstioCounters(this.istio.shared);
   }
 }
 
 /** A worker's view: its own slab of the shared values. */
 export class StatsWriter {
   readonly v: Float64Array;
+  /** Quantiles of this thread's histograms, sent to the main thread when /stats asks (latency.ts). */
+  readonly latency = new LatencyRecorder();
+  /** Istio's standard metrics, written to this slab of their table; undefined when turned off. */
+  readonly istio: IstioRecorder | undefined;
   constructor(
     shared: StatsShared,
     /** Which slab this writer owns (per-host stats use the same slab number). */
     readonly slab: number,
   ) {
     this.v = new Float64Array(shared.values, slab * shared.capacity * 8, shared.capacity);
+    this.istio = shared.istio ? new IstioRecorder(shared.istio, slab) : undefined;
   }
 
   /** Claims a free slab for this thread (the last slab belongs to the main thread). */
@@ -184,5 +229,10 @@ export class StatsWriter {
   }
   dec(idx: number): void {
     this.v[idx]--;
+  }
+  /** One sample into the fixed buckets of the histogram at `base` (Prometheus); quantiles are kept apart (latency.ts). */
+  record(base: number, ms: number): void {
+    recordBucket(this.v, base, ms);
+    this.latency.record(base, ms);
   }
 }

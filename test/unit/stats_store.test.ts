@@ -4,7 +4,7 @@ import { CLUSTER, C } from '../../src/stats/scopes.js';
 import { renderPrometheus, renderStatsText } from '../../src/admin/prometheus.js';
 
 test('workers write their own slabs and readers see the sum', (t) => {
-  const reg = new StatsRegistry({ slabs: 5, capacity: 64 });
+  const reg = new StatsRegistry({ slabs: 5, capacity: 256 });
   const a = StatsWriter.claim(reg.shared, 101);
   const b = StatsWriter.claim(reg.shared, 102);
   const base = reg.scope(CLUSTER, 'outbound|80||a.com');
@@ -16,13 +16,13 @@ test('workers write their own slabs and readers see the sum', (t) => {
 });
 
 test('a scope keeps its slots across snapshots, so counters survive reloads', (t) => {
-  const reg = new StatsRegistry({ slabs: 3, capacity: 64 });
+  const reg = new StatsRegistry({ slabs: 3, capacity: 256 });
   t.is(reg.scope(CLUSTER, 'x'), reg.scope(CLUSTER, 'x'));
   t.not(reg.scope(CLUSTER, 'x'), reg.scope(CLUSTER, 'y'));
 });
 
 test('a dead worker frees its slab: its gauges drop to zero, its counters stay', (t) => {
-  const reg = new StatsRegistry({ slabs: 3, capacity: 64 });
+  const reg = new StatsRegistry({ slabs: 3, capacity: 256 });
   const base = reg.scope(CLUSTER, 'c');
   const w = StatsWriter.claim(reg.shared, 7);
   w.add(base + C.upstream_cx_total, 5);
@@ -41,7 +41,7 @@ test('capacity is enforced with a clear error', (t) => {
 });
 
 test('Prometheus output uses Envoy names, labels and one TYPE line per family', (t) => {
-  const reg = new StatsRegistry({ slabs: 2, capacity: 64 });
+  const reg = new StatsRegistry({ slabs: 2, capacity: 256 });
   reg.scope(CLUSTER, 'outbound|80||a"b');
   reg.scope(CLUSTER, 'PassthroughCluster');
   const text = renderPrometheus(reg);

@@ -1,17 +1,17 @@
 import type { Target } from '../types.js';
 import { direct } from './direct.js';
 import { haproxyHttp, haproxyTcp } from './haproxy.js';
-import { legateHandoff, legateHttp, legateReuseport } from './legate.js';
+import { legateHandoff, legateHttp, legateHttpNoStats, legateReuseport } from './legate.js';
 import { nginxHttp, nginxStream } from './nginx.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
 /** Every target a scenario may name, by id. */
 export const TARGETS: ReadonlyMap<string, Target> = new Map(
-  [direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp].map((t) => [t.id, t]),
+  [direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats].map((t) => [t.id, t]),
 );
 
 /** The L7 HTTP proxies plus the byte forwarders, in report order. */
-export const HTTP_TARGETS = ['direct', 'haproxy', 'nginx', 'http-proxy', 'fastify-http-proxy', 'haproxy-tcp', 'node-net-pipe', 'legate-handoff', 'legate-reuseport', 'legate-http'];
+export const HTTP_TARGETS = ['direct', 'haproxy', 'nginx', 'http-proxy', 'fastify-http-proxy', 'haproxy-tcp', 'node-net-pipe', 'legate-handoff', 'legate-reuseport', 'legate-http', 'legate-http-nostats'];
 export const TCP_TARGETS = ['direct', 'haproxy-tcp', 'nginx-stream', 'node-net-pipe', 'legate-handoff', 'legate-reuseport'];
 /** Quick runs keep to the comparisons the issues name (HAProxy, nginx, Legate's two accept modes). */
 export const QUICK_TCP_TARGETS = ['direct', 'haproxy-tcp', 'node-net-pipe', 'legate-handoff', 'legate-reuseport'];

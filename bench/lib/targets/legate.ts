@@ -22,24 +22,29 @@ export function legateArgv(cpus: string, configDir: string, workers: number, acc
  * Legate through iptables REDIRECT, as a sidecar runs: a ServiceEntry per upstream maps
  * LEGATE_VIP:<vip port> to the upstream. With a TCP port the proxy forwards bytes with
  * tcp_proxy (labelled so); with an HTTP port every request goes through the HTTP connection
- * manager, route table, router and upstream pool, with stats and the access log off.
+ * manager, route table, router and upstream pool, with the access log off and Istio's metrics on
+ * (as a sidecar runs) unless the target says they are off.
  */
-function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 'TCP'): Target {
+function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 'TCP', istioStats = true): Target {
   const mode = acceptMode === 'handoff' ? 'hand-off' : 'reuseport';
+  // The same proxy with Istio's standard metrics off (--disable-istio-stats): the cost of metrics on the hot path.
+  const off = istioStats ? '' : '-nostats';
   return {
-    id: protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`,
-    label: protocol === 'HTTP' ? `legate ${mode} (HTTP connection manager + router)` : `legate ${mode} (tcp_proxy, no HTTP processing)`,
+    id: (protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`) + off,
+    label:
+      (protocol === 'HTTP' ? `legate ${mode} (HTTP connection manager + router)` : `legate ${mode} (tcp_proxy, no HTTP processing)`) +
+      (istioStats ? '' : ', Istio metrics off'),
     layer: protocol === 'HTTP' ? 'l7' : 'l4',
     serves: protocol === 'HTTP' ? ['http'] : ['http', 'tcp-source'],
     unavailable: () => undefined,
     async start(a) {
       // Its own directory: the proxy watches it, so nothing else may be written there.
-      const dir = join(a.tmp, `legate-${acceptMode}-conf`);
+      const dir = join(a.tmp, `legate-${acceptMode}${off}-conf`);
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       const vipPort = VIP_PORTS[a.upstreamKind];
       writeFileSync(join(dir, 'bench.yaml'), [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port, protocol })].join('---\n'), { mode: 0o644 });
-      const logFile = join(a.tmp, `legate-${acceptMode}.log`);
-      const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode), { logFile });
+      const logFile = join(a.tmp, `legate-${acceptMode}${off}.log`);
+      const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode, istioStats ? [] : ['--disable-istio-stats']), { logFile });
       return { endpoint: { host: LEGATE_VIP, port: vipPort }, pid: proc.pid, exited: proc.exited, logFile, stop: () => proc.stop() };
     },
   };
@@ -48,3 +53,4 @@ function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 
 export const legateHandoff = legate('handoff');
 export const legateReuseport = legate('reuseport');
 export const legateHttp = legate('handoff', 'HTTP');
+export const legateHttpNoStats = legate('handoff', 'HTTP', false);

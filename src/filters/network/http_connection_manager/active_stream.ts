@@ -25,6 +25,7 @@ import { Flag, StreamInfo } from './stream_info.js';
 import { normalizePath } from './path.js';
 import { newRequestId } from './request_id.js';
 import type { HttpConnectionManager } from './connection_manager.js';
+import { recordStreamEnd } from './stream_stats.js';
 
 /**
  * Request bodies up to this size are kept so that a retry can resend them: Envoy's retry/shadow
@@ -62,6 +63,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
   private retry: RetryState | undefined;
   /** When the router had the whole request (0: not yet). */
   private requestCompleteAt = 0;
+  /** When the current attempt started: Envoy's upstream_rq_time runs from here to the response's end. */
+  private attemptStartAt = 0;
   private routeTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
@@ -248,6 +251,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     host.activeRequests++;
     this.attemptHost = host;
     this.info.attempts++;
+    this.attemptStartAt = performance.now();
     this.info.upstreamHost = `${host.address}:${host.port}`;
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
     ctx.hostStats[host.statBase + HS.rq_total]++;
@@ -482,7 +486,10 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     this.upstream = undefined;
     this.endAttempt();
     this.responseComplete = true;
-    if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_completed);
+    if (this.clusterStats !== undefined) {
+      this.ctx.stats.inc(this.clusterStats + C.upstream_rq_completed);
+      this.ctx.stats.record(this.clusterStats + C.upstream_rq_time, Math.floor(performance.now() - this.attemptStartAt));
+    }
     // Envoy: a retried request whose answer the policy would not retry again; an answer that only
     // stands because the retries ran out (URX) is no success.
     if (this.retry && this.info.attempts > 1 && !this.retry.limitExceeded && this.clusterStats !== undefined)
@@ -631,6 +638,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
       ctx.stats.dec(ctx.httpStats + H.downstream_rq_active);
       ctx.stats.inc(ctx.httpStats + H.downstream_rq_completed);
     }
+    recordStreamEnd(ctx, this.info);
     ctx.accessLog?.log(this.info);
   }
 }

@@ -9,6 +9,7 @@ import type { ConnectionContext } from '../../../listener/connection.js';
 import { HttpConnectionManager } from './connection_manager.js';
 import type { HttpContext } from './http_context.js';
 import { sinkHostSlots } from '../../../cluster/host_shared.js';
+import { VIRTUAL_INBOUND } from '../../../config/model.js';
 
 /**
  * Worker-wide HTTP state that outlives snapshots: upstream pools (warm connections survive
@@ -87,6 +88,8 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     hostStats: state.hostStats,
     httpStats: w.statIndex.http?.[filter.statPrefix],
     accessLog: state.logger(mesh.accessLogFile, mesh.accessLogEncoding),
+    istio: w.statIndex.istio,
+    reporter: ctx.listenerName === VIRTUAL_INBOUND ? 'destination' : 'source',
     originalDst: ctx.originalDst,
     draining: () => state.draining,
   };

@@ -6,6 +6,7 @@ import type { StatsWriter } from '../../../stats/store.js';
 import type { CompiledRouteConfiguration } from '../../http/router/route_table.js';
 import type { AccessLogger } from '../../../access_log/logger.js';
 import type { Destination } from '../../../listener/listener_table.js';
+import type { StatIndex } from '../../../config/snapshot.js';
 
 /** What the HTTP connection manager reads from its worker: one snapshot's view plus the long-lived pools. */
 export interface HttpContext {
@@ -19,6 +20,9 @@ export interface HttpContext {
   /** Base of this HCM's `http.<stat_prefix>.*` stats. */
   httpStats: number | undefined;
   accessLog: AccessLogger | undefined;
+  /** Istio's metrics: peer label sets by cluster (undefined when turned off), and who reports a request that reached no cluster. */
+  istio: StatIndex['istio'];
+  reporter: 'source' | 'destination';
   originalDst: Destination;
   /** Set while the proxy drains: responses carry `connection: close`. */
   draining(): boolean;

@@ -8,6 +8,8 @@ import { LocalOrigin } from '../../../cluster/outlier/monitor.js';
 import { isHashPolicy } from '../../../cluster/lb/policy.js';
 import { xxHash64 } from '../../../cluster/lb/xxhash64.js';
 import { breakerFor, CX } from '../../../cluster/circuit_breaker.js';
+import { Flag } from '../http_connection_manager/stream_info.js';
+import { TcpIstioStats } from './istio_stats.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
@@ -27,15 +29,18 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   // Consistent hashing over TCP has only the connection to go on: the source IP.
   const hash = cluster && isHashPolicy(cluster.config) && downstream.remoteAddress ? xxHash64(downstream.remoteAddress) : undefined;
   const host = cluster?.chooseHost(ctx.originalDst, hash);
+  const istio = TcpIstioStats.for(ctx, cfg.cluster);
   if (!cluster || !host) {
     if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_none_healthy);
     else if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_cx_no_route);
+    istio?.closed(0, peeked?.length ?? 0, cluster ? Flag.UH : Flag.NC);
     downstream.destroy();
     return;
   }
   const breaker = breakerFor(ctx.worker.breakers, statIndex.breakers?.[cfg.cluster], cluster.config);
   if (!breaker.tryAcquire(CX)) {
     if (cBase !== undefined) stats.inc(cBase + C.upstream_cx_overflow);
+    istio?.closed(0, peeked?.length ?? 0, Flag.UO);
     downstream.destroy();
     return;
   }
@@ -79,6 +84,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     connected = true;
     clearTimeout(connectTimer);
     outlier?.putLocalOrigin(host.slot, LocalOrigin.ConnectSuccessFinal);
+    istio?.connected();
     if (downstream.destroyed) {
       upstream.destroy();
       return;
@@ -114,6 +120,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   });
   downstream.on('error', () => upstream.destroy());
   downstream.once('close', () => {
+    istio?.closed(downstream.bytesWritten, downstream.bytesRead, 0);
     if (tcpBase !== undefined) {
       stats.add(tcpBase + T.downstream_cx_rx_bytes_total, downstream.bytesRead);
       stats.add(tcpBase + T.downstream_cx_tx_bytes_total, downstream.bytesWritten);
