@@ -8,9 +8,10 @@ import type { StatsShared } from '../stats/store.js';
  * (or one that missed a version) asking for the whole current snapshot, `ack` is a worker
  * reporting the version it serves (ConfigAck), and in reuseport mode `listening` is a worker
  * reporting `{ threadId }` once its capture listeners are bound and `stop-listening` tells
- * workers to close them (drain).
+ * workers to close them (StopListening). `drain` starts an HTTP drain of some listeners
+ * (DrainRequest); `memory` asks every worker for its heap figures and carries the answers.
  */
-export type ChannelKind = 'config' | 'hello' | 'ack' | 'listening' | 'stop-listening';
+export type ChannelKind = 'config' | 'hello' | 'ack' | 'listening' | 'stop-listening' | 'drain' | 'memory';
 export const channelName = (poolId: string, kind: ChannelKind) => `legate.${kind}.${poolId}`;
 
 /** Sent on the `ack` channel once a snapshot serves new connections. */
@@ -20,6 +21,19 @@ export interface ConfigAck {
   /** How long the worker took to build its state for this version (ms). */
   applyMs?: number;
 }
+
+/** reuseport: close these capture listeners (all of them when `listeners` is absent). */
+export interface StopListening {
+  listeners?: string[];
+}
+
+/** Drain these listeners: HTTP responses carry `connection: close`, idle keep-alive connections close. */
+export interface DrainRequest {
+  listeners: string[];
+}
+
+/** On `memory`: the main thread's question (`ask`), or one worker's answer. */
+export type MemoryMessage = { ask: number } | { answer: number; threadId: number; heap: import('../admin/memory.js').HeapFigures };
 
 export type AcceptMode = 'handoff' | 'reuseport';
 

@@ -17,7 +17,6 @@ class HttpWorkerState {
   readonly pools: UpstreamPools;
   private readonly compiled = new WeakMap<RouteConfiguration, CompiledRouteConfiguration>();
   private accessLog: AccessLogger | undefined;
-  draining = false;
 
   constructor(stats: StatsWriter) {
     this.pools = new UpstreamPools(stats);
@@ -42,11 +41,6 @@ class HttpWorkerState {
 
 let shared: HttpWorkerState | undefined;
 
-/** Marks this worker as draining: HTTP/1.1 responses then carry `connection: close`. */
-export function setHttpDraining(on: boolean): void {
-  if (shared) shared.draining = on;
-}
-
 /** The HTTP connection manager for one accepted connection on an HCM filter chain. */
 export function httpConnectionManager(socket: Socket, filter: HttpConnectionManagerFilter, ctx: ConnectionContext, initial?: Buffer): void {
   const w = ctx.worker;
@@ -64,7 +58,7 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     httpStats: w.statIndex.http?.[filter.statPrefix],
     accessLog: state.logger(mesh.accessLogFile, mesh.accessLogEncoding),
     originalDst: ctx.originalDst,
-    draining: () => state.draining,
+    listenerName: ctx.listenerName,
   };
   new HttpConnectionManager(socket, httpCtx).start(initial);
 }

@@ -17,6 +17,6 @@ export interface HttpContext {
   httpStats: number | undefined;
   accessLog: AccessLogger | undefined;
   originalDst: Destination;
-  /** Set while the proxy drains: responses carry `connection: close`. */
-  draining(): boolean;
+  /** The capture listener the connection came in on (what drains: see drain.ts). */
+  listenerName: string;
 }
