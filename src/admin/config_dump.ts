@@ -1,5 +1,6 @@
 import type { Snapshot } from '../config/model.js';
 import type { Rejection } from '../config/source.js';
+import { applyMask, endpointConfig } from './config_dump_eds.js';
 
 /** What /config_dump reads besides the snapshot. */
 export interface ConfigDumpView {
@@ -14,6 +15,7 @@ const SECTIONS = {
   dynamic_listeners: 'legate.admin.v1.ListenersConfigDump',
   dynamic_route_configs: 'legate.admin.v1.RoutesConfigDump',
   dynamic_active_clusters: 'legate.admin.v1.ClustersConfigDump',
+  dynamic_endpoint_configs: 'legate.admin.v1.EndpointsConfigDump',
 } as const;
 type Section = keyof typeof SECTIONS;
 
@@ -22,7 +24,8 @@ type Section = keyof typeof SECTIONS;
  * entry with version_info and last_updated) over Legate's model, plus the mesh settings and
  * a `legate` block: active version, when and from where it was loaded, and the last rejected
  * change with its errors. `?resource=dynamic_listeners|dynamic_route_configs|dynamic_active_clusters`
- * returns just those entries; `?name_regex=` filters by name.
+ * returns just those entries; `?name_regex=` filters by name. Endpoints (`dynamic_endpoint_configs`)
+ * are listed only with `?include_eds`, as in Envoy; `?mask=a.b,c` keeps only those fields of each entry.
  */
 export function configDump(view: ConfigDumpView, params: URLSearchParams): { status: number; body: unknown } {
   const s = view.snapshot();
@@ -36,6 +39,8 @@ export function configDump(view: ConfigDumpView, params: URLSearchParams): { sta
     }
   }
   const resource = params.get('resource');
+  const includeEds = params.has('include_eds');
+  const mask = params.get('mask');
   if (resource && !(resource in SECTIONS)) return { status: 400, body: { error: `unknown resource ${JSON.stringify(resource)} (one of ${Object.keys(SECTIONS).join(', ')})` } };
   const entries = (section: Section): unknown[] => {
     if (!s) return [];
@@ -51,16 +56,20 @@ export function configDump(view: ConfigDumpView, params: URLSearchParams): { sta
         return s.routes.filter((r) => keep(r.name)).map((r) => ({ ...info(r), route_config: r }));
       case 'dynamic_active_clusters':
         return s.clusters.filter((c) => keep(c.name)).map((c) => ({ ...info(c), cluster: c }));
+      case 'dynamic_endpoint_configs':
+        return s.clusters.filter((c) => keep(c.name)).map((c) => ({ ...info(c), endpoint_config: endpointConfig(c) }));
     }
   };
-  if (resource) return { status: 200, body: { configs: entries(resource as Section) } };
+  const masked = (list: unknown[]) => (mask ? list.map((e) => applyMask(e, mask)) : list);
+  if (resource) return { status: 200, body: { configs: masked(entries(resource as Section)) } };
+  const sections = (Object.keys(SECTIONS) as Section[]).filter((k) => includeEds || k !== 'dynamic_endpoint_configs');
   const rejected = view.lastRejected() ?? null;
   return {
     status: 200,
     body: {
       configs: s
         ? [
-            ...(Object.keys(SECTIONS) as Section[]).map((k) => ({ '@type': SECTIONS[k], version_info: String(s.version), [k]: entries(k) })),
+            ...sections.map((k) => ({ '@type': SECTIONS[k], version_info: String(s.version), [k]: masked(entries(k)) })),
             { '@type': 'legate.admin.v1.MeshConfigDump', version_info: String(s.version), mesh: s.mesh },
           ]
         : [],

@@ -40,19 +40,3 @@ export function renderPrometheus(registry: StatsRegistry, server?: ServerGauges)
   return out;
 }
 
-/**
- * Envoy's /stats text: `name: value`, sorted, optionally filtered by a regex; histograms as
- * quantile lines from the workers' merged HdrHistograms (slot → histogram), when given.
- */
-export function renderStatsText(registry: StatsRegistry, filter?: RegExp, server?: ServerGauges, quantiles?: ReadonlyMap<number, Histogram>): string {
-  const lines = registry.entries().map((e) => ({ name: e.info.name, text: `${e.info.name}: ${e.value}` }));
-  if (server) for (const [k, v] of Object.entries(server)) lines.push({ name: `server.${k}`, text: `server.${k}: ${v}` });
-  if (quantiles) for (const { info, base } of registry.histograms()) lines.push({ name: info.name, text: `${info.name}: ${formatQuantiles(quantiles.get(base))}` });
-  return (
-    lines
-      .filter((l) => !filter || filter.test(l.name))
-      .map((l) => l.text)
-      .sort()
-      .join('\n') + '\n'
-  );
-}

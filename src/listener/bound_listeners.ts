@@ -23,6 +23,8 @@ export class BoundListeners {
   private readonly retiring = new Set<Server>();
   /** Listeners that could not be bound, with why (shown in /config_dump). */
   readonly errors = new Map<string, string>();
+  /** Listeners an admin drain stopped: later snapshots do not bind them again. */
+  private readonly stopped = new Set<string>();
 
   constructor(
     private readonly native: NativeSockets,
@@ -32,7 +34,7 @@ export class BoundListeners {
 
   async sync(snapshot: Snapshot): Promise<void> {
     const drainMs = snapshot.mesh.drainDurationMs;
-    const wanted = snapshot.listeners.filter((l) => l.bindToPort);
+    const wanted = snapshot.listeners.filter((l) => l.bindToPort && !this.stopped.has(l.name));
     const names = new Set(wanted.map((l) => l.name));
     for (const [name, b] of this.bound) if (!names.has(name)) this.retire(name, b, drainMs);
     for (const l of wanted) {
@@ -72,6 +74,15 @@ export class BoundListeners {
 
   names(): string[] {
     return [...this.bound.keys()];
+  }
+
+  /** Stop accepting on these listeners for good (/drain_listeners); open connections are not touched. */
+  stop(names: readonly string[]): void {
+    for (const name of names) {
+      this.stopped.add(name);
+      const b = this.bound.get(name);
+      if (b) this.retire(name, b, 0);
+    }
   }
 
   /** Stop accepting everywhere (shutdown). */

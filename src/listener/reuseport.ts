@@ -8,6 +8,8 @@ import { originalDestination } from './original_dst.js';
 const log = logger('reuseport');
 const servers = new Map<string, Server>();
 let stopped = false;
+/** Listeners a drain closed: a later snapshot does not bind them again. */
+const stoppedNames = new Set<string>();
 
 /**
  * The second accept mode: every worker binds the capture ports itself with SO_REUSEPORT and
@@ -17,7 +19,7 @@ export function startReusePortListeners(snapshot: Snapshot, current: () => Worke
   const native = nativeSockets();
   if (!native || stopped) return false;
   for (const l of snapshot.listeners) {
-    if (!l.bindToPort || servers.has(l.name)) continue;
+    if (!l.bindToPort || servers.has(l.name) || stoppedNames.has(l.name)) continue;
     const fd = native.listenSocket(l.address.address, l.address.port, true, transparent, 4096);
     const server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
       const state = current();
@@ -33,9 +35,13 @@ export function startReusePortListeners(snapshot: Snapshot, current: () => Worke
   return true;
 }
 
-/** Drain: close this worker's capture sockets for good; open connections are not touched. */
-export function stopReusePortListeners(): void {
-  stopped = true;
-  for (const server of servers.values()) server.close();
-  servers.clear();
+/** Drain: close this worker's capture sockets (or just `names`) for good; open connections are not touched. */
+export function stopReusePortListeners(names?: readonly string[]): void {
+  if (!names) stopped = true;
+  for (const [name, server] of servers) {
+    if (names && !names.includes(name)) continue;
+    server.close();
+    servers.delete(name);
+  }
+  for (const name of names ?? []) stoppedNames.add(name);
 }

@@ -10,11 +10,13 @@ import type { CircuitBreakerShared } from '../cluster/circuit_breaker.js';
  * (or one that missed a version) asking for the whole current snapshot, `ack` is a worker
  * reporting the version it serves (ConfigAck), and in reuseport mode `listening` is a worker
  * reporting `{ threadId }` once its capture listeners are bound and `stop-listening` tells
- * workers to close them (drain). `outlier` carries workers' outlier-detection reports (a host
- * reached a consecutive-error threshold) to the main thread; the verdicts go back on `config`
- * as `{ outlierUpdate: cluster }` (read the ejected flags from shared memory again).
+ * workers to close them (StopListening). `drain` starts an HTTP drain of some listeners
+ * (DrainRequest); `memory` asks every worker for its heap figures and carries the answers.
+ * `outlier` carries workers' outlier-detection reports (a host reached a consecutive-error
+ * threshold) to the main thread; the verdicts go back on `config` as `{ outlierUpdate: cluster }`
+ * (read the ejected flags from shared memory again).
  */
-export type ChannelKind = 'config' | 'hello' | 'ack' | 'listening' | 'stop-listening' | 'outlier';
+export type ChannelKind = 'config' | 'hello' | 'ack' | 'listening' | 'stop-listening' | 'drain' | 'memory' | 'outlier';
 
 export interface OutlierUpdateMessage {
   outlierUpdate: string;
@@ -28,6 +30,19 @@ export interface ConfigAck {
   /** How long the worker took to build its state for this version (ms). */
   applyMs?: number;
 }
+
+/** reuseport: close these capture listeners (all of them when `listeners` is absent). */
+export interface StopListening {
+  listeners?: string[];
+}
+
+/** Drain these listeners: HTTP responses carry `connection: close`, idle keep-alive connections close. */
+export interface DrainRequest {
+  listeners: string[];
+}
+
+/** On `memory`: the main thread's question (`ask`), or one worker's answer. */
+export type MemoryMessage = { ask: number } | { answer: number; threadId: number; heap: import('../admin/memory.js').HeapFigures };
 
 export type AcceptMode = 'handoff' | 'reuseport';
 

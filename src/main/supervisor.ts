@@ -20,6 +20,10 @@ import { dnsAdminHandler } from '../dns/admin.js';
 import { HostRegistry } from '../cluster/host_registry.js';
 import { OutlierManager } from '../cluster/outlier/manager.js';
 import type { HostUpdateSink } from '../cluster/host_update.js';
+import { nodeIdentity } from '../admin/server_info.js';
+import { ownHeapFigures } from '../admin/memory.js';
+import { logLevel } from '../log.js';
+import { activeDownstreamConnections, terminationSettings, waitForTermination } from './lifecycle.js';
 
 const log = logger('main');
 
@@ -57,6 +61,8 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   if (!first.snapshot) {
     throw new LegateError('ECONFIG', `configuration rejected:\n${first.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
   }
+  // Bad lifecycle settings (e.g. MINIMUM_DRAIN_DURATION) stop the start, not the shutdown.
+  const startTermination = terminationSettings(process.env, first.snapshot.mesh);
   const pool = new WorkerPool(opts.concurrency, registry, native, {
     breakers,
     acceptMode: opts.acceptMode,
@@ -147,8 +153,10 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     lastRejected: () => source.lastRejected,
     resourceInfo: (o: object) => source.resourceInfo(o),
     configInfo: () => ({ counts: source.counts, last_apply_ms: source.lastTimings, listenerErrors: Object.fromEntries(bound?.errors ?? []), workers: Object.fromEntries(pool.appliedVersions()) }),
-    state: () => state,
-    ready: () => state === 'LIVE' && !view.healthcheckFailed,
+    // Envoy: initialized and not health-check-failed is LIVE; /healthcheck/fail reads as DRAINING.
+    state: () => (state === 'LIVE' && view.healthcheckFailed ? 'DRAINING' : state),
+    // Ready: every worker serves a configuration (and, by `state`, the listeners accept).
+    ready: () => view.state() === 'LIVE' && pool.appliedVersions().size >= opts.concurrency,
     startedAt,
     serverGauges: (): ServerGauges => {
       const mem = process.memoryUsage();
@@ -164,12 +172,23 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     histograms: () => collectHistograms(pool.id, pool.appliedVersions().size),
     healthcheckFailed: false,
     quit: () => void shutdown(0),
+    identity: {
+      ...nodeIdentity(role, process.env, opts.podNamespace),
+      concurrency: opts.concurrency,
+      drainTimeMs: first.snapshot.mesh.drainDurationMs,
+      terminationDrainMs: startTermination.terminationDrainMs,
+      logLevel,
+      argv: process.argv.slice(2),
+    },
+    drainListeners,
+    heaps: async () => [ownHeapFigures(), ...(await pool.heaps())],
   };
   const routes = adminRoutes(view);
   routes.get['/dns'] = dnsAdminHandler(dns);
+  routes.help['/dns'] = 'DNS proxy name table, caches and DNS clusters';
   const http = [
     await startHttp(routes, opts.adminAddress, opts.adminPort),
-    await startHttp({ get: { '/healthz/ready': (_q, res) => (res.writeHead(view.ready() ? 200 : 503), res.end()) } }, '0.0.0.0', opts.readinessPort),
+    await startHttp({ get: { '/healthz/ready': (_q, res) => void res.writeHead(view.ready() ? 200 : 503).end() } }, '0.0.0.0', opts.readinessPort),
     await startHttp(
       // Istio's merged metrics port: the same text as the admin's /stats/prometheus.
       { get: { '/stats/prometheus': routes.get['/stats/prometheus'] } },
@@ -179,16 +198,50 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   ];
   log.info(`admin on ${opts.adminAddress}:${opts.adminPort}, readiness on :${opts.readinessPort}, prometheus on :${opts.prometheusPort}; ${opts.concurrency} workers, ${opts.acceptMode} accept`);
 
-  /** Stop accepting, let open connections run for terminationDrainDuration, then exit 0. */
+  /**
+   * Envoy's /drain_listeners: the bound listeners (inbound ones only with `inboundOnly`) either
+   * stop accepting at once, or drain gracefully — HTTP responses carry `connection: close`, idle
+   * keep-alive connections close — and stop accepting after the drain time (mesh drainDuration).
+   */
+  function drainListeners({ graceful, inboundOnly }: { graceful: boolean; inboundOnly: boolean }): void {
+    const s = source.current;
+    if (!s) return;
+    const names = s.listeners.filter((l) => l.bindToPort && (!inboundOnly || l.trafficDirection === 'INBOUND')).map((l) => l.name);
+    const stop = () => {
+      bound?.stop(names);
+      pool.stopAccepting(names);
+    };
+    log.info(`draining listeners ${names.join(', ') || '(none)'}${graceful ? ` gracefully for ${s.mesh.drainDurationMs} ms` : ''}`);
+    if (!graceful) return stop();
+    pool.drainHttp(names);
+    setTimeout(stop, s.mesh.drainDurationMs).unref();
+  }
+
+  /**
+   * Istio's order on SIGTERM: not ready at once; inbound listeners drain gracefully (a router
+   * drains all); outbound keeps working for terminationDrainDuration — or, with
+   * EXIT_ON_ZERO_ACTIVE_CONNECTIONS, until no connection is open after MINIMUM_DRAIN_DURATION;
+   * then exit.
+   */
   function shutdown(code: number): Promise<void> {
     quitting ??= (async () => {
       state = 'DRAINING';
-      const drainMs = source.current?.mesh.terminationDrainDurationMs ?? 5000;
-      log.info(`draining for ${drainMs} ms before exit`);
+      let term = startTermination;
+      try {
+        if (source.current) term = terminationSettings(process.env, source.current.mesh);
+      } catch (err) {
+        log.error(`${(err as Error).message}; using the settings read at start`);
+      }
+      log.info(
+        term.exitOnZeroActiveConnections
+          ? `draining: exit once no connection is open, checked after ${term.minimumDrainMs} ms`
+          : `draining for ${term.terminationDrainMs} ms before exit`,
+      );
+      drainListeners({ graceful: true, inboundOnly: role === 'sidecar' });
+      source.close();
+      await waitForTermination(term, () => activeDownstreamConnections(registry), (n) => n > 0 && log.info(`${n} active connections`));
       bound?.closeAll();
       pool.stopAccepting();
-      source.close();
-      await new Promise((r) => setTimeout(r, drainMs));
       // Apps resolve until the end of the drain; the DNS proxy goes with the admin ports.
       await dns.close();
       for (const h of http) h.close();

@@ -17,7 +17,11 @@ import { ListenerTable, type Destination } from '../listener/listener_table.js';
 import { onConnection, type WorkerState } from '../listener/connection.js';
 import { StatsWriter } from '../stats/store.js';
 import { CircuitBreakers } from '../cluster/circuit_breaker.js';
-import { channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type HandoffTask, type OutlierUpdateMessage, type WorkerInit } from './protocol.js';
+import {
+  channelName, HANDOFF_FREE, HANDOFF_TAKEN, type ConfigAck, type DrainRequest, type HandoffTask, type MemoryMessage, type OutlierUpdateMessage, type StopListening, type WorkerInit,
+} from './protocol.js';
+import { drainHttpListeners } from '../filters/network/http_connection_manager/drain.js';
+import { ownHeapFigures } from '../admin/memory.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 import { serveHistograms } from '../stats/latency.js';
@@ -44,7 +48,13 @@ const hello = new BroadcastChannel(channelName(init.poolId, 'hello'));
 const acks = new BroadcastChannel(channelName(init.poolId, 'ack'));
 // reuseport: tell the main thread once this worker accepts (readiness waits for it); close on drain.
 const listening = new BroadcastChannel(channelName(init.poolId, 'listening'));
-new BroadcastChannel(channelName(init.poolId, 'stop-listening')).onmessage = () => stopReusePortListeners();
+new BroadcastChannel(channelName(init.poolId, 'stop-listening')).onmessage = (event) => stopReusePortListeners((event as { data: StopListening }).data.listeners);
+new BroadcastChannel(channelName(init.poolId, 'drain')).onmessage = (event) => drainHttpListeners((event as { data: DrainRequest }).data.listeners);
+const memory = new BroadcastChannel(channelName(init.poolId, 'memory'));
+memory.onmessage = (event) => {
+  const msg = (event as { data: MemoryMessage }).data;
+  if ('ask' in msg) memory.postMessage({ answer: msg.ask, threadId, heap: ownHeapFigures() } satisfies MemoryMessage);
+};
 const configChannel = new BroadcastChannel(channelName(init.poolId, 'config'));
 configChannel.onmessage = (event) => {
   const msg = (event as { data: WorkerMessage | HostUpdateMessage | OutlierUpdateMessage }).data;

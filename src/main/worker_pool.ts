@@ -6,10 +6,11 @@ import type { SnapshotDelta } from '../config/snapshot_delta.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
-import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type HandoffTask, type OutlierUpdateMessage, type WorkerInit } from './protocol.js';
 import { createHostShared, HostSlots, type HostShared } from '../cluster/host_shared.js';
 import type { OutlierReport } from '../cluster/outlier/monitor.js';
 import type { CircuitBreakerRegistry } from '../cluster/circuit_breaker_registry.js';
+import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type DrainRequest, type HandoffTask, type MemoryMessage, type OutlierUpdateMessage, type StopListening, type WorkerInit } from './protocol.js';
+import type { HeapFigures } from '../admin/memory.js';
 
 const log = logger('workers');
 const HANDOFF_SLOTS = 1 << 16;
@@ -36,6 +37,9 @@ export class WorkerPool implements HostUpdateSink {
   readonly hostSlots: HostSlots;
   /** Workers' outlier-detection reports (the main-thread detector listens). */
   onOutlierReport: ((r: OutlierReport) => void) | undefined;
+  private readonly drain: BroadcastChannel;
+  private readonly memory: BroadcastChannel;
+  private memoryQuestions = 0;
   /** The version each live worker serves, by thread id. */
   private readonly applied = new Map<number, number>();
   private waiters: { version: number; resolve: () => void }[] = [];
@@ -81,6 +85,8 @@ export class WorkerPool implements HostUpdateSink {
       locality: opts.locality ?? '',
       breakers: opts.breakers?.shared,
     };
+    this.drain = new BroadcastChannel(channelName(poolId, 'drain'));
+    this.memory = new BroadcastChannel(channelName(poolId, 'memory'));
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: size,
@@ -135,9 +141,36 @@ export class WorkerPool implements HostUpdateSink {
     return new Promise((resolve) => this.listeningWaiters.push(resolve));
   }
 
-  /** reuseport drain: every worker closes its capture listeners (hand-off closes the main thread's own). */
-  stopAccepting(): void {
-    this.stopListening.postMessage('stop');
+  /** reuseport drain: every worker closes its capture listeners, or just `listeners` (hand-off closes the main thread's own). */
+  stopAccepting(listeners?: string[]): void {
+    this.stopListening.postMessage({ listeners } satisfies StopListening);
+  }
+
+  /** Every worker starts an HTTP drain of these listeners (`connection: close`, idle connections closed). */
+  drainHttp(listeners: string[]): void {
+    this.drain.postMessage({ listeners } satisfies DrainRequest);
+  }
+
+  /** Each live worker's heap figures; a worker that does not answer within `timeoutMs` is left out. */
+  heaps(timeoutMs = 500): Promise<HeapFigures[]> {
+    const ask = ++this.memoryQuestions;
+    const answers = new Map<number, HeapFigures>();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.memory.removeEventListener('message', onAnswer);
+        resolve([...answers.values()]);
+      };
+      const onAnswer = (event: Event) => {
+        const msg = (event as MessageEvent<MemoryMessage>).data;
+        if (!('answer' in msg) || msg.answer !== ask) return;
+        answers.set(msg.threadId, msg.heap);
+        if (answers.size >= this.pool.threads.length) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.memory.addEventListener('message', onAnswer);
+      this.memory.postMessage({ ask } satisfies MemoryMessage);
+    });
   }
 
   /**
@@ -244,6 +277,8 @@ export class WorkerPool implements HostUpdateSink {
     this.listening.close();
     this.stopListening.close();
     this.outlier.close();
+    this.drain.close();
+    this.memory.close();
     await this.pool.destroy();
   }
 }

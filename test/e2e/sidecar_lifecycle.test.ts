@@ -16,7 +16,7 @@ interface Pong {
 }
 
 for (const acceptMode of ['handoff', 'reuseport'] as const) {
-  test(`SIGTERM (${acceptMode}): stops accepting, an open connection keeps working for terminationDrainDuration, then exit 0`, async (t) => {
+  test(`SIGTERM (${acceptMode}): not ready, outbound keeps working (open and new connections) for terminationDrainDuration, then exit 0`, async (t) => {
     const { remote, pod } = await podWithRemote(t, {
       config: [meshConfigMap({ terminationDrainDuration: '2s' })],
       proxy: { acceptMode },
@@ -29,13 +29,11 @@ for (const acceptMode of ['handoff', 'reuseport'] as const) {
     const exiting = pod.stopProxy('SIGTERM');
     await sleep(300);
 
-    // Not ready any more, and new connections are not accepted.
+    // Not ready any more; but the app's new outbound connections are still proxied (Istio drains inbound only).
     t.is(await pod.httpStatus(`http://127.0.0.1:${PORTS.readiness}/healthz/ready`), 503, 'readiness fails while draining');
-    // netcat starts in a millisecond, so the attempt surely falls inside the drain (checked below).
     const late = await pod.ns.exec(['nc', '-N', '-w', '1', remote.ip, String(ECHO_PORT)], { uid: APP_UID, input: 'late\n', check: false });
     t.true(pod.proxy!.running, 'the late connection was tried while the proxy was draining');
-    t.is(late.stdout, '', `a connection made during the drain must not be proxied: ${JSON.stringify(late)}`);
-    t.regex(late.stderr + String(late.code), /refused|1$/, JSON.stringify(late));
+    t.is(late.stdout, 'late\n', `an outbound connection made during the drain is proxied: ${JSON.stringify(late)}`);
 
     const exit = await exiting;
     t.is(exit.code, 0, pod.proxy!.describe());

@@ -82,9 +82,9 @@ export async function startHcm(t: ExecutionContext, routes: Route[], clusters: C
     httpStats: registry.scope(HTTP, HCM.statPrefix),
     accessLog,
     originalDst: { address: '10.0.0.1', port: 80 },
-    draining: () => false,
     istio: undefined,
     reporter: 'source',
+    listenerName: 'virtualOutbound',
   };
   const server = createServer({ allowHalfOpen: true }, (s) => new HttpConnectionManager(s, ctx).start());
   server.listen(0, '127.0.0.1');

@@ -6,7 +6,8 @@ import { bucketIndex, DEFAULT_BUCKETS } from '../../src/stats/buckets.js';
 import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
 import { CLUSTER, C } from '../../src/stats/scopes.js';
 import { proxyIdentity, workloadFromPodName } from '../../src/stats/istio/identity.js';
-import { renderPrometheus, renderStatsText } from '../../src/admin/prometheus.js';
+import { renderPrometheus } from '../../src/admin/prometheus.js';
+import { histogramLines } from '../../src/admin/stats.js';
 import { collectHistograms } from '../../src/stats/latency.js';
 import type { Cluster } from '../../src/config/model.js';
 import { histogramSeries, ISTIO_HTTP_LABELS, ISTIO_TCP_LABELS, parsePrometheus } from '../support/prometheus.js';
@@ -119,6 +120,6 @@ test('two real worker threads: Istio series and histograms merge on read, quanti
   t.is(histogramSeries(text, 'envoy_cluster_upstream_rq_time')[0].count, '7');
   const merged = await collectHistograms(poolId, 2);
   t.is(merged.get(histogramBase)?.totalCount, 7);
-  const line = renderStatsText(reg, /upstream_rq_time/, undefined, merged);
+  const line = histogramLines(reg, { filter: /upstream_rq_time/, usedOnly: false, type: 'All' }, merged).join('\n');
   t.regex(line, /^cluster\.outbound\|9080\|\|reviews\.shop\.svc\.cluster\.local\.upstream_rq_time: P0\(nan,1\) P25\(nan,\d+\) P50\(nan,3\) .* P100\(nan,3\d{3}\)$/m);
 });

@@ -13,6 +13,7 @@ import type { Hash64 } from '../../../cluster/lb/xxhash64.js';
 import { applyFault } from '../../http/fault/fault.js';
 import { mirrorRequest } from '../../http/router/mirror.js';
 import { corsDecision } from '../../http/cors/cors.js';
+import { propagateTraceContext } from '../../http/tracing/trace_context.js';
 import {
   encodeChunk, getHeader, lastChunk, LAST_CHUNK, removeHeader, encodeRequestHead, encodeResponseHead, setHeader, stripHopByHop,
   STATUS_REASONS, TargetForm, type HeaderList, type RequestHead, type ResponseHead,
@@ -133,6 +134,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     let requestId = getHeader(h, 'x-request-id');
     if (!requestId) h.push('x-request-id', (requestId = newRequestId()));
     info.requestId = requestId;
+    propagateTraceContext(h);
     if (!getHeader(h, 'x-forwarded-proto')) h.push('x-forwarded-proto', 'http');
     if (head.expectContinue) {
       // Envoy answers 100-continue itself and does not forward the expectation.

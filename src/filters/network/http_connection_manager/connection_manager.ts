@@ -7,19 +7,22 @@ import type { HttpContext } from './http_context.js';
 import { encodeLocalReply } from './local_reply.js';
 import { Flag, StreamInfo } from './stream_info.js';
 import { setReader } from '../../../listener/socket_reader.js';
+import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
 
 /**
  * Envoy's HTTP connection manager for one downstream HTTP/1.1 connection: parses requests
  * one at a time (pipelined bytes wait, unread, until the response before them is written),
  * hands each to an ActiveStream, and owns the socket's lifecycle and backpressure.
  */
-export class HttpConnectionManager implements RequestHandler {
+export class HttpConnectionManager implements RequestHandler, DrainableConnection {
   private readonly parser: RequestParser;
   private stream: ActiveStream | undefined;
   /** Bytes of the next pipelined request(s), held until the current exchange completes. */
   private pending: Buffer | undefined;
   private closeWhenDone = false;
   private closed = false;
+  /** Bytes flow raw (after a 101): no request boundary to close at. */
+  private tunneled = false;
   readonly localAddress: string;
   readonly remoteAddress: string;
 
@@ -39,6 +42,7 @@ export class HttpConnectionManager implements RequestHandler {
     socket.on('end', () => this.onEnd());
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
+    trackConnection(ctx.listenerName, this);
   }
 
   /** Starts on bytes already read (protocol detection peeked at them). */
@@ -102,7 +106,7 @@ export class HttpConnectionManager implements RequestHandler {
   streamDone(stream: ActiveStream): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
-    if (this.closeWhenDone || !stream.head.keepAlive || this.ctx.draining()) return this.closeAfterReply();
+    if (this.closeWhenDone || !stream.head.keepAlive || isDraining(this.ctx.listenerName)) return this.closeAfterReply();
     const next = this.pending;
     this.pending = undefined;
     this.socket.resume();
@@ -110,7 +114,12 @@ export class HttpConnectionManager implements RequestHandler {
   }
 
   shouldClose(head: RequestHead): boolean {
-    return this.closeWhenDone || !head.keepAlive || this.ctx.draining();
+    return this.closeWhenDone || !head.keepAlive || isDraining(this.ctx.listenerName);
+  }
+
+  /** A drain started: an idle keep-alive connection is closed now, a busy one after its response. */
+  closeIfIdle(): void {
+    if (!this.stream && !this.pending && !this.tunneled) this.closeAfterReply();
   }
 
   /** Ends our side once queued writes flush; no further request is read. */
@@ -143,6 +152,7 @@ export class HttpConnectionManager implements RequestHandler {
 
   /** After a 101 from upstream: bytes flow raw both ways until either side closes. */
   tunnel(up: UpstreamConnection): void {
+    this.tunneled = true;
     const down = this.socket;
     const upSock = up.socket;
     up.stream = undefined;
@@ -192,6 +202,7 @@ export class HttpConnectionManager implements RequestHandler {
 
   private onClose(): void {
     this.closed = true;
+    untrackConnection(this.ctx.listenerName, this);
     if (this.ctx.httpStats !== undefined) this.ctx.stats.dec(this.ctx.httpStats + H.downstream_cx_active);
     this.stream?.onDownstreamReset();
     this.stream = undefined;

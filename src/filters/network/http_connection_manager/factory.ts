@@ -20,7 +20,6 @@ class HttpWorkerState {
   readonly pools: UpstreamPools;
   private readonly compiled = new WeakMap<RouteConfiguration, CompiledRouteConfiguration>();
   private accessLog: AccessLogger | undefined;
-  draining = false;
 
   constructor(
     stats: StatsWriter,
@@ -47,11 +46,6 @@ class HttpWorkerState {
 }
 
 let shared: HttpWorkerState | undefined;
-
-/** Marks this worker as draining: HTTP/1.1 responses then carry `connection: close`. */
-export function setHttpDraining(on: boolean): void {
-  if (shared) shared.draining = on;
-}
 
 /** Hosts that left a cluster: their upstream pools drain (src/cluster/pool/pools.ts). */
 export function removeUpstreamHosts(cluster: string, keys: readonly string[]): void {
@@ -91,7 +85,7 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     istio: w.statIndex.istio,
     reporter: ctx.listenerName === VIRTUAL_INBOUND ? 'destination' : 'source',
     originalDst: ctx.originalDst,
-    draining: () => state.draining,
+    listenerName: ctx.listenerName,
   };
   new HttpConnectionManager(socket, httpCtx).start(initial);
 }

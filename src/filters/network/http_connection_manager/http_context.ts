@@ -24,6 +24,6 @@ export interface HttpContext {
   istio: StatIndex['istio'];
   reporter: 'source' | 'destination';
   originalDst: Destination;
-  /** Set while the proxy drains: responses carry `connection: close`. */
-  draining(): boolean;
+  /** The capture listener the connection came in on (what drains: see drain.ts). */
+  listenerName: string;
 }
