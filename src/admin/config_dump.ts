@@ -6,7 +6,7 @@ export interface ConfigDumpView {
   snapshot(): Snapshot | undefined;
   lastRejected(): Rejection | undefined;
   /** Version and time at which a resource object (listener, route configuration, cluster) last changed. */
-  resourceInfo?(resource: object): { version: number; at: string } | undefined;
+  resourceInfo?(resource: object): { version: number | string; at: string } | undefined;
   configInfo?(): Record<string, unknown>;
 }
 

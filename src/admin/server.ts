@@ -11,7 +11,7 @@ export interface AdminView {
   registry: StatsRegistry;
   snapshot(): Snapshot | undefined;
   lastRejected(): Rejection | undefined;
-  resourceInfo?(resource: object): { version: number; at: string } | undefined;
+  resourceInfo?(resource: object): { version: number | string; at: string } | undefined;
   configInfo?(): Record<string, unknown>;
   state(): 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' | 'INITIALIZING';
   ready(): boolean;
