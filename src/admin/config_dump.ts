@@ -8,6 +8,8 @@ export interface ConfigDumpView {
   /** Version and time at which a resource object (listener, route configuration, cluster) last changed. */
   resourceInfo?(resource: object): { version: number | string; at: string } | undefined;
   configInfo?(): Record<string, unknown>;
+  /** A section's version_info when the source has its own (xDS: the type's last accepted version). */
+  sectionVersion?(section: keyof typeof SECTIONS): string | undefined;
 }
 
 const SECTIONS = {
@@ -60,7 +62,7 @@ export function configDump(view: ConfigDumpView, params: URLSearchParams): { sta
     body: {
       configs: s
         ? [
-            ...(Object.keys(SECTIONS) as Section[]).map((k) => ({ '@type': SECTIONS[k], version_info: String(s.version), [k]: entries(k) })),
+            ...(Object.keys(SECTIONS) as Section[]).map((k) => ({ '@type': SECTIONS[k], version_info: view.sectionVersion?.(k) ?? String(s.version), [k]: entries(k) })),
             { '@type': 'legate.admin.v1.MeshConfigDump', version_info: String(s.version), mesh: s.mesh },
           ]
         : [],

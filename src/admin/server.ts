@@ -13,6 +13,7 @@ export interface AdminView {
   lastRejected(): Rejection | undefined;
   resourceInfo?(resource: object): { version: number | string; at: string } | undefined;
   configInfo?(): Record<string, unknown>;
+  sectionVersion?(section: string): string | undefined;
   state(): 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' | 'INITIALIZING';
   ready(): boolean;
   startedAt: Date;

@@ -28,6 +28,10 @@ export interface ProxyOptions {
   /** Upstream DNS servers `ip[:port]` (flag repeatable or comma-separated); empty: /etc/resolv.conf. */
   dnsUpstream: string[];
   podNamespace?: string;
+  /** `host:port` of an ADS management server: configuration from xDS instead of --config files. */
+  xds?: string;
+  /** Delta xDS (Istio's default); false: State of the World. */
+  xdsDelta: boolean;
   /** The proxy's own labels (`k=v,k2=v2`): Gateway selectors (router), Sidecar workloadSelector, sourceLabels. */
   proxyLabels?: Record<string, string>;
 }
@@ -46,6 +50,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   statsCapacity: 1 << 20,
   dnsAddress: '127.0.0.1',
   dnsPort: 15053,
+  xdsDelta: true,
 };
 
 interface FlagSpec {
@@ -77,6 +82,8 @@ const FLAGS: Record<string, FlagSpec> = {
   '--dns-upstream': { key: 'dnsUpstream', kind: 'list', env: 'LEGATE_DNS_UPSTREAM' },
   '--pod-namespace': { key: 'podNamespace', kind: 'string', env: 'POD_NAMESPACE' },
   '--proxy-labels': { key: 'proxyLabels', kind: 'labels', env: 'LEGATE_PROXY_LABELS' },
+  '--xds': { key: 'xds', kind: 'string', env: 'LEGATE_XDS' },
+  '--xds-delta': { key: 'xdsDelta', kind: 'bool', env: 'ISTIO_DELTA_XDS' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {

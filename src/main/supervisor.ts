@@ -2,6 +2,11 @@ import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
 import { renderPrometheus } from '../admin/prometheus.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { FileConfigSource, type SnapshotUpdate } from '../config/source.js';
+import { XdsSource } from '../xds/source.js';
+import { XdsStats } from '../xds/stats.js';
+import { nodeIdentity, nodeMessage } from '../xds/node.js';
+import { defaultMesh } from '../config/mesh.js';
+import type { Snapshot } from '../config/model.js';
 import type { ProxyRole } from '../config/model.js';
 import { indexStatsAfter, serverStatIndex, type StatIndex } from '../config/snapshot.js';
 import { LegateError } from '../errors.js';
@@ -21,28 +26,16 @@ const log = logger('main');
  * admin/readiness/Prometheus, and the lifecycle (SIGTERM drain, /quitquitquit).
  */
 export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<void> {
-  if (opts.config.length === 0) throw new LegateError('EOPTION', 'no configuration: pass --config PATH (a file or directory)');
+  if (opts.config.length === 0 && !opts.xds) throw new LegateError('EOPTION', 'no configuration: pass --config PATH (a file or directory) or --xds HOST:PORT');
+  if (opts.config.length > 0 && opts.xds) throw new LegateError('EOPTION', '--config and --xds are exclusive: configuration comes from files or from a management server');
   const startedAt = new Date();
   const registry = new StatsRegistry({ slabs: opts.concurrency * 2 + 1, capacity: opts.statsCapacity });
   const mainStats = registry.mainWriter();
   const server = serverStatIndex(registry);
   const native = nativeSockets();
 
-  const source = new FileConfigSource(opts.config, {
-    role,
-    namespace: opts.podNamespace ?? 'default',
-    labels: opts.proxyLabels,
-    outboundPort: opts.outboundPort,
-    inboundPort: opts.inboundPort,
-    inboundTargetAddress: opts.inboundTarget,
-    inboundSourceAddress: '127.0.0.6',
-    dnsCapture: opts.dnsCapture,
-    dnsAutoAllocate: opts.dnsAutoAllocate,
-  });
-  const first = source.load();
-  if (!first.snapshot) {
-    throw new LegateError('ECONFIG', `configuration rejected:\n${first.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
-  }
+  const source = opts.xds ? xdsSource(opts, opts.xds, role, new XdsStats(registry, mainStats)) : fileSource(opts, role);
+  const firstSnapshot = source instanceof XdsSource ? await waitForXds(source, opts.xds!) : loadFiles(source);
   const pool = new WorkerPool(opts.concurrency, registry, native, {
     acceptMode: opts.acceptMode,
     transparent: opts.transparent,
@@ -88,8 +81,8 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     });
     return applying;
   };
-  await publish({ snapshot: first.snapshot });
-  await dns.start(first.snapshot);
+  await publish({ snapshot: firstSnapshot });
+  await dns.start(firstSnapshot);
   source.on('update', (u: SnapshotUpdate) => void publish(u));
   source.on('rejected', () => {
     mainStats.inc(server.configRejected);
@@ -114,7 +107,8 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     snapshot: () => source.current,
     lastRejected: () => source.lastRejected,
     resourceInfo: (o: object) => source.resourceInfo(o),
-    configInfo: () => ({ counts: source.counts, last_apply_ms: source.lastTimings, listenerErrors: Object.fromEntries(bound?.errors ?? []), workers: Object.fromEntries(pool.appliedVersions()) }),
+    configInfo: () => ({ counts: source.counts, last_apply_ms: source instanceof FileConfigSource ? source.lastTimings : undefined, ...(source instanceof XdsSource ? source.info() : {}), listenerErrors: Object.fromEntries(bound?.errors ?? []), workers: Object.fromEntries(pool.appliedVersions()) }),
+    sectionVersion: (k) => (source instanceof XdsSource ? source.sectionVersion(k) : undefined),
     state: () => state,
     ready: () => state === 'LIVE' && !view.healthcheckFailed,
     startedAt,
@@ -154,4 +148,47 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   }
   process.once('SIGTERM', () => void shutdown(0));
   process.once('SIGINT', () => void shutdown(0));
+}
+
+function fileSource(opts: ProxyOptions, role: ProxyRole): FileConfigSource {
+  return new FileConfigSource(opts.config, {
+    role,
+    namespace: opts.podNamespace ?? 'default',
+    labels: opts.proxyLabels,
+    outboundPort: opts.outboundPort,
+    inboundPort: opts.inboundPort,
+    inboundTargetAddress: opts.inboundTarget,
+    inboundSourceAddress: '127.0.0.6',
+    dnsCapture: opts.dnsCapture,
+    dnsAutoAllocate: opts.dnsAutoAllocate,
+  });
+}
+
+/** First load of files: errors are fatal, since there is no last good configuration yet. */
+function loadFiles(source: FileConfigSource): Snapshot {
+  const first = source.load();
+  if (!first.snapshot) {
+    throw new LegateError('ECONFIG', `configuration rejected:\n${first.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
+  }
+  return first.snapshot;
+}
+
+/** xDS carries no MeshConfig: Istio's defaults, with the ISTIO_META_* environment as proxyMetadata (as the agent passes it). */
+function xdsSource(opts: ProxyOptions, target: string, role: ProxyRole, stats: XdsStats): XdsSource {
+  const mesh = defaultMesh();
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('ISTIO_META_') && v !== undefined) mesh.proxyMetadata[k] = v;
+  const node = nodeIdentity(role, process.env, { namespace: opts.podNamespace, labels: opts.proxyLabels, dnsCapture: opts.dnsCapture, dnsAutoAllocate: opts.dnsAutoAllocate });
+  const nameTable = opts.dnsCapture ?? mesh.proxyMetadata.ISTIO_META_DNS_CAPTURE === 'true';
+  log.info(`configuration from ${opts.xdsDelta ? 'Delta' : 'State-of-the-World'} ADS at ${target} as ${node.id}`);
+  return new XdsSource({ target, role, delta: opts.xdsDelta, node: nodeMessage(node), mesh, nameTable }, stats);
+}
+
+/** Like Envoy, the proxy does not serve until the first configuration (clusters, listeners, their endpoints and routes) has arrived. */
+async function waitForXds(source: XdsSource, target: string): Promise<Snapshot> {
+  const nag = setInterval(() => log.warn(`still waiting for the first configuration from ${target}`), 10_000);
+  try {
+    return await source.start();
+  } finally {
+    clearInterval(nag);
+  }
 }

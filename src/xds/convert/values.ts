@@ -48,14 +48,15 @@ export function bool(v: Json): boolean | undefined {
 
 function isProtoStruct(v: Json): boolean {
   if (!v || typeof v !== 'object' || !v.fields || typeof v.fields !== 'object' || Object.keys(v).length !== 1) return false;
-  return Object.values(v.fields).every((x: Json) => x && typeof x === 'object' && Object.keys(x).every((k) => k.endsWith('_value')));
+  return Object.values(v.fields).every((x: Json) => x && typeof x === 'object' && Object.keys(x).every((k) => k.endsWith('Value') || k === 'kind'));
 }
 
+// protobufjs bundles struct.proto with camelCase field names (stringValue, …), whatever keepCase says.
 function fromProtoValue(v: Json): unknown {
-  if ('struct_value' in v) return structToPlain(v.struct_value);
-  if ('list_value' in v) return (v.list_value.values ?? []).map(fromProtoValue);
-  if ('null_value' in v) return null;
-  return v.string_value ?? v.number_value ?? v.bool_value;
+  if ('structValue' in v) return structToPlain(v.structValue);
+  if ('listValue' in v) return (v.listValue.values ?? []).map(fromProtoValue);
+  if ('nullValue' in v) return null;
+  return v.stringValue ?? v.numberValue ?? v.boolValue;
 }
 
 /** A google.protobuf.Struct as a plain object. */
@@ -68,12 +69,12 @@ export function structToPlain(v: Json): Record<string, unknown> {
 /** A plain object as a google.protobuf.Struct (protobufjs object form), e.g. for the node metadata. */
 export function plainToStruct(o: Record<string, unknown>): Json {
   const value = (x: unknown): Json => {
-    if (x === null || x === undefined) return { null_value: 'NULL_VALUE' };
-    if (typeof x === 'string') return { string_value: x };
-    if (typeof x === 'number') return { number_value: x };
-    if (typeof x === 'boolean') return { bool_value: x };
-    if (Array.isArray(x)) return { list_value: { values: x.map(value) } };
-    return { struct_value: plainToStruct(x as Record<string, unknown>) };
+    if (x === null || x === undefined) return { nullValue: 'NULL_VALUE' };
+    if (typeof x === 'string') return { stringValue: x };
+    if (typeof x === 'number') return { numberValue: x };
+    if (typeof x === 'boolean') return { boolValue: x };
+    if (Array.isArray(x)) return { listValue: { values: x.map(value) } };
+    return { structValue: plainToStruct(x as Record<string, unknown>) };
   };
   return { fields: Object.fromEntries(Object.entries(o).map(([k, x]) => [k, value(x)])) };
 }
