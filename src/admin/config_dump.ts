@@ -7,8 +7,10 @@ export interface ConfigDumpView {
   snapshot(): Snapshot | undefined;
   lastRejected(): Rejection | undefined;
   /** Version and time at which a resource object (listener, route configuration, cluster) last changed. */
-  resourceInfo?(resource: object): { version: number; at: string } | undefined;
+  resourceInfo?(resource: object): { version: number | string; at: string } | undefined;
   configInfo?(): Record<string, unknown>;
+  /** A section's version_info when the source has its own (xDS: the type's last accepted version). */
+  sectionVersion?(section: keyof typeof SECTIONS): string | undefined;
 }
 
 const SECTIONS = {
@@ -69,7 +71,7 @@ export function configDump(view: ConfigDumpView, params: URLSearchParams): { sta
     body: {
       configs: s
         ? [
-            ...sections.map((k) => ({ '@type': SECTIONS[k], version_info: String(s.version), [k]: masked(entries(k)) })),
+            ...sections.map((k) => ({ '@type': SECTIONS[k], version_info: view.sectionVersion?.(k) ?? String(s.version), [k]: masked(entries(k)) })),
             { '@type': 'legate.admin.v1.MeshConfigDump', version_info: String(s.version), mesh: s.mesh },
           ]
         : [],

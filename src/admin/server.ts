@@ -22,8 +22,9 @@ export interface AdminView {
   clusters?: ClustersView;
   snapshot(): Snapshot | undefined;
   lastRejected(): Rejection | undefined;
-  resourceInfo?(resource: object): { version: number; at: string } | undefined;
+  resourceInfo?(resource: object): { version: number | string; at: string } | undefined;
   configInfo?(): Record<string, unknown>;
+  sectionVersion?(section: string): string | undefined;
   state(): ServerState;
   ready(): boolean;
   startedAt: Date;

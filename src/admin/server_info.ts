@@ -6,7 +6,7 @@ export interface ServerIdentity {
   nodeId: string;
   /** Envoy's node.cluster: Istio sets `<app or workload>.<namespace>`. */
   cluster: string;
-  metadata: Record<string, string>;
+  metadata: Record<string, unknown>;
   concurrency: number;
   drainTimeMs: number;
   terminationDrainMs: number;
@@ -19,16 +19,6 @@ export type ServerState = 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' | 'INITIALIZI
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 export const LEGATE_VERSION: string = pkg.version;
 
-/** Istio's node identity from the environment its injector sets (POD_NAME, INSTANCE_IP, POD_NAMESPACE, ISTIO_META_*). */
-export function nodeIdentity(role: 'sidecar' | 'router', env: NodeJS.ProcessEnv, namespace: string | undefined): Pick<ServerIdentity, 'nodeId' | 'cluster' | 'metadata'> {
-  const ns = namespace ?? env.POD_NAMESPACE ?? 'default';
-  const pod = env.POD_NAME ?? env.HOSTNAME ?? 'legate';
-  const ip = env.INSTANCE_IP ?? '127.0.0.1';
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (k.startsWith('ISTIO_META_') && v !== undefined) metadata[k.slice('ISTIO_META_'.length)] = v;
-  const workload = env.ISTIO_META_WORKLOAD_NAME ?? pod;
-  return { nodeId: `${role}~${ip}~${pod}.${ns}~${ns}.svc.cluster.local`, cluster: `${workload}.${ns}`, metadata };
-}
 
 const seconds = (ms: number) => `${Math.floor(ms / 1000)}s`;
 

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
@@ -6,7 +5,7 @@ import { isConfigFileName, loadResources, ParseCache } from './resources.js';
 import { translate } from './translate/index.js';
 import type { TranslateOptions } from './translate/context.js';
 import type { Snapshot } from './model.js';
-import { shareWith, type SnapshotDelta } from './snapshot_delta.js';
+import { SnapshotSource } from './snapshot_source.js';
 import { logger } from '../log.js';
 
 const log = logger('config');
@@ -48,18 +47,7 @@ export function loadSnapshot(paths: readonly string[], opts: TranslateOptions, v
   };
 }
 
-export interface Rejection {
-  at: string;
-  /** The version that kept serving. */
-  keptVersion: number;
-  errors: string[];
-}
-
-/** A new snapshot, and (after the first) what changed since the previous one. */
-export interface SnapshotUpdate {
-  snapshot: Snapshot;
-  delta?: SnapshotDelta;
-}
+export type { Rejection, SnapshotUpdate } from './snapshot_source.js';
 
 /**
  * Configuration from files and directories, watched. Emits `update` ({snapshot, delta}) for
@@ -69,19 +57,13 @@ export interface SnapshotUpdate {
  * can silently stop when a mount is replaced). Changes are debounced, a reload whose files
  * are byte-identical does nothing, and only changed files are re-parsed.
  */
-export class FileConfigSource extends EventEmitter {
-  private version = 0;
+export class FileConfigSource extends SnapshotSource {
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
   private pollSignature = '';
   private appliedDigest = '';
   private readonly cache = new ParseCache();
-  private readonly introduced = new WeakMap<object, { version: number; at: string }>();
-  current: Snapshot | undefined;
-  lastRejected: Rejection | undefined;
-  /** Counts for /config_dump and tests. */
-  readonly counts = { applied: 0, rejected: 0, unchanged: 0 };
   /** How long the last good change took on the main thread, by phase (ms). */
   lastTimings: { parseMs: number; translateMs: number; shareMs: number } | undefined;
 
@@ -119,35 +101,13 @@ export class FileConfigSource extends EventEmitter {
     for (const d of outcome.diagnostics) (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d));
     if (outcome.snapshot) {
       const ts = performance.now();
-      const { snapshot, delta, changed } = shareWith(this.current, outcome.snapshot);
+      const { snapshot } = this.accept(outcome.snapshot);
       this.lastTimings = { ...outcome.timings!, shareMs: Math.round(performance.now() - ts) };
       this.appliedDigest = outcome.digest ?? '';
-      if (!changed && this.current) {
-        this.counts.unchanged++;
-        return { ...outcome, snapshot: this.current };
-      }
-      this.version = snapshot.version;
-      this.current = snapshot;
-      for (const list of [snapshot.listeners, snapshot.routes, snapshot.clusters] as object[][])
-        for (const o of list) if (!this.introduced.has(o)) this.introduced.set(o, { version: snapshot.version, at: snapshot.builtAt });
-      this.counts.applied++;
-      const update: SnapshotUpdate = { snapshot, delta };
-      this.emit('update', update);
       return { ...outcome, snapshot };
     }
-    this.counts.rejected++;
-    this.lastRejected = {
-      at: new Date().toISOString(),
-      keptVersion: this.current?.version ?? 0,
-      errors: outcome.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic),
-    };
-    this.emit('rejected', this.lastRejected);
+    this.reject(outcome.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic));
     return outcome;
-  }
-
-  /** The version and time at which this resource object (unchanged since) was introduced. */
-  resourceInfo(resource: object): { version: number; at: string } | undefined {
-    return this.introduced.get(resource);
   }
 
   private watchDirs(): string[] {

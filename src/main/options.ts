@@ -28,6 +28,10 @@ export interface ProxyOptions {
   /** Upstream DNS servers `ip[:port]` (flag repeatable or comma-separated); empty: /etc/resolv.conf. */
   dnsUpstream: string[];
   podNamespace?: string;
+  /** `host:port` of an ADS management server: configuration from xDS instead of --config files. */
+  xds?: string;
+  /** Delta xDS (Istio's default); false: State of the World. */
+  xdsDelta: boolean;
   /** The proxy's own labels (`k=v,k2=v2`): Gateway selectors (router), Sidecar workloadSelector, sourceLabels; `app`, `version` and `service.istio.io/canonical-*` for Istio's metrics. */
   proxyLabels?: Record<string, string>;
   /**
@@ -62,6 +66,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   istioStatsSeries: 4096,
   dnsAddress: '127.0.0.1',
   dnsPort: 15053,
+  xdsDelta: true,
 };
 
 interface FlagSpec {
@@ -100,6 +105,8 @@ const FLAGS: Record<string, FlagSpec> = {
   '--mesh-id': { key: 'meshId', kind: 'string', env: 'ISTIO_META_MESH_ID' },
   '--disable-istio-stats': { key: 'disableIstioStats', kind: 'bool', env: 'LEGATE_DISABLE_ISTIO_STATS' },
   '--istio-stats-series': { key: 'istioStatsSeries', kind: 'int' },
+  '--xds': { key: 'xds', kind: 'string', env: 'LEGATE_XDS' },
+  '--xds-delta': { key: 'xdsDelta', kind: 'bool', env: 'ISTIO_DELTA_XDS' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {

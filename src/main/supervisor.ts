@@ -4,6 +4,11 @@ import { proxyIdentity } from '../stats/istio/identity.js';
 import { collectHistograms } from '../stats/latency.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { FileConfigSource, type SnapshotUpdate } from '../config/source.js';
+import { XdsSource } from '../xds/source.js';
+import { XdsStats } from '../xds/stats.js';
+import { nodeIdentity, nodeMessage, type NodeIdentity } from '../xds/node.js';
+import { defaultMesh } from '../config/mesh.js';
+import type { Snapshot } from '../config/model.js';
 import type { ProxyRole } from '../config/model.js';
 import { indexStatsAfter, serverStatIndex, type StatIndex } from '../config/snapshot.js';
 import { LegateError } from '../errors.js';
@@ -20,7 +25,6 @@ import { dnsAdminHandler } from '../dns/admin.js';
 import { HostRegistry } from '../cluster/host_registry.js';
 import { OutlierManager } from '../cluster/outlier/manager.js';
 import type { HostUpdateSink } from '../cluster/host_update.js';
-import { nodeIdentity } from '../admin/server_info.js';
 import { ownHeapFigures } from '../admin/memory.js';
 import { logLevel } from '../log.js';
 import { activeDownstreamConnections, terminationSettings, waitForTermination } from './lifecycle.js';
@@ -32,7 +36,8 @@ const log = logger('main');
  * admin/readiness/Prometheus, and the lifecycle (SIGTERM drain, /quitquitquit).
  */
 export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<void> {
-  if (opts.config.length === 0) throw new LegateError('EOPTION', 'no configuration: pass --config PATH (a file or directory)');
+  if (opts.config.length === 0 && !opts.xds) throw new LegateError('EOPTION', 'no configuration: pass --config PATH (a file or directory) or --xds HOST:PORT');
+  if (opts.config.length > 0 && opts.xds) throw new LegateError('EOPTION', '--config and --xds are exclusive: configuration comes from files or from a management server');
   const startedAt = new Date();
   const identity = proxyIdentity({ podName: opts.podName, workloadName: opts.workloadName, namespace: opts.podNamespace, labels: opts.proxyLabels, clusterId: opts.clusterId, meshId: opts.meshId });
   const registry = new StatsRegistry({
@@ -46,23 +51,10 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const server = serverStatIndex(registry);
   const native = nativeSockets();
 
-  const source = new FileConfigSource(opts.config, {
-    role,
-    namespace: opts.podNamespace ?? 'default',
-    labels: opts.proxyLabels,
-    outboundPort: opts.outboundPort,
-    inboundPort: opts.inboundPort,
-    inboundTargetAddress: opts.inboundTarget,
-    inboundSourceAddress: '127.0.0.6',
-    dnsCapture: opts.dnsCapture,
-    dnsAutoAllocate: opts.dnsAutoAllocate,
-  });
-  const first = source.load();
-  if (!first.snapshot) {
-    throw new LegateError('ECONFIG', `configuration rejected:\n${first.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
-  }
+  const source = opts.xds ? xdsSource(opts, opts.xds, role, new XdsStats(registry, mainStats)) : fileSource(opts, role);
+  const firstSnapshot = source instanceof XdsSource ? await waitForXds(source, opts.xds!) : loadFiles(source);
   // Bad lifecycle settings (e.g. MINIMUM_DRAIN_DURATION) stop the start, not the shutdown.
-  const startTermination = terminationSettings(process.env, first.snapshot.mesh);
+  const startTermination = terminationSettings(process.env, firstSnapshot.mesh);
   const pool = new WorkerPool(opts.concurrency, registry, native, {
     breakers,
     acceptMode: opts.acceptMode,
@@ -125,8 +117,8 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     });
     return applying;
   };
-  await publish({ snapshot: first.snapshot });
-  await dns.start(first.snapshot);
+  await publish({ snapshot: firstSnapshot });
+  await dns.start(firstSnapshot);
   source.on('update', (u: SnapshotUpdate) => void publish(u));
   source.on('rejected', () => {
     mainStats.inc(server.configRejected);
@@ -152,7 +144,8 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     snapshot: () => source.current,
     lastRejected: () => source.lastRejected,
     resourceInfo: (o: object) => source.resourceInfo(o),
-    configInfo: () => ({ counts: source.counts, last_apply_ms: source.lastTimings, listenerErrors: Object.fromEntries(bound?.errors ?? []), workers: Object.fromEntries(pool.appliedVersions()) }),
+    configInfo: () => ({ counts: source.counts, last_apply_ms: source instanceof FileConfigSource ? source.lastTimings : undefined, ...(source instanceof XdsSource ? source.info() : {}), listenerErrors: Object.fromEntries(bound?.errors ?? []), workers: Object.fromEntries(pool.appliedVersions()) }),
+    sectionVersion: (k) => (source instanceof XdsSource ? source.sectionVersion(k) : undefined),
     // Envoy: initialized and not health-check-failed is LIVE; /healthcheck/fail reads as DRAINING.
     state: () => (state === 'LIVE' && view.healthcheckFailed ? 'DRAINING' : state),
     // Ready: every worker serves a configuration (and, by `state`, the listeners accept).
@@ -173,9 +166,9 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     healthcheckFailed: false,
     quit: () => void shutdown(0),
     identity: {
-      ...nodeIdentity(role, process.env, opts.podNamespace),
+      ...identityOf(nodeIdentity(role, process.env, { namespace: opts.podNamespace, labels: opts.proxyLabels, dnsCapture: opts.dnsCapture, dnsAutoAllocate: opts.dnsAutoAllocate })),
       concurrency: opts.concurrency,
-      drainTimeMs: first.snapshot.mesh.drainDurationMs,
+      drainTimeMs: firstSnapshot.mesh.drainDurationMs,
       terminationDrainMs: startTermination.terminationDrainMs,
       logLevel,
       argv: process.argv.slice(2),
@@ -252,4 +245,52 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   }
   process.once('SIGTERM', () => void shutdown(0));
   process.once('SIGINT', () => void shutdown(0));
+}
+
+function fileSource(opts: ProxyOptions, role: ProxyRole): FileConfigSource {
+  return new FileConfigSource(opts.config, {
+    role,
+    namespace: opts.podNamespace ?? 'default',
+    labels: opts.proxyLabels,
+    outboundPort: opts.outboundPort,
+    inboundPort: opts.inboundPort,
+    inboundTargetAddress: opts.inboundTarget,
+    inboundSourceAddress: '127.0.0.6',
+    dnsCapture: opts.dnsCapture,
+    dnsAutoAllocate: opts.dnsAutoAllocate,
+  });
+}
+
+/** First load of files: errors are fatal, since there is no last good configuration yet. */
+function loadFiles(source: FileConfigSource): Snapshot {
+  const first = source.load();
+  if (!first.snapshot) {
+    throw new LegateError('ECONFIG', `configuration rejected:\n${first.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
+  }
+  return first.snapshot;
+}
+
+/** xDS carries no MeshConfig: Istio's defaults, with the ISTIO_META_* environment as proxyMetadata (as the agent passes it). */
+function xdsSource(opts: ProxyOptions, target: string, role: ProxyRole, stats: XdsStats): XdsSource {
+  const mesh = defaultMesh();
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('ISTIO_META_') && v !== undefined) mesh.proxyMetadata[k] = v;
+  const node = nodeIdentity(role, process.env, { namespace: opts.podNamespace, labels: opts.proxyLabels, dnsCapture: opts.dnsCapture, dnsAutoAllocate: opts.dnsAutoAllocate });
+  const nameTable = opts.dnsCapture ?? mesh.proxyMetadata.ISTIO_META_DNS_CAPTURE === 'true';
+  log.info(`configuration from ${opts.xdsDelta ? 'Delta' : 'State-of-the-World'} ADS at ${target} as ${node.id}`);
+  return new XdsSource({ target, role, delta: opts.xdsDelta, node: nodeMessage(node), mesh, nameTable }, stats);
+}
+
+/** Like Envoy, the proxy does not serve until the first configuration (clusters, listeners, their endpoints and routes) has arrived. */
+async function waitForXds(source: XdsSource, target: string): Promise<Snapshot> {
+  const nag = setInterval(() => log.warn(`still waiting for the first configuration from ${target}`), 10_000);
+  try {
+    return await source.start();
+  } finally {
+    clearInterval(nag);
+  }
+}
+
+/** The node as /server_info shows it: the same id, cluster and metadata the proxy sends to an xDS server. */
+function identityOf(node: NodeIdentity): { nodeId: string; cluster: string; metadata: Record<string, unknown> } {
+  return { nodeId: node.id, cluster: node.cluster, metadata: node.metadata };
 }

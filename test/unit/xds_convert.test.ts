@@ -1,0 +1,109 @@
+import test from 'ava';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { convertCluster } from '../../src/xds/convert/cluster.js';
+import { convertListener } from '../../src/xds/convert/listener.js';
+import { ConversionError, ConversionReport } from '../../src/xds/convert/report.js';
+import { convertRouteConfiguration } from '../../src/xds/convert/route.js';
+import { convertNameTable } from '../../src/xds/convert/name_table.js';
+import { anyFromEnvoyJson } from '../../src/xds/proto_json.js';
+import { decode, encode } from '../../src/xds/protos.js';
+import { fixture, translateFiles } from './config_helpers.js';
+
+/** istiod's own output (../shared/fixtures/istiod, see its README), converted the way the xDS client converts what it receives. */
+const CANDIDATES = [process.env.LEGATE_ISTIOD_FIXTURES, join(process.cwd(), '..', 'shared', 'fixtures', 'istiod'), join(process.cwd(), '..', '..', 'shared', 'fixtures', 'istiod')];
+const SHARED = CANDIDATES.find((p) => p && existsSync(join(p, 'sidecar-http.configdump.json')));
+const load = (name: string): any => {
+  if (!SHARED) throw new Error(`istiod fixtures not found (looked in ${CANDIDATES.filter(Boolean).join(', ')}); set LEGATE_ISTIOD_FIXTURES`);
+  return JSON.parse(readFileSync(join(SHARED, name), 'utf8'));
+};
+const listeners = () => load('sidecar-listeners.configdump.yaml').configs[0].dynamic_listeners.map((d: any) => d.active_state.listener);
+
+/** What a real stream delivers: the JSON encoded as protos and decoded again. */
+function overTheWire(resources: any[]): any[] {
+  const DR = 'envoy.service.discovery.v3.DiscoveryResponse';
+  return decode(DR, encode(DR, { version_info: '1', resources: resources.map(anyFromEnvoyJson) })).resources;
+}
+
+test("istiod's sidecar listeners: all accepted; decoded protos convert exactly like the config_dump JSON", (t) => {
+  const json = listeners();
+  const wire = overTheWire(json);
+  const report = new ConversionReport();
+  json.forEach((l: any, i: number) => t.deepEqual(convertListener(wire[i], report), convertListener(l, new ConversionReport()), l.name));
+  const byName = new Map(wire.map((l: any) => [l.name, convertListener(l, new ConversionReport()).listener]));
+  const vo = byName.get('virtualOutbound')!;
+  t.true(vo.useOriginalDst);
+  t.deepEqual(vo.filterChains.map((c) => [c.name, c.filters[0].name === 'envoy.filters.network.tcp_proxy' && c.filters[0].cluster]), [
+    ['virtualOutbound-blackhole', 'BlackHoleCluster'],
+    ['virtualOutbound-catchall-tcp', 'PassthroughCluster'],
+  ]);
+  const vi = byName.get('virtualInbound')!;
+  t.is(vi.trafficDirection, 'INBOUND');
+  t.deepEqual(vi.listenerFilters, ['envoy.filters.listener.original_dst', 'envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector']);
+  const http80 = byName.get('0.0.0.0_80')!;
+  t.false(http80.bindToPort);
+  t.deepEqual(http80.filterChains[0].match, { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] });
+  const hcm = http80.filterChains[0].filters[0];
+  t.is(hcm.name, 'envoy.filters.network.http_connection_manager');
+  if (hcm.name === 'envoy.filters.network.http_connection_manager') {
+    t.is(hcm.routeConfigName, '80');
+    t.deepEqual(hcm.httpFilters, ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
+  }
+  t.is(http80.defaultFilterChain?.name, 'PassthroughFilterChain');
+  // Istio's extra filters are reported, once each, with where they were first seen.
+  for (const key of ['network_filter.istio.stats', 'http_filter.istio.metadata_exchange', 'http_filter.envoy.filters.http.grpc_stats', 'http_filter.istio.alpn', 'http_filter.envoy.filters.http.rbac', 'listener.tls'])
+    t.true(report.notes.has(key), key);
+  // HBONE / internal listeners cannot exist here: skipped with a note, not fatal.
+  t.is(byName.get('connect_originate'), undefined);
+  t.true(report.notes.has('listener.internal.connect_originate'));
+  t.true(report.notes.has('listener.hbone.connect_terminate'));
+});
+
+test("istiod's inbound chains: inline route configurations come with the listener", (t) => {
+  const vi = convertListener(listeners().find((l: any) => l.name === 'virtualInbound'), new ConversionReport());
+  t.true(vi.inlineRoutes.some((r) => r.name === 'inbound|80||' && r.virtualHosts[0].routes[0].route?.cluster === 'inbound|80||'));
+  t.deepEqual(vi.rdsNames, []);
+});
+
+test("istiod's gateway routes and subset cluster: converted like Legate's own translation of the same Istio YAML", (t) => {
+  const dump = load('sidecar-http.configdump.json');
+  const [rc] = overTheWire([dump.configs[0].dynamic_route_configs[0].route_config]);
+  const [cl] = overTheWire([dump.configs[1].dynamic_active_clusters[0].cluster]);
+  const ours = translateFiles([fixture('bookinfo')], { role: 'router', labels: { istio: 'ingressgateway' } });
+  const fromXds = convertRouteConfiguration(rc, new ConversionReport());
+  const fromYaml = ours.routes.find((r) => r.name === 'http.8080')!;
+  const strip = (r: any) => ({ match: r.match, route: r.route, operation: r.operation, istioConfig: r.istioConfig });
+  t.deepEqual(fromXds.virtualHosts[0].routes.map(strip), fromYaml.virtualHosts[0].routes.map(strip));
+  const c = convertCluster(cl, new ConversionReport());
+  const yaml = translateFiles([fixture('bookinfo')]).clusters.find((x) => x.name === c.cluster.name)!;
+  t.is(c.edsName, c.cluster.name);
+  for (const k of ['type', 'lbPolicy', 'connectTimeoutMs', 'circuitBreakers', 'istioConfig'] as const) t.deepEqual(c.cluster[k], yaml[k], k);
+  t.deepEqual(c.cluster.service, { host: 'productpage.default.svc.cluster.local', namespace: 'default', port: 9080, subset: 'v1' });
+});
+
+test('what would change routing is rejected: unknown terminal filters, source matches, unknown non-optional HTTP filters', (t) => {
+  const base = listeners().find((l: any) => l.name === '0.0.0.0_80');
+  const withChain = (patch: (fc: any) => void) => {
+    const l = structuredClone(base);
+    patch(l.filter_chains[0]);
+    return l;
+  };
+  const fails = (l: any, re: RegExp) => t.throws(() => convertListener(l, new ConversionReport()), { instanceOf: ConversionError, message: re });
+  fails(withChain((fc) => (fc.filter_chain_match.source_prefix_ranges = [{ address_prefix: '10.0.0.0', prefix_len: 8 }])), /source_prefix_ranges/);
+  fails(withChain((fc) => fc.filters[0].typed_config.http_filters.splice(0, 0, { name: 'envoy.filters.http.lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua' } })), /envoy.filters.http.lua/);
+  fails(withChain((fc) => (fc.filters = [{ name: 'envoy.filters.network.redis_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.redis_proxy.v3.RedisProxy' } }])), /redis_proxy/);
+  // …but an optional one is only noted, as Envoy does.
+  const report = new ConversionReport();
+  convertListener(withChain((fc) => fc.filters[0].typed_config.http_filters.splice(0, 0, { name: 'x.custom', is_optional: true })), report);
+  t.true(report.notes.has('http_filter.x.custom'));
+  t.throws(() => convertRouteConfiguration({ name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/', grpc: {} }, route: { cluster: 'c' } }] }] }, new ConversionReport()), { message: /grpc/ });
+  t.throws(() => convertCluster({ name: 'agg', cluster_type: { name: 'envoy.clusters.aggregate' } }, new ConversionReport()), { message: /aggregate/ });
+});
+
+test("NDS: Istio's name table, alt hosts answering with the same addresses", (t) => {
+  const [nt] = overTheWire([{ '@type': 'type.googleapis.com/istio.networking.nds.v1.NameTable', table: { 'Reviews.Default.svc.cluster.local.': { ips: ['10.0.0.7'], registry: 'Kubernetes', shortname: 'reviews', namespace: 'default', alt_hosts: ['reviews.default'] }, empty: { ips: [] } } }]);
+  t.deepEqual(convertNameTable(nt), {
+    'reviews.default.svc.cluster.local': { ips: ['10.0.0.7'], namespace: 'default' },
+    'reviews.default': { ips: ['10.0.0.7'], namespace: 'default' },
+  });
+});
