@@ -4,7 +4,7 @@ import { onCpus } from '../cpus.js';
 import { LEGATE_VIP, asProxyUser } from '../netns.js';
 import { REPO } from '../paths.js';
 import { start } from '../proc.js';
-import { MESH_YAML, serviceEntry } from '../legate_config.js';
+import { destinationRule, MESH_YAML, serviceEntry } from '../legate_config.js';
 import type { Target } from '../types.js';
 import { VIP_PORTS } from './endpoint.js';
 
@@ -23,12 +23,15 @@ export function legateArgv(cpus: string, configDir: string, workers: number, acc
  * LEGATE_VIP:<vip port> to the upstream. With a TCP port the proxy forwards bytes with
  * tcp_proxy (labelled so); with an HTTP port every request goes through the HTTP connection
  * manager, route table, router and upstream pool, with stats and the access log off.
+ * `leastRequest`: the ServiceEntry lists every upstream the scenario started and a
+ * DestinationRule sets LEAST_REQUEST, so each request is balanced (issue 7).
  */
-function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 'TCP'): Target {
+function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 'TCP', leastRequest = false): Target {
   const mode = acceptMode === 'handoff' ? 'hand-off' : 'reuseport';
+  const http = `legate ${mode} (HTTP connection manager + router${leastRequest ? ', LEAST_REQUEST' : ''})`;
   return {
-    id: protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`,
-    label: protocol === 'HTTP' ? `legate ${mode} (HTTP connection manager + router)` : `legate ${mode} (tcp_proxy, no HTTP processing)`,
+    id: leastRequest ? 'legate-http-least-request' : protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`,
+    label: protocol === 'HTTP' ? http : `legate ${mode} (tcp_proxy, no HTTP processing)`,
     layer: protocol === 'HTTP' ? 'l7' : 'l4',
     serves: protocol === 'HTTP' ? ['http'] : ['http', 'tcp-source'],
     unavailable: () => undefined,
@@ -37,7 +40,10 @@ function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 
       const dir = join(a.tmp, `legate-${acceptMode}-conf`);
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       const vipPort = VIP_PORTS[a.upstreamKind];
-      writeFileSync(join(dir, 'bench.yaml'), [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port, protocol })].join('---\n'), { mode: 0o644 });
+      const more = leastRequest ? a.upstreams.slice(1).map((u) => u.port) : [];
+      const docs = [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port, moreEndpointPorts: more, protocol })];
+      if (leastRequest) docs.push(destinationRule('upstream', 'LEAST_REQUEST'));
+      writeFileSync(join(dir, 'bench.yaml'), docs.join('---\n'), { mode: 0o644 });
       const logFile = join(a.tmp, `legate-${acceptMode}.log`);
       const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode), { logFile });
       return { endpoint: { host: LEGATE_VIP, port: vipPort }, pid: proc.pid, exited: proc.exited, logFile, stop: () => proc.stop() };
@@ -48,3 +54,4 @@ function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 
 export const legateHandoff = legate('handoff');
 export const legateReuseport = legate('reuseport');
 export const legateHttp = legate('handoff', 'HTTP');
+export const legateHttpLeastRequest = legate('handoff', 'HTTP', true);
