@@ -19,6 +19,8 @@ export interface EntrySpec {
   vip: string;
   port: number;
   endpointPort: number;
+  /** More endpoints on 127.0.0.1 (load balancing), after `endpointPort`. */
+  moreEndpointPorts?: readonly number[];
   /** TCP (tcp_proxy, the default) or HTTP (the HTTP connection manager and router). */
   protocol?: 'TCP' | 'HTTP';
 }
@@ -42,9 +44,21 @@ spec:
   resolution: STATIC
   location: MESH_EXTERNAL
   endpoints:
-    - address: 127.0.0.1
-      ports:
-        ${portName}: ${e.endpointPort}
+${[e.endpointPort, ...(e.moreEndpointPorts ?? [])].map((p) => `    - address: 127.0.0.1\n      ports:\n        ${portName}: ${p}\n`).join('')}`;
+}
+
+/** A DestinationRule choosing the load balancer for entry `name`'s host (Istio's `loadBalancer.simple`). */
+export function destinationRule(name: string, simple: 'LEAST_REQUEST' | 'ROUND_ROBIN' | 'RANDOM'): string {
+  return `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: ${name}
+  namespace: bench
+spec:
+  host: ${name}.bench.internal
+  trafficPolicy:
+    loadBalancer:
+      simple: ${simple}
 `;
 }
 

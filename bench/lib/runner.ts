@@ -89,7 +89,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
   for (const [i, workers] of workersList.entries()) {
     const ctx = measureContext({ ...o, timing }, workers);
     if (CORES > 1) pinSelf(ctx.cpus.load);
-    const upstream = await startUpstream(s.upstream, o.tools, o.tmp, o.mode === 'smoke');
+    const upstream = await startUpstream(s.upstream, o.tools, o.tmp, o.mode === 'smoke', s.upstreamCount);
     upstreamName = upstream.describe;
     try {
       for (const id of runnable.filter((id) => runsAtWorkerCount(id, i, o.mode))) {
@@ -97,7 +97,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
         o.log(`${s.name}: ${t.label}, ${workers} worker(s), ${ctx.cpus.describe}`);
         let running: RunningTarget | undefined;
         try {
-          running = await t.start({ upstream: upstream.endpoint, upstreamKind: s.upstream, workers, cpus: ctx.cpus, tmp: o.tmp });
+          running = await t.start({ upstream: upstream.endpoint, upstreams: upstream.endpoints, upstreamKind: s.upstream, workers, cpus: ctx.cpus, tmp: o.tmp });
           const ep = running.endpoint;
           await waitUntil(`${t.label} end to end`, () => pathWorks(s.upstream, ep), 15_000, running.exited);
           // Memory after start-up and one request, before any load: every row carries it.

@@ -37,7 +37,10 @@ export interface Endpoint {
 }
 
 export interface StartArgs {
+  /** The upstream; with several (`Scenario.upstreamCount`), the first of them. */
   upstream: Endpoint;
+  /** Every upstream, for the load-balancing targets; `[upstream]` in most scenarios. */
+  upstreams: readonly Endpoint[];
   upstreamKind: UpstreamKind;
   workers: number;
   cpus: CorePlan;
@@ -127,6 +130,8 @@ export interface Scenario {
   higherIsBetter: boolean;
   modes: readonly Mode[];
   upstream: UpstreamKind;
+  /** How many HTTP upstreams to start (each on its own port); 1 unless the scenario balances load. */
+  upstreamCount?: number;
   /** Target ids, in report order; unavailable ones are skipped with a note. */
   targets(mode: Mode): string[];
   /** Overrides of the mode's timing (e.g. one long repetition for memory). */

@@ -1,7 +1,9 @@
 /**
  * A lean HTTP/1.1 upstream on raw sockets (used when nginx is not installed, and in smoke
  * runs): canned responses per path, keep-alive, `Connection: close` honoured, request
- * bodies (Content-Length) read and discarded. Usage: node http_upstream.js PORT
+ * bodies (Content-Length) read and discarded. Usage: node http_upstream.js PORT [PORT…]
+ * Several ports make several upstreams in one process; each counts its own requests and
+ * reports them at /upstream-status in nginx's stub_status format (load-balancing scenarios).
  */
 import { createServer, type Socket } from 'node:net';
 import { BODIES } from './bodies.js';
@@ -19,7 +21,12 @@ const routes = new Map<string, { keepAlive: Buffer; close: Buffer }>();
 for (const [path, body] of Object.entries(BODIES)) routes.set(path, { keepAlive: response(body, false), close: response(body, true) });
 const notFound = Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
 
-function serve(socket: Socket): void {
+/** nginx stub_status's body, so that one parser reads both upstreams; only the request count is real. */
+function statusResponse(requests: number): Buffer {
+  return response(Buffer.from(`Active connections: 0 \nserver accepts handled requests\n 0 0 ${requests} \nReading: 0 Writing: 0 Waiting: 0 \n`), false);
+}
+
+function serve(socket: Socket, counter: { requests: number }): void {
   socket.setNoDelay(true);
   let buf: Buffer = Buffer.alloc(0);
   let skip = 0; // request-body bytes still to discard
@@ -41,6 +48,11 @@ function serve(socket: Socket): void {
       const cl = /\r\ncontent-length:\s*(\d+)/.exec(lower);
       skip = cl ? Number(cl[1]) : 0;
       const close = lower.includes('\r\nconnection: close');
+      counter.requests++;
+      if (path === '/upstream-status') {
+        socket.write(statusResponse(counter.requests));
+        continue;
+      }
       const route = routes.get(path);
       if (!route) return void socket.end(notFound);
       if (close) return void socket.end(route.close);
@@ -50,5 +62,7 @@ function serve(socket: Socket): void {
   socket.on('error', () => socket.destroy());
 }
 
-const port = Number(process.argv[2]);
-createServer({ noDelay: true }, serve).listen({ port, host: '127.0.0.1', backlog: 4096 });
+for (const port of process.argv.slice(2).map(Number)) {
+  const counter = { requests: 0 };
+  createServer({ noDelay: true }, (socket) => serve(socket, counter)).listen({ port, host: '127.0.0.1', backlog: 4096 });
+}

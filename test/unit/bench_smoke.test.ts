@@ -46,7 +46,7 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
 
     const files = readdirSync(out);
     const jsons = files.filter((f) => f.endsWith('.smoke.json'));
-    const scenarios = ['http_small', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply', 'lb_pick'];
+    const scenarios = ['http_small', 'http_lb', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply', 'lb_pick'];
     for (const s of scenarios) t.true(jsons.some((f) => f.endsWith(`-${s}.smoke.json`)), `${s}: JSON written (${files.join(', ')})`);
 
     for (const f of jsons) {
@@ -64,8 +64,10 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
         t.true(Number.isFinite(row.median) && row.median > 0, `${f}: ${row.target} median ${row.median}`);
         t.is(row.samples.length, r.timing.reps, `${f}: every repetition recorded`);
       }
+      // http_lb balances per request, so its Legate row is the HTTP connection manager, not tcp_proxy.
+      const legate = r.scenario === 'http_lb' ? 'legate-http-least-request' : 'legate-handoff';
       if (r.scenario !== 'config_apply' && r.scenario !== 'memory' && r.scenario !== 'lb_pick') {
-        t.deepEqual([...new Set(r.rows.map((x) => x.target))], ['direct', 'legate-handoff'], `${f}: direct and Legate measured`);
+        t.deepEqual([...new Set(r.rows.map((x) => x.target))], ['direct', legate], `${f}: direct and Legate measured`);
       }
       const svg = readFileSync(join(out, f.replace(/\.json$/, '.svg')), 'utf8');
       t.is(wellFormedSvg(svg), undefined, `${f}: SVG well formed`);

@@ -5,8 +5,14 @@ import { start } from '../proc.js';
 import type { StartArgs, Target } from '../types.js';
 import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
 
-/** HAProxy: one thread per proxy core, no logging, keep-alive to the upstream (`http-reuse always`). */
-function config(mode: 'http' | 'tcp', a: StartArgs): string {
+/**
+ * HAProxy: one thread per proxy core, no logging, keep-alive to the upstream (`http-reuse always`).
+ * `leastconn` balances over every upstream the scenario started: HAProxy's closest match to
+ * Envoy's LEAST_REQUEST (it picks the server with the fewest streams being served, which with
+ * connection reuse are the requests in flight). Otherwise the one upstream.
+ */
+function config(mode: 'http' | 'tcp', a: StartArgs, leastconn: boolean): string {
+  const servers = leastconn ? a.upstreams.map((u, i) => `  server up${i + 1} ${u.host}:${u.port}\n`).join('') : `  server up ${a.upstream.host}:${a.upstream.port}\n`;
   return `
 global
   nbthread ${a.workers}
@@ -20,21 +26,21 @@ ${mode === 'http' ? '  option http-keep-alive\n  http-reuse always\n' : ''}front
   bind 127.0.0.1:${PEER_PORT} backlog 8192
   default_backend be
 backend be
-  server up ${a.upstream.host}:${a.upstream.port}
-`;
+${leastconn ? '  balance leastconn\n' : ''}${servers}`;
 }
 
-function haproxy(mode: 'http' | 'tcp'): Target {
+function haproxy(mode: 'http' | 'tcp', leastconn = false): Target {
+  const id = leastconn ? 'haproxy-leastconn' : mode === 'http' ? 'haproxy' : 'haproxy-tcp';
   return {
-    id: mode === 'http' ? 'haproxy' : 'haproxy-tcp',
-    label: mode === 'http' ? 'haproxy (mode http)' : 'haproxy (mode tcp)',
+    id,
+    label: leastconn ? 'haproxy (mode http, balance leastconn)' : mode === 'http' ? 'haproxy (mode http)' : 'haproxy (mode tcp)',
     layer: mode === 'http' ? 'l7' : 'l4',
     serves: mode === 'http' ? ['http'] : ['http', 'tcp-source'],
     unavailable: (t) => (t.haproxy ? undefined : 'haproxy is not installed (bench/install-peers.sh)'),
     async start(a) {
-      const file = join(a.tmp, `haproxy-${mode}.cfg`);
-      writeFileSync(file, config(mode, a));
-      const logFile = join(a.tmp, `haproxy-${mode}.log`);
+      const file = join(a.tmp, `${id}.cfg`);
+      writeFileSync(file, config(mode, a, leastconn));
+      const logFile = join(a.tmp, `${id}.log`);
       const proc = start(onCpus(a.cpus.proxy, ['haproxy', '-db', '-f', file]), { logFile });
       const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
       return { endpoint, pid: proc.pid, exited: proc.exited, logFile, stop: async () => (remove(), await proc.stop()) };
@@ -44,3 +50,4 @@ function haproxy(mode: 'http' | 'tcp'): Target {
 
 export const haproxyHttp = haproxy('http');
 export const haproxyTcp = haproxy('tcp');
+export const haproxyLeastconn = haproxy('http', true);

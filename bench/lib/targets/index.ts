@@ -1,13 +1,16 @@
 import type { Target } from '../types.js';
 import { direct } from './direct.js';
-import { haproxyHttp, haproxyTcp } from './haproxy.js';
-import { legateHandoff, legateHttp, legateHttpNoStats, legateReuseport } from './legate.js';
-import { nginxHttp, nginxStream } from './nginx.js';
+import { haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy.js';
+import { legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
+import { nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
 /** Every target a scenario may name, by id. */
 export const TARGETS: ReadonlyMap<string, Target> = new Map(
-  [direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats].map((t) => [t.id, t]),
+  [
+    ...[direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats],
+    ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest],
+  ].map((t) => [t.id, t]),
 );
 
 /** The L7 HTTP proxies plus the byte forwarders, in report order. */

@@ -4,7 +4,7 @@ import { onCpus } from '../cpus.js';
 import { LEGATE_VIP, asProxyUser } from '../netns.js';
 import { REPO } from '../paths.js';
 import { start } from '../proc.js';
-import { MESH_YAML, serviceEntry } from '../legate_config.js';
+import { destinationRule, MESH_YAML, serviceEntry } from '../legate_config.js';
 import type { Target } from '../types.js';
 import { VIP_PORTS } from './endpoint.js';
 
@@ -23,17 +23,19 @@ export function legateArgv(cpus: string, configDir: string, workers: number, acc
  * LEGATE_VIP:<vip port> to the upstream. With a TCP port the proxy forwards bytes with
  * tcp_proxy (labelled so); with an HTTP port every request goes through the HTTP connection
  * manager, route table, router and upstream pool, with the access log off and Istio's metrics on
- * (as a sidecar runs) unless the target says they are off.
+ * (as a sidecar runs) unless the target says they are off. `leastRequest`: the ServiceEntry lists
+ * every upstream the scenario started and a DestinationRule sets LEAST_REQUEST, so each request
+ * is balanced (issue 7).
  */
-function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 'TCP', istioStats = true): Target {
+function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 'TCP', opts: { istioStats?: boolean; leastRequest?: boolean } = {}): Target {
+  const { istioStats = true, leastRequest = false } = opts;
   const mode = acceptMode === 'handoff' ? 'hand-off' : 'reuseport';
   // The same proxy with Istio's standard metrics off (--disable-istio-stats): the cost of metrics on the hot path.
   const off = istioStats ? '' : '-nostats';
+  const http = `legate ${mode} (HTTP connection manager + router${leastRequest ? ', LEAST_REQUEST' : ''})`;
   return {
-    id: (protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`) + off,
-    label:
-      (protocol === 'HTTP' ? `legate ${mode} (HTTP connection manager + router)` : `legate ${mode} (tcp_proxy, no HTTP processing)`) +
-      (istioStats ? '' : ', Istio metrics off'),
+    id: (leastRequest ? 'legate-http-least-request' : protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`) + off,
+    label: (protocol === 'HTTP' ? http : `legate ${mode} (tcp_proxy, no HTTP processing)`) + (istioStats ? '' : ', Istio metrics off'),
     layer: protocol === 'HTTP' ? 'l7' : 'l4',
     serves: protocol === 'HTTP' ? ['http'] : ['http', 'tcp-source'],
     unavailable: () => undefined,
@@ -42,7 +44,10 @@ function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 
       const dir = join(a.tmp, `legate-${acceptMode}${off}-conf`);
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       const vipPort = VIP_PORTS[a.upstreamKind];
-      writeFileSync(join(dir, 'bench.yaml'), [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port, protocol })].join('---\n'), { mode: 0o644 });
+      const more = leastRequest ? a.upstreams.slice(1).map((u) => u.port) : [];
+      const docs = [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port, moreEndpointPorts: more, protocol })];
+      if (leastRequest) docs.push(destinationRule('upstream', 'LEAST_REQUEST'));
+      writeFileSync(join(dir, 'bench.yaml'), docs.join('---\n'), { mode: 0o644 });
       const logFile = join(a.tmp, `legate-${acceptMode}${off}.log`);
       const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode, istioStats ? [] : ['--disable-istio-stats']), { logFile });
       return { endpoint: { host: LEGATE_VIP, port: vipPort }, pid: proc.pid, exited: proc.exited, logFile, stop: () => proc.stop() };
@@ -53,4 +58,5 @@ function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 
 export const legateHandoff = legate('handoff');
 export const legateReuseport = legate('reuseport');
 export const legateHttp = legate('handoff', 'HTTP');
-export const legateHttpNoStats = legate('handoff', 'HTTP', false);
+export const legateHttpNoStats = legate('handoff', 'HTTP', { istioStats: false });
+export const legateHttpLeastRequest = legate('handoff', 'HTTP', { leastRequest: true });

@@ -7,8 +7,14 @@ import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
 
 export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
+/** The upstream block's servers: every upstream with `least_conn` (which must come before `keepalive`), else the one. */
+function upstreamServers(a: StartArgs, leastConn: boolean): string {
+  if (!leastConn) return `server ${a.upstream.host}:${a.upstream.port};`;
+  return `least_conn; ${a.upstreams.map((u) => `server ${u.host}:${u.port};`).join(' ')}`;
+}
+
 /** nginx: one worker process per proxy core, access log off, keep-alive upstream pool. */
-function config(mode: 'http' | 'stream', a: StartArgs, dir: string): string {
+function config(mode: 'http' | 'stream', a: StartArgs, dir: string, leastConn: boolean): string {
   const common = `
 worker_processes ${a.workers};
 daemon off;
@@ -32,7 +38,7 @@ http {
   keepalive_timeout 300s;
   client_body_temp_path ${dir}/tmp;
   proxy_temp_path ${dir}/tmp;
-  upstream up { server ${a.upstream.host}:${a.upstream.port}; keepalive 256; keepalive_requests 100000000; }
+  upstream up { ${upstreamServers(a, leastConn)} keepalive 256; keepalive_requests 100000000; }
   server {
     listen 127.0.0.1:${PEER_PORT} backlog=8192;
     location / {
@@ -45,18 +51,20 @@ http {
 `;
 }
 
-function nginx(mode: 'http' | 'stream'): Target {
+/** `leastConn` (HTTP): `least_conn` over every upstream the scenario started; it counts active upstream connections per worker. */
+function nginx(mode: 'http' | 'stream', leastConn = false): Target {
+  const id = leastConn ? 'nginx-least-conn' : mode === 'http' ? 'nginx' : 'nginx-stream';
   return {
-    id: mode === 'http' ? 'nginx' : 'nginx-stream',
-    label: mode === 'http' ? 'nginx (proxy_pass)' : 'nginx (stream)',
+    id,
+    label: leastConn ? 'nginx (proxy_pass, least_conn)' : mode === 'http' ? 'nginx (proxy_pass)' : 'nginx (stream)',
     layer: mode === 'http' ? 'l7' : 'l4',
     serves: mode === 'http' ? ['http'] : ['http', 'tcp-source'],
     unavailable: (t) =>
       !t.nginx ? 'nginx is not installed (bench/install-peers.sh)' : mode === 'stream' && !t.nginxStream ? 'nginx stream module (libnginx-mod-stream) is not installed' : undefined,
     async start(a) {
-      const dir = join(a.tmp, `nginx-${mode}`);
+      const dir = join(a.tmp, id);
       mkdirSync(join(dir, 'tmp'), { recursive: true });
-      writeFileSync(join(dir, 'nginx.conf'), config(mode, a, dir));
+      writeFileSync(join(dir, 'nginx.conf'), config(mode, a, dir, leastConn));
       const logFile = join(dir, 'stderr.log');
       const proc = start(onCpus(a.cpus.proxy, ['nginx', '-p', dir, '-c', join(dir, 'nginx.conf')]), { logFile });
       const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
@@ -67,4 +75,5 @@ function nginx(mode: 'http' | 'stream'): Target {
 
 export const nginxHttp = nginx('http');
 export const nginxStream = nginx('stream');
+export const nginxLeastConn = nginx('http', true);
 export const hasNginxStream = () => existsSync(NGINX_STREAM_MODULE);
