@@ -245,3 +245,14 @@ test('an upstream connection idle past the cluster idle timeout is closed; the n
   t.is(up.connections, 2);
   t.is(stat('cluster.c.upstream_cx_destroy'), 1);
 });
+
+test('a retry goes to a host not tried yet (previous_hosts, as Istio sets it)', async (t) => {
+  const hits: string[] = [];
+  const failing = await rawUpstream(t, (_r, s) => (hits.push('failing'), s.write('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n')));
+  const healthy = await rawUpstream(t, (_r, s) => (hits.push('healthy'), s.write(ok('fine'))));
+  const policy = { retryOn: '5xx', numRetries: 1, retriableStatusCodes: [], retryHostPredicate: ['envoy.retry_host_predicates.previous_hosts'], hostSelectionRetryMaxAttempts: 5 };
+  const { port } = await startHcm(t, [routeTo('c', { retryPolicy: policy })], [staticCluster('c', [failing.port, healthy.port], { lbPolicy: 'RANDOM' })]);
+  // With one retry, every request that first meets the failing host must be answered by the other one.
+  for (let i = 0; i < 20; i++) t.is(responses((await rawExchange(port, GET(), n(1))).text)[0].body, 'fine');
+  t.true(hits.includes('failing'), 'the failing host was tried (random picks)');
+});

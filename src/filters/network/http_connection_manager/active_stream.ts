@@ -34,6 +34,7 @@ import { recordStreamEnd } from './stream_stats.js';
  * by default and in Istio's sidecar listeners). Past it, the request is not retried.
  */
 const RETRY_BUFFER_LIMIT = 1024 * 1024;
+const PREVIOUS_HOSTS = 'envoy.retry_host_predicates.previous_hosts';
 
 /**
  * One request/response exchange on a downstream HTTP/1.1 connection: route, filters (fault),
@@ -51,6 +52,9 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
   private tlc: ThreadLocalCluster | undefined;
   /** The host of the attempt in flight: counted in its activeRequests (LEAST_REQUEST) and rq_active until the attempt ends (endAttempt). */
   private attemptHost: Host | undefined;
+  /** The host of the latest attempt, and those of earlier ones once a retry happens (previous_hosts). */
+  private lastHost: Host | undefined;
+  private triedHosts: Host[] | undefined;
   private upstream: UpstreamConnection | undefined;
   /** The attempt waits in its pool's pending queue for a connection. */
   private pendingRequest: PendingRequest | undefined;
@@ -244,7 +248,15 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     const ctx = this.ctx;
     const cluster = ctx.cluster(this.clusterName)!;
     this.endAttempt();
-    const host = cluster.tlc.chooseHost(ctx.originalDst, this.hash);
+    let host = cluster.tlc.chooseHost(ctx.originalDst, this.hash);
+    const policy = this.action?.retryPolicy;
+    if (this.info.attempts > 0 && this.lastHost && policy?.retryHostPredicate.includes(PREVIOUS_HOSTS)) {
+      // A retry under Envoy's previous_hosts predicate (Istio sets it, with 5 reselections): a
+      // host not tried yet when the cluster has one.
+      const tried = (this.triedHosts ??= []);
+      tried.push(this.lastHost);
+      for (let i = 0; i < policy.hostSelectionRetryMaxAttempts && host && tried.includes(host); i++) host = cluster.tlc.chooseHost(ctx.originalDst, this.hash) ?? host;
+    }
     if (!host) {
       // Envoy's cluster manager counts the failed host pick, HTTP or TCP alike.
       if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_cx_none_healthy);
@@ -252,6 +264,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     }
     host.activeRequests++;
     this.attemptHost = host;
+    this.lastHost = host;
     this.info.attempts++;
     this.attemptStartAt = performance.now();
     this.info.upstreamHost = `${host.address}:${host.port}`;
