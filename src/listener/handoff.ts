@@ -25,7 +25,7 @@ export function listenHandoff(
     let fd: number;
     let dst;
     try {
-      dst = originalDestination(native, handle.fd, opts.transparent);
+      dst = originalDestination(native, handle.fd);
       fd = native.dup(handle.fd);
     } catch (err) {
       log.error(`hand-off failed: ${(err as Error).message}`);

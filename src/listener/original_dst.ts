@@ -2,19 +2,19 @@ import type { NativeSockets } from './native/index.js';
 import type { Destination } from './listener_table.js';
 
 /**
- * Where the client meant to connect. REDIRECT: SO_ORIGINAL_DST from conntrack. TPROXY: the
- * socket's local address is already the original destination. A connection that was never
- * redirected has no NAT entry, and its local address (the listener's own) is the answer,
- * which the loop guard then catches.
+ * Where the client meant to connect, as Envoy's original_dst filter finds it: SO_ORIGINAL_DST
+ * from conntrack when the connection was REDIRECTed (outbound, and inbound in REDIRECT mode);
+ * otherwise the socket's local address — which TPROXY leaves as the original destination, and
+ * which for a connection never redirected is the listener's own (the loop guard catches it).
+ * In TPROXY mode inbound is TPROXYed but outbound is still REDIRECTed, so both are tried on
+ * transparent listeners too.
  */
-export function originalDestination(native: NativeSockets, fd: number, transparent: boolean): Destination {
-  if (!transparent) {
-    try {
-      const d = native.originalDst(fd);
-      return { address: d.address, port: d.port };
-    } catch {
-      /* not redirected: fall through */
-    }
+export function originalDestination(native: NativeSockets, fd: number): Destination {
+  try {
+    const d = native.originalDst(fd);
+    return { address: d.address, port: d.port };
+  } catch {
+    /* no NAT entry: TPROXY or not redirected */
   }
   const l = native.localAddress(fd);
   return { address: l.address, port: l.port };

@@ -25,7 +25,7 @@ export function startReusePortListeners(snapshot: Snapshot, current: () => Worke
       const state = current();
       if (!state) return socket.destroy();
       const fdNum = (socket as unknown as { _handle: { fd: number } })._handle.fd;
-      onConnection(socket, l.name, originalDestination(native, fdNum, transparent), state);
+      onConnection(socket, l.name, originalDestination(native, fdNum), state);
     });
     server.on('error', (err) => log.error(`listener ${l.name} failed: ${err.message}`));
     server.listen({ fd });

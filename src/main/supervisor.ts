@@ -148,8 +148,9 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     sectionVersion: (k) => (source instanceof XdsSource ? source.sectionVersion(k) : undefined),
     // Envoy: initialized and not health-check-failed is LIVE; /healthcheck/fail reads as DRAINING.
     state: () => (state === 'LIVE' && view.healthcheckFailed ? 'DRAINING' : state),
-    // Ready: every worker serves a configuration (and, by `state`, the listeners accept).
-    ready: () => view.state() === 'LIVE' && pool.appliedVersions().size >= opts.concurrency,
+    // Ready: every worker serves a configuration and every listener accepts (a capture listener
+    // that could not be bound would black-hole the pod's traffic).
+    ready: () => view.state() === 'LIVE' && pool.appliedVersions().size >= opts.concurrency && (bound?.errors.size ?? 0) === 0,
     startedAt,
     serverGauges: (): ServerGauges => {
       const mem = process.memoryUsage();

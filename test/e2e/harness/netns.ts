@@ -16,6 +16,8 @@ export interface UserOptions {
   uid?: number;
   /** Group (default: same as uid). */
   gid?: number;
+  /** Capabilities kept after the uid change (ambient), e.g. `net_admin` for a TPROXY sidecar. */
+  caps?: string[];
 }
 
 export type NsExecOptions = RunOptions & UserOptions;
@@ -70,7 +72,8 @@ function installExitHook(): void {
 export function asUser(opts: UserOptions): string[] {
   if (opts.uid === undefined) return [];
   const gid = opts.gid ?? opts.uid;
-  return ['setpriv', `--reuid=${opts.uid}`, `--regid=${gid}`, '--clear-groups'];
+  const caps = opts.caps?.length ? [`--inh-caps=${opts.caps.map((c) => `+${c}`).join(',')}`, `--ambient-caps=${opts.caps.map((c) => `+${c}`).join(',')}`] : [];
+  return ['setpriv', `--reuid=${opts.uid}`, `--regid=${gid}`, '--clear-groups', ...caps];
 }
 
 /**

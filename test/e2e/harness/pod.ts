@@ -14,6 +14,8 @@ export interface ProxyStartOptions {
   acceptMode?: 'handoff' | 'reuseport';
   /** More `legate proxy sidecar` flags. */
   args?: string[];
+  /** Capabilities the proxy keeps as uid 1337 (Istio gives a TPROXY sidecar NET_ADMIN). */
+  caps?: string[];
   env?: NodeJS.ProcessEnv;
   /** Wait for /healthz/ready (default true). */
   waitReady?: boolean;
@@ -78,7 +80,7 @@ export class Pod {
     const argv = [NODE, join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'sidecar', '--config', this.configDir, '--concurrency', String(opts.concurrency ?? 2)];
     if (opts.acceptMode) argv.push('--accept-mode', opts.acceptMode);
     argv.push(...(opts.args ?? []));
-    this.proxy = this.ns.spawn(argv, { uid: PROXY_UID, gid: DEFAULT_CAPTURE.proxyGid, label: `${this.ns.name}:legate`, env: { ...process.env, ...opts.env } });
+    this.proxy = this.ns.spawn(argv, { uid: PROXY_UID, gid: DEFAULT_CAPTURE.proxyGid, caps: opts.caps, label: `${this.ns.name}:legate`, env: { ...process.env, ...opts.env } });
     if (opts.waitReady ?? true) await this.waitReady();
     return this.proxy;
   }
