@@ -8,9 +8,16 @@ export interface ClusterChoice {
 }
 
 /** The route's cluster, or one of its weighted clusters chosen in proportion to the weights. */
+/** The single-cluster choice of each action, made once (actions are immutable snapshot data). */
+const singleChoice = new WeakMap<RouteAction, ClusterChoice>();
+
 export function chooseCluster(action: RouteAction): ClusterChoice {
   const wc = action.weightedClusters;
-  if (!wc || wc.clusters.length === 0) return { name: action.cluster! };
+  if (!wc || wc.clusters.length === 0) {
+    let c = singleChoice.get(action);
+    if (!c) singleChoice.set(action, (c = { name: action.cluster! }));
+    return c;
+  }
   let pick = Math.random() * wc.totalWeight;
   for (const c of wc.clusters) {
     pick -= c.weight;

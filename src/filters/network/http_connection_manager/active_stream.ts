@@ -267,7 +267,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     this.lastHost = host;
     this.info.attempts++;
     this.attemptStartAt = performance.now();
-    this.info.upstreamHost = `${host.address}:${host.port}`;
+    this.info.upstreamHost = host.key;
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
     ctx.hostStats[host.statBase + HS.rq_total]++;
     ctx.hostStats[host.statBase + HS.rq_active]++;
