@@ -30,7 +30,7 @@ const config = (remoteIp: string) => [
   }),
   destinationRule('flaky', {
     host: HOST,
-    trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3, interval: '1s', baseEjectionTime: '2s', maxEjectionPercent: 50 } },
+    trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3, interval: '1s', baseEjectionTime: '6s', maxEjectionPercent: 50 } },
   }),
   // No retries: every 500 reaches the client, so the test can count them.
   virtualService('flaky', { hosts: [HOST], http: [{ route: [{ destination: { host: HOST } }], retries: { attempts: 0 } }] }),
@@ -75,8 +75,8 @@ test('outlier detection: 3 consecutive 5xx across 2 workers eject the bad host; 
   const status = json.cluster_statuses.find((c) => c.name === CLUSTER)!;
   t.true(status.host_statuses.find((h) => h.address.socket_address.port_value === BAD)!.health_status.failed_outlier_check);
 
-  // Back after baseEjectionTime (2 s × 1), at the next 1 s sweep.
-  await eventually('bad host healthy again', async () => ((await pod.admin('/clusters')).includes(`${badHost}::health_flags::healthy`) ? true : undefined), 8000);
+  // Back after baseEjectionTime (6 s × 1: long enough for the checks above on a loaded machine), at the next 1 s sweep.
+  await eventually('bad host healthy again', async () => ((await pod.admin('/clusters')).includes(`${badHost}::health_flags::healthy`) ? true : undefined), 15000);
   t.is(await pod.stat(`${OD}.ejections_active`), 0);
   const after = await Promise.all(Array.from({ length: 8 }, () => call(env)));
   t.true(after.some((r) => r.server === 'bad' && r.status === 500), 'the bad host takes traffic again');
