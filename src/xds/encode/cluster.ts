@@ -1,4 +1,4 @@
-import type { Cluster } from '../../config/model.js';
+import { UNLIMITED, type Cluster } from '../../config/model.js';
 import { encodeLoadAssignment } from './endpoint.js';
 import { ADS_SOURCE, duration, istioMetadata, put, type Json } from './values.js';
 
@@ -16,9 +16,9 @@ export function encodeCluster(c: Cluster): Json {
   if (c.type === 'EDS') out.eds_cluster_config = { eds_config: ADS_SOURCE, service_name: c.name };
   else out.load_assignment = encodeLoadAssignment(c.name, c.endpoints);
   if (c.upstreamBindAddress) out.upstream_bind_config = { source_address: { address: c.upstreamBindAddress, port_value: 0 } };
-  const cb = c.circuitBreakers;
-  if (cb)
-    out.circuit_breakers = {
+  // No breakers in the model means no limits; Envoy without circuit_breakers would apply 1024 each.
+  const cb = c.circuitBreakers ?? { maxConnections: UNLIMITED, maxPendingRequests: UNLIMITED, maxRequests: UNLIMITED, maxRetries: UNLIMITED, trackRemaining: false };
+  out.circuit_breakers = {
       thresholds: [{ max_connections: cb.maxConnections, max_pending_requests: cb.maxPendingRequests, max_requests: cb.maxRequests, max_retries: cb.maxRetries, track_remaining: cb.trackRemaining }],
     };
   const od = c.outlierDetection;
