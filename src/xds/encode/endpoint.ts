@@ -11,17 +11,17 @@ export function encodeLoadAssignment(clusterName: string, endpoints: readonly Lb
   let currentLocality: string | undefined;
   for (const ep of endpoints) {
     if (!current || ep.locality !== currentLocality) {
-      current = { lb_endpoints: [] };
-      if (ep.locality) {
-        const [region = '', zone = '', subZone = ''] = ep.locality.split('/');
-        current.locality = { region, zone, sub_zone: subZone };
-      }
+      // Always present, empty when unknown (as istiod sends it): gRPC rejects a group without one.
+      const [region = '', zone = '', subZone = ''] = (ep.locality ?? '').split('/');
+      current = { locality: { region, zone, sub_zone: subZone }, lb_endpoints: [], load_balancing_weight: 0 };
       currentLocality = ep.locality;
       groups.push(current);
     }
     const lb: Json = { endpoint: { address: { socket_address: { address: ep.address, port_value: ep.port } } }, load_balancing_weight: ep.weight };
     if (ep.labels) lb.metadata = { filter_metadata: { istio: { labels: ep.labels } } };
     current.lb_endpoints.push(lb);
+    // The group's weight is its hosts' sum, as istiod sets it: gRPC drops localities without one.
+    current.load_balancing_weight += ep.weight;
   }
   return { cluster_name: clusterName, endpoints: groups };
 }
