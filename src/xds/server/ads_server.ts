@@ -31,7 +31,14 @@ export class AdsServer {
 
   constructor(private readonly store: ConfigStore) {
     store.on('change', () => {
-      for (const s of this.streams) this.pushAll(s);
+      for (const s of this.streams) {
+        try {
+          this.pushAll(s);
+        } catch (err) {
+          // This proxy's scope has no valid configuration at all: it keeps what it has.
+          log.error(`push to ${s.nodeId}: ${(err as Error).message}`);
+        }
+      }
     });
     this.server.addService(adsService() as unknown as grpc.ServiceDefinition, {
       StreamAggregatedResources: (call: grpc.ServerDuplexStream<Json, Json>) => this.serve(call, 'sotw'),
