@@ -13,6 +13,8 @@ import { encodeNameTable } from '../../src/xds/encode/name_table.js';
 import { encodeRouteConfiguration } from '../../src/xds/encode/route.js';
 import { fromEnvoyJson } from '../../src/xds/proto_json.js';
 import { DECODE_OPTIONS, messageType } from '../../src/xds/protos.js';
+import { nodeIdentity, nodeMessage } from '../../src/xds/node.js';
+import { nodeScope } from '../../src/xds/server/node_scope.js';
 import { fixture, translateFiles } from './config_helpers.js';
 
 /** Envoy JSON → proto bytes → decoded object, as a client on the wire would see it. */
@@ -89,7 +91,7 @@ for (const c of CASES) {
   });
 }
 
-test('fractional percentages and CIDRs survive the trip exactly', (t) => {
+test('fractional percentages and CIDR ranges survive the trip exactly', (t) => {
   const json = encodeRouteConfiguration({
     name: 'r',
     validateClusters: false,
@@ -107,4 +109,19 @@ test('fractional percentages and CIDRs survive the trip exactly', (t) => {
   const r = back.virtualHosts[0]!.routes[0]!;
   t.is(r.route!.requestMirrorPolicies[0]!.percent, 0.5);
   t.deepEqual(r.fault, { delay: { fixedDelayMs: 1500, percent: 12.25 } });
+  const listener: Listener = {
+    name: 'l', address: { address: '0.0.0.0', port: 80 }, trafficDirection: 'OUTBOUND', bindToPort: false, useOriginalDst: false,
+    filterChains: [{ name: 'c', match: { prefixRanges: ['10.0.0.0/8', '10.1.2.3/32', '0.0.0.0/0', '::/0'] }, filters: [{ name: 'envoy.filters.network.tcp_proxy', statPrefix: 's', cluster: 'x', idleTimeoutMs: 0 }] }],
+  };
+  const chain = convertListener(overTheWire('envoy.config.listener.v3.Listener', encodeListener(listener)), new ConversionReport());
+  t.deepEqual(chain.listener!.filterChains[0]!.match.prefixRanges, ['10.0.0.0/8', '10.1.2.3/32', '0.0.0.0/0', '::/0']);
+});
+
+test("the node's scope: role and namespace from the id, NAMESPACE and LABELS metadata winning, gRPC's generator", (t) => {
+  const sidecar = nodeScope(nodeMessage(nodeIdentity('sidecar', { POD_NAME: 'p', POD_NAMESPACE: 'shop', INSTANCE_IPS: '10.0.0.5' }, { labels: { b: '2', a: '1' }, dnsCapture: true })));
+  t.like(sidecar, { id: 'sidecar~10.0.0.5~p.shop~shop.svc.cluster.local', role: 'sidecar', namespace: 'shop', labels: { a: '1', b: '2' }, dnsCapture: true, generator: 'envoy' });
+  const same = nodeScope(nodeMessage(nodeIdentity('sidecar', { POD_NAME: 'q', POD_NAMESPACE: 'shop', INSTANCE_IPS: '10.0.0.6' }, { labels: { a: '1', b: '2' }, dnsCapture: true })));
+  t.is(same.key, sidecar.key, 'two pods with the same scope share one translation');
+  t.like(nodeScope({ id: 'router~10.0.0.7~gw.istio-system~istio-system.svc.cluster.local' }), { role: 'router', namespace: 'istio-system', generator: 'envoy' });
+  t.like(nodeScope(fromEnvoyJson('envoy.config.core.v3.Node', { id: 'sidecar~1.2.3.4~c.x~x.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'y' } })), { namespace: 'y', generator: 'grpc' });
 });
