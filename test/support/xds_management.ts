@@ -42,11 +42,11 @@ export function nextSnapshot(src: XdsSource, pred: (s: Snapshot) => boolean, ms 
   });
 }
 
-/** A bare SotW ADS stream for driving the server by hand (ACKs and NACKs of the test's choosing). */
-export function rawAdsStream(t: ExecutionContext, s: RunningXdsServer) {
+/** A bare ADS stream (SotW, or Delta) for driving the server by hand (ACKs and NACKs of the test's choosing). */
+export function rawAdsStream(t: ExecutionContext, s: RunningXdsServer, delta = false) {
   const Client = grpc.makeGenericClientConstructor(adsService() as unknown as grpc.ServiceDefinition, 'ads');
   const client = new Client(`127.0.0.1:${s.port}`, grpc.credentials.createInsecure()) as any;
-  const call: grpc.ClientDuplexStream<any, any> = client.StreamAggregatedResources();
+  const call: grpc.ClientDuplexStream<any, any> = delta ? client.DeltaAggregatedResources() : client.StreamAggregatedResources();
   const responses: any[] = [];
   const waiters: ((r: any) => void)[] = [];
   call.on('data', (r: any) => {

@@ -114,3 +114,23 @@ test('a change is pushed in the order CDS, EDS, LDS, RDS, and only the types who
   for (let i = 0; i < 4; i++) order.push((await ads.next()).type_url);
   t.deepEqual(order, [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route]);
 });
+
+test('Delta: after a NACK the proxy is taken to have kept its old resources, so the next change sends the rejected one again', async (t) => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'a.yaml'), serviceEntry('web', { ns: 'a', vip: '10.0.0.1' }));
+  const server = await startManagementServer(t, [dir]);
+  const ads = rawAdsStream(t, server, true);
+  const node = nodeMessage(nodeIdentity('sidecar', { POD_NAME: 'delta', POD_NAMESPACE: 'a', INSTANCE_IPS: '10.9.9.7' }));
+  ads.send({ node, type_url: TYPE.cluster });
+  const first = await ads.next();
+  t.true(first.resources.some((r: any) => r.name === 'outbound|80||web.a.svc.cluster.local'));
+  ads.send({ type_url: TYPE.cluster, response_nonce: first.nonce, error_detail: { code: 3, message: 'rejected' } });
+  await new Promise((r) => setTimeout(r, 200));
+  writeFileSync(join(dir, 'b.yaml'), serviceEntry('api', { ns: 'a', vip: '10.0.0.2', port: 8080 }));
+  const next = await ads.next();
+  t.deepEqual(next.resources.map((r: any) => r.name).sort(), [...first.resources.map((r: any) => r.name), 'outbound|8080||api.a.svc.cluster.local'].sort());
+  ads.send({ type_url: TYPE.cluster, response_nonce: next.nonce });
+  writeFileSync(join(dir, 'c.yaml'), serviceEntry('db', { ns: 'a', vip: '10.0.0.3', port: 5432 }));
+  const after = await ads.next();
+  t.deepEqual(after.resources.map((r: any) => r.name), ['outbound|5432||db.a.svc.cluster.local'], 'once ACKed, only what changed');
+});

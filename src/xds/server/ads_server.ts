@@ -122,6 +122,8 @@ export class AdsServer {
       const detail = String(msg.error_detail.message ?? '');
       st.lastNack = { version: st.versionSent ?? '', nonce: msg.response_nonce, detail, at: new Date().toISOString() };
       log.warn(`${s.nodeId} rejected ${type} version ${st.versionSent}: ${detail}`);
+      const before = st.beforeLastSend;
+      if (before && before.nonce === msg.response_nonce) for (const [name, version] of before.previous) version === undefined ? st.has.delete(name) : st.has.set(name, version);
     } else {
       st.versionAcked = st.versionSent;
       st.nonceAcked = msg.response_nonce;
@@ -150,10 +152,18 @@ export class AdsServer {
     const present = new Set(selected.map((r) => r.name));
     const removed = [...st.has.keys()].filter((n) => !present.has(n));
     if (changed.length === 0 && removed.length === 0 && st.responded && !force) return;
-    for (const r of changed) st.has.set(r.name, r.version);
-    for (const n of removed) st.has.delete(n);
+    const previous = new Map<string, string | undefined>();
+    for (const r of changed) {
+      previous.set(r.name, st.has.get(r.name));
+      st.has.set(r.name, r.version);
+    }
+    for (const n of removed) {
+      previous.set(n, st.has.get(n));
+      st.has.delete(n);
+    }
     const resources = changed.map((r) => ({ name: r.name, version: r.version, resource: r.any }));
     this.send(s, st, { type_url: TYPE[type], system_version_info: version, resources, removed_resources: removed }, version);
+    st.beforeLastSend = { nonce: st.nonceSent!, previous };
   }
 
   private send(s: Stream, st: TypeStatus, response: Json, version: string): void {

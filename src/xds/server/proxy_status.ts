@@ -11,6 +11,8 @@ export interface TypeStatus {
   versionAcked?: string;
   nonceAcked?: string;
   lastNack?: { version: string; nonce: string; detail: string; at: string };
+  /** Delta: what `has` said before the last response, restored when the proxy NACKs it (it kept its old versions). */
+  beforeLastSend?: { nonce: string; previous: Map<string, string | undefined> };
   /** Whether a response of this type was ever sent on the stream (the first one goes out even when empty). */
   responded: boolean;
 }
