@@ -8,6 +8,7 @@ const USAGE = `usage:
   legate proxy router --config PATH… [--proxy-labels k=v,…] [--concurrency N] [--admin-port P] …   (listeners from the Gateways selecting its labels)
   legate iptables [--dry-run] [--clean] [istio-iptables flags: -p -z -u -g -m -i -x -b -d -o -q --dns-capture]
   legate validate PATH…
+  legate xds-server --config PATH… [--port 15010] [--debug-port 8080] [--address 0.0.0.0] [--outbound-port 15001] [--inbound-port 15006]
 `;
 
 /** Entry point of the `legate` command; resolves to the exit code. */
@@ -26,6 +27,11 @@ export async function main(argv: string[]): Promise<number | undefined> {
     }
     case 'validate':
       return runValidate(rest);
+    case 'xds-server': {
+      const { runXdsServer } = await import('./xds/server/command.js');
+      await runXdsServer(rest);
+      return undefined;
+    }
     case undefined:
     case '-h':
     case '--help':

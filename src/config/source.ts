@@ -1,7 +1,7 @@
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
-import { isConfigFileName, loadResources, ParseCache } from './resources.js';
+import { isConfigFileName, loadResources, ParseCache, type Resource } from './resources.js';
 import { translate } from './translate/index.js';
 import type { TranslateOptions } from './translate/context.js';
 import type { Snapshot } from './model.js';
@@ -17,6 +17,8 @@ export interface LoadOutcome {
   digest?: string;
   /** Milliseconds spent reading and parsing, and translating (validation included). */
   timings?: { parseMs: number; translateMs: number };
+  /** The parsed documents, when they were good (the xDS server translates them again per proxy). */
+  resources?: Resource[];
 }
 
 /** Reads, validates and translates the files; no snapshot when anything is an error. */
@@ -33,6 +35,7 @@ export function loadSnapshot(paths: readonly string[], opts: TranslateOptions, v
     diagnostics,
     digest: loaded.digest,
     timings,
+    resources: loaded.resources,
     snapshot: {
       version,
       source: `files:${loaded.files.join(',')}`,
@@ -99,6 +102,8 @@ export class FileConfigSource extends SnapshotSource {
       return { ...outcome, snapshot: this.current };
     }
     for (const d of outcome.diagnostics) (d.severity === 'error' ? log.error : log.warn)(formatDiagnostic(d));
+    // `files`: a good change on disk, even one that leaves this proxy's snapshot as it was.
+    if (outcome.snapshot) this.emit('files', outcome);
     if (outcome.snapshot) {
       const ts = performance.now();
       const { snapshot } = this.accept(outcome.snapshot);

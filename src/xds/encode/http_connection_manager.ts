@@ -1,0 +1,31 @@
+import type { HttpConnectionManagerFilter, HttpFilterName } from '../../config/model.js';
+import { ADS_SOURCE, duration, type Json } from './values.js';
+
+const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+const HTTP_FILTER_TYPES: Record<HttpFilterName, string> = {
+  'envoy.filters.http.fault': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+  'envoy.filters.http.cors': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors',
+  'envoy.filters.http.router': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+};
+
+/**
+ * The model's connection manager → Envoy's HttpConnectionManager (typed_config form), routes
+ * over RDS on the same ADS stream, or inline when `inlineRoute` is given (gRPC's API listeners
+ * may take either). The inverse of convert/http_connection_manager.ts.
+ */
+export function encodeHttpConnectionManager(h: HttpConnectionManagerFilter, inlineRoute?: Json): Json {
+  const out: Json = {
+    '@type': HCM_TYPE,
+    stat_prefix: h.statPrefix,
+    http_filters: h.httpFilters.map((name) => ({ name, typed_config: { '@type': HTTP_FILTER_TYPES[name] } })),
+    strip_any_host_port: h.stripAnyHostPort,
+    stream_idle_timeout: duration(h.streamIdleTimeoutMs),
+    use_remote_address: h.useRemoteAddress,
+    normalize_path: h.normalizePath,
+  };
+  if (h.upgradeTypes.length > 0) out.upgrade_configs = h.upgradeTypes.map((upgrade_type) => ({ upgrade_type }));
+  if (inlineRoute) out.route_config = inlineRoute;
+  else out.rds = { config_source: ADS_SOURCE, route_config_name: h.routeConfigName };
+  return out;
+}

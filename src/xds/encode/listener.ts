@@ -1,0 +1,56 @@
+import { HTTP_CONNECTION_MANAGER, type FilterChain, type Listener, type ListenerFilterName, type NetworkFilter } from '../../config/model.js';
+import { encodeHttpConnectionManager } from './http_connection_manager.js';
+import { cidrRange, duration, put, type Json } from './values.js';
+
+const LISTENER_FILTER_TYPES: Record<ListenerFilterName, string> = {
+  'envoy.filters.listener.original_dst': 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst',
+  'envoy.filters.listener.tls_inspector': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+  'envoy.filters.listener.http_inspector': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector',
+};
+const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+const DOWNSTREAM_TLS_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+
+/**
+ * The model's Listener → an Envoy v3 Listener, the inverse of convert/listener.ts. Of a chain's
+ * TLS settings only whether a client certificate is required goes out (the model's certificates
+ * are file paths or credential names on the server's side, not the proxy's).
+ */
+export function encodeListener(l: Listener): Json {
+  const out: Json = {
+    '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener',
+    name: l.name,
+    address: { socket_address: { address: l.address.address, port_value: l.address.port } },
+    traffic_direction: l.trafficDirection,
+    bind_to_port: l.bindToPort,
+    use_original_dst: l.useOriginalDst,
+    filter_chains: l.filterChains.map(filterChain),
+  };
+  if (l.defaultFilterChain) out.default_filter_chain = filterChain(l.defaultFilterChain);
+  if (l.listenerFilters) out.listener_filters = l.listenerFilters.map((name) => ({ name, typed_config: { '@type': LISTENER_FILTER_TYPES[name] } }));
+  return out;
+}
+
+function filterChain(fc: FilterChain): Json {
+  const m = fc.match;
+  const match: Json = {};
+  put(match, 'destination_port', m.destinationPort);
+  if (m.prefixRanges?.length) match.prefix_ranges = m.prefixRanges.map(cidrRange);
+  if (m.serverNames?.length) match.server_names = m.serverNames;
+  put(match, 'transport_protocol', m.transportProtocol);
+  if (m.applicationProtocols?.length) match.application_protocols = m.applicationProtocols;
+  const out: Json = { name: fc.name, filter_chain_match: match, filters: fc.filters.map(networkFilter) };
+  if (fc.tls) {
+    const mutual = fc.tls.mode === 'MUTUAL' || fc.tls.mode === 'ISTIO_MUTUAL';
+    out.transport_socket = { name: 'envoy.transport_sockets.tls', typed_config: { '@type': DOWNSTREAM_TLS_TYPE, require_client_certificate: mutual } };
+  }
+  return out;
+}
+
+function networkFilter(f: NetworkFilter): Json {
+  if (f.name === HTTP_CONNECTION_MANAGER) return { name: f.name, typed_config: encodeHttpConnectionManager(f) };
+  const tcp: Json = { '@type': TCP_PROXY_TYPE, stat_prefix: f.statPrefix, idle_timeout: duration(f.idleTimeoutMs) };
+  // cluster and weighted_clusters are a oneof: the converter takes the heaviest as `cluster` again.
+  if (f.weightedClusters?.length) tcp.weighted_clusters = { clusters: f.weightedClusters.map((w) => ({ name: w.name, weight: w.weight })) };
+  else tcp.cluster = f.cluster;
+  return { name: f.name, typed_config: tcp };
+}
