@@ -35,7 +35,7 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
     t.fail('the benchmark smoke run needs root (network namespace, iptables, a proxy as uid 1337); run the tests as root as CI does');
     return;
   }
-  t.timeout(110_000);
+  t.timeout(160_000);
   const out = mkdtempSync(join(tmpdir(), 'legate-bench-smoke-'));
   try {
     const child = spawn(process.execPath, [RUN, '--smoke', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -46,7 +46,7 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
 
     const files = readdirSync(out);
     const jsons = files.filter((f) => f.endsWith('.smoke.json'));
-    const scenarios = ['http_small', 'http_lb', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply', 'lb_pick'];
+    const scenarios = ['http_small', 'http_lb', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply', 'lb_pick', 'xds_push'];
     for (const s of scenarios) t.true(jsons.some((f) => f.endsWith(`-${s}.smoke.json`)), `${s}: JSON written (${files.join(', ')})`);
 
     for (const f of jsons) {
@@ -66,7 +66,7 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
       }
       // http_lb balances per request, so its Legate row is the HTTP connection manager, not tcp_proxy.
       const legate = r.scenario === 'http_lb' ? 'legate-http-least-request' : 'legate-handoff';
-      if (r.scenario !== 'config_apply' && r.scenario !== 'memory' && r.scenario !== 'lb_pick') {
+      if (!['config_apply', 'memory', 'lb_pick', 'xds_push'].includes(r.scenario)) {
         t.deepEqual([...new Set(r.rows.map((x) => x.target))], ['direct', legate], `${f}: direct and Legate measured`);
       }
       const svg = readFileSync(join(out, f.replace(/\.json$/, '.svg')), 'utf8');
