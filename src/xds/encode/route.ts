@@ -62,9 +62,20 @@ function match(m: RouteMatch): Json {
   return out;
 }
 
+/**
+ * Header matchers use the older per-kind fields (`exact_match`, `prefix_match`, …) unless the
+ * match ignores case: Envoy reads both, and xDS clients older than `string_match` (gRPC C-core
+ * 1.51, Debian's python3-grpcio) NACK a whole route configuration that uses it.
+ */
 function headerMatcher(h: HeaderMatcher): Json {
   const out: Json = { name: h.name };
-  if (h.stringMatch) out.string_match = stringMatcher(h.stringMatch);
+  const m = h.stringMatch;
+  if (m && !m.ignoreCase && m.exact !== undefined) out.exact_match = m.exact;
+  else if (m && !m.ignoreCase && m.prefix !== undefined) out.prefix_match = m.prefix;
+  else if (m && !m.ignoreCase && m.suffix !== undefined) out.suffix_match = m.suffix;
+  else if (m && !m.ignoreCase && m.contains !== undefined) out.contains_match = m.contains;
+  else if (m && m.safeRegex !== undefined && !m.ignoreCase) out.safe_regex_match = { regex: m.safeRegex };
+  else if (m) out.string_match = stringMatcher(m);
   else out.present_match = h.presentMatch ?? true;
   if (h.invertMatch) out.invert_match = true;
   return out;
