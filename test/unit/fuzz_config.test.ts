@@ -176,6 +176,8 @@ test('seed corpus: every fixture file translates without throwing', (t) => {
 // Inputs the fuzzer found that once threw; kept as fixed regression cases.
 const FOUND = [
   '*a',
+  'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: "*!"\n',
+  'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |-\n    outboundTrafficPolicy:\n      mode: *aALLOW_ANY\n',
   'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: r}\nspec:\n  hosts: [r.default.svc.cluster.local]\n  ports: [{number: 9080, name: -1}]\n',
 ];
 
