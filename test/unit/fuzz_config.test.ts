@@ -175,6 +175,7 @@ test('seed corpus: every fixture file translates without throwing', (t) => {
 
 // Inputs the fuzzer found that once threw; kept as fixed regression cases.
 const FOUND = [
+  'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec:\n  hosts: [r]\n  http:\n  - match: [{uri: {prefix: /}}]\n    directResponse:\n',
   '*a',
   'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: "*!"\n',
   'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |-\n    outboundTrafficPolicy:\n      mode: *aALLOW_ANY\n',
