@@ -49,11 +49,10 @@ for (const acceptMode of ['handoff', 'reuseport'] as const) test(`fault: a worke
 
   t.true(during.connected && during.rxSha256 === during.sentSha256, `a connection during the replacement: ${JSON.stringify(during)}`);
   t.true(after.every((r) => r.connected && r.rxSha256 === r.sentSha256), 'new connections after the crash are all served');
-  t.true(survived.length > 0, 'the other worker\'s long-lived connections kept flowing');
-  t.true(broken < LONG_LIVED, 'not every connection died with one worker');
-  // The hand-off deals connections to the workers in turn, so the dead one owned some of them
-  // (reuseport leaves the spread to the kernel's hash).
-  if (acceptMode === 'handoff') t.true(broken > 0 && broken < LONG_LIVED, `${broken} of ${LONG_LIVED} on the dead worker`);
+  // The hand-off deals connections to the workers in turn, so each worker owned half of them:
+  // the dead one's died, the other's lived. Under reuseport the kernel's hash spreads them (all 8
+  // on one worker happens about once in 128 runs), so only the survivors' flow is checked.
+  if (acceptMode === 'handoff') t.is(broken, LONG_LIVED / 2, `${broken} of ${LONG_LIVED} on the dead worker`);
   // Survivors saw no gap: their answers kept coming every ~50 ms across the crash.
   for (const p of survived) {
     const times = p.jsonLines<Pong>().filter((e) => e.ev === 'pong').map((e) => e.t);
