@@ -5,7 +5,7 @@
  * legate.config.update_rejected), the last good configuration keeps serving, and no request is
  * lost; the completed file is then taken. Counts go to harness/load.ts's JSON record.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -33,7 +33,7 @@ function writeRaw(env: PodWithHttp, text: string): void {
   writeFileSync(join(env.pod.configDir, 'config.yaml'), text);
 }
 
-async function underLoad(t: Parameters<typeof podWithHttp>[0], caseName: string, fault: (env: PodWithHttp) => Promise<void>): Promise<PodWithHttp> {
+async function underLoad(t: ExecutionContext, caseName: string, fault: (env: PodWithHttp) => Promise<void>): Promise<PodWithHttp> {
   const env = await podWithHttp(t, { servers: { api: GOOD }, config: (r) => docs(r.ip, GOOD) });
   await env.pod.waitForStat('legate.config.update_success', 1, 10_000, 0);
   const load = await httpLoad(env.pod.ns, { url: `http://${VIP}/`, host: HOST, parallel: 4, pauseMaxMs: 5 });

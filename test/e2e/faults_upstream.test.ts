@@ -7,7 +7,7 @@
  * for a broken body, 504 UT for silence, the response for slowness, 200 across idle closes (the
  * pool resends once on a reused connection), 502 UPE for garbage.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
 import {
   accessLogEntry, httpLoad, httpRequest, meshConfigMap, podWithHttp, recordFaultCounts, serviceEntry, virtualService,
@@ -37,7 +37,7 @@ const config = (remoteIp: string) => [
   }),
 ];
 
-async function setup(t: Parameters<typeof podWithHttp>[0], idleCloseMs?: number): Promise<PodWithHttp> {
+async function setup(t: ExecutionContext, idleCloseMs?: number): Promise<PodWithHttp> {
   const env = await podWithHttp(t, { servers: {}, config: (r) => config(r.ip) });
   env.servers.faulty = await env.remote.httpServer(UPSTREAM, 'faulty', idleCloseMs === undefined ? {} : { idleCloseMs });
   return env;
@@ -52,7 +52,7 @@ function curls(env: PodWithHttp, n: number, path: string): Promise<Array<HttpRes
   }));
 }
 
-async function stillServes(t: Parameters<typeof podWithHttp>[0] & { is(a: unknown, b: unknown, m?: string): void }, env: PodWithHttp): Promise<void> {
+async function stillServes(t: ExecutionContext, env: PodWithHttp): Promise<void> {
   const [after] = await curls(env, 1, '/after');
   t.is(after!.status, 200, 'a normal request after the fault is served');
 }
