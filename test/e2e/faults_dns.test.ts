@@ -65,7 +65,7 @@ test('fault: DNS server goes away — STRICT_DNS keeps its last hosts, mesh name
   const s = await load.stop();
   recordFaultCounts(t, 'dns-server-gone', { sent: s.sent, lost: s.sent - s.ok, statuses: s.statuses, errors: s.errors });
   t.is(s.sent - s.ok, 0, JSON.stringify(s));
-  t.true(s.sent >= 10, "traffic flowed during the fault");
+  t.true(s.sent >= 10, 'traffic flowed during the fault');
   t.is(await pod.stat(`cluster.${CLUSTER}.membership_total`), 1, 'the last resolved host is kept');
   t.true(api.requests().length >= s.sent);
 

@@ -61,5 +61,5 @@ for (const acceptMode of ['handoff', 'reuseport'] as const) test(`fault: a worke
   }
   // Short connections lost are at most those in flight on the dead worker.
   t.true(summary.failed <= 4 + LONG_LIVED, JSON.stringify(summary));
-  t.true(summary.ok >= 10, "short connections flowed across the crash");
+  t.true(summary.ok >= 10, 'short connections flowed across the crash');
 });

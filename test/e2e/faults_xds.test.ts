@@ -43,7 +43,7 @@ test('fault: xDS server goes away — the proxy keeps serving its last configura
   const s = await load.stop();
   recordFaultCounts(t, 'xds-server-gone', { sent: s.sent, lost: s.sent - s.ok, statuses: s.statuses, errors: s.errors });
   t.is(s.sent - s.ok, 0, JSON.stringify(s));
-  t.true(s.sent >= 10, "traffic flowed during the fault");
+  t.true(s.sent >= 10, 'traffic flowed during the fault');
   t.true(web.requests().length >= s.sent, 'every request reached the upstream through the xDS-configured route');
   t.is(await pod.stat('cluster_manager.cds.update_rejected'), 0);
 });
