@@ -49,7 +49,13 @@ export function parseMesh(meshYaml: unknown, report: Report): MeshSettings {
       report('data.mesh', `not valid YAML: ${e.message.split('\n')[0]}`, 'error', e.pos ? lc.linePos(e.pos[0]).line : undefined);
       return mesh;
     }
-    m = doc.toJS() as Record<string, any>;
+    try {
+      m = doc.toJS({ maxAliasCount: 100 }) as Record<string, any>;
+    } catch (err) {
+      // An alias without its anchor (or an alias bomb) parses but cannot be resolved.
+      report('data.mesh', `not valid YAML: ${(err as Error).message}`);
+      return mesh;
+    }
     lineOf = (path) => {
       const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
       return node?.range ? lc.linePos(node.range[0]).line : undefined;

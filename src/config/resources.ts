@@ -234,7 +234,14 @@ function parseChunk(text: string, file: string): ParsedChunk {
       }
       return;
     }
-    const value = doc.toJS({ maxAliasCount: 100 }) as any;
+    let value: any;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias without its anchor (or an alias bomb) parses but cannot be resolved.
+      out.diagnostics.push({ line: lineAt(doc.contents?.range?.[0]), message: `YAML: ${(err as Error).message}` });
+      return;
+    }
     if (value === null || value === undefined) return;
     const docLine = lineAt(doc.contents?.range?.[0]);
     if (typeof value !== 'object' || Array.isArray(value)) {

@@ -1,5 +1,6 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { roundRobinBalancer } from './round_robin_balancer.js';
 import type { HostEntry, HostUpdate, HostUpdateMessage, HostUpdateSink } from '../cluster/host_update.js';
 import { statsForDelta, type WorkerMessage, type WorkerSnapshot } from '../config/snapshot.js';
 import type { SnapshotDelta } from '../config/snapshot_delta.js';
@@ -95,6 +96,7 @@ export class WorkerPool implements HostUpdateSink {
       // 'sync' would park idle workers in Atomics.wait and freeze the connections they own.
       atomics: 'async',
       concurrentTasksPerWorker: 64,
+      loadBalancer: roundRobinBalancer(64),
       // A burst of connections must wait for a busy worker, never be refused: the hand-off
       // slots already bound how many can be in flight ('auto' allowed only threads², and a
       // burst of ~130 connections on 2 workers lost some).

@@ -6,6 +6,7 @@ import {
   encodeRequestHead, encodeResponseHead, chunkHeader, lastChunk, CRLF,
 } from '../../src/filters/network/http_connection_manager/codec/index.js';
 import { runRequest, runResponse, splits, type Ev } from './http1_helpers.js';
+import { fuzzParams } from '../support/fuzz.js';
 
 const FIXTURES = new URL('../../../test/fixtures/http1/', import.meta.url);
 
@@ -99,7 +100,7 @@ function cut(buf: Buffer, points: number[]): Buffer[] {
   return out.filter((b) => b.length > 0);
 }
 
-const RUNS = { numRuns: 300 };
+const RUNS = fuzzParams(300);
 
 test('property: serialize → parse round-trips pipelined requests under any split', (t) => {
   fc.assert(fc.property(fc.array(request, { minLength: 1, maxLength: 3 }), fc.array(fc.nat(), { maxLength: 6 }), (msgs, points) => {
@@ -194,7 +195,7 @@ test('fuzz: mutated corpus never throws, is split-invariant, and stops at the fi
     assert.ok(errAt === -1 || errAt === whole.length - 1);
     const rWhole = runResponse([input], [], true);
     assert.deepEqual(runResponse(cut(input, points), [], true), rWhole);
-  }), { numRuns: 2000 });
+  }), fuzzParams(2000));
   t.pass();
 });
 
@@ -202,6 +203,6 @@ test('fuzz: random bytes after a valid request line never throw', (t) => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 4 }), (tail, points) => {
     const input = Buffer.concat([Buffer.from('POST / HTTP/1.1\r\n'), Buffer.from(tail)]);
     assert.deepEqual(runRequest(cut(input, points)), runRequest([input]));
-  }), { numRuns: 1000 });
+  }), fuzzParams(1000));
   t.pass();
 });

@@ -228,7 +228,8 @@ function buildRoute(h: any, m: any, vs: VirtualServiceDef, ctx: RouteContext): R
     if (typeof body?.string === 'string') route.directResponse.body = body.string;
     else if (typeof body?.bytes === 'string') route.directResponse.body = Buffer.from(body.bytes, 'base64').toString('utf8');
   } else {
-    const all: any[] = h.route;
+    // Validation has reported a route without destinations; translation only must not throw.
+    const all: any[] = Array.isArray(h.route) ? h.route : [];
     const dests = all.filter((d) => !(all.length > 1 && (d.weight ?? 0) === 0));
     const resolved = dests.map((d) => ({ d, ...ctx.destination(d.destination, ns) }));
     const action = {} as RouteAction;

@@ -98,7 +98,8 @@ export function readResources(resources: readonly Resource[], report: Reporter):
       continue;
     }
     seen.set(id, res);
-    const schema = SPECS[res.kind];
+    // Own keys only: a kind such as `constructor` or `__proto__` must not find Object's members.
+    const schema = Object.hasOwn(SPECS, res.kind) ? SPECS[res.kind] : undefined;
     if (!schema) {
       const what = UNIMPLEMENTED_KINDS.has(res.kind) ? `${res.kind} is not implemented` : `unknown kind ${res.kind}`;
       report.at(res, ['kind'], `${what}: ignored`, 'warning');

@@ -9,9 +9,10 @@ const RESOLUTIONS = new Set(['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN']);
 const PROTOCOLS = new Set(['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'REDIS', 'MYSQL', 'TCP', 'TLS', 'UDP']);
 
 /** Istio's protocol for a port: explicit `protocol`, else the `name` prefix (`http-…`), else unknown. */
-export function portProtocol(p: { protocol?: string; name?: string }): string {
-  if (p.protocol) return p.protocol.toUpperCase();
-  const name = (p.name ?? '').toLowerCase();
+export function portProtocol(p: { protocol?: unknown; name?: unknown }): string {
+  // Wrongly typed fields are reported by the schema check; here they only must not throw.
+  if (typeof p.protocol === 'string' && p.protocol) return p.protocol.toUpperCase();
+  const name = typeof p.name === 'string' ? p.name.toLowerCase() : '';
   const prefix = name.startsWith('grpc-web') ? 'grpc-web' : name.split('-')[0];
   const byName: Record<string, string> = { http: 'HTTP', http2: 'HTTP2', https: 'HTTPS', grpc: 'GRPC', 'grpc-web': 'GRPC-WEB', tcp: 'TCP', tls: 'TLS', mongo: 'MONGO', redis: 'REDIS', mysql: 'MYSQL', udp: 'UDP' };
   return byName[prefix] ?? 'UNKNOWN';

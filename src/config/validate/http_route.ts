@@ -104,7 +104,8 @@ export function checkHttpRoute(h: any, path: Path, r: ResourceReport): void {
     if (hasRoute) r.error(path, 'HTTP route cannot contain both route and directResponse');
     if (h.redirect !== undefined) r.error(path, 'HTTP route cannot contain both redirect and directResponse');
   }
-  if (!hasRoute && h.redirect === undefined && h.directResponse === undefined && h.delegate === undefined)
+  // `directResponse:` with nothing after it is null in YAML: as good as absent.
+  if (!hasRoute && h.redirect == null && h.directResponse == null && h.delegate == null)
     r.error(path, 'HTTP route, redirect or directResponse is required');
   (Array.isArray(h.match) ? h.match : []).forEach((m: any, i: number) => checkMatch(m, [...path, 'match', i], r));
   if (hasRoute) {

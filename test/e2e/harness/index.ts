@@ -13,3 +13,4 @@ export {
   httpRequest, report, rawHttp, podWithHttp, accessLog, accessLogEntries, accessLogEntry, parseAccessLogText,
   type HttpResponse, type UpstreamReport, type PodWithHttp, type AccessLogEntry,
 } from './http.js';
+export { httpLoad, recordFaultCounts, FAULT_COUNTS_DIR, type LoadSummary, type LoadOptions, type FaultCounts } from './load.js';

@@ -19,6 +19,10 @@ export interface ProxyStartOptions {
   env?: NodeJS.ProcessEnv;
   /** Wait for /healthz/ready (default true). */
   waitReady?: boolean;
+  /** Leave out `--config <dir>` (a proxy configured by `--xds` in `args`). */
+  noConfigFiles?: boolean;
+  /** Node flags before the script (`--import <preload>`, say). */
+  nodeArgs?: string[];
 }
 
 export interface ProxyExit extends ExitStatus {
@@ -77,7 +81,8 @@ export class Pod {
 
   /** `node bin/legate.js proxy sidecar --config <dir>` as uid 1337 inside the pod. */
   async startProxy(opts: ProxyStartOptions = {}): Promise<Proc> {
-    const argv = [NODE, join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'sidecar', '--config', this.configDir, '--concurrency', String(opts.concurrency ?? 2)];
+    const config = opts.noConfigFiles ? [] : ['--config', this.configDir];
+    const argv = [NODE, ...(opts.nodeArgs ?? []), join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'sidecar', ...config, '--concurrency', String(opts.concurrency ?? 2)];
     if (opts.acceptMode) argv.push('--accept-mode', opts.acceptMode);
     argv.push(...(opts.args ?? []));
     this.proxy = this.ns.spawn(argv, { uid: PROXY_UID, gid: DEFAULT_CAPTURE.proxyGid, caps: opts.caps, label: `${this.ns.name}:legate`, env: { ...process.env, ...opts.env } });

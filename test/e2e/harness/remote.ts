@@ -25,9 +25,9 @@ export class RemoteHost {
 
   /**
    * programs/http_server on `port` (every address of this host); `name` tells several apart,
-   * `keepAliveMs` is how long it keeps an idle keep-alive connection.
+   * `keepAliveMs` is how long it keeps an idle keep-alive connection (Node adds 1 s), `idleCloseMs` closes one exactly that long after its last answer.
    */
-  httpServer(port: number, name?: string, opts: { keepAliveMs?: number } = {}): Promise<TestServer> {
+  httpServer(port: number, name?: string, opts: { keepAliveMs?: number; idleCloseMs?: number } = {}): Promise<TestServer> {
     return startHttpServer(this.ns, port, { name, ...opts });
   }
 }

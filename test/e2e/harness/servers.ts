@@ -101,9 +101,10 @@ export async function startTcpServer(
  * Starts programs/http_server in `ns` (`name` is echoed in its reports and `x-server-name`);
  * resolves when it listens. See the program for the query parameters that shape its answers.
  */
-export async function startHttpServer(ns: Netns, port: number, opts: UserOptions & { host?: string; name?: string; keepAliveMs?: number } = {}): Promise<TestServer> {
+export async function startHttpServer(ns: Netns, port: number, opts: UserOptions & { host?: string; name?: string; keepAliveMs?: number; idleCloseMs?: number } = {}): Promise<TestServer> {
   const argv = [NODE, programPath('http_server'), '--listen', `${opts.host ?? '0.0.0.0'}:${port}`, ...(opts.name ? ['--name', opts.name] : [])];
   if (opts.keepAliveMs !== undefined) argv.push('--keep-alive-ms', String(opts.keepAliveMs));
+  if (opts.idleCloseMs !== undefined) argv.push('--idle-close-ms', String(opts.idleCloseMs));
   const proc = ns.spawn(argv, { ...opts, label: `${ns.purpose}:http_server${opts.name ? `:${opts.name}` : ''}` });
   await started(proc, [port]);
   return new TestServer(proc);

@@ -1,7 +1,8 @@
 /**
  * HTTP test server for e2e tests:
- * `node http_server.js --listen HOST:PORT [--name NAME] [--keep-alive-ms MS]` (MS: how long an
- * idle keep-alive connection stays open; default 60 s).
+ * `node http_server.js --listen HOST:PORT [--name NAME] [--keep-alive-ms MS] [--idle-close-ms MS]`
+ * (--keep-alive-ms: Node's keepAliveTimeout, default 60 s, to which Node adds a second;
+ * --idle-close-ms: close a connection exactly MS ms after its last answer, to race requests).
  * By default answers every request with 200 and a JSON report of what it received and from
  * whom: {name, method, url, headers, peer, peerPort, local, localPort, bodyBytes, bodySha256};
  * the same report is printed as one JSON line on stdout ({ev: 'request', …}), every
@@ -21,6 +22,9 @@
  *   hdr=NAME:VALUE      add a response header (repeatable)
  *   reset=N             close the connection without answering (with key=K: only the first
  *                       N requests carrying key K; without a key: always)
+ *   resetmid=N          send the head (content-length 2N) and N body bytes, then reset (RST)
+ *   hang=1              never answer (the connection stays open)
+ *   garbage=1           answer bytes that are not HTTP, then close
  * An upgrade request (WebSocket) is answered 101 and then every byte is echoed upper-cased
  * until the peer ends or sends "bye" ({ev: 'upgrade', url, headers} on stdout).
  */
@@ -93,6 +97,14 @@ const server = createServer((req, res) => {
       res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
       res.end(body);
     };
+    if (q.has('hang')) return;
+    if (q.has('garbage')) return void req.socket.end('SSH-2.0-OpenSSH_9.2 not http\r\n\r\n');
+    if (q.has('resetmid')) {
+      const n = Number(q.get('resetmid'));
+      res.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(2 * n) });
+      res.write(randomBytes(n), () => setTimeout(() => req.socket.resetAndDestroy(), 50));
+      return;
+    }
     if (q.has('reset') && (key === null || nth <= Number(q.get('reset')))) {
       req.socket.destroy();
       return;
@@ -118,6 +130,14 @@ server.on('upgrade', (req, socket, head: Buffer) => {
   socket.on('end', () => socket.end());
   socket.on('error', () => {});
 });
+const idleCloseMs = Number(opt('--idle-close-ms') ?? 0);
+const idleTimers = new WeakMap<object, NodeJS.Timeout>();
+if (idleCloseMs > 0) {
+  server.on('request', (req, res) => {
+    clearTimeout(idleTimers.get(req.socket));
+    res.on('finish', () => idleTimers.set(req.socket, setTimeout(() => req.socket.end(), idleCloseMs)));
+  });
+}
 server.on('connection', (s) => {
   const peer = { peer: s.remoteAddress, peerPort: s.remotePort };
   emit({ ev: 'connection', port, ...peer });
