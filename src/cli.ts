@@ -8,6 +8,10 @@ const USAGE = `usage:
   legate proxy router --config PATH… [--proxy-labels k=v,…] [--concurrency N] [--admin-port P] …   (listeners from the Gateways selecting its labels)
   legate iptables [--dry-run] [--clean] [istio-iptables flags: -p -z -u -g -m -i -x -b -d -o -q --dns-capture]
   legate validate PATH…
+  legate inject [-f FILE|-] [--meshConfig FILE] [--image IMAGE] [--cni]
+  legate wait [--url http://127.0.0.1:15021/healthz/ready] [--timeout 60]
+  legate proxy-config clusters|listeners|routes|endpoints|secrets [--admin URL] [-o short|json|yaml]
+  legate proxy-status [--admin URL]
 `;
 
 /** Entry point of the `legate` command; resolves to the exit code. */
@@ -26,6 +30,14 @@ export async function main(argv: string[]): Promise<number | undefined> {
     }
     case 'validate':
       return runValidate(rest);
+    case 'inject':
+      return (await import('./cli/inject.js')).runInject(rest);
+    case 'wait':
+      return (await import('./cli/wait.js')).runWait(rest);
+    case 'proxy-config':
+      return (await import('./cli/proxy_config.js')).runProxyConfig(rest);
+    case 'proxy-status':
+      return (await import('./cli/proxy_status.js')).runProxyStatus(rest);
     case undefined:
     case '-h':
     case '--help':
