@@ -99,3 +99,19 @@ test('inject: inject "false", interceptionMode NONE and --cni', (t) => {
   const cni = podSpecs(docsOf(injectYaml(readFileSync(join(DIR, 'jobs.in.yaml'), 'utf8'), { ...OPTS, cni: true }).output));
   t.is(cni[0].initContainers, undefined, 'the CNI plugin writes the rules: no init container');
 });
+
+test('legate inject reads stdin or -f, writes YAML to stdout and its notes to stderr', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const bin = join(process.cwd(), 'bin', 'legate.js');
+  const input = readFileSync(join(DIR, 'jobs.in.yaml'), 'utf8');
+  const args = ['--meshConfig', join(DIR, 'mesh.yaml'), '--image', 'registry.example/legate:test'];
+  const piped = spawnSync(process.execPath, [bin, 'inject', ...args], { input, encoding: 'utf8' });
+  t.is(piped.status, 0, piped.stderr);
+  t.is(piped.stdout, readFileSync(join(DIR, 'jobs.golden.yaml'), 'utf8'));
+  t.is(piped.stderr, 'DaemonSet/agent: not injected (sidecar.istio.io/inject is false)\n');
+  const fromFile = spawnSync(process.execPath, [bin, 'inject', '-f', join(DIR, 'jobs.in.yaml'), ...args], { encoding: 'utf8' });
+  t.is(fromFile.stdout, piped.stdout);
+  const bad = spawnSync(process.execPath, [bin, 'inject', '--bogus'], { input: '', encoding: 'utf8' });
+  t.is(bad.status, 1);
+  t.regex(bad.stderr, /unknown flag "--bogus"/);
+});
