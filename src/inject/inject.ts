@@ -1,19 +1,24 @@
-import { isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
+import { isSeq, parse, parseAllDocuments, type Document } from 'yaml';
 import type { InjectOptions } from './options.js';
 import { rewriteProbes } from './probes.js';
 import { initContainer, sidecarContainer, volumes, WAIT_FOR_PROXY, type PodFacts } from './template.js';
+import { LegateError } from '../errors.js';
+import { markPod } from './metadata.js';
 import { alreadyInjected, ownerUri, podTemplatePath, skipReason } from './workload.js';
 
 type Path = (string | number)[];
 type Obj = Record<string, any>;
 
-/** The pod's proxy.istio.io/config annotation (YAML or JSON) — the per-pod ProxyConfig override. */
+/** The pod's proxy.istio.io/config annotation (YAML or JSON) — the per-pod ProxyConfig override; unreadable: none. */
 function podProxyConfig(annotations: Record<string, string>): Obj {
   const raw = annotations['proxy.istio.io/config'];
   if (!raw) return {};
-  const [doc] = parseAllDocuments(raw);
-  const v = (doc as Document | undefined)?.toJS();
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
+  try {
+    const v: unknown = parse(raw);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Adds to a sequence node in place (kept order and comments of the items there), creating it if absent. */
@@ -84,34 +89,8 @@ export function injectDocument(doc: Document, opts: InjectOptions): string | und
     imagePullSecrets: null,
     revision: 'default',
   };
-  const first = spec.containers[0]?.name;
-  const add: Record<string, string> = {
-    'istio.io/rev': 'default',
-    'kubectl.kubernetes.io/default-container': annotations['kubectl.kubernetes.io/default-container'] ?? first,
-    'kubectl.kubernetes.io/default-logs-container': annotations['kubectl.kubernetes.io/default-logs-container'] ?? first,
-    // Istio points these at pilot-agent's merged metrics on 15020; Legate serves its (and Envoy-named) metrics on 15090.
-    'prometheus.io/path': '/stats/prometheus',
-    'prometheus.io/port': '15090',
-    'prometheus.io/scrape': 'true',
-    'sidecar.istio.io/status': JSON.stringify(status),
-  };
-  for (const [k, v] of Object.entries(add)) if (v !== undefined && (k === 'sidecar.istio.io/status' || annotations[k] === undefined)) doc.setIn([...metaPath, 'annotations', k], v);
-  blockStyle(doc, [...metaPath, 'annotations']);
-  blockStyle(doc, [...metaPath, 'labels']);
-  const labels: Obj = meta.labels ?? {};
-  const canonical = labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels.app ?? workloadName;
-  const revision = labels['service.istio.io/canonical-revision'] ?? labels['app.kubernetes.io/version'] ?? labels.version ?? 'latest';
-  doc.setIn([...metaPath, 'labels', 'security.istio.io/tlsMode'], 'istio');
-  doc.setIn([...metaPath, 'labels', 'service.istio.io/canonical-name'], canonical);
-  doc.setIn([...metaPath, 'labels', 'service.istio.io/canonical-revision'], revision);
-  blockStyle(doc, [...metaPath, 'labels']);
+  markPod(doc, metaPath, meta, { status, workloadName, firstContainer: spec.containers[0]?.name });
   return undefined;
-}
-
-/** A short flow map (`{app: x}`) that gains Istio's long keys reads better as a block. */
-function blockStyle(doc: Document, path: Path): void {
-  const node = doc.getIn(path, true);
-  if (isMap(node)) node.flow = false;
 }
 
 function valueAt(o: Obj, path: Path): any {
@@ -127,7 +106,7 @@ export function injectYaml(text: string, opts: InjectOptions): { output: string;
   if (!Array.isArray(docs)) return { output: text, notes };
   const out: string[] = [];
   docs.forEach((doc, i) => {
-    if (doc.errors.length) throw new Error(`document ${i + 1}: ${doc.errors[0].message.split('\n')[0]}`);
+    if (doc.errors.length) throw new LegateError('EYAML', `document ${i + 1}: ${doc.errors[0].message.split('\n')[0]}`);
     if (doc.contents === null) return;
     const why = injectDocument(doc, opts);
     const r = doc.toJS() as Obj;

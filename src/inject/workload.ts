@@ -22,8 +22,7 @@ const RESOURCE_PLURALS: Record<string, string> = {
 
 /** Istio's ISTIO_META_OWNER: `kubernetes://apis/<group/version>/namespaces/<ns>/<plural>/<name>`. */
 export function ownerUri(apiVersion: string, kind: string, namespace: string, name: string): string {
-  const gv = apiVersion.includes('/') ? apiVersion : `${apiVersion}`;
-  return `kubernetes://apis/${gv}/namespaces/${namespace}/${RESOURCE_PLURALS[kind] ?? kind.toLowerCase() + 's'}/${name}`;
+  return `kubernetes://apis/${apiVersion}/namespaces/${namespace}/${RESOURCE_PLURALS[kind] ?? kind.toLowerCase() + 's'}/${name}`;
 }
 
 /**
