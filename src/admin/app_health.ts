@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import type { Handler } from './http.js';
 import { logger } from '../log.js';
@@ -7,6 +8,7 @@ const log = logger('admin');
 
 /** One original app probe, as `legate inject` (or Istio's injector) writes it into ISTIO_KUBE_APP_PROBERS. */
 interface AppProber {
+  tcpSocket?: { port?: number; host?: string };
   httpGet?: { path?: string; port?: number; scheme?: string; host?: string; httpHeaders?: { name: string; value: string }[] };
   timeoutSeconds?: number;
 }
@@ -35,6 +37,20 @@ export function probeApp(p: NonNullable<AppProber['httpGet']>, timeoutMs: number
   });
 }
 
+/** A TCP probe: the app's port accepts a connection within the timeout (the proxy's uid is not captured). */
+export function probeTcp(p: NonNullable<AppProber['tcpSocket']>, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: p.host || '127.0.0.1', port: p.port ?? 0, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
 /**
  * Routes `/app-health/<container>/livez|readyz|startupz` for every prober in the JSON of
  * ISTIO_KUBE_APP_PROBERS (absent or invalid: none, with one log line).
@@ -51,12 +67,11 @@ export function appHealthRoutes(probersJson: string | undefined): Record<string,
   }
   const routes: Record<string, Handler> = {};
   for (const [path, prober] of Object.entries(probers)) {
-    if (!path.startsWith('/app-health/') || !prober?.httpGet) continue;
-    const get = prober.httpGet;
+    if (!path.startsWith('/app-health/') || !(prober?.httpGet || prober?.tcpSocket)) continue;
     const timeoutMs = (prober.timeoutSeconds ?? 1) * 1000;
+    const check = prober.httpGet ? () => probeApp(prober.httpGet!, timeoutMs) : () => probeTcp(prober.tcpSocket!, timeoutMs);
     routes[path] = async (_req, res) => {
-      const ok = await probeApp(get, timeoutMs);
-      res.writeHead(ok ? 200 : 503).end();
+      res.writeHead((await check()) ? 200 : 503).end();
     };
   }
   return routes;

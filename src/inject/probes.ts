@@ -1,6 +1,7 @@
 /**
  * Istio's probe rewrite: an app container's HTTP probes would be refused by the sidecar's
- * inbound capture (or need a client certificate under mTLS), so the kubelet asks the proxy's
+ * inbound capture (or need a client certificate under mTLS), and a TCP probe would always
+ * succeed (the capture accepts every port), so the kubelet asks the proxy's
  * status port instead, at `/app-health/<container>/livez|readyz|startupz`, and the proxy
  * performs the original probe against the app. The originals travel in the sidecar's env
  * `ISTIO_KUBE_APP_PROBERS` (JSON keyed by the new path).
@@ -18,7 +19,8 @@ const KINDS = [
 
 /** One original probe as the proxy replays it. */
 export interface AppProber {
-  httpGet: { path?: string; port: number; scheme?: string; host?: string; httpHeaders?: { name: string; value: string }[] };
+  tcpSocket?: { port: number; host?: string };
+  httpGet?: { path?: string; port: number; scheme?: string; host?: string; httpHeaders?: { name: string; value: string }[] };
   timeoutSeconds?: number;
 }
 
@@ -36,22 +38,27 @@ function resolvePort(port: unknown, container: Record<string, any>): number | un
   return typeof named?.containerPort === 'number' ? named.containerPort : undefined;
 }
 
-/** The rewrite of every HTTP probe of the app containers (other probe kinds are left as they are). */
+/** The rewrite of every HTTP and TCP probe of the app containers (exec and gRPC probes are left as they are). */
 export function rewriteProbes(containers: Record<string, any>[]): ProbeRewrite {
   const out: ProbeRewrite = { replacements: [], probers: {} };
   containers.forEach((c, i) => {
     for (const [field, suffix] of KINDS) {
       const probe = c[field];
-      if (!probe?.httpGet) continue;
-      const port = resolvePort(probe.httpGet.port, c);
+      const check = probe?.httpGet ?? probe?.tcpSocket;
+      if (!check) continue;
+      const port = resolvePort(check.port, c);
       if (port === undefined) continue;
       const path = `/app-health/${c.name}/${suffix}`;
-      const { path: origPath, scheme, host, httpHeaders } = probe.httpGet;
-      out.probers[path] = {
-        httpGet: { ...(origPath !== undefined && { path: origPath }), port, ...(scheme !== undefined && { scheme }), ...(host !== undefined && { host }), ...(httpHeaders !== undefined && { httpHeaders }) },
-        ...(probe.timeoutSeconds !== undefined && { timeoutSeconds: probe.timeoutSeconds }),
-      };
-      out.replacements.push({ container: i, field, probe: { ...probe, httpGet: { path, port: APP_HEALTH_PORT, scheme: 'HTTP' } } });
+      const timeout = probe.timeoutSeconds !== undefined ? { timeoutSeconds: probe.timeoutSeconds } : {};
+      if (probe.httpGet) {
+        const { path: origPath, scheme, host, httpHeaders } = probe.httpGet;
+        out.probers[path] = {
+          httpGet: { ...(origPath !== undefined && { path: origPath }), port, ...(scheme !== undefined && { scheme }), ...(host !== undefined && { host }), ...(httpHeaders !== undefined && { httpHeaders }) },
+          ...timeout,
+        };
+      } else out.probers[path] = { tcpSocket: { port, ...(probe.tcpSocket.host !== undefined && { host: probe.tcpSocket.host }) }, ...timeout };
+      const { tcpSocket: _tcp, ...rest } = probe;
+      out.replacements.push({ container: i, field, probe: { ...rest, httpGet: { path, port: APP_HEALTH_PORT, scheme: 'HTTP' } } });
     }
   });
   return out;

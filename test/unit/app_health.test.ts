@@ -21,7 +21,7 @@ async function app(): Promise<{ server: Server; port: number; headers: Record<st
   return { server, port: (server.address() as { port: number }).port, headers, setReady: (v) => (ready = v) };
 }
 
-test('the proxy answers the rewritten /app-health probes by probing the app as the original probe did', async (t) => {
+test('the proxy answers the rewritten /app-health probes by probing the app as the original HTTP or TCP probe did', async (t) => {
   const a = await app();
   t.teardown(() => a.server.close());
   const dir = tempDir();
@@ -32,6 +32,8 @@ test('the proxy answers the rewritten /app-health probes by probing the app as t
     '/app-health/web/startupz': { httpGet: { path: '/moved', port: a.port } },
     '/app-health/slow/livez': { httpGet: { path: '/slow', port: a.port }, timeoutSeconds: 1 },
     '/app-health/gone/livez': { httpGet: { path: '/health', port: 1 } },
+    '/app-health/tcp/livez': { tcpSocket: { port: a.port } },
+    '/app-health/tcp/readyz': { tcpSocket: { port: 1 }, timeoutSeconds: 1 },
   };
   const p = await startProxy('sidecar', [dir], { env: { ISTIO_KUBE_APP_PROBERS: JSON.stringify(probers) } });
   t.teardown(() => p.stop());
@@ -46,6 +48,8 @@ test('the proxy answers the rewritten /app-health probes by probing the app as t
   t.is(await status('/app-health/web/startupz'), 200, 'a redirect passes, as for the kubelet');
   t.is(await status('/app-health/slow/livez'), 503, 'timed out');
   t.is(await status('/app-health/gone/livez'), 503, 'connection refused');
+  t.is(await status('/app-health/tcp/livez'), 200, 'TCP probe: the port accepts');
+  t.is(await status('/app-health/tcp/readyz'), 503, 'TCP probe: refused');
   t.is(await status('/app-health/other/livez'), 404, 'only the probes the pod declared');
   t.is(await status('/healthz/ready'), 200, 'readiness still served on the same port');
 });

@@ -63,10 +63,11 @@ test('inject: a Deployment gains istio-init first, istio-proxy, volumes and the 
   t.deepEqual(JSON.parse(env.ISTIO_KUBE_APP_PROBERS), {
     '/app-health/reviews/livez': { httpGet: { path: '/health', port: 9080 }, timeoutSeconds: 2 },
     '/app-health/reviews/readyz': { httpGet: { path: '/ready', port: 9080, httpHeaders: [{ name: 'x-probe', value: '1' }] } },
+    '/app-health/reviews/startupz': { tcpSocket: { port: 9080 } },
   });
   const app = spec.containers.find((c: any) => c.name === 'reviews');
   t.deepEqual(app.livenessProbe.httpGet, { path: '/app-health/reviews/livez', port: 15021, scheme: 'HTTP' });
-  t.deepEqual(app.startupProbe, { tcpSocket: { port: 9080 } }, 'non-HTTP probes kept');
+  t.deepEqual(app.startupProbe, { httpGet: { path: '/app-health/reviews/startupz', port: 15021, scheme: 'HTTP' } }, 'a TCP probe is asked of the proxy too (the capture would accept any port)');
   t.true(spec.volumes.some((v: any) => v.name === 'istio-token' && v.projected));
   t.true(spec.volumes.some((v: any) => v.name === 'istio-config' && v.configMap.name === 'istio'));
   t.is(meta.annotations['prometheus.io/port'], '15090');
