@@ -9,6 +9,10 @@ const USAGE = `usage:
   legate iptables [--dry-run] [--clean] [istio-iptables flags: -p -z -u -g -m -i -x -b -d -o -q --dns-capture]
   legate validate PATH…
   legate xds-server --config PATH… [--port 15010] [--debug-port 8080] [--address 0.0.0.0] [--outbound-port 15001] [--inbound-port 15006]
+  legate inject [-f FILE|-] [--meshConfig FILE] [--image IMAGE] [--cni]
+  legate wait [--url http://127.0.0.1:15021/healthz/ready] [--timeout 60]
+  legate proxy-config clusters|listeners|routes|endpoints|secrets [--admin URL] [-o short|json|yaml]
+  legate proxy-status [--admin URL]
 `;
 
 /** Entry point of the `legate` command; resolves to the exit code. */
@@ -32,6 +36,14 @@ export async function main(argv: string[]): Promise<number | undefined> {
       await runXdsServer(rest);
       return undefined;
     }
+    case 'inject':
+      return (await import('./cli/inject.js')).runInject(rest);
+    case 'wait':
+      return (await import('./cli/wait.js')).runWait(rest);
+    case 'proxy-config':
+      return (await import('./cli/proxy_config.js')).runProxyConfig(rest);
+    case 'proxy-status':
+      return (await import('./cli/proxy_status.js')).runProxyStatus(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -1,4 +1,5 @@
 import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
+import { appHealthRoutes } from '../admin/app_health.js';
 import type { ServerGauges } from '../admin/prometheus.js';
 import { proxyIdentity } from '../stats/istio/identity.js';
 import { collectHistograms } from '../stats/latency.js';
@@ -182,7 +183,8 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   routes.help['/dns'] = 'DNS proxy name table, caches and DNS clusters';
   const http = [
     await startHttp(routes, opts.adminAddress, opts.adminPort),
-    await startHttp({ get: { '/healthz/ready': (_q, res) => void res.writeHead(view.ready() ? 200 : 503).end() } }, '0.0.0.0', opts.readinessPort),
+    // Also the rewritten app probes (Istio's /app-health on its status port): `legate inject` points the kubelet here.
+    await startHttp({ get: { '/healthz/ready': (_q, res) => void res.writeHead(view.ready() ? 200 : 503).end(), ...appHealthRoutes(process.env.ISTIO_KUBE_APP_PROBERS) } }, '0.0.0.0', opts.readinessPort),
     await startHttp(
       // Istio's merged metrics port: the same text as the admin's /stats/prometheus.
       { get: { '/stats/prometheus': routes.get['/stats/prometheus'] } },
