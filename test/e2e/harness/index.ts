@@ -13,3 +13,4 @@ export {
   httpRequest, report, rawHttp, podWithHttp, accessLog, accessLogEntries, accessLogEntry, parseAccessLogText,
   type HttpResponse, type UpstreamReport, type PodWithHttp, type AccessLogEntry,
 } from './http.js';
+export { rawClients, firstStatus, type RawCase, type RawResult } from './raw.js';

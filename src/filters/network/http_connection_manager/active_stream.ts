@@ -233,7 +233,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
       this.path = rewritePath(this.path, this.route!, action);
     }
     stripHopByHop(h, { keepUpgrade: this.head.upgrade });
-    if (this.head.upgrade) h.push('connection', 'upgrade');
+    if (this.head.upgrade) setHeader(h, 'connection', 'upgrade');
     this.retry = new RetryState(action.retryPolicy, attemptCountHeader, cluster.breaker);
     if (this.requestComplete) this.routerRequestComplete();
     this.startAttempt();
@@ -496,7 +496,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     // stands because the retries ran out (URX) is no success.
     if (this.retry && this.info.attempts > 1 && !this.retry.limitExceeded && this.clusterStats !== undefined)
       this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry_success);
-    if (this.requestComplete) this.finish();
+    // A declined upgrade's request never completes (its parser stopped at the head): done too.
+    if (this.requestComplete || this.head.upgrade) this.finish();
   }
 
   onUpstreamReset(reason: string, beforeResponse: boolean, details: string): void {
@@ -622,7 +623,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     this.log();
     if (this.requestComplete) this.conn.streamDone(this);
     // An unread body would have to be drained to reuse the connection; Envoy closes it instead.
-    else if (this.bodyStillArriving()) this.conn.closeAfterReply();
+    // So with an upgrade that got no 101: what follows its head was meant for a tunnel.
+    else if (this.bodyStillArriving() || this.head.upgrade) this.conn.closeAfterReply();
     // Otherwise the request's end is being parsed right now and decodeComplete() follows.
   }
 

@@ -23,6 +23,12 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   private closed = false;
   /** Bytes flow raw (after a 101): no request boundary to close at. */
   private tunneled = false;
+  /**
+   * The stream's head was parsed but not yet routed: routing waits until the rest of the read
+   * is parsed, so that a request whose body is malformed in the same read never reaches the
+   * upstream (not even its head).
+   */
+  private undecoded: ActiveStream | undefined;
   readonly localAddress: string;
   readonly remoteAddress: string;
 
@@ -71,6 +77,7 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
     while (off < b.length && !this.closed) {
       off = parser.execute(b, off);
       if (parser.error) return this.protocolError();
+      this.decodeParsedHead();
       if (parser.state === State.Upgraded) {
         // The tunnel starts when the upstream agrees (101); until then the bytes wait.
         if (off < b.length) this.hold(b.subarray(off));
@@ -88,6 +95,14 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   onRequestHead(head: RequestHead): void {
     const stream = new ActiveStream(this, this.ctx, head);
     this.stream = stream;
+    this.undecoded = stream;
+  }
+
+  /** Routes the head parsed by the last execute() (its body so far is already buffered in the stream). */
+  private decodeParsedHead(): void {
+    const stream = this.undecoded;
+    if (stream === undefined) return;
+    this.undecoded = undefined;
     stream.decodeHeaders();
   }
 
@@ -106,15 +121,20 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   streamDone(stream: ActiveStream): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
-    if (this.closeWhenDone || !stream.head.keepAlive || isDraining(this.ctx.listenerName)) return this.closeAfterReply();
+    if (this.shouldClose(stream.head)) return this.closeAfterReply();
     const next = this.pending;
     this.pending = undefined;
     this.socket.resume();
     if (next) this.feed(next, 0);
   }
 
+  /**
+   * An upgrade request that got no 101 (the upstream answered 200, or the proxy itself answered)
+   * ends the connection too: its bytes after the head were meant for a tunnel and must be neither
+   * forwarded nor parsed as requests (Envoy closes as well).
+   */
   shouldClose(head: RequestHead): boolean {
-    return this.closeWhenDone || !head.keepAlive || isDraining(this.ctx.listenerName);
+    return this.closeWhenDone || !head.keepAlive || head.upgrade || isDraining(this.ctx.listenerName);
   }
 
   /** A drain started: an idle keep-alive connection is closed now, a busy one after its response. */
@@ -173,7 +193,11 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
     const err = this.parser.error!;
     const stream = this.stream;
     if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.downstream_cx_protocol_error);
-    if (stream) {
+    if (stream === this.undecoded) {
+      // Never routed: it did not start, so there is nothing to reset or log but the error.
+      this.undecoded = undefined;
+      this.stream = undefined;
+    } else if (stream) {
       stream.onDownstreamReset();
       this.stream = undefined;
       if (stream.responseComplete || stream.info.responseCode) return this.destroy();
