@@ -256,6 +256,7 @@ function fileSource(opts: ProxyOptions, role: ProxyRole): FileConfigSource {
     inboundPort: opts.inboundPort,
     inboundTargetAddress: opts.inboundTarget,
     inboundSourceAddress: '127.0.0.6',
+    loopbackPorts: [opts.adminPort, opts.dnsPort],
     dnsCapture: opts.dnsCapture,
     dnsAutoAllocate: opts.dnsAutoAllocate,
   });
