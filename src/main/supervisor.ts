@@ -257,6 +257,7 @@ function fileSource(opts: ProxyOptions, role: ProxyRole): FileConfigSource {
     inboundTargetAddress: opts.inboundTarget,
     inboundSourceAddress: '127.0.0.6',
     loopbackPorts: [opts.adminPort, opts.dnsPort],
+    hcmTimeouts: { streamIdleTimeoutMs: opts.streamIdleTimeoutMs, requestHeadersTimeoutMs: opts.requestHeadersTimeoutMs },
     dnsCapture: opts.dnsCapture,
     dnsAutoAllocate: opts.dnsAutoAllocate,
   });

@@ -88,6 +88,8 @@ const HTTP_FIELDS = [
   'no_cluster',
   'rq_direct_response',
   'rq_redirect',
+  'downstream_rq_idle_timeout',
+  'downstream_rq_header_timeout',
 ] as const;
 /** From the request's first byte to the end of the response (local replies too). */
 const HTTP_HISTOGRAMS = ['downstream_rq_time'] as const;

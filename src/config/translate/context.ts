@@ -24,6 +24,8 @@ export interface TranslateOptions {
    * listens on them; here the inbound listener closes such connections instead.
    */
   loopbackPorts?: number[];
+  /** HCM timeouts for the sidecar's HTTP listeners (flags `--stream-idle-timeout`, `--request-headers-timeout`); Istio's (disabled) when absent. */
+  hcmTimeouts?: { streamIdleTimeoutMs: number; requestHeadersTimeoutMs: number };
   /** ISTIO_META_DNS_CAPTURE / _AUTO_ALLOCATE from flags or environment; undefined: the mesh's proxyMetadata decides. */
   dnsCapture?: boolean;
   dnsAutoAllocate?: boolean;

@@ -114,7 +114,7 @@ function inboundHttpChain(opts: TranslateOptions): FilterChain {
   return {
     name: 'virtualInbound-catchall-http',
     match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] },
-    filters: [{ ...httpConnectionManager(INBOUND_ROUTES, `inbound_0.0.0.0_${opts.inboundPort}`), stripAnyHostPort: false }],
+    filters: [{ ...httpConnectionManager(INBOUND_ROUTES, `inbound_0.0.0.0_${opts.inboundPort}`, opts.hcmTimeouts), stripAnyHostPort: false }],
   };
 }
 

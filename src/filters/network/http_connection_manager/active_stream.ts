@@ -69,6 +69,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
   private routeTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
+  /** Envoy's stream_idle_timeout: refreshed (not re-created) on every byte either way. */
+  private idleTimer: NodeJS.Timeout | undefined;
   private authority = '';
   private path = '';
   private headers: HeaderList;
@@ -101,6 +103,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     const h = this.headers;
     info.method = head.method;
     info.protocol = head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    const idleMs = ctx.filter.streamIdleTimeoutMs;
+    if (idleMs > 0) this.idleTimer = setTimeout(() => this.onStreamIdle(), idleMs);
     if (ctx.httpStats !== undefined) {
       ctx.stats.inc(ctx.httpStats + H.downstream_rq_total);
       ctx.stats.inc(ctx.httpStats + H.downstream_rq_active);
@@ -176,6 +180,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
 
   decodeData(chunk: Buffer): void {
     this.info.bytesReceived += chunk.length;
+    this.idleTimer?.refresh();
     if (this.done) return;
     if (this.body !== null) {
       this.body.push(chunk);
@@ -399,6 +404,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
   onUpstreamHead(head: ResponseHead): void {
     clearTimeout(this.tryTimer);
     if (this.done) return;
+    this.idleTimer?.refresh();
     const s = head.status;
     const host = this.attemptHost;
     if (host) {
@@ -431,6 +437,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     this.responseHeadSent = true;
     this.countResponse(s);
     if (head.upgrade) {
+      clearTimeout(this.idleTimer);
       // The request is over (rq_active), but the tunnel keeps loading its host (LEAST_REQUEST) until it closes.
       const host = this.attemptHost;
       if (host) {
@@ -448,6 +455,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
 
   onUpstreamBody(chunk: Buffer): void {
     if (this.done) return;
+    this.idleTimer?.refresh();
     this.info.bytesSent += chunk.length;
     // `chunk` lies in the thread's read buffer (src/listener/socket_reader.ts): whatever is written is a copy.
     const data = this.downstreamChunked ? encodeChunk(chunk) : chunk;
@@ -562,6 +570,17 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     this.conn.destroy();
   }
 
+  /**
+   * Nothing moved either way for stream_idle_timeout: Envoy's 408 "stream timeout" (SI) while no
+   * response has started, else a reset (the status line is gone).
+   */
+  private onStreamIdle(): void {
+    if (this.done) return;
+    if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.downstream_rq_idle_timeout);
+    if (!this.responseHeadSent) return this.localReply(LOCAL_REPLIES.streamIdleTimeout);
+    this.resetDownstream(Flag.SI);
+  }
+
   /** The downstream went away mid-stream. */
   onDownstreamReset(): void {
     if (this.done) return;
@@ -595,6 +614,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
   }
 
   private cancelUpstream(): void {
+    clearTimeout(this.idleTimer);
     this.endAttempt();
     clearTimeout(this.tryTimer);
     clearTimeout(this.routeTimer);
@@ -617,6 +637,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     if (this.finished) return;
     this.finished = true;
     this.done = true;
+    clearTimeout(this.idleTimer);
     clearTimeout(this.routeTimer);
     clearTimeout(this.tryTimer);
     this.endAttempt();
