@@ -57,6 +57,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const startTermination = terminationSettings(process.env, firstSnapshot.mesh);
   const pool = new WorkerPool(opts.concurrency, registry, native, {
     breakers,
+    maxConnections: opts.maxConnections,
     acceptMode: opts.acceptMode,
     transparent: opts.transparent,
     locality: opts.locality,

@@ -44,7 +44,7 @@ export const CLUSTER: StatScopeDef<(typeof CLUSTER_FIELDS)[number] | (typeof CLU
 };
 export const C = offsetsOf<(typeof CLUSTER_FIELDS)[number] | (typeof CLUSTER_HISTOGRAMS)[number]>(CLUSTER_FIELDS, CLUSTER_HISTOGRAMS);
 
-const LISTENER_FIELDS = ['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy', 'no_filter_chain_match'] as const;
+const LISTENER_FIELDS = ['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy', 'no_filter_chain_match', 'downstream_global_cx_overflow'] as const;
 export const LISTENER: StatScopeDef<(typeof LISTENER_FIELDS)[number]> = {
   prefix: 'listener',
   tag: 'listener_address',
