@@ -71,18 +71,21 @@ test('an upgrade the upstream answers with 200 opens no tunnel: the answer is re
   t.deepEqual(servers.strict.requests(), [], 'the bytes after the head were not parsed as a request either');
 });
 
-test('what is legal passes unchanged: "chunked " with trailing whitespace is chunked; %0D%0A in a path stays encoded; obs-text survives', async (t) => {
+test('what is legal passes: "chunked " with trailing whitespace is chunked; %0D%0A in a path stays encoded; obs-text survives; paths normalised as Istio does', async (t) => {
   const { pod, servers } = await strictPod(t);
   const results = await rawClients(pod.ns, VIP, 80, [
     { name: 'TE chunked + OWS', bytes: `POST /ows HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked \r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n` },
     { name: 'encoded CRLF', bytes: `GET /a%0D%0ASet-Cookie:%20x HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n` },
     { name: 'obs-text', bytes: Buffer.from(`GET /obs HTTP/1.1\r\nHost: ${HOST}\r\nX-Obs: caf\xe9\r\nConnection: close\r\n\r\n`, 'latin1') },
+    ...['/n/a/../b', '/n/a/%2e%2E/c', '//n/x', '/n/a%2Fb', '/n/a\\..\\d'].map((path) => ({ name: path, bytes: `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n` })),
   ]);
-  t.deepEqual(results.map((r) => firstStatus(r.rx)), [200, 200, 200], JSON.stringify(results.map((r) => r.rx.slice(0, 100))));
+  t.deepEqual(results.map((r) => firstStatus(r.rx)), [200, 200, 200, 200, 200, 200, 200, 200], JSON.stringify(results.map((r) => r.rx.slice(0, 100))));
   const seen = servers.strict.requests();
   const byUrl = new Map(seen.map((q) => [q.url, q]));
   t.is(byUrl.get('/ows')?.bodyBytes, 5);
   t.truthy(byUrl.get('/a%0D%0ASet-Cookie:%20x'), JSON.stringify(seen.map((q) => q.url)));
   t.false(seen.some((q) => 'set-cookie' in q.headers));
+  // Istio's default path normalisation (BASE): dot segments (also encoded ones) and backslashes, no slash merging, %2F kept.
+  for (const url of ['/n/b', '/n/c', '//n/x', '/n/a%2Fb', '/n/d']) t.truthy(byUrl.get(url), `${url} in ${JSON.stringify([...byUrl.keys()])}`);
   t.is(byUrl.get('/obs')?.rawHeaders[byUrl.get('/obs')!.rawHeaders.indexOf('x-obs') + 1], Buffer.from('café', 'latin1').toString('latin1'));
 });
