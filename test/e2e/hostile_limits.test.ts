@@ -1,10 +1,10 @@
 /**
- * End-to-end limits (issue 10 item 2): Envoy's overload-manager global downstream connection
+ * End-to-end limits (issue 10 item 2): the HCM timeouts set by flags, and Envoy's overload-manager global downstream connection
  * limit (`--max-connections`), counted across workers. Excess connections are closed at once,
  * the listener stays up, and serves again once the count is below the limit.
  */
 import test from 'ava';
-import { ECHO_PORT, meshConfigMap, pingClient, podWithRemote, tcpClient } from './harness/index.js';
+import { ECHO_PORT, firstStatus, meshConfigMap, pingClient, podWithHttp, podWithRemote, rawClients, serviceEntry, tcpClient } from './harness/index.js';
 
 test('--max-connections: connections over the limit are closed at once, across both workers; the listener serves again below it', async (t) => {
   const { pod, remote } = await podWithRemote(t, {
@@ -27,4 +27,27 @@ test('--max-connections: connections over the limit are closed at once, across b
   await pod.waitForStat('listener.0.0.0.0_15001.downstream_cx_destroy', 1);
   const again = await tcpClient(pod.ns, { host: remote.ip, port: ECHO_PORT, send: 1000 });
   t.is(again.rx, 1000);
+});
+
+test('--request-headers-timeout and --stream-idle-timeout reach the sidecar\'s HTTP listeners: Envoy\'s 408s', async (t) => {
+  const { pod, servers } = await podWithHttp(t, {
+    servers: { slow: 8080 },
+    config: (r) => [
+      meshConfigMap({ outboundTrafficPolicy: 'REGISTRY_ONLY' }),
+      serviceEntry({ name: 'slow', hosts: ['slow.example.internal'], addresses: ['240.240.10.30'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: r.ip, ports: { http: 8080 } }] }),
+    ],
+    proxy: { args: ['--request-headers-timeout', '500ms', '--stream-idle-timeout', '1s'] },
+  });
+  const [head, idle] = await rawClients(pod.ns, '240.240.10.30', 80, [
+    { name: 'head never completed', bytes: 'GET / HTTP/1.1\r\nHost: slow.example.internal\r\n' },
+    { name: 'upstream silent for 5 s', bytes: 'GET /?delay=5000 HTTP/1.1\r\nHost: slow.example.internal\r\nConnection: close\r\n\r\n' },
+  ]);
+  t.is(firstStatus(head.rx), 408, head.rx);
+  t.true(head.rx.endsWith('\r\n\r\nrequest header timeout'), head.rx);
+  t.true(head.gotEnd || head.reset, 'closed by the proxy');
+  t.is(firstStatus(idle.rx), 408, idle.rx);
+  t.true(idle.rx.endsWith('\r\n\r\nstream timeout'), idle.rx);
+  t.is(servers.slow.requests().length, 1, 'only the complete request reached the upstream');
+  t.is(await pod.waitForStat('http.outbound_0.0.0.0_80.downstream_rq_header_timeout', 1), 1);
+  t.is(await pod.waitForStat('http.outbound_0.0.0.0_80.downstream_rq_idle_timeout', 1), 1);
 });
