@@ -51,3 +51,28 @@ test('--request-headers-timeout and --stream-idle-timeout reach the sidecar\'s H
   t.is(await pod.waitForStat('http.outbound_0.0.0.0_80.downstream_rq_header_timeout', 1), 1);
   t.is(await pod.waitForStat('http.outbound_0.0.0.0_80.downstream_rq_idle_timeout', 1), 1);
 });
+
+test('a client that does not read a 128 MB response: the proxy\'s memory stays bounded (backpressure to the upstream), then every byte arrives', async (t) => {
+  const { pod } = await podWithHttp(t, {
+    servers: { big: 8080 },
+    config: (r) => [
+      meshConfigMap({ outboundTrafficPolicy: 'REGISTRY_ONLY' }),
+      serviceEntry({ name: 'big', hosts: ['big.example.internal'], addresses: ['240.240.10.40'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: r.ip, ports: { http: 8080 } }] }),
+    ],
+  });
+  // The process's resident set (workers' Buffers are not in the main thread's `allocated`).
+  const rss = async () => Number((JSON.parse(await pod.admin('/memory')) as { total_physical_bytes: string }).total_physical_bytes);
+  const before = await rss();
+  const size = 128 * 1024 * 1024;
+  const client = rawClients(pod.ns, '240.240.10.40', 80, [{ name: 'unread', bytes: `GET /?size=${size} HTTP/1.1\r\nHost: big.example.internal\r\nConnection: close\r\n\r\n` }], { holdMs: 4000, timeoutMs: 60_000 });
+  // While the client holds: sample the proxy's RSS.
+  let peak = 0;
+  for (let i = 0; i < 6; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    peak = Math.max(peak, await rss());
+  }
+  t.true(peak - before < 32 * 1024 * 1024, `the proxy grew by ${((peak - before) / 1048576).toFixed(1)} MiB while holding a ${size / 1048576} MiB response`);
+  const [r] = await client;
+  t.is(firstStatus(r.rx), 200);
+  t.true(r.rxBytes > size, `${r.rxBytes} bytes arrived`);
+});

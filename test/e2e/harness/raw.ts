@@ -24,10 +24,10 @@ export interface RawResult {
  * the bytes written as they are, no half-close, read until the peer closes. One Node start
  * for all cases; results in order.
  */
-export async function rawClients(ns: Netns, host: string, port: number, cases: RawCase[], opts: UserOptions & { timeoutMs?: number; parallel?: number } = {}): Promise<RawResult[]> {
+export async function rawClients(ns: Netns, host: string, port: number, cases: RawCase[], opts: UserOptions & { timeoutMs?: number; parallel?: number; holdMs?: number } = {}): Promise<RawResult[]> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const input = JSON.stringify(cases.map((c) => ({ name: c.name, data: Buffer.from(c.bytes as string, typeof c.bytes === 'string' ? 'latin1' : undefined).toString('base64') })));
-  const argv = [NODE, programPath('raw_client'), '--connect', `${host}:${port}`, '--timeout', String(timeoutMs), '--parallel', String(opts.parallel ?? 8)];
+  const argv = [NODE, programPath('raw_client'), '--connect', `${host}:${port}`, '--timeout', String(timeoutMs), '--parallel', String(opts.parallel ?? 8), '--hold-ms', String(opts.holdMs ?? 0)];
   const r = await ns.exec(argv, { uid: opts.uid ?? APP_UID, gid: opts.gid, input, timeoutMs: timeoutMs * Math.ceil(cases.length / (opts.parallel ?? 8)) + 30_000 });
   const results = r.stdout
     .split('\n')

@@ -1,13 +1,14 @@
 /**
  * Raw-bytes HTTP client for the hostile-input e2e tests, run as the app inside a pod.
  *
- *   node raw_client.js --connect HOST:PORT --cases FILE [--timeout MS] [--parallel N]
+ *   node raw_client.js --connect HOST:PORT --cases FILE [--timeout MS] [--parallel N] [--hold-ms MS]
  *     FILE holds JSON `[{name, data}]` (data in base64). One connection per case, at most N
  *     (default 8) at a time: connect, write the bytes, do NOT half-close (a half-close would
  *     let the proxy end the connection for a reason of its own), read until the peer ends or
  *     resets it, or the timeout. Prints one JSON line per case, in order, when all are done:
  *     {name, connected, rx (latin1, first 8 KiB), rxBytes, gotEnd, reset, error?}.
- *     `gotEnd`/`reset` tell the peer closed the connection, not our timer.
+ *     `gotEnd`/`reset` tell the peer closed the connection, not our timer. With --hold-ms, each
+ *     connection reads nothing for MS ms after writing (a client that does not read), then reads.
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -21,6 +22,7 @@ const [host, portText] = (opt('--connect') ?? '').split(/:(?=\d+$)/);
 const port = Number(portText);
 const timeoutMs = Number(opt('--timeout') ?? 10_000);
 const parallel = Number(opt('--parallel') ?? 8);
+const holdMs = Number(opt('--hold-ms') ?? 0);
 const cases = JSON.parse(readFileSync(opt('--cases') ?? 0, 'utf8')) as { name: string; data: string }[];
 
 interface Result {
@@ -45,6 +47,10 @@ function run(c: { name: string; data: string }): Promise<Result> {
     sock.on('connect', () => {
       r.connected = true;
       sock.write(Buffer.from(c.data, 'base64'));
+      if (holdMs > 0) {
+        sock.pause();
+        setTimeout(() => sock.resume(), holdMs);
+      }
     });
     sock.on('data', (b: Buffer) => {
       r.rxBytes += b.length;
