@@ -11,6 +11,7 @@ import { httpConnectionManager } from '../filters/network/http_connection_manage
 import { tcpProxy } from '../filters/network/tcp_proxy/filter.js';
 import { TCP_PROXY, type MeshSettings, type RouteConfiguration } from '../config/model.js';
 import { hcmAsTcp } from './hcm_fallback.js';
+import type { GlobalConnectionLimit } from './connection_limit.js';
 
 /** A worker's state for one snapshot: everything a new connection reads, built once per change. */
 export interface WorkerState {
@@ -25,6 +26,8 @@ export interface WorkerState {
   hostSlots?: HostSlots;
   /** This worker's handle on the shared circuit-breaker counts (absent in tests that wire none). */
   breakers?: CircuitBreakers;
+  /** The process-wide downstream connection limit (absent: none). */
+  connectionLimit?: GlobalConnectionLimit;
   mesh: MeshSettings;
 }
 
@@ -42,6 +45,15 @@ export interface ConnectionContext {
 export function onConnection(socket: Socket, listenerName: string, originalDst: Destination, worker: WorkerState): void {
   const { stats, statIndex } = worker;
   const lBase = statIndex.listeners[listenerName];
+  const limit = worker.connectionLimit;
+  if (limit) {
+    if (!limit.tryAcquire()) {
+      if (lBase !== undefined) stats.inc(lBase + L.downstream_global_cx_overflow);
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => limit.release());
+  }
   if (lBase !== undefined) {
     stats.inc(lBase + L.downstream_cx_total);
     stats.inc(lBase + L.downstream_cx_active);

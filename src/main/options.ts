@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { LegateError } from '../errors.js';
+import { parseDuration } from '../config/duration.js';
 import type { AcceptMode } from './protocol.js';
 
 /** Everything `legate proxy sidecar` can be told, with defaults in one place. */
@@ -48,6 +49,12 @@ export interface ProxyOptions {
   disableIstioStats: boolean;
   /** How many Istio label sets (peer × code × flags × protocol) the shared table holds. */
   istioStatsSeries: number;
+  /** Envoy's HCM stream_idle_timeout for the sidecar's HTTP listeners, ms (0: disabled, as Istio sets it). */
+  streamIdleTimeoutMs: number;
+  /** Envoy's HCM request_headers_timeout, ms (0: disabled, Envoy's and Istio's default). */
+  requestHeadersTimeoutMs: number;
+  /** Envoy's overload manager global_downstream_max_connections: accepted connections over this are closed at once (0: no limit). */
+  maxConnections: number;
 }
 
 export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
@@ -67,11 +74,14 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   dnsAddress: '127.0.0.1',
   dnsPort: 15053,
   xdsDelta: true,
+  streamIdleTimeoutMs: 0,
+  requestHeadersTimeoutMs: 0,
+  maxConnections: 0,
 };
 
 interface FlagSpec {
   key: keyof ProxyOptions;
-  kind: 'int' | 'port' | 'string' | 'bool' | 'list' | 'enum' | 'labels';
+  kind: 'int' | 'port' | 'string' | 'bool' | 'list' | 'enum' | 'labels' | 'duration' | 'count';
   env?: string;
   values?: readonly string[];
 }
@@ -107,6 +117,9 @@ const FLAGS: Record<string, FlagSpec> = {
   '--istio-stats-series': { key: 'istioStatsSeries', kind: 'int' },
   '--xds': { key: 'xds', kind: 'string', env: 'LEGATE_XDS' },
   '--xds-delta': { key: 'xdsDelta', kind: 'bool', env: 'ISTIO_DELTA_XDS' },
+  '--stream-idle-timeout': { key: 'streamIdleTimeoutMs', kind: 'duration', env: 'LEGATE_STREAM_IDLE_TIMEOUT' },
+  '--request-headers-timeout': { key: 'requestHeadersTimeoutMs', kind: 'duration', env: 'LEGATE_REQUEST_HEADERS_TIMEOUT' },
+  '--max-connections': { key: 'maxConnections', kind: 'count', env: 'LEGATE_MAX_CONNECTIONS' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {
@@ -119,6 +132,15 @@ function convert(flag: string, spec: FlagSpec, raw: string): unknown {
         throw new LegateError('EOPTION', `${flag}: expected ${spec.kind === 'port' ? 'a port 0–65535' : 'a positive integer'}, got ${JSON.stringify(raw)}`);
       return n;
     }
+    case 'duration':
+      try {
+        return parseDuration(raw);
+      } catch {
+        throw new LegateError('EOPTION', `${flag}: expected a duration like "5s" or "250ms" ("0s": disabled), got ${JSON.stringify(raw)}`);
+      }
+    case 'count':
+      if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new LegateError('EOPTION', `${flag}: expected a whole number (0: no limit), got ${JSON.stringify(raw)}`);
+      return Number(raw);
     case 'bool':
       if (raw === 'true' || raw === '1' || raw === '') return true;
       if (raw === 'false' || raw === '0') return false;

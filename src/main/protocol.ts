@@ -1,6 +1,7 @@
 import type { Destination } from '../listener/listener_table.js';
 import type { StatsShared } from '../stats/store.js';
 import type { HostShared } from '../cluster/host_shared.js';
+import type { ConnectionLimitShared } from '../listener/connection_limit.js';
 import type { CircuitBreakerShared } from '../cluster/circuit_breaker.js';
 
 /**
@@ -55,6 +56,8 @@ export interface WorkerInit {
   breakers?: CircuitBreakerShared;
   /** Int32 per in-flight hand-off: who owns the duplicated fd (see HANDOFF_*). */
   handoffSlots: SharedArrayBuffer;
+  /** The global downstream connection count and its limit (`--max-connections`). */
+  connectionLimit: ConnectionLimitShared;
   acceptMode: AcceptMode;
   transparent: boolean;
   /** The proxy's `region/zone/subzone` ('' when unknown), for locality load balancing. */

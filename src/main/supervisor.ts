@@ -58,6 +58,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const startTermination = terminationSettings(process.env, firstSnapshot.mesh);
   const pool = new WorkerPool(opts.concurrency, registry, native, {
     breakers,
+    maxConnections: opts.maxConnections,
     acceptMode: opts.acceptMode,
     transparent: opts.transparent,
     locality: opts.locality,
@@ -259,6 +260,8 @@ function fileSource(opts: ProxyOptions, role: ProxyRole): FileConfigSource {
     inboundPort: opts.inboundPort,
     inboundTargetAddress: opts.inboundTarget,
     inboundSourceAddress: '127.0.0.6',
+    loopbackPorts: [opts.adminPort, opts.dnsPort],
+    hcmTimeouts: { streamIdleTimeoutMs: opts.streamIdleTimeoutMs, requestHeadersTimeoutMs: opts.requestHeadersTimeoutMs },
     dnsCapture: opts.dnsCapture,
     dnsAutoAllocate: opts.dnsAutoAllocate,
   });

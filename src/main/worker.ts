@@ -22,6 +22,7 @@ import {
 } from './protocol.js';
 import { drainHttpListeners } from '../filters/network/http_connection_manager/drain.js';
 import { ownHeapFigures } from '../admin/memory.js';
+import { GlobalConnectionLimit } from '../listener/connection_limit.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 import { serveHistograms } from '../stats/latency.js';
@@ -31,6 +32,7 @@ const stats = StatsWriter.claim(init.stats, threadId);
 const breakers = init.breakers && CircuitBreakers.claim(init.breakers, threadId);
 serveHistograms(init.poolId, stats.latency);
 const handoffSlots = new Int32Array(init.handoffSlots);
+const connectionLimit = init.connectionLimit.max > 0 ? new GlobalConnectionLimit(init.connectionLimit) : undefined;
 const hostSlots = new HostSlots(init.hostShared, stats.slab);
 const outlierReports = new BroadcastChannel(channelName(init.poolId, 'outlier'));
 const clusterRuntime: ClusterRuntime = {
@@ -102,6 +104,7 @@ configChannel.onmessage = (event) => {
     stats,
     hostSlots,
     breakers,
+    connectionLimit,
     mesh: next.mesh,
   };
   // A whole snapshot (late worker, missed version) carries the DNS clusters' current host sets.

@@ -7,6 +7,7 @@ import type { SnapshotDelta } from '../config/snapshot_delta.js';
 import { logger } from '../log.js';
 import type { NativeSockets } from '../listener/native/index.js';
 import type { StatsRegistry } from '../stats/store.js';
+import { createConnectionLimitShared } from '../listener/connection_limit.js';
 import { createHostShared, HostSlots, type HostShared } from '../cluster/host_shared.js';
 import type { OutlierReport } from '../cluster/outlier/monitor.js';
 import type { CircuitBreakerRegistry } from '../cluster/circuit_breaker_registry.js';
@@ -61,7 +62,7 @@ export class WorkerPool implements HostUpdateSink {
     readonly size: number,
     private readonly registry: StatsRegistry,
     private readonly native: NativeSockets | null,
-    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; onRestart: () => void; hostSlots?: number; breakers?: CircuitBreakerRegistry },
+    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; onRestart: () => void; hostSlots?: number; breakers?: CircuitBreakerRegistry; maxConnections?: number },
   ) {
     this.hostShared = createHostShared(opts.hostSlots ?? DEFAULT_HOST_SLOTS, registry.shared.slabs);
     this.hostSlots = new HostSlots(this.hostShared, registry.shared.slabs - 1);
@@ -81,6 +82,7 @@ export class WorkerPool implements HostUpdateSink {
       stats: registry.shared,
       hostShared: this.hostShared,
       handoffSlots,
+      connectionLimit: createConnectionLimitShared(opts.maxConnections ?? 0),
       acceptMode: opts.acceptMode,
       transparent: opts.transparent,
       locality: opts.locality ?? '',

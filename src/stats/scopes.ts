@@ -44,7 +44,7 @@ export const CLUSTER: StatScopeDef<(typeof CLUSTER_FIELDS)[number] | (typeof CLU
 };
 export const C = offsetsOf<(typeof CLUSTER_FIELDS)[number] | (typeof CLUSTER_HISTOGRAMS)[number]>(CLUSTER_FIELDS, CLUSTER_HISTOGRAMS);
 
-const LISTENER_FIELDS = ['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy', 'no_filter_chain_match'] as const;
+const LISTENER_FIELDS = ['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy', 'no_filter_chain_match', 'downstream_global_cx_overflow'] as const;
 export const LISTENER: StatScopeDef<(typeof LISTENER_FIELDS)[number]> = {
   prefix: 'listener',
   tag: 'listener_address',
@@ -88,6 +88,8 @@ const HTTP_FIELDS = [
   'no_cluster',
   'rq_direct_response',
   'rq_redirect',
+  'downstream_rq_idle_timeout',
+  'downstream_rq_header_timeout',
 ] as const;
 /** From the request's first byte to the end of the response (local replies too). */
 const HTTP_HISTOGRAMS = ['downstream_rq_time'] as const;

@@ -23,6 +23,7 @@ export const HCM: HttpConnectionManagerFilter = {
   httpFilters: ['envoy.filters.http.fault', 'envoy.filters.http.router'],
   stripAnyHostPort: true,
   streamIdleTimeoutMs: 0,
+  requestHeadersTimeoutMs: 0,
   useRemoteAddress: false,
   normalizePath: true,
   upgradeTypes: ['websocket'],
@@ -56,7 +57,7 @@ export function staticCluster(name: string, ports: number[], extra: Partial<Clus
  * An HTTP connection manager on a loopback port, wired to a hand-built route table and
  * clusters, the way a worker wires it from a snapshot.
  */
-export async function startHcm(t: ExecutionContext, routes: Route[], clusters: Cluster[], domains = ['*']) {
+export async function startHcm(t: ExecutionContext, routes: Route[], clusters: Cluster[], domains = ['*'], filter: HttpConnectionManagerFilter = HCM) {
   const registry = new StatsRegistry({ slabs: 2, capacity: 4096 });
   const stats = StatsWriter.claim(registry.shared, 1);
   const rc: RouteConfiguration = { name: '80', validateClusters: false, virtualHosts: [{ name: 'vh', domains, routes, includeRequestAttemptCount: true }] };
@@ -73,7 +74,7 @@ export async function startHcm(t: ExecutionContext, routes: Route[], clusters: C
   const logged: StreamInfo[] = [];
   const accessLog = { log: (i: StreamInfo) => logged.push(i) } as unknown as AccessLogger;
   const ctx: HttpContext = {
-    filter: HCM,
+    filter,
     routes: compiled,
     cluster: (name) => tlcs.get(name),
     pools,

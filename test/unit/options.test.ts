@@ -44,3 +44,17 @@ test('proxy labels: k=v pairs from --proxy-labels or LEGATE_PROXY_LABELS', (t) =
   t.deepEqual(parseProxyOptions([], { LEGATE_PROXY_LABELS: 'istio=ingressgateway' }).proxyLabels, { istio: 'ingressgateway' });
   t.throws(() => parseProxyOptions(['--proxy-labels', 'app'], {}), { code: 'EOPTION', message: /--proxy-labels: expected k=v/ });
 });
+
+test('limits: --max-connections and the HCM timeouts (durations), off by default as in Istio', (t) => {
+  const d = parseProxyOptions(['--config', 'a'], {});
+  t.is(d.maxConnections, 0);
+  t.is(d.streamIdleTimeoutMs, 0);
+  t.is(d.requestHeadersTimeoutMs, 0);
+  const o = parseProxyOptions(['--config', 'a', '--max-connections', '5000', '--stream-idle-timeout', '5m', '--request-headers-timeout=250ms'], {});
+  t.is(o.maxConnections, 5000);
+  t.is(o.streamIdleTimeoutMs, 300_000);
+  t.is(o.requestHeadersTimeoutMs, 250);
+  t.is(parseProxyOptions(['--config', 'a'], { LEGATE_REQUEST_HEADERS_TIMEOUT: '10s' }).requestHeadersTimeoutMs, 10_000);
+  t.throws(() => parseProxyOptions(['--stream-idle-timeout', '5'], {}), { message: /--stream-idle-timeout: expected a duration/ });
+  t.throws(() => parseProxyOptions(['--max-connections', '-1'], {}), { message: /--max-connections: expected a whole number/ });
+});

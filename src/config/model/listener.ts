@@ -47,8 +47,10 @@ export interface HttpConnectionManagerFilter {
   httpFilters: HttpFilterName[];
   /** Istio's outbound and gateway HCMs match domains without the port (`strip_any_host_port`). */
   stripAnyHostPort: boolean;
-  /** Envoy's stream_idle_timeout; Istio sets 0 (disabled) on sidecars. */
+  /** Envoy's stream_idle_timeout (0: disabled): no byte either way for this long → 408 "stream timeout" (or a reset once the response started). Istio sets 0 on sidecars. */
   streamIdleTimeoutMs: number;
+  /** Envoy's request_headers_timeout (0: disabled, Envoy's and Istio's default): a request head not complete this long after its first byte → 408 and close. */
+  requestHeadersTimeoutMs: number;
   useRemoteAddress: boolean;
   normalizePath: boolean;
   /** websocket upgrades allowed, as Istio configures. */

@@ -17,6 +17,15 @@ export interface TranslateOptions {
   inboundTargetAddress: string;
   /** Source address of inbound upstream connections, let through by the iptables rules. */
   inboundSourceAddress: string;
+  /**
+   * The proxy's own loopback-only ports (admin 15000, DNS proxy 15053). Inbound capture
+   * redirects `<pod IP>:15000` to 15006 like any port; forwarded to the loopback inbound target
+   * it would reach the admin from outside the pod. Istio forwards to the pod IP, where nothing
+   * listens on them; here the inbound listener closes such connections instead.
+   */
+  loopbackPorts?: number[];
+  /** HCM timeouts for the sidecar's HTTP listeners (flags `--stream-idle-timeout`, `--request-headers-timeout`); Istio's (disabled) when absent. */
+  hcmTimeouts?: { streamIdleTimeoutMs: number; requestHeadersTimeoutMs: number };
   /** ISTIO_META_DNS_CAPTURE / _AUTO_ALLOCATE from flags or environment; undefined: the mesh's proxyMetadata decides. */
   dnsCapture?: boolean;
   dnsAutoAllocate?: boolean;

@@ -5,6 +5,9 @@ import { hostSubsetOf, labelsMatch } from './hosts.js';
 import { matchApplies, virtualServiceRoutes, type RouteContext } from './http_route.js';
 import type { ServiceView } from './registry.js';
 import { blackholeVirtualHost, httpConnectionManager, RouteConfigBuilder } from './route_config.js';
+
+/** Istio leaves gateways at Envoy's defaults: stream_idle_timeout 5 min, no request headers timeout. */
+const GATEWAY_HCM_TIMEOUTS = { streamIdleTimeoutMs: 300_000, requestHeadersTimeoutMs: 0 };
 import { isHttpProtocol, isProtocolName, portProtocol } from './service_entry.js';
 import type { GatewayDef, GatewayServerDef, VirtualServiceDef } from './types.js';
 import { hostError, isDns1123Label, isPlainObject, isPort } from '../validate/values.js';
@@ -129,7 +132,7 @@ export function routerTranslate(input: RouterInput): { listeners: Listener[]; ro
         if (!rc) {
           rc = new RouteConfigBuilder(rcName);
           builders.set(rcName, rc);
-          const chain: FilterChain = { name: rcName, match: {}, filters: [httpConnectionManager(rcName, terminates ? `outbound_${name}_https` : `outbound_${name}`, 300_000)] };
+          const chain: FilterChain = { name: rcName, match: {}, filters: [httpConnectionManager(rcName, terminates ? `outbound_${name}_https` : `outbound_${name}`, GATEWAY_HCM_TIMEOUTS)] };
           if (terminates) {
             const sni = server.hosts.map((h) => h.host).filter((h) => h !== '*');
             chain.match = { transportProtocol: 'tls', ...(sni.length ? { serverNames: sni } : {}) };

@@ -226,6 +226,7 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
       clusters,
       outboundPolicy,
       tcpIdleTimeoutMs: mesh.tcpIdleTimeoutMs,
+      hcmTimeouts: opts.hcmTimeouts,
       proxyNamespace: proxyNs,
       proxyLabels,
       report,

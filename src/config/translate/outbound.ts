@@ -6,7 +6,7 @@ import { destinationResolver, hashPolicies, tcpProxy } from './destinations.js';
 import { specificity, virtualHostDomains } from './hosts.js';
 import { matchApplies, virtualServiceRoutes, type RouteContext } from './http_route.js';
 import type { ServiceView } from './registry.js';
-import { catchAllVirtualHost, defaultRoute, httpConnectionManager, RouteConfigBuilder } from './route_config.js';
+import { catchAllVirtualHost, defaultRoute, httpConnectionManager, RouteConfigBuilder, type HcmTimeouts } from './route_config.js';
 import { isHttpProtocol } from './service_entry.js';
 import type { Service, ServicePort, VirtualServiceDef } from './types.js';
 import { tcpChain } from './sidecar.js';
@@ -19,6 +19,7 @@ export interface OutboundInput {
   clusters: Map<string, Cluster>;
   outboundPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
   tcpIdleTimeoutMs: number;
+  hcmTimeouts?: HcmTimeouts;
   proxyNamespace: string;
   proxyLabels: Record<string, string>;
   report: Reporter;
@@ -90,7 +91,7 @@ export function sidecarOutbound(input: OutboundInput): { listeners: Listener[]; 
       l.filterChains.push({
         name: `0.0.0.0_${port}`,
         match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] },
-        filters: [httpConnectionManager(String(port), `outbound_0.0.0.0_${port}`)],
+        filters: [httpConnectionManager(String(port), `outbound_0.0.0.0_${port}`, input.hcmTimeouts)],
       });
       l.defaultFilterChain ??= fallbackChain();
     }

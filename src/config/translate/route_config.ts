@@ -11,14 +11,23 @@ import {
 import { defaultRetryPolicy, emptyMutations } from './http_route.js';
 
 /** Istio's outbound / gateway HCM with RDS: fault, cors, router. */
-export function httpConnectionManager(routeConfigName: string, statPrefix: string, streamIdleTimeoutMs = 0): HttpConnectionManagerFilter {
+/** The HCM's timeouts: Istio's sidecar values (both disabled) unless the proxy's flags say otherwise. */
+export interface HcmTimeouts {
+  streamIdleTimeoutMs: number;
+  requestHeadersTimeoutMs: number;
+}
+
+export const SIDECAR_HCM_TIMEOUTS: Readonly<HcmTimeouts> = Object.freeze({ streamIdleTimeoutMs: 0, requestHeadersTimeoutMs: 0 });
+
+export function httpConnectionManager(routeConfigName: string, statPrefix: string, timeouts: HcmTimeouts = SIDECAR_HCM_TIMEOUTS): HttpConnectionManagerFilter {
   return {
     name: HTTP_CONNECTION_MANAGER,
     statPrefix,
     routeConfigName,
     httpFilters: ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router'],
     stripAnyHostPort: true,
-    streamIdleTimeoutMs,
+    streamIdleTimeoutMs: timeouts.streamIdleTimeoutMs,
+    requestHeadersTimeoutMs: timeouts.requestHeadersTimeoutMs,
     useRemoteAddress: false,
     normalizePath: true,
     upgradeTypes: ['websocket'],

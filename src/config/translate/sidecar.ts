@@ -46,11 +46,14 @@ function ingressChains(sidecar: SidecarDef | undefined, mesh: MeshSettings, opts
 /**
  * Loop guard, as Istio's `virtualOutbound-blackhole` / `virtualInbound-blackhole`: a connection
  * whose original destination is one of the proxy's own capture ports would loop forever (and
- * one that was never redirected reports the listener's own address), so it is closed. Its
+ * one that was never redirected reports the listener's own address), so it is closed; inbound,
+ * so is one for the admin or DNS proxy port, which must not be reachable from outside. Its
  * own stat prefix keeps it apart from REGISTRY_ONLY's BlackHoleCluster in tcp.* stats.
  */
 function loopGuardChains(opts: TranslateOptions, direction: 'virtualOutbound' | 'virtualInbound', idle: number): FilterChain[] {
-  return [opts.outboundPort, opts.inboundPort].map((port) => tcpChain(`${direction}-blackhole`, BLACKHOLE_CLUSTER, idle, { destinationPort: port }, `${direction}-blackhole`));
+  // Inbound, the proxy's loopback-only ports too (see TranslateOptions.loopbackPorts): never forwarded.
+  const own = direction === VIRTUAL_INBOUND ? (opts.loopbackPorts ?? []) : [];
+  return [...new Set([opts.outboundPort, opts.inboundPort, ...own])].map((port) => tcpChain(`${direction}-blackhole`, BLACKHOLE_CLUSTER, idle, { destinationPort: port }, `${direction}-blackhole`));
 }
 
 /** The two capture listeners and Istio's well-known clusters. */
@@ -111,7 +114,7 @@ function inboundHttpChain(opts: TranslateOptions): FilterChain {
   return {
     name: 'virtualInbound-catchall-http',
     match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] },
-    filters: [{ ...httpConnectionManager(INBOUND_ROUTES, `inbound_0.0.0.0_${opts.inboundPort}`), stripAnyHostPort: false }],
+    filters: [{ ...httpConnectionManager(INBOUND_ROUTES, `inbound_0.0.0.0_${opts.inboundPort}`, opts.hcmTimeouts), stripAnyHostPort: false }],
   };
 }
 

@@ -14,3 +14,4 @@ export {
   type HttpResponse, type UpstreamReport, type PodWithHttp, type AccessLogEntry,
 } from './http.js';
 export { httpLoad, recordFaultCounts, FAULT_COUNTS_DIR, type LoadSummary, type LoadOptions, type FaultCounts } from './load.js';
+export { rawClients, firstStatus, type RawCase, type RawResult } from './raw.js';

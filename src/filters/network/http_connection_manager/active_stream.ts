@@ -73,6 +73,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
   private routeTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
+  /** Envoy's stream_idle_timeout: refreshed (not re-created) on every byte either way. */
+  private idleTimer: NodeJS.Timeout | undefined;
   private authority = '';
   private path = '';
   private headers: HeaderList;
@@ -105,6 +107,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     const h = this.headers;
     info.method = head.method;
     info.protocol = head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    const idleMs = ctx.filter.streamIdleTimeoutMs;
+    if (idleMs > 0) this.idleTimer = setTimeout(() => this.onStreamIdle(), idleMs);
     if (ctx.httpStats !== undefined) {
       ctx.stats.inc(ctx.httpStats + H.downstream_rq_total);
       ctx.stats.inc(ctx.httpStats + H.downstream_rq_active);
@@ -180,6 +184,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
 
   decodeData(chunk: Buffer): void {
     this.info.bytesReceived += chunk.length;
+    this.idleTimer?.refresh();
     if (this.done) return;
     if (this.body !== null) {
       this.body.push(chunk);
@@ -237,7 +242,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
       this.path = rewritePath(this.path, this.route!, action);
     }
     stripHopByHop(h, { keepUpgrade: this.head.upgrade });
-    if (this.head.upgrade) h.push('connection', 'upgrade');
+    if (this.head.upgrade) setHeader(h, 'connection', 'upgrade');
     this.retry = new RetryState(action.retryPolicy, attemptCountHeader, cluster.breaker);
     if (this.requestComplete) this.routerRequestComplete();
     this.startAttempt();
@@ -412,6 +417,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
   onUpstreamHead(head: ResponseHead): void {
     clearTimeout(this.tryTimer);
     if (this.done) return;
+    this.idleTimer?.refresh();
     const s = head.status;
     const host = this.attemptHost;
     if (host) {
@@ -444,6 +450,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     this.responseHeadSent = true;
     this.countResponse(s);
     if (head.upgrade) {
+      clearTimeout(this.idleTimer);
       // The request is over (rq_active), but the tunnel keeps loading its host (LEAST_REQUEST) until it closes.
       const host = this.attemptHost;
       if (host) {
@@ -461,6 +468,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
 
   onUpstreamBody(chunk: Buffer): void {
     if (this.done) return;
+    this.idleTimer?.refresh();
     this.info.bytesSent += chunk.length;
     // `chunk` lies in the thread's read buffer (src/listener/socket_reader.ts): whatever is written is a copy.
     const data = this.downstreamChunked ? encodeChunk(chunk) : chunk;
@@ -509,7 +517,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     // stands because the retries ran out (URX) is no success.
     if (this.retry && this.info.attempts > 1 && !this.retry.limitExceeded && this.clusterStats !== undefined)
       this.ctx.stats.inc(this.clusterStats + C.upstream_rq_retry_success);
-    if (this.requestComplete) this.finish();
+    // A declined upgrade's request never completes (its parser stopped at the head): done too.
+    if (this.requestComplete || this.head.upgrade) this.finish();
   }
 
   onUpstreamReset(reason: string, beforeResponse: boolean, details: string): void {
@@ -574,6 +583,17 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     this.conn.destroy();
   }
 
+  /**
+   * Nothing moved either way for stream_idle_timeout: Envoy's 408 "stream timeout" (SI) while no
+   * response has started, else a reset (the status line is gone).
+   */
+  private onStreamIdle(): void {
+    if (this.done) return;
+    if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.downstream_rq_idle_timeout);
+    if (!this.responseHeadSent) return this.localReply(LOCAL_REPLIES.streamIdleTimeout);
+    this.resetDownstream(Flag.SI);
+  }
+
   /** The downstream went away mid-stream. */
   onDownstreamReset(): void {
     if (this.done) return;
@@ -607,6 +627,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
   }
 
   private cancelUpstream(): void {
+    clearTimeout(this.idleTimer);
     this.endAttempt();
     clearTimeout(this.tryTimer);
     clearTimeout(this.routeTimer);
@@ -629,13 +650,15 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     if (this.finished) return;
     this.finished = true;
     this.done = true;
+    clearTimeout(this.idleTimer);
     clearTimeout(this.routeTimer);
     clearTimeout(this.tryTimer);
     this.endAttempt();
     this.log();
     if (this.requestComplete) this.conn.streamDone(this);
     // An unread body would have to be drained to reuse the connection; Envoy closes it instead.
-    else if (this.bodyStillArriving()) this.conn.closeAfterReply();
+    // So with an upgrade that got no 101: what follows its head was meant for a tunnel.
+    else if (this.bodyStillArriving() || this.head.upgrade) this.conn.closeAfterReply();
     // Otherwise the request's end is being parsed right now and decodeComplete() follows.
   }
 

@@ -4,10 +4,16 @@ import type { UpstreamConnection } from '../../../cluster/pool/http1_pool.js';
 import { RequestParser, State, STATUS_REASONS, type HeaderList, type RequestHandler, type RequestHead } from './codec/index.js';
 import { ActiveStream } from './active_stream.js';
 import type { HttpContext } from './http_context.js';
-import { encodeLocalReply } from './local_reply.js';
+import { encodeLocalReply, LOCAL_REPLIES, type LocalReply } from './local_reply.js';
 import { Flag, StreamInfo } from './stream_info.js';
 import { setReader } from '../../../listener/socket_reader.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
+
+/**
+ * Envoy's per_connection_buffer_limit_bytes default (1 MiB): answers queued for a client that
+ * does not read stop the connection from taking its next pipelined request.
+ */
+const PER_CONNECTION_BUFFER_LIMIT = 1024 * 1024;
 
 /**
  * Envoy's HTTP connection manager for one downstream HTTP/1.1 connection: parses requests
@@ -23,6 +29,16 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   private closed = false;
   /** Bytes flow raw (after a 101): no request boundary to close at. */
   private tunneled = false;
+  /**
+   * The stream's head was parsed but not yet routed: routing waits until the rest of the read
+   * is parsed, so that a request whose body is malformed in the same read never reaches the
+   * upstream (not even its head).
+   */
+  private undecoded: ActiveStream | undefined;
+  /** Answers fill the socket past the buffer limit: the next request waits for 'drain'. */
+  private awaitingDrain = false;
+  /** Envoy's request_headers_timeout: runs from a request's first byte until its head is complete. */
+  private headersTimer: NodeJS.Timeout | undefined;
   readonly localAddress: string;
   readonly remoteAddress: string;
 
@@ -51,6 +67,7 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   }
 
   private onData(b: Buffer): void {
+    if (this.awaitingDrain) return this.hold(b);
     if (this.stream || this.pending) {
       // A request is in flight. Body bytes go to it; anything after its end waits.
       if (this.stream && !this.stream.requestComplete) return this.feed(b, 0);
@@ -68,9 +85,13 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
 
   private feed(b: Buffer, off: number): void {
     const parser = this.parser;
+    if (this.headersTimer === undefined && off < b.length && this.ctx.filter.requestHeadersTimeoutMs > 0 && !this.stream) {
+      this.headersTimer = setTimeout(() => this.onRequestHeadersTimeout(), this.ctx.filter.requestHeadersTimeoutMs);
+    }
     while (off < b.length && !this.closed) {
       off = parser.execute(b, off);
       if (parser.error) return this.protocolError();
+      this.decodeParsedHead();
       if (parser.state === State.Upgraded) {
         // The tunnel starts when the upstream agrees (101); until then the bytes wait.
         if (off < b.length) this.hold(b.subarray(off));
@@ -86,8 +107,20 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   // ---- parser callbacks --------------------------------------------------------------------
 
   onRequestHead(head: RequestHead): void {
+    if (this.headersTimer !== undefined) {
+      clearTimeout(this.headersTimer);
+      this.headersTimer = undefined;
+    }
     const stream = new ActiveStream(this, this.ctx, head);
     this.stream = stream;
+    this.undecoded = stream;
+  }
+
+  /** Routes the head parsed by the last execute() (its body so far is already buffered in the stream). */
+  private decodeParsedHead(): void {
+    const stream = this.undecoded;
+    if (stream === undefined) return;
+    this.undecoded = undefined;
     stream.decodeHeaders();
   }
 
@@ -106,20 +139,38 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   streamDone(stream: ActiveStream): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
-    if (this.closeWhenDone || !stream.head.keepAlive || isDraining(this.ctx.listenerName)) return this.closeAfterReply();
+    if (this.shouldClose(stream.head)) return this.closeAfterReply();
+    if (this.socket.writableLength > PER_CONNECTION_BUFFER_LIMIT) {
+      // A client that pipelines without reading: no next request until it has read our answers.
+      this.awaitingDrain = true;
+      this.socket.pause();
+      this.socket.once('drain', () => this.nextRequest());
+      return;
+    }
+    this.nextRequest();
+  }
+
+  private nextRequest(): void {
+    this.awaitingDrain = false;
+    if (this.closed) return;
     const next = this.pending;
     this.pending = undefined;
     this.socket.resume();
     if (next) this.feed(next, 0);
   }
 
+  /**
+   * An upgrade request that got no 101 (the upstream answered 200, or the proxy itself answered)
+   * ends the connection too: its bytes after the head were meant for a tunnel and must be neither
+   * forwarded nor parsed as requests (Envoy closes as well).
+   */
   shouldClose(head: RequestHead): boolean {
-    return this.closeWhenDone || !head.keepAlive || isDraining(this.ctx.listenerName);
+    return this.closeWhenDone || !head.keepAlive || head.upgrade || isDraining(this.ctx.listenerName);
   }
 
   /** A drain started: an idle keep-alive connection is closed now, a busy one after its response. */
   closeIfIdle(): void {
-    if (!this.stream && !this.pending && !this.tunneled) this.closeAfterReply();
+    if (!this.stream && !this.pending && !this.tunneled && !this.awaitingDrain) this.closeAfterReply();
   }
 
   /** Ends our side once queued writes flush; no further request is read. */
@@ -143,7 +194,7 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   }
 
   resumeReading(): void {
-    if (!this.pending) this.socket.resume();
+    if (!this.pending && !this.awaitingDrain) this.socket.resume();
   }
 
   destroy(): void {
@@ -168,24 +219,40 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
 
   // ---- endings -----------------------------------------------------------------------------
 
+  /** A request head still incomplete at request_headers_timeout: Envoy's 408, then close. */
+  private onRequestHeadersTimeout(): void {
+    this.headersTimer = undefined;
+    if (this.closed || this.stream) return;
+    if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.downstream_rq_header_timeout);
+    this.localReplyAndClose(LOCAL_REPLIES.requestHeaderTimeout);
+  }
+
   /** Malformed input: Envoy's status (400, 431, 501), connection closed, nothing forwarded. */
   private protocolError(): void {
     const err = this.parser.error!;
     const stream = this.stream;
     if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.downstream_cx_protocol_error);
-    if (stream) {
+    if (stream === this.undecoded) {
+      // Never routed: it did not start, so there is nothing to reset or log but the error.
+      this.undecoded = undefined;
+      this.stream = undefined;
+    } else if (stream) {
       stream.onDownstreamReset();
       this.stream = undefined;
       if (stream.responseComplete || stream.info.responseCode) return this.destroy();
     }
-    const info = new StreamInfo(this.localAddress, this.remoteAddress);
-    info.flags = Flag.DPE;
-    info.responseCode = err.status;
-    info.details = err.details ?? 'http1.codec_error';
     // Envoy sends codec errors through the HCM's local reply: the reason phrase is the body.
-    const body = STATUS_REASONS[err.status] ?? '';
-    info.bytesSent = body.length;
-    this.socket.write(encodeLocalReply({ status: err.status, body, details: info.details, flag: Flag.DPE }, true), 'latin1');
+    this.localReplyAndClose({ status: err.status, body: STATUS_REASONS[err.status] ?? '', details: err.details ?? 'http1.codec_error', flag: Flag.DPE });
+  }
+
+  /** A reply to no routed request (a codec error, a head that never completed): logged, then the connection ends. */
+  private localReplyAndClose(reply: LocalReply): void {
+    const info = new StreamInfo(this.localAddress, this.remoteAddress);
+    info.flags = reply.flag;
+    info.responseCode = reply.status;
+    info.details = reply.details;
+    info.bytesSent = reply.body.length;
+    this.socket.write(encodeLocalReply(reply, true), 'latin1');
     this.ctx.accessLog?.log(info);
     this.closeAfterReply();
   }
@@ -202,6 +269,7 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
 
   private onClose(): void {
     this.closed = true;
+    clearTimeout(this.headersTimer);
     untrackConnection(this.ctx.listenerName, this);
     if (this.ctx.httpStats !== undefined) this.ctx.stats.dec(this.ctx.httpStats + H.downstream_cx_active);
     this.stream?.onDownstreamReset();

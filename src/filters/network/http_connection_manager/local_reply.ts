@@ -22,6 +22,8 @@ export const LOCAL_REPLIES = {
   timeout: { status: 504, body: 'upstream request timeout', details: 'upstream_response_timeout', flag: Flag.UT },
   http10: { status: 426, body: '', details: 'http1.codec_error', flag: Flag.DPE },
   missingHost: { status: 400, body: '', details: 'missing_host_header', flag: Flag.DPE },
+  streamIdleTimeout: { status: 408, body: 'stream timeout', details: 'stream_idle_timeout', flag: Flag.SI },
+  requestHeaderTimeout: { status: 408, body: 'request header timeout', details: 'request_header_timeout', flag: 0 },
 } satisfies Record<string, LocalReply>;
 
 /** Node's connect error codes as the strerror(3) text Envoy's transport failure reason carries. */

@@ -17,6 +17,7 @@ export const enum Flag {
   DPE = 1 << 11, // downstream protocol error
   UPE = 1 << 12, // upstream protocol error
   LR = 1 << 13, // local reset
+  SI = 1 << 14, // stream idle timeout
 }
 
 const FLAG_NAMES: [Flag, string][] = [
@@ -29,6 +30,7 @@ const FLAG_NAMES: [Flag, string][] = [
   [Flag.DI, 'DI'],
   [Flag.FI, 'FI'],
   [Flag.UT, 'UT'],
+  [Flag.SI, 'SI'],
   [Flag.LR, 'LR'],
   [Flag.UC, 'UC'],
   [Flag.DC, 'DC'],

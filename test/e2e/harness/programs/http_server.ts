@@ -26,7 +26,10 @@
  *   hang=1              never answer (the connection stays open)
  *   garbage=1           answer bytes that are not HTTP, then close
  * An upgrade request (WebSocket) is answered 101 and then every byte is echoed upper-cased
- * until the peer ends or sends "bye" ({ev: 'upgrade', url, headers} on stdout).
+ * until the peer ends or sends "bye" ({ev: 'upgrade', url, headers} on stdout). With
+ * `upgrade=decline` in its query it is answered 200 instead (no tunnel), and every byte that
+ * still arrives on that connection is reported ({ev: 'after-upgrade', bytes}).
+ * Every connection's close reports the bytes read on it (`rx`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
@@ -118,6 +121,15 @@ const server = createServer((req, res) => {
 // Upgrade requests (WebSocket and the like) get a 101 and an echo of every byte, upper-cased, until the peer ends.
 server.on('upgrade', (req, socket, head: Buffer) => {
   emit({ ev: 'upgrade', port, url: req.url, headers: req.headers });
+  if (new URL(req.url ?? '/', 'http://x').searchParams.get('upgrade') === 'decline') {
+    socket.write(`HTTP/1.1 200 OK\r\ncontent-length: 8\r\nx-server-name: ${name}\r\n\r\ndeclined`);
+    const after = (b: Buffer) => emit({ ev: 'after-upgrade', port, bytes: b.length });
+    if (head.length > 0) after(head);
+    socket.on('data', after);
+    socket.on('end', () => socket.end());
+    socket.on('error', () => {});
+    return;
+  }
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.upgrade}\r\nconnection: upgrade\r\nx-server-name: ${name}\r\n\r\n`);
   // "bye" ends the conversation from the server's side.
   const echo = (b: Buffer) => {
@@ -141,7 +153,7 @@ if (idleCloseMs > 0) {
 server.on('connection', (s) => {
   const peer = { peer: s.remoteAddress, peerPort: s.remotePort };
   emit({ ev: 'connection', port, ...peer });
-  s.on('close', () => emit({ ev: 'close', port, ...peer }));
+  s.on('close', () => emit({ ev: 'close', port, ...peer, rx: s.bytesRead }));
 });
 server.on('error', (e) => {
   emit({ ev: 'error', port, error: e.message });
