@@ -137,7 +137,11 @@ test('legate proxy sidecar --xds gets from legate xds-server the listeners, rout
   await fromXds.waitFor((d) => d.legate?.version >= 1, 20_000);
   const xds = await sections(fromXds);
   t.deepEqual(Object.keys(xds.listeners).sort(), Object.keys(files.listeners).sort());
-  for (const name of Object.keys(files.listeners)) t.deepEqual(xds.listeners[name].active_state.listener, files.listeners[name].active_state.listener, name);
+  // The inbound guard for the proxy's loopback-only ports names the proxy's own admin and DNS
+  // ports: random ones for the file-driven proxy here, Istio's 15000 and 15053 from the server.
+  const guard = new Set([15000, 15053, fromFiles.admin]);
+  const withoutGuard = (l: any) => ({ ...l, filterChains: l.filterChains.filter((c: any) => !guard.has(c.match?.destinationPort)) });
+  for (const name of Object.keys(files.listeners)) t.deepEqual(withoutGuard(xds.listeners[name].active_state.listener), withoutGuard(files.listeners[name].active_state.listener), name);
   t.deepEqual(Object.keys(xds.routes).sort(), Object.keys(files.routes).sort());
   for (const name of Object.keys(files.routes)) t.deepEqual(xds.routes[name].route_config, files.routes[name].route_config, name);
   t.deepEqual(Object.keys(xds.clusters).sort(), Object.keys(files.clusters).sort());

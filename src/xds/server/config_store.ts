@@ -22,6 +22,9 @@ export interface ServerPorts {
  * documents and emits `change`; proxies then ask for their scope again. A scope whose
  * translation fails keeps what it had (as a proxy keeps its last good configuration).
  */
+/** The proxy's loopback-only ports at Istio's defaults: admin and the DNS proxy. */
+const SIDECAR_LOOPBACK_PORTS = [15000, 15053];
+
 export class ConfigStore extends EventEmitter {
   private resources: readonly Resource[] = [];
   private services: GrpcService[] = [];
@@ -50,6 +53,9 @@ export class ConfigStore extends EventEmitter {
     const opts: TranslateOptions = {
       ...DEFAULT_TRANSLATE_OPTIONS,
       ...this.ports,
+      // Sidecars served over xDS forward inbound to 127.0.0.1 too: their admin and DNS proxy
+      // ports (Istio's 15000 and 15053) must not be reachable through the pod IP.
+      loopbackPorts: SIDECAR_LOOPBACK_PORTS,
       role: scope.generator === 'grpc' ? 'sidecar' : scope.role,
       namespace: scope.namespace,
       labels: scope.labels,
