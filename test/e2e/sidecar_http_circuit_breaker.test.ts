@@ -99,7 +99,10 @@ test('over the limits concurrent requests get 503 UO at once, and one connection
 
   // Nothing leaked: one at a time, every request is served again, by either worker.
   for (let i = 0; i < 4; i++) t.is((await call(env, `/after?n=${i}`)).status, 200);
-  t.is(maxConcurrentConnections(env), 1);
+  // When the next request lands on the other worker, the idle connection is closed for it; the
+  // upstream may log the new connection before the old one's close, so the proxy's own count is
+  // the check here.
+  t.true((await pod.stat(`cluster.${CLUSTER}.upstream_cx_active`)) <= 1, 'at most one upstream connection held');
 });
 
 test('tcp_proxy: a connection over maxConnections is closed at once and counted as upstream_cx_overflow', async (t) => {
