@@ -57,9 +57,15 @@ async function call(env: PodWithHttp, path: string) {
 function maxConcurrentConnections(env: PodWithHttp): number {
   let open = 0;
   let max = 0;
-  for (const e of env.servers.slow.proc.jsonLines<HttpConnectionEvent | { ev: 'close' }>()) {
+  // A connection stops counting at the proxy's FIN ('end'), or at 'close' if no FIN was logged:
+  // the proxy hands its one connection between workers by closing it before opening the next.
+  const gone = new Set<number>();
+  for (const e of env.servers.slow.proc.jsonLines<HttpConnectionEvent | { ev: 'end' | 'close'; peerPort: number }>()) {
     if (e.ev === 'connection') max = Math.max(max, ++open);
-    else if (e.ev === 'close') open--;
+    else if ((e.ev === 'end' || e.ev === 'close') && !gone.has(e.peerPort)) {
+      gone.add(e.peerPort);
+      open--;
+    }
   }
   return max;
 }

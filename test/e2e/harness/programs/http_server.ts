@@ -6,8 +6,8 @@
  * By default answers every request with 200 and a JSON report of what it received and from
  * whom: {name, method, url, headers, peer, peerPort, local, localPort, bodyBytes, bodySha256};
  * the same report is printed as one JSON line on stdout ({ev: 'request', …}), every
- * accepted connection as {ev: 'connection', port, peer, peerPort} and its end as
- * {ev: 'close', …}. Every response carries `x-server-name: NAME`.
+ * accepted connection as {ev: 'connection', port, peer, peerPort}, the peer's FIN as
+ * {ev: 'end', …} and its end as {ev: 'close', …}. Every response carries `x-server-name: NAME`.
  *
  * The query string can ask for other behaviour (read after the request body has arrived):
  *   status=N            answer N instead of 200
@@ -153,6 +153,8 @@ if (idleCloseMs > 0) {
 server.on('connection', (s) => {
   const peer = { peer: s.remoteAddress, peerPort: s.remotePort };
   emit({ ev: 'connection', port, ...peer });
+  // The peer's FIN, logged as soon as it is read ('close' comes only after this side ends too).
+  s.on('end', () => emit({ ev: 'end', port, ...peer }));
   s.on('close', () => emit({ ev: 'close', port, ...peer, rx: s.bytesRead }));
 });
 server.on('error', (e) => {
