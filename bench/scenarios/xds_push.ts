@@ -14,7 +14,7 @@ import type { MeasureContext, Mode, Row, Sample, Scenario } from '../lib/types.j
 const SIZES: Record<Mode, number[]> = { smoke: [100], quick: [1000], full: [1000, 10000] };
 const XDS_PORT = 15010;
 const DEBUG_PORT = 15014;
-const STATS_CAPACITY = 1 << 19;
+const STATS_CAPACITY = 1 << 21;
 const APPLIED = 'legate.config.update_success';
 /** Extra proxies connected to measure the server's memory per proxy (one in smoke runs, which only check the path). */
 const EXTRA_PROXIES: Record<Mode, number> = { smoke: 1, quick: 4, full: 4 };
