@@ -29,6 +29,12 @@ export interface WorkerState {
   /** The process-wide downstream connection limit (absent: none). */
   connectionLimit?: GlobalConnectionLimit;
   mesh: MeshSettings;
+  /**
+   * The worker's newest state. A connection keeps the state it started with (its filter chain,
+   * drains), but each new HTTP request routes with the newest routes and clusters, as Envoy
+   * applies RDS and CDS updates to new streams on existing connections.
+   */
+  latest?: () => WorkerState;
 }
 
 export interface ConnectionContext {

@@ -86,7 +86,8 @@ configChannel.onmessage = (event) => {
   }
   snapshot = next;
   const previous = state;
-  // Built once per change; connections already running keep the state they started with.
+  // Built once per change; connections already running keep the state they started with, but
+  // their new HTTP requests route with the newest (`latest`, as Envoy applies RDS/CDS updates).
   // What a delta leaves alone is kept as it is (tables, per-cluster LB state, DNS host sets);
   // a new cluster table takes over the resolved hosts of DNS clusters whose config is unchanged.
   const d = msg.kind === 'delta' ? msg.delta : undefined;
@@ -104,6 +105,7 @@ configChannel.onmessage = (event) => {
     stats,
     hostSlots,
     breakers,
+    latest: () => state!,
     connectionLimit,
     mesh: next.mesh,
   };

@@ -42,9 +42,14 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   readonly localAddress: string;
   readonly remoteAddress: string;
 
+  /**
+   * `ctx`: the connection's context (connection stats, drain). `streamContext`: the context for
+   * each new request, which may follow configuration changes (see factory.ts).
+   */
   constructor(
     private readonly socket: Socket,
     private readonly ctx: HttpContext,
+    private readonly streamContext: () => HttpContext = () => ctx,
   ) {
     this.parser = new RequestParser(this);
     this.localAddress = `${ctx.originalDst.address}:${ctx.originalDst.port}`;
@@ -111,7 +116,7 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
       clearTimeout(this.headersTimer);
       this.headersTimer = undefined;
     }
-    const stream = new ActiveStream(this, this.ctx, head);
+    const stream = new ActiveStream(this, this.streamContext(), head);
     this.stream = stream;
     this.undecoded = stream;
   }

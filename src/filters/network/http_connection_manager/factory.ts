@@ -5,7 +5,7 @@ import { breakerFor } from '../../../cluster/circuit_breaker.js';
 import { AccessLogger } from '../../../access_log/logger.js';
 import { CompiledRouteConfiguration } from '../../http/router/route_table.js';
 import type { StatsWriter } from '../../../stats/store.js';
-import type { ConnectionContext } from '../../../listener/connection.js';
+import type { ConnectionContext, WorkerState } from '../../../listener/connection.js';
 import { HttpConnectionManager } from './connection_manager.js';
 import type { HttpContext } from './http_context.js';
 import { sinkHostSlots } from '../../../cluster/host_shared.js';
@@ -70,10 +70,9 @@ function clusterEntry(w: ConnectionContext['worker'], name: string): ClusterEntr
 
 /** The HTTP connection manager for one accepted connection on an HCM filter chain. */
 export function httpConnectionManager(socket: Socket, filter: HttpConnectionManagerFilter, ctx: ConnectionContext, initial?: Buffer): void {
-  const w = ctx.worker;
-  const state = (shared ??= new HttpWorkerState(w.stats, (w.hostSlots ?? sinkHostSlots()).stats));
-  const mesh = w.mesh;
-  const httpCtx: HttpContext = {
+  const first = ctx.worker;
+  const state = (shared ??= new HttpWorkerState(first.stats, (first.hostSlots ?? sinkHostSlots()).stats));
+  const build = (w: WorkerState): HttpContext => ({
     filter,
     routes: state.routes(w.routes.get(filter.routeConfigName)),
     cluster: (name) => clusterEntry(w, name),
@@ -81,11 +80,25 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     stats: w.stats,
     hostStats: state.hostStats,
     httpStats: w.statIndex.http?.[filter.statPrefix],
-    accessLog: state.logger(mesh.accessLogFile, mesh.accessLogEncoding),
+    accessLog: state.logger(w.mesh.accessLogFile, w.mesh.accessLogEncoding),
     istio: w.statIndex.istio,
     reporter: ctx.listenerName === VIRTUAL_INBOUND ? 'destination' : 'source',
     originalDst: ctx.originalDst,
     listenerName: ctx.listenerName,
+  });
+  const initialCtx = build(first);
+  // New requests on this connection follow configuration changes (Envoy's RDS/CDS semantics);
+  // while the newest state lacks this chain's route configuration (its listener is draining),
+  // they keep the one the connection started with.
+  let seen = first;
+  let current = initialCtx;
+  const streamContext = (): HttpContext => {
+    const now = first.latest?.() ?? first;
+    if (now !== seen) {
+      seen = now;
+      current = now.routes.has(filter.routeConfigName) ? build(now) : initialCtx;
+    }
+    return current;
   };
-  new HttpConnectionManager(socket, httpCtx).start(initial);
+  new HttpConnectionManager(socket, initialCtx, streamContext).start(initial);
 }

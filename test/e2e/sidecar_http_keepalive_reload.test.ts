@@ -1,0 +1,69 @@
+/**
+ * A configuration change reaches requests on connections that were already open, as Envoy
+ * applies RDS/CDS updates to new streams: an app with one pooled keep-alive connection is moved
+ * to the new endpoint by its next request, not left on the old one for the connection's life.
+ */
+import test from 'ava';
+import { APP_UID, meshConfigMap, Pod, RemoteHost, serviceEntry } from './harness/index.js';
+import { NODE } from './harness/programs.js';
+
+const VIP = '240.240.0.20';
+
+function config(remoteIp: string, port: number): string[] {
+  return [
+    meshConfigMap(),
+    serviceEntry({
+      name: 'web',
+      hosts: ['web.default.svc.cluster.local'],
+      addresses: [VIP],
+      location: 'MESH_INTERNAL',
+      ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+      endpoints: [{ address: remoteIp, ports: { http: port } }],
+    }),
+  ];
+}
+
+/** One connection, one GET, then (after `gapMs`) a second GET on the same connection: prints each x-server-name. */
+const CLIENT = `
+const net = require('node:net');
+const [host, port, gapMs] = process.argv.slice(1);
+const s = net.connect(Number(port), host);
+let buf = '';
+const names = [];
+const get = () => s.write('GET / HTTP/1.1\\r\\nhost: web.default.svc.cluster.local\\r\\n\\r\\n');
+s.on('data', (d) => {
+  buf += d;
+  for (;;) {
+    const end = buf.indexOf('\\r\\n\\r\\n');
+    if (end < 0) return;
+    const head = buf.slice(0, end);
+    const len = Number(/content-length: *(\\d+)/i.exec(head)?.[1] ?? 0);
+    if (buf.length < end + 4 + len) return;
+    buf = buf.slice(end + 4 + len);
+    names.push(/x-server-name: *(\\S+)/i.exec(head)?.[1] ?? '?');
+    if (names.length === 1) setTimeout(get, Number(gapMs));
+    else { console.log(JSON.stringify({ names, sameConnection: true })); s.end(); }
+  }
+});
+s.on('connect', get);
+s.on('error', (e) => { console.log(JSON.stringify({ names, error: e.message })); process.exit(1); });
+`;
+
+test('a keep-alive connection opened before a config change sends its next request to the new endpoint', async (t) => {
+  const remote = await RemoteHost.create(t);
+  const pod = await Pod.create(t, { remote });
+  await remote.httpServer(8001, 'old');
+  await remote.httpServer(8002, 'new');
+  pod.writeConfig(...config(remote.ip, 8001));
+  await pod.startProxy();
+  const applied = await pod.stat('legate.config.update_success');
+  // The client holds its connection for 3 s between the two requests; the change lands meanwhile.
+  const client = pod.ns.spawn([NODE, '-e', CLIENT, VIP, '80', '3000'], { uid: APP_UID, label: 'keepalive-client' });
+  await new Promise((r) => setTimeout(r, 500));
+  pod.writeConfig(...config(remote.ip, 8002));
+  await pod.waitForStat('legate.config.update_success', (v) => v > applied, 5000);
+  await client.exited;
+  const out = JSON.parse(client.stdoutLines.at(-1) ?? '{}') as { names: string[]; error?: string };
+  t.is(out.error, undefined);
+  t.deepEqual(out.names, ['old', 'new'], 'the second request on the same connection followed the change');
+});
