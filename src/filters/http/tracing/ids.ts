@@ -1,20 +1,11 @@
-import { randomFillSync } from 'node:crypto';
-
-/** Random ids are cut from one pooled buffer: one randomFillSync per 512 span ids, not one per request. */
-const pool = Buffer.allocUnsafe(4096);
-let offset = pool.length;
+import { randomPool, takeRandom } from '../../network/http_connection_manager/random_pool.js';
 
 /** `bytes` random bytes as lower-case hex; never all zeros (an invalid id for B3 and W3C). */
 export function randomHexId(bytes: 8 | 16): string {
   for (;;) {
-    if (offset + bytes > pool.length) {
-      randomFillSync(pool);
-      offset = 0;
-    }
+    const at = takeRandom(bytes);
     let nonZero = false;
-    for (let i = offset; i < offset + bytes; i++) if (pool[i] !== 0) nonZero = true;
-    const id = pool.toString('hex', offset, offset + bytes);
-    offset += bytes;
-    if (nonZero) return id;
+    for (let i = at; i < at + bytes; i++) if (randomPool[i] !== 0) nonZero = true;
+    if (nonZero) return randomPool.toString('hex', at, at + bytes);
   }
 }
