@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { adminCounter, adminGet } from '../lib/admin_client.js';
+import { adminGet } from '../lib/admin_client.js';
+import { timeRenameToApplied } from '../lib/apply_timer.js';
 import { onCpus } from '../lib/cpus.js';
 import { endpointPortOf, manyServiceEntries, MESH_YAML } from '../lib/legate_config.js';
 import { REPO } from '../lib/paths.js';
-import { canConnect, sleep, start, treeMemoryMB, waitUntil } from '../lib/proc.js';
+import { canConnect, start, treeMemoryMB, waitUntil } from '../lib/proc.js';
 import { summarise } from '../lib/stats.js';
 import { ADMIN, legateArgv } from '../lib/targets/legate.js';
 import type { MeasureContext, Mode, Row, Sample, Scenario } from '../lib/types.js';
@@ -24,8 +25,6 @@ const SIZES: Record<Mode, number[]> = { smoke: [100], quick: [1000], full: [1000
  * benches give the proxy 2,097,152 (a configuration that does not fit is not applied).
  */
 const STATS_CAPACITY = 1 << 21;
-const APPLIED = 'legate.config.update_success';
-const REJECTED = 'legate.config.update_rejected';
 
 function row(ctx: MeasureContext, target: string, label: string, variant: string, samples: Sample[]): Row {
   return { target, label, layer: 'l4', workers: ctx.workers, cpus: ctx.cpus.proxy, pinned: ctx.cpus.pinned, variant, tool: 'wall clock', unit: 'ms', ...summarise(samples) };
@@ -38,23 +37,6 @@ function timeCommand(ctx: MeasureContext, args: string[]): Sample {
   const ms = performance.now() - t;
   if (args[0] === 'validate' && r.status !== 0) throw new Error(`legate validate failed: ${r.stdout}${r.stderr}`.slice(0, 500));
   return { value: ms };
-}
-
-/** Writes the file next to the watched directory and renames it in (what editors and Kubernetes do). */
-async function timeReload(ctx: MeasureContext, confDir: string, n: number, generation: number): Promise<Sample> {
-  const staging = join(ctx.tmp, 'config-apply-staging.yaml');
-  writeFileSync(staging, manyServiceEntries(n, generation), { mode: 0o644 });
-  const before = await adminCounter(APPLIED);
-  const rejected = await adminCounter(REJECTED);
-  const t = performance.now();
-  renameSync(staging, join(confDir, 'services.yaml'));
-  for (;;) {
-    if ((await adminCounter(APPLIED)) > before) break;
-    if ((await adminCounter(REJECTED)) > rejected) throw new Error(`legate rejected the ${n}-entry configuration`);
-    if (performance.now() - t > 120_000) throw new Error('no new configuration version after 120 s');
-    await sleep(5);
-  }
-  return { value: performance.now() - t };
 }
 
 async function runSelf(ctx: MeasureContext): Promise<Row[]> {
@@ -83,9 +65,9 @@ async function runSelf(ctx: MeasureContext): Promise<Row[]> {
     await waitUntil('legate admin', () => canConnect(ADMIN.host, ADMIN.port), 10_000, proc.exited);
     let generation = 0;
     for (const n of SIZES[ctx.mode]) {
-      await timeReload(ctx, confDir, n, ++generation); // warm-up
+      await timeRenameToApplied(ctx.tmp, confDir, manyServiceEntries(n, ++generation)); // warm-up
       const samples: Sample[] = [];
-      for (let i = 0; i < reps; i++) samples.push(await timeReload(ctx, confDir, n, ++generation));
+      for (let i = 0; i < reps; i++) samples.push(await timeRenameToApplied(ctx.tmp, confDir, manyServiceEntries(n, ++generation)));
       // The counter moved; check that /config_dump really serves the new version: every entry, each at its new port.
       const dump = JSON.parse(await adminGet('/config_dump?resource=dynamic_active_clusters')) as { configs: { version_info?: string; cluster: Cluster }[] };
       const clusters = dump.configs.map((c) => c.cluster);

@@ -1,7 +1,7 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { adminCounter, adminGet } from '../lib/admin_client.js';
+import { adminGet } from '../lib/admin_client.js';
+import { timeRenameToApplied } from '../lib/apply_timer.js';
 import { onCpus } from '../lib/cpus.js';
 import { endpointPortOf, MESH_YAML, serviceEntry } from '../lib/legate_config.js';
 import { asProxyUser } from '../lib/netns.js';
@@ -15,7 +15,6 @@ const SIZES: Record<Mode, number[]> = { smoke: [100], quick: [1000], full: [1000
 const XDS_PORT = 15010;
 const DEBUG_PORT = 15014;
 const STATS_CAPACITY = 1 << 21;
-const APPLIED = 'legate.config.update_success';
 /** Extra proxies connected to measure the server's memory per proxy (one in smoke runs, which only check the path). */
 const EXTRA_PROXIES: Record<Mode, number> = { smoke: 1, quick: 4, full: 4 };
 
@@ -43,21 +42,6 @@ function xdsProxy(ctx: MeasureContext, k: number): Started {
   const ports = k === 0 ? [] : ['--admin-port', String(16000 + k), '--readiness-port', String(16100 + k), '--prometheus-port', String(16200 + k), '--outbound-port', String(16300 + k), '--inbound-port', String(16400 + k)];
   const args = ['proxy', 'sidecar', '--xds', `127.0.0.1:${XDS_PORT}`, '--concurrency', String(k === 0 ? ctx.workers : 1), '--stats-capacity', String(STATS_CAPACITY), ...ports];
   return start(legateCli(ctx, k === 0 ? ctx.cpus.proxy : ctx.cpus.load, args), { logFile: join(ctx.tmp, `legate-xds-${k}.log`) });
-}
-
-/** Renames the next file in; the time until the proxy counts the new version applied on every worker. */
-async function timePush(ctx: MeasureContext, confDir: string, yaml: string): Promise<Sample> {
-  const staging = join(ctx.tmp, 'xds-push-staging.yaml');
-  writeFileSync(staging, yaml, { mode: 0o644 });
-  const before = await adminCounter(APPLIED);
-  const t = performance.now();
-  renameSync(staging, join(confDir, 'services.yaml'));
-  for (;;) {
-    if ((await adminCounter(APPLIED)) > before) break;
-    if (performance.now() - t > 120_000) throw new Error('no new configuration applied after 120 s');
-    await sleep(5);
-  }
-  return { value: performance.now() - t };
 }
 
 async function servedPort(name: string): Promise<number | undefined> {
@@ -90,13 +74,13 @@ async function runSelf(ctx: MeasureContext): Promise<Row[]> {
       const oneProxy = treeMemoryMB(server.pid).rss;
       const one: Sample[] = [];
       const all: Sample[] = [];
-      await timePush(ctx, confDir, services(n, generation, ++generation)); // warm-up
-      for (let i = 0; i < ctx.timing.reps; i++) one.push(await timePush(ctx, confDir, services(n, 0, ++generation)));
+      await timeRenameToApplied(ctx.tmp, confDir, services(n, generation, ++generation)); // warm-up
+      for (let i = 0; i < ctx.timing.reps; i++) one.push(await timeRenameToApplied(ctx.tmp, confDir, services(n, 0, ++generation)));
       const port = await servedPort(`outbound|8000||svc-0.bench.internal`);
       if (port !== endpointPortOf(0, generation)) throw new Error(`/config_dump serves svc-0 at ${port}, not at generation ${generation}'s port`);
       for (let i = 0; i < ctx.timing.reps; i++) {
         ++generation;
-        all.push(await timePush(ctx, confDir, services(n, generation, generation)));
+        all.push(await timeRenameToApplied(ctx.tmp, confDir, services(n, generation, generation)));
       }
       const r1 = row(ctx, 'xds-push-one', 'xDS push: one endpoint changed → applied on every worker', `${n} ServiceEntries`, one);
       const r2 = row(ctx, 'xds-push-all', 'xDS push: every endpoint changed → applied on every worker', `${n} ServiceEntries`, all);
