@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { PROXY_DEFAULTS } from '../../main/options.js';
 import { formatDiagnostic, hasErrors } from '../../config/diagnostics.js';
 import type { Resource } from '../../config/resources.js';
 import { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from '../../config/translate/context.js';
@@ -23,7 +24,7 @@ export interface ServerPorts {
  * translation fails keeps what it had (as a proxy keeps its last good configuration).
  */
 /** The proxy's loopback-only ports at Istio's defaults: admin and the DNS proxy. */
-const SIDECAR_LOOPBACK_PORTS = [15000, 15053];
+const SIDECAR_LOOPBACK_PORTS = [PROXY_DEFAULTS.adminPort, PROXY_DEFAULTS.dnsPort];
 
 export class ConfigStore extends EventEmitter {
   private resources: readonly Resource[] = [];
