@@ -37,10 +37,22 @@ export interface WorkerState {
   latest?: () => WorkerState;
 }
 
+/** What the downstream TLS handshake established (absent on plaintext connections). */
+export interface DownstreamTlsInfo {
+  /** The SNI the client sent (tls_inspector); also known on connections passed through without termination. */
+  sni?: string;
+  /** The negotiated ALPN protocol. */
+  alpn?: string;
+  /** The peer certificate's SPIFFE URI SAN (`spiffe://<trust-domain>/ns/<ns>/sa/<sa>`) when the client presented one (mTLS). */
+  peerPrincipal?: string;
+}
+
 export interface ConnectionContext {
   worker: WorkerState;
   listenerName: string;
   originalDst: Destination;
+  /** Set once a downstream TLS handshake completed (or SNI was read for passthrough). */
+  tls?: DownstreamTlsInfo;
 }
 
 /**

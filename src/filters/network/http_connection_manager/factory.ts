@@ -84,6 +84,7 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     istio: w.statIndex.istio,
     reporter: ctx.listenerName === VIRTUAL_INBOUND ? 'destination' : 'source',
     originalDst: ctx.originalDst,
+    tls: ctx.tls,
     listenerName: ctx.listenerName,
   });
   const initialCtx = build(first);

@@ -6,6 +6,7 @@ import type { StatsWriter } from '../../../stats/store.js';
 import type { CompiledRouteConfiguration } from '../../http/router/route_table.js';
 import type { AccessLogger } from '../../../access_log/logger.js';
 import type { Destination } from '../../../listener/listener_table.js';
+import type { DownstreamTlsInfo } from '../../../listener/connection.js';
 import type { StatIndex } from '../../../config/snapshot.js';
 
 /** What the HTTP connection manager reads from its worker: one snapshot's view plus the long-lived pools. */
@@ -24,6 +25,8 @@ export interface HttpContext {
   istio: StatIndex['istio'];
   reporter: 'source' | 'destination';
   originalDst: Destination;
+  /** The downstream connection's TLS (peer identity for authorization, SNI); absent on plaintext. */
+  tls?: DownstreamTlsInfo;
   /** The capture listener the connection came in on (what drains: see drain.ts). */
   listenerName: string;
 }
