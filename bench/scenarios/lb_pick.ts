@@ -61,7 +61,7 @@ export const scenario: Scenario = {
   describes:
     'In-process micro benchmark: nanoseconds per ClusterLoadBalancer.chooseHost() for each lb_policy over 10 and 1,000 hosts, with equal ' +
     'weights and with weights 1–4 (hosts carry 0–2 active requests). Hashing balancers get precomputed request keys. Plain round robin and ' +
-    'power-of-two-choices are O(1); weighted round robin and weighted least request are O(hosts) per pick (smooth WRR); ring hash is a ' +
+    'power-of-two-choices are O(1); weighted round robin and weighted least request are O(log hosts) per pick (EDF schedule, as Envoy); ring hash is a ' +
     'binary search, Maglev a table lookup.',
   order: 90,
   unit: 'ns',

@@ -60,8 +60,21 @@ test('LEAST_REQUEST with different weights uses weight / (active + 1)', (t) => {
   t.is(n.get(hs[0].key), 100);
   t.is(n.get(hs[1].key), 200);
   hs[0].activeRequests = 0; // now 2 : 1
+  // As in Envoy's EDF schedule, a host's load is read when it goes back into the schedule:
+  // the first host keeps the deadline it got at 0.5 for one more turn, then runs at 2.
   const m = tally(() => lb.chooseHost(undefined), 300);
-  t.is(m.get(hs[0].key), 200);
+  t.true(m.get(hs[0].key)! >= 199 && m.get(hs[0].key)! <= 200, `${m.get(hs[0].key)}`);
+});
+
+test('weighted ROUND_ROBIN over 1,000 hosts gives each host its weight per cycle, from a random start', (t) => {
+  const weights = Array.from({ length: 1000 }, (_, i) => 1 + (i % 4));
+  const cycle = weights.reduce((a, b) => a + b, 0);
+  for (const seed of [1, 2, 3]) {
+    const hs = hosts(weights);
+    const { lb } = balancer(cluster('ROUND_ROBIN'), hs, { seed });
+    const n = tally(() => lb.chooseHost(undefined), cycle * 2);
+    t.true(hs.every((h, i) => n.get(h.key) === 2 * weights[i]), `seed ${seed}`);
+  }
 });
 
 test('RANDOM spreads uniformly and ignores endpoint weights, as Envoy does', (t) => {

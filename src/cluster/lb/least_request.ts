@@ -1,5 +1,6 @@
 import type { Host } from '../host.js';
 import { smoothWeightedPick } from './smooth_weighted.js';
+import { EdfScheduler } from './edf_scheduler.js';
 import { slowStartEnds, slowStartFactor } from './slow_start.js';
 import { randomIndex } from './random_source.js';
 import { allEqual, type HostPicker, type PickerInput } from './types.js';
@@ -11,8 +12,10 @@ export const ACTIVE_REQUEST_BIAS = 1.0;
 /**
  * LEAST_REQUEST as Envoy does it. Equal weights: power of two choices — two random hosts
  * (with replacement), the one with fewer active requests wins (the first on a tie).
- * Different weights, or a host in slow start: weighted round robin where each pick sees the
- * weight `weight / (activeRequests + 1)^bias`, recomputed per pick because the load moves.
+ * Different weights: Envoy's earliest-deadline-first schedule where a picked host goes back
+ * 1 / (weight / (activeRequests + 1)^bias) later, its load read at that moment — O(log hosts)
+ * per pick. While a host is in its slow-start window, smooth weighted round robin re-reads
+ * every host's load and age per pick instead.
  */
 export class LeastRequestPicker implements HostPicker {
   private readonly hosts: readonly Host[];
@@ -21,6 +24,7 @@ export class LeastRequestPicker implements HostPicker {
   private readonly effective: Float64Array;
   private readonly unweighted: boolean;
   private warmUntil: number;
+  private readonly edf: EdfScheduler | undefined;
 
   constructor(private readonly input: PickerInput) {
     this.hosts = input.hosts;
@@ -29,6 +33,13 @@ export class LeastRequestPicker implements HostPicker {
     this.effective = new Float64Array(this.hosts.length);
     this.unweighted = allEqual(this.weights);
     this.warmUntil = slowStartEnds(this.hosts, input.slowStartWindowMs);
+    if (!this.unweighted) this.edf = new EdfScheduler(Float64Array.from(this.hosts, (_, i) => 1 / this.loadedWeight(i)));
+  }
+
+  /** A host's weight scaled down by its active requests. */
+  private loadedWeight(i: number): number {
+    const active = this.hosts[i].activeRequests + 1;
+    return this.weights[i] / (ACTIVE_REQUEST_BIAS === 1 ? active : Math.pow(active, ACTIVE_REQUEST_BIAS));
   }
 
   pick(): Host | undefined {
@@ -49,12 +60,14 @@ export class LeastRequestPicker implements HostPicker {
       }
       return best;
     }
-    const window = this.warmUntil > 0 ? this.input.slowStartWindowMs : 0;
-    for (let i = 0; i < n; i++) {
-      const h = hosts[i];
-      const load = ACTIVE_REQUEST_BIAS === 1 ? h.activeRequests + 1 : Math.pow(h.activeRequests + 1, ACTIVE_REQUEST_BIAS);
-      this.effective[i] = (this.weights[i] * (window > 0 ? slowStartFactor(h, window, now) : 1)) / load;
+    if (this.warmUntil === 0 && this.edf) {
+      const edf = this.edf;
+      const i = edf.peek();
+      edf.reschedule(edf.peekDeadline() + 1 / this.loadedWeight(i));
+      return hosts[i];
     }
+    const window = this.input.slowStartWindowMs;
+    for (let i = 0; i < n; i++) this.effective[i] = this.loadedWeight(i) * slowStartFactor(hosts[i], window, now);
     return hosts[smoothWeightedPick(this.effective, this.scores)];
   }
 }
