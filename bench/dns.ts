@@ -130,7 +130,7 @@ spec:
     process.execPath,
     [join(ROOT, 'bin/legate.js'), 'proxy', 'sidecar', '--config', join(dir, 'c.yaml'), '--concurrency', '1', '--dns-capture', '--dns-port', String(dns),
       '--dns-upstream', `127.0.0.1:${upstream}`, '--outbound-port', String(out), '--inbound-port', String(inb), '--admin-port', String(admin),
-      '--readiness-port', String(ready), '--prometheus-port', String(prom)],
+      '--readiness-port', String(ready), '--prometheus-port', String(prom), '--status-port', '0'],
     { stdio: 'ignore', env: { ...process.env, LEGATE_LOG_LEVEL: 'error' } },
   );
   for (let i = 0; i < 100; i++) {

@@ -39,7 +39,7 @@ function legateCli(ctx: MeasureContext, cpus: string, args: string[]): string[] 
 
 /** A proxy driven only by the xDS server; `k` > 0 moves its ports out of the measured proxy's way. */
 function xdsProxy(ctx: MeasureContext, k: number): Started {
-  const ports = k === 0 ? [] : ['--admin-port', String(16000 + k), '--readiness-port', String(16100 + k), '--prometheus-port', String(16200 + k), '--outbound-port', String(16300 + k), '--inbound-port', String(16400 + k)];
+  const ports = k === 0 ? [] : ['--admin-port', String(16000 + k), '--readiness-port', String(16100 + k), '--prometheus-port', String(16200 + k), '--status-port', String(16500 + k), '--outbound-port', String(16300 + k), '--inbound-port', String(16400 + k)];
   const args = ['proxy', 'sidecar', '--xds', `127.0.0.1:${XDS_PORT}`, '--concurrency', String(k === 0 ? ctx.workers : 1), '--stats-capacity', String(STATS_CAPACITY), ...ports];
   return start(legateCli(ctx, k === 0 ? ctx.cpus.proxy : ctx.cpus.load, args), { logFile: join(ctx.tmp, `legate-xds-${k}.log`) });
 }

@@ -4,6 +4,7 @@ import { rewriteProbes } from './probes.js';
 import { initContainer, sidecarContainer, volumes, WAIT_FOR_PROXY, type PodFacts } from './template.js';
 import { LegateError } from '../errors.js';
 import { markPod } from './metadata.js';
+import { prometheusMerge } from './prometheus_merge.js';
 import { alreadyInjected, ownerUri, podTemplatePath, skipReason } from './workload.js';
 
 type Path = (string | number)[];
@@ -67,7 +68,8 @@ export function injectDocument(doc: Document, opts: InjectOptions): string | und
   const probes = annotations['sidecar.istio.io/rewriteAppHTTPProbers'] === 'false' ? { replacements: [], probers: {} } : rewriteProbes(spec.containers);
   for (const r of probes.replacements) doc.setIn([...specPath, 'containers', r.container, r.field], doc.createNode(r.probe, { aliasDuplicateObjects: false }));
 
-  const sidecar = sidecarContainer(opts, facts, mode, probes.probers, native);
+  const merge = prometheusMerge(annotations);
+  const sidecar = sidecarContainer(opts, facts, mode, { probers: probes.probers, appScrape: merge?.appScrape }, native);
   const init = opts.cni || mode === 'NONE' ? [] : [initContainer(opts, facts, mode)];
   if (native) {
     // Kubernetes' native sidecar: an init container that keeps running; what follows (the app's own
@@ -89,7 +91,7 @@ export function injectDocument(doc: Document, opts: InjectOptions): string | und
     imagePullSecrets: null,
     revision: 'default',
   };
-  markPod(doc, metaPath, meta, { status, workloadName, firstContainer: spec.containers[0]?.name });
+  markPod(doc, metaPath, meta, { status, workloadName, firstContainer: spec.containers[0]?.name, prometheus: merge?.annotations });
   return undefined;
 }
 

@@ -7,20 +7,23 @@ type Path = (string | number)[];
  * (sidecar.istio.io/status, which also makes injection idempotent), the revision, the default
  * container for kubectl, Prometheus scraping, and the canonical service labels.
  */
-export function markPod(doc: Document, metaPath: Path, meta: Record<string, any>, facts: { status: unknown; workloadName: string; firstContainer: string | undefined }): void {
+export function markPod(
+  doc: Document,
+  metaPath: Path,
+  meta: Record<string, any>,
+  facts: { status: unknown; workloadName: string; firstContainer: string | undefined; prometheus: Record<string, string> | undefined },
+): void {
   const first = facts.firstContainer;
   const annotations: Record<string, string> = meta.annotations ?? {};
   const add: Record<string, string> = {
     'istio.io/rev': 'default',
     'kubectl.kubernetes.io/default-container': annotations['kubectl.kubernetes.io/default-container'] ?? first,
     'kubectl.kubernetes.io/default-logs-container': annotations['kubectl.kubernetes.io/default-logs-container'] ?? first,
-    // Istio points these at pilot-agent's merged metrics on 15020; Legate serves its (and Envoy-named) metrics on 15090.
-    'prometheus.io/path': '/stats/prometheus',
-    'prometheus.io/port': '15090',
-    'prometheus.io/scrape': 'true',
-    'sidecar.istio.io/status': JSON.stringify(facts.status),
   };
-  for (const [k, v] of Object.entries(add)) if (v !== undefined && (k === 'sidecar.istio.io/status' || annotations[k] === undefined)) doc.setIn([...metaPath, 'annotations', k], v);
+  for (const [k, v] of Object.entries(add)) if (v !== undefined && annotations[k] === undefined) doc.setIn([...metaPath, 'annotations', k], v);
+  // Metrics merging replaces the app's own scrape annotations (they travel in the sidecar's env).
+  for (const [k, v] of Object.entries(facts.prometheus ?? {})) doc.setIn([...metaPath, 'annotations', k], v);
+  doc.setIn([...metaPath, 'annotations', 'sidecar.istio.io/status'], JSON.stringify(facts.status));
   blockStyle(doc, [...metaPath, 'annotations']);
   const labels: Record<string, string> = meta.labels ?? {};
   const canonical = labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels.app ?? facts.workloadName;

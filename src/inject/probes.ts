@@ -4,12 +4,10 @@
  * succeed (the capture accepts every port), so the kubelet asks the proxy's
  * status port instead, at `/app-health/<container>/livez|readyz|startupz`, and the proxy
  * performs the original probe against the app. The originals travel in the sidecar's env
- * `ISTIO_KUBE_APP_PROBERS` (JSON keyed by the new path).
- *
- * Legate serves /app-health on its readiness port (15021); Istio's pilot-agent uses 15020,
- * which Legate does not serve.
+ * `ISTIO_KUBE_APP_PROBERS` (JSON keyed by the new path). Served on the status port (15020),
+ * as pilot-agent does.
  */
-export const APP_HEALTH_PORT = 15021;
+import { PROXY_DEFAULTS } from '../main/options.js';
 
 const KINDS = [
   ['livenessProbe', 'livez'],
@@ -58,7 +56,7 @@ export function rewriteProbes(containers: Record<string, any>[]): ProbeRewrite {
         };
       } else out.probers[path] = { tcpSocket: { port, ...(probe.tcpSocket.host !== undefined && { host: probe.tcpSocket.host }) }, ...timeout };
       const { tcpSocket: _tcp, ...rest } = probe;
-      out.replacements.push({ container: i, field, probe: { ...rest, httpGet: { path, port: APP_HEALTH_PORT, scheme: 'HTTP' } } });
+      out.replacements.push({ container: i, field, probe: { ...rest, httpGet: { path, port: PROXY_DEFAULTS.statusPort, scheme: 'HTTP' } } });
     }
   });
   return out;

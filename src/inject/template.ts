@@ -84,7 +84,13 @@ export function volumes(): Record<string, unknown>[] {
 }
 
 /** The istio-proxy container running `legate proxy sidecar` as uid 1337. */
-export function sidecarContainer(opts: InjectOptions, facts: PodFacts, interceptionMode: string, probers: Record<string, unknown>, native: boolean): Record<string, unknown> {
+export function sidecarContainer(
+  opts: InjectOptions,
+  facts: PodFacts,
+  interceptionMode: string,
+  status: { probers: Record<string, unknown>; appScrape: string | undefined },
+  native: boolean,
+): Record<string, unknown> {
   const env: Record<string, unknown>[] = [
     fieldEnv('POD_NAME', 'metadata.name'),
     fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
@@ -109,7 +115,8 @@ export function sidecarContainer(opts: InjectOptions, facts: PodFacts, intercept
     if (at >= 0) env[at] = { name, value };
     else env.push({ name, value });
   }
-  if (Object.keys(probers).length > 0) env.push({ name: 'ISTIO_KUBE_APP_PROBERS', value: JSON.stringify(probers) });
+  if (status.appScrape) env.push({ name: 'ISTIO_PROMETHEUS_ANNOTATIONS', value: status.appScrape });
+  if (Object.keys(status.probers).length > 0) env.push({ name: 'ISTIO_KUBE_APP_PROBERS', value: JSON.stringify(status.probers) });
   const readiness = { httpGet: { path: '/healthz/ready', port: 15021 }, initialDelaySeconds: 0, periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 };
   return {
     name: 'istio-proxy',

@@ -13,6 +13,8 @@ export interface ProxyOptions {
   adminPort: number;
   readinessPort: number;
   prometheusPort: number;
+  /** pilot-agent's status port (merged metrics, app probes, readiness); 0: not served. */
+  statusPort: number;
   acceptMode: AcceptMode;
   /** TPROXY interception: the original destination is the socket's local address. */
   transparent: boolean;
@@ -64,6 +66,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   adminPort: 15000,
   readinessPort: 15021,
   prometheusPort: 15090,
+  statusPort: 15020,
   acceptMode: 'handoff',
   transparent: false,
   inboundTarget: '127.0.0.1',
@@ -94,8 +97,9 @@ const FLAGS: Record<string, FlagSpec> = {
   '--inbound-port': { key: 'inboundPort', kind: 'port' },
   '--admin-address': { key: 'adminAddress', kind: 'string' },
   '--admin-port': { key: 'adminPort', kind: 'port' },
-  '--readiness-port': { key: 'readinessPort', kind: 'port', env: 'STATUS_PORT' },
+  '--readiness-port': { key: 'readinessPort', kind: 'port' },
   '--prometheus-port': { key: 'prometheusPort', kind: 'port' },
+  '--status-port': { key: 'statusPort', kind: 'port', env: 'STATUS_PORT' },
   '--accept-mode': { key: 'acceptMode', kind: 'enum', values: ['handoff', 'reuseport'], env: 'LEGATE_ACCEPT_MODE' },
   '--tproxy': { key: 'transparent', kind: 'bool', env: 'LEGATE_TPROXY' },
   '--inbound-target': { key: 'inboundTarget', kind: 'string', env: 'LEGATE_INBOUND_TARGET' },

@@ -1,5 +1,7 @@
 import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
 import { appHealthRoutes } from '../admin/app_health.js';
+import { statusPortRoutes } from '../admin/status_port.js';
+import { renderPrometheus } from '../admin/prometheus.js';
 import type { ServerGauges } from '../admin/prometheus.js';
 import { proxyIdentity } from '../stats/istio/identity.js';
 import { collectHistograms } from '../stats/latency.js';
@@ -193,7 +195,16 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
       opts.prometheusPort,
     ),
   ];
-  log.info(`admin on ${opts.adminAddress}:${opts.adminPort}, readiness on :${opts.readinessPort}, prometheus on :${opts.prometheusPort}; ${opts.concurrency} workers, ${opts.acceptMode} accept`);
+  if (opts.statusPort > 0) {
+    // pilot-agent's port: where injected pods send the kubelet's probes and Prometheus. Not
+    // being able to serve it degrades probes and scraping only, so the proxy goes on.
+    const statusView = { ready: view.ready, prometheus: () => renderPrometheus(view.registry, view.serverGauges?.()), quit: view.quit };
+    await startHttp(statusPortRoutes(statusView, process.env), '0.0.0.0', opts.statusPort).then(
+      (server) => http.push(server),
+      (err: Error) => log.error(`status port :${opts.statusPort} not served: ${err.message}`),
+    );
+  }
+  log.info(`admin on ${opts.adminAddress}:${opts.adminPort}, readiness on :${opts.readinessPort}, prometheus on :${opts.prometheusPort}, status on :${opts.statusPort || 'off'}; ${opts.concurrency} workers, ${opts.acceptMode} accept`);
 
   /**
    * Envoy's /drain_listeners: the bound listeners (inbound ones only with `inboundOnly`) either

@@ -9,6 +9,8 @@ export interface ProxyPorts {
   inbound: number;
   admin: number;
   readiness: number;
+  /** pilot-agent's status port (merged metrics, app probes). */
+  status: number;
   prometheus: number;
 }
 
@@ -33,9 +35,10 @@ export async function startProxy(
   config: string[],
   opts: { concurrency?: number; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<RunningProxy> {
-  const [outbound, inbound, admin, readiness, prometheus] = await freePorts(5);
+  const [outbound, inbound, admin, readiness, prometheus, status] = await freePorts(6);
   const args = [BIN, 'proxy', role, ...config.flatMap((c) => ['--config', c]), '--concurrency', String(opts.concurrency ?? 2), '--outbound-port', String(outbound),
-    '--inbound-port', String(inbound), '--admin-port', String(admin), '--readiness-port', String(readiness), '--prometheus-port', String(prometheus), ...(opts.args ?? [])];
+    '--inbound-port', String(inbound), '--admin-port', String(admin), '--readiness-port', String(readiness), '--prometheus-port', String(prometheus),
+    '--status-port', String(status), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { env: { ...process.env, LEGATE_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -64,5 +67,5 @@ export async function startProxy(
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
   };
-  return { child, ports: { outbound, inbound, admin, readiness, prometheus }, admin, log: () => output, dump, waitFor, stop };
+  return { child, ports: { outbound, inbound, admin, readiness, prometheus, status }, admin, log: () => output, dump, waitFor, stop };
 }

@@ -38,7 +38,8 @@ test('the proxy answers the rewritten /app-health probes by probing the app as t
   const p = await startProxy('sidecar', [dir], { env: { ISTIO_KUBE_APP_PROBERS: JSON.stringify(probers) } });
   t.teardown(() => p.stop());
   await p.waitFor((d) => d.legate?.version === 1);
-  const status = async (path: string) => (await fetch(`http://127.0.0.1:${p.ports.readiness}${path}`)).status;
+  // pilot-agent's status port, where `legate inject` points the kubelet.
+  const status = async (path: string) => (await fetch(`http://127.0.0.1:${p.ports.status}${path}`)).status;
 
   t.is(await status('/app-health/web/livez'), 200);
   t.is(await status('/app-health/web/readyz'), 503, 'the app says not ready');
@@ -51,5 +52,6 @@ test('the proxy answers the rewritten /app-health probes by probing the app as t
   t.is(await status('/app-health/tcp/livez'), 200, 'TCP probe: the port accepts');
   t.is(await status('/app-health/tcp/readyz'), 503, 'TCP probe: refused');
   t.is(await status('/app-health/other/livez'), 404, 'only the probes the pod declared');
-  t.is(await status('/healthz/ready'), 200, 'readiness still served on the same port');
+  t.is(await status('/healthz/ready'), 200, 'readiness served on the same port');
+  t.is((await fetch(`http://127.0.0.1:${p.ports.readiness}/app-health/web/livez`)).status, 200, 'and on the readiness port (15021), as before');
 });

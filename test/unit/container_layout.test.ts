@@ -50,10 +50,10 @@ test('the Dockerfile layout (production dependencies + addon + dist) runs the pr
 
   const config = join(image, 'config.yaml');
   writeFileSync(config, serviceEntry('web', { vip: '10.0.0.1' }));
-  const [outbound, inbound, admin, readiness, prometheus] = await freePorts(5);
+  const [outbound, inbound, admin, readiness, prometheus, status] = await freePorts(6);
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [join(image, 'bin', 'legate.js'), 'proxy', 'sidecar', '--config', config, '--concurrency', '1',
-    '--outbound-port', String(outbound), '--inbound-port', String(inbound), '--admin-port', String(admin), '--readiness-port', String(readiness), '--prometheus-port', String(prometheus)],
+    '--outbound-port', String(outbound), '--inbound-port', String(inbound), '--admin-port', String(admin), '--readiness-port', String(readiness), '--prometheus-port', String(prometheus), '--status-port', String(status)],
     { cwd: image, env: { PATH: process.env.PATH, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));

@@ -66,11 +66,12 @@ test('inject: a Deployment gains istio-init first, istio-proxy, volumes and the 
     '/app-health/reviews/startupz': { tcpSocket: { port: 9080 } },
   });
   const app = spec.containers.find((c: any) => c.name === 'reviews');
-  t.deepEqual(app.livenessProbe.httpGet, { path: '/app-health/reviews/livez', port: 15021, scheme: 'HTTP' });
-  t.deepEqual(app.startupProbe, { httpGet: { path: '/app-health/reviews/startupz', port: 15021, scheme: 'HTTP' } }, 'a TCP probe is asked of the proxy too (the capture would accept any port)');
+  t.deepEqual(app.livenessProbe.httpGet, { path: '/app-health/reviews/livez', port: 15020, scheme: 'HTTP' }, "pilot-agent's status port");
+  t.deepEqual(app.startupProbe, { httpGet: { path: '/app-health/reviews/startupz', port: 15020, scheme: 'HTTP' } }, 'a TCP probe is asked of the proxy too (the capture would accept any port)');
   t.true(spec.volumes.some((v: any) => v.name === 'istio-token' && v.projected));
   t.true(spec.volumes.some((v: any) => v.name === 'istio-config' && v.configMap.name === 'istio'));
-  t.is(meta.annotations['prometheus.io/port'], '15090');
+  t.is(meta.annotations['prometheus.io/port'], '15020', 'Prometheus scrapes the merged metrics on the status port');
+  t.is(env.ISTIO_PROMETHEUS_ANNOTATIONS, undefined, 'the app had no scrape annotations of its own');
   t.is(meta.labels['security.istio.io/tlsMode'], 'istio');
   t.is(JSON.parse(meta.annotations['sidecar.istio.io/status']).containers[0], 'istio-proxy');
   t.is(docs[1].kind, 'Service');
@@ -86,6 +87,20 @@ test('inject: holdApplicationUntilProxyStarts puts the proxy first with a postSt
   t.deepEqual(sts.containers.map((c: any) => c.name), ['db']);
   t.true(sts.initContainers[1].args.includes('--tproxy'));
   t.is(sts.initContainers[0].args[8], 'TPROXY');
+});
+
+test("inject: Istio's metrics merging moves the app's prometheus.io annotations into the sidecar and points Prometheus at the status port", (t) => {
+  const docs = docsOf(injectYaml(readFileSync(join(DIR, 'statefulset.in.yaml'), 'utf8'), OPTS).output);
+  const [meta] = podMetas(docs);
+  const [spec] = podSpecs(docs);
+  const proxy = spec.initContainers.find((c: any) => c.name === 'istio-proxy');
+  const env = Object.fromEntries(proxy.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+  t.deepEqual(JSON.parse(env.ISTIO_PROMETHEUS_ANNOTATIONS), { scrape: 'true', path: '/metrics', port: '9187' });
+  t.deepEqual([meta.annotations['prometheus.io/port'], meta.annotations['prometheus.io/path'], meta.annotations['prometheus.io/scrape']], ['15020', '/stats/prometheus', 'true']);
+  const again = docsOf(injectYaml(injectYaml(readFileSync(join(DIR, 'statefulset.in.yaml'), 'utf8'), OPTS).output, OPTS).output);
+  t.deepEqual(again, docs, 'idempotent');
+  const off = docsOf(injectYaml(readFileSync(join(DIR, 'statefulset.in.yaml'), 'utf8').replace('prometheus.io/scrape: "true"', 'prometheus.io/scrape: "false"'), OPTS).output);
+  t.is(podMetas(off)[0].annotations['prometheus.io/port'], '9187', 'scrape "false": left alone');
 });
 
 test('inject: inject "false", interceptionMode NONE and --cni', (t) => {
