@@ -125,6 +125,20 @@ test('VirtualServices attach by namespace/name or by a short name relative to th
   t.deepEqual(vhosts(out.routes, 'http.80').map((v) => v.name).sort(), ['a.example.com:80', 'b.example.com:80'], 'team/in is another gateway');
 });
 
+test("gateway references: ./name is the VirtualService's namespace; the legacy name.namespace.svc.cluster.local works with a warning", (t) => {
+  const yaml =
+    services +
+    gateway('in', 'shop', `  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ["*/*"]`) +
+    virtualService('dot-slash', 'shop', `  hosts: [a.example.com]\n  gateways: [./in]\n  http: [{route: [{destination: {host: web}}]}]`) +
+    virtualService('legacy', 'team', `  hosts: [b.example.com]\n  gateways: [in.shop.svc.cluster.local]\n  http: [{match: [{gateways: [in.shop]}], route: [{destination: {host: api}}]}]`);
+  const out = translateYaml(yaml, { role: 'router', labels: INGRESS });
+  t.deepEqual(vhosts(out.routes, 'http.80').map((v) => v.name).sort(), ['a.example.com:80', 'b.example.com:80']);
+  t.is(vhost(out.routes, 'http.80', 'b.example.com:80')!.routes.length, 1, 'the match naming in.shop applies on shop/in');
+  t.true(out.lines.some((l) => /VirtualService\/team\/legacy: spec\.gateways\[0\]: legacy gateway name "in\.shop\.svc\.cluster\.local": prefer "shop\/in"/.test(l)), out.lines.join('\n'));
+  const bad = translateYaml(virtualService('bad', 'shop', `  hosts: [c.example.com]\n  gateways: [a/b/c, "Bad_Name"]\n  http: [{route: [{destination: {host: web}}]}]`));
+  t.is(bad.lines.filter((l) => /invalid gateway name/.test(l)).length, 2);
+});
+
 test('match.gateways restricts single routes; mesh routes stay off gateways and gateway routes off the mesh', (t) => {
   const yaml =
     services +
