@@ -87,6 +87,33 @@ test('a TCP server without a tcp[] route for it gets no chain, and says so', (t)
   t.true(out.lines.some((l) => /no VirtualService tcp route is bound/.test(l)));
 });
 
+test('a port keeps its first server when a later one conflicts (HTTP vs TCP, or two TCP servers), with a warning', (t) => {
+  const yaml =
+    services +
+    serviceEntry('db', { ns: 'shop', port: 5432, protocol: 'TCP' }) +
+    gateway(
+      'in',
+      'shop',
+      `  - port: {number: 8080, name: http, protocol: HTTP}
+    hosts: ["*"]
+  - port: {number: 8080, name: tcp-late, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 5432, name: tcp, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 5432, name: tcp-again, protocol: TCP}
+    hosts: ["*"]`,
+    ) +
+    virtualService('web', 'shop', `  hosts: [web.example.com]\n  gateways: [in]\n  http: [{route: [{destination: {host: web}}]}]`) +
+    virtualService('db', 'shop', `  hosts: ["*"]\n  gateways: [in]\n  tcp: [{route: [{destination: {host: db}}]}]`);
+  const out = translateYaml(yaml, { role: 'router', labels: INGRESS });
+  t.deepEqual(out.listeners.map((l) => [l.name, l.filterChains.map((c) => c.filters[0].name)]), [
+    ['0.0.0.0_8080', ['envoy.filters.network.http_connection_manager']],
+    ['0.0.0.0_5432', ['envoy.filters.network.tcp_proxy']],
+  ]);
+  t.true(out.lines.some((l) => /servers\[1\]\.port: port 8080 is already served as HTTP by another server: this TCP server is ignored/.test(l)), out.lines.join('\n'));
+  t.true(out.lines.some((l) => /servers\[3\]\.port: port 5432 is already served as TCP/.test(l)));
+});
+
 test('hosts: namespace/host admits only that namespace, ./host the Gateway\'s own, */host every one', (t) => {
   const servers = `  - port: {number: 80, name: http, protocol: HTTP}
     hosts: ["shop/web.example.com", "./api.example.com", "*/any.example.com"]`;
