@@ -8,7 +8,7 @@ import { translateYaml } from '../support/translate.js';
 const DIR = fileURLToPath(new URL('../../../docs/tutorial/', import.meta.url));
 const read = (...files: string[]) => files.map((f) => readFileSync(`${DIR}${f}.yaml`, 'utf8')).join('\n---\n');
 
-const SIDECAR_FINAL = ['mesh-registry-only', 'reviews', 'reviews-destination-rule', 'reviews-50-v3', 'databases', 'httpbin', 'egress-gateway-service', 'egress-gateway'];
+const SIDECAR_FINAL = ['mesh-registry-only', 'reviews', 'reviews-destination-rule', 'reviews-50-v3', 'databases', 'httpbin', 'partner', 'egress-gateway-service', 'egress-gateway'];
 const INGRESS = ['mesh', 'reviews', 'reviews-destination-rule', 'reviews-50-v3', 'bookinfo-gateway'];
 const EGRESS = ['mesh', 'httpbin', 'egress-gateway-service', 'egress-gateway'];
 
