@@ -112,6 +112,7 @@ test('a port keeps its first server when a later one conflicts (HTTP vs TCP, or 
   ]);
   t.true(out.lines.some((l) => /servers\[1\]\.port: port 8080 is already served as HTTP by another server: this TCP server is ignored/.test(l)), out.lines.join('\n'));
   t.true(out.lines.some((l) => /servers\[3\]\.port: port 5432 is already served as TCP/.test(l)));
+  t.false(out.lines.some((l) => /no VirtualService tcp route/.test(l)), 'a conflict is not reported as a missing route');
 });
 
 test('hosts: namespace/host admits only that namespace, ./host the Gateway\'s own, */host every one', (t) => {

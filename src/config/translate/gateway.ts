@@ -147,8 +147,8 @@ export function routerTranslate(input: RouterInput): { listeners: Listener[]; ro
         continue; // passthrough: reported when read
       } else {
         const chain = gatewayTcpChain(gw, server, bound, input);
-        if (chain && claimPlaintext(plaintext, name, 'TCP', gw, server, input.report)) listener.filterChains.push(chain);
-        else input.report.at(gw.resource, ['spec', 'servers', server.index], `no VirtualService tcp route is bound to this ${protocol} server: connections to port ${port} are closed`, 'warning');
+        if (!chain) input.report.at(gw.resource, ['spec', 'servers', server.index], `no VirtualService tcp route is bound to this ${protocol} server: connections to port ${port} are closed`, 'warning');
+        else if (claimPlaintext(plaintext, name, 'TCP', gw, server, input.report)) listener.filterChains.push(chain);
       }
     }
   }
