@@ -1,5 +1,5 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireE2eEnvironment } from './harness/index.js';
@@ -43,9 +43,11 @@ test.serial(`${PAGE}: every tutorial step runs in order and prints what the page
   await requireE2eEnvironment();
   const steps = docSteps(readFileSync(join(REPO_ROOT, PAGE), 'utf8'));
   t.true(steps.length >= 20, `the page has its steps (${steps.length})`);
-  // The page uses fixed names (tut-*): clear what an interrupted run left, and always clean up.
+  // The page uses fixed names (tut-*): clear what an interrupted run left, and always clean up
+  // (the exit hook covers a test process that dies without running teardowns).
   await tearDown();
   t.teardown(tearDown);
+  process.once('exit', () => spawnSync('scripts/tutorial/network.sh', ['down'], { cwd: REPO_ROOT }));
   for (const step of steps) {
     const { code, output } = await runStep(step.commands);
     const missing = step.expected ? firstMissingLine(step.expected, output) : undefined;
