@@ -116,6 +116,7 @@ export function routerTranslate(input: RouterInput): { listeners: Listener[]; ro
   const listeners = new Map<string, Listener>();
   const builders = new Map<string, RouteConfigBuilder>();
   const hash = hashPolicies(input.clusters);
+  const plaintext = new Map<string, PlaintextKind>();
   for (const gw of input.gateways) {
     const bound = input.virtualServices.filter((vs) => vs.gateways.includes(gw.key));
     for (const server of gw.servers) {
@@ -127,6 +128,7 @@ export function routerTranslate(input: RouterInput): { listeners: Listener[]; ro
       const tlsMode = server.tls?.mode;
       const terminates = protocol === 'HTTPS' && tlsMode !== 'PASSTHROUGH' && tlsMode !== 'AUTO_PASSTHROUGH';
       if (isHttpProtocol(protocol) || terminates) {
+        if (!terminates && !claimPlaintext(plaintext, name, 'HTTP', gw, server, input.report)) continue;
         const rcName = terminates ? `https.${port}.${server.port.name}.${gw.resource.name}.${gw.resource.namespace}` : `http.${port}`;
         let rc = builders.get(rcName);
         if (!rc) {
@@ -145,14 +147,28 @@ export function routerTranslate(input: RouterInput): { listeners: Listener[]; ro
         continue; // passthrough: reported when read
       } else {
         const chain = gatewayTcpChain(gw, server, bound, input);
-        if (chain) listener.filterChains.push(chain);
-        else input.report.at(gw.resource, ['spec', 'servers', server.index], `no VirtualService tcp route is bound to this ${protocol} server: connections to port ${port} are closed`, 'warning');
+        if (!chain) input.report.at(gw.resource, ['spec', 'servers', server.index], `no VirtualService tcp route is bound to this ${protocol} server: connections to port ${port} are closed`, 'warning');
+        else if (claimPlaintext(plaintext, name, 'TCP', gw, server, input.report)) listener.filterChains.push(chain);
       }
     }
   }
   const routes: RouteConfiguration[] = [];
   for (const rc of builders.values()) routes.push(rc.build());
   return { listeners: [...listeners.values()], routes };
+}
+
+/** What serves a listener's plaintext (match-all) chain: HTTP servers share one, a TCP server needs it alone. */
+type PlaintextKind = 'HTTP' | 'TCP';
+
+/** Istio keeps the first server of a port and drops a later one whose protocol conflicts with it. */
+function claimPlaintext(claims: Map<string, PlaintextKind>, listener: string, kind: PlaintextKind, gw: GatewayDef, server: GatewayServerDef, report: Reporter): boolean {
+  const held = claims.get(listener);
+  if (held === undefined) claims.set(listener, kind);
+  else if (held === 'TCP' || kind === 'TCP') {
+    report.at(gw.resource, ['spec', 'servers', server.index, 'port'], `port ${server.port.number} is already served as ${held} by another server: this ${server.port.protocol} server is ignored`, 'warning');
+    return false;
+  }
+  return true;
 }
 
 function serverAllows(server: GatewayServerDef, vs: VirtualServiceDef, vsHost: string): string | undefined {

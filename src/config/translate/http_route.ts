@@ -16,6 +16,7 @@ import { GRPC_CODES } from '../validate/http_route.js';
 import { isPlainObject, parseIstioDuration } from '../validate/values.js';
 import { labelsMatch } from './hosts.js';
 import type { VirtualServiceDef } from './types.js';
+import { resolveGateway } from './virtual_service.js';
 
 /** Istio's default retry policy on every HTTP route (when the VirtualService says nothing). */
 export const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
@@ -58,8 +59,7 @@ export function matchApplies(m: any, ctx: { port: number; gateway: string; proxy
   if (!isPlainObject(m)) return true;
   if (m.port !== undefined && m.port !== ctx.port) return false;
   if (Array.isArray(m.gateways) && m.gateways.length > 0) {
-    const gws = m.gateways.map((g: string) => (g === 'mesh' || g.includes('/') ? g : `${vsNamespace}/${g}`));
-    if (!gws.includes(ctx.gateway)) return false;
+    if (!m.gateways.some((g: string) => resolveGateway(g, vsNamespace) === ctx.gateway)) return false;
   }
   if (isPlainObject(m.sourceLabels) && !labelsMatch(m.sourceLabels, ctx.proxyLabels ?? {})) return false;
   if (m.sourceNamespace !== undefined && m.sourceNamespace !== ctx.proxyNamespace) return false;

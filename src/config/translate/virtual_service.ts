@@ -8,18 +8,42 @@ import { addressOrCidrError, hostError, isDns1123Label, isPlainObject, isPort } 
 
 export const MESH_GATEWAY = 'mesh';
 
-/** `mesh`, `name` or `namespace/name` → `mesh` or `namespace/name`. */
+/**
+ * A VirtualService's gateway reference as Istio resolves it: `mesh`; `namespace/name`;
+ * `./name` and a bare `name` in the VirtualService's namespace; and the legacy
+ * `name.namespace[.svc.cluster.local]` → `namespace/name`.
+ */
 export function resolveGateway(g: string, namespace: string): string {
   if (g === MESH_GATEWAY) return g;
-  return g.includes('/') ? g : `${namespace}/${g}`;
+  const slash = g.indexOf('/');
+  if (slash >= 0) return g.startsWith('./') ? `${namespace}${g.slice(1)}` : g;
+  const dot = g.indexOf('.');
+  if (dot < 0) return `${namespace}/${g}`;
+  const rest = g.slice(dot + 1);
+  const end = rest.indexOf('.');
+  return `${end < 0 ? rest : rest.slice(0, end)}/${g.slice(0, dot)}`;
+}
+
+function isLegacyGatewayName(g: string): boolean {
+  return !g.includes('/') && g.includes('.');
 }
 
 function gatewayError(g: unknown): string | undefined {
   if (typeof g !== 'string' || g === '') return `invalid gateway ${JSON.stringify(g)}`;
   if (g === MESH_GATEWAY) return undefined;
   const parts = g.split('/');
-  if (parts.length > 2 || !parts.every(isDns1123Label)) return `invalid gateway name ${JSON.stringify(g)} ("mesh", "name" or "namespace/name")`;
-  return undefined;
+  const ok =
+    parts.length === 2
+      ? (parts[0] === '.' || isDns1123Label(parts[0])) && isDns1123Label(parts[1])
+      : parts.length === 1 && g.split('.').every(isDns1123Label);
+  return ok ? undefined : `invalid gateway name ${JSON.stringify(g)} ("mesh", "name", "namespace/name" or "./name")`;
+}
+
+/** Istio accepts the old FQDN form with a warning; so does validation here. */
+function checkGatewayName(g: unknown, path: Path, r: ResourceReport): boolean {
+  if (r.check(path, gatewayError(g))) return false;
+  if (isLegacyGatewayName(g as string)) r.warn(path, `legacy gateway name ${JSON.stringify(g)}: prefer "${resolveGateway(g as string, r.res.namespace)}" (namespace/name)`);
+  return true;
 }
 
 /** Validates a VirtualService; returns undefined (after reporting) when it has errors. */
@@ -32,7 +56,7 @@ export function readVirtualService(r: ResourceReport): VirtualServiceDef | undef
   }
   const gateways: string[] = [];
   (Array.isArray(spec.gateways) ? spec.gateways : []).forEach((g: unknown, i: number) => {
-    if (!r.check(['spec', 'gateways', i], gatewayError(g))) gateways.push(resolveGateway(g as string, res.namespace));
+    if (checkGatewayName(g, ['spec', 'gateways', i], r)) gateways.push(resolveGateway(g as string, res.namespace));
   });
   if (gateways.length === 0 && !(Array.isArray(spec.gateways) && spec.gateways.length > 0)) gateways.push(MESH_GATEWAY);
   const hosts: string[] = [];
@@ -61,7 +85,7 @@ export function readVirtualService(r: ResourceReport): VirtualServiceDef | undef
 function checkMatchGateways(matches: unknown, gateways: string[], path: Path, r: ResourceReport): void {
   (Array.isArray(matches) ? matches : []).forEach((m: any, i: number) => {
     (Array.isArray(m?.gateways) ? m.gateways : []).forEach((g: unknown, j: number) => {
-      if (r.check([...path, 'match', i, 'gateways', j], gatewayError(g))) return;
+      if (!checkGatewayName(g, [...path, 'match', i, 'gateways', j], r)) return;
       if (!gateways.includes(resolveGateway(g as string, r.res.namespace)))
         r.warn([...path, 'match', i, 'gateways', j], `gateway ${g} is not among the VirtualService's gateways: this match never applies`);
     });

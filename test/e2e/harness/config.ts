@@ -66,6 +66,11 @@ export function virtualService(name: string, spec: Record<string, unknown>, name
   return istioResource('VirtualService', name, namespace, spec);
 }
 
+/** A Gateway: `spec` as Istio's API has it (selector, servers: [{port, hosts, bind, tls}]). */
+export function gateway(name: string, spec: Record<string, unknown>, namespace?: string): string {
+  return istioResource('Gateway', name, namespace, spec);
+}
+
 /** A DestinationRule: `spec` as Istio's API has it (host, subsets: [{name, labels}], trafficPolicy). */
 export function destinationRule(name: string, spec: Record<string, unknown>, namespace?: string): string {
   return istioResource('DestinationRule', name, namespace, spec);

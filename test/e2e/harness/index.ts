@@ -6,7 +6,7 @@ export { RemoteHost } from './remote.js';
 export { startTcpServer, startHttpServer, TestServer, type AcceptEvent, type CloseEvent, type HttpRequestEvent, type HttpConnectionEvent, type TcpMode } from './servers.js';
 export { tcpClient, tcpClients, pingClient, trafficClient, curl, APP_UID, type TcpClientOptions, type TcpClientResult, type TrafficSummary, type CurlResult } from './clients.js';
 export { applyCapture, captureArgv, DEFAULT_CAPTURE, type CaptureOptions } from './iptables.js';
-export { meshConfigMap, serviceEntry, virtualService, destinationRule, type MeshOptions, type ServiceEntryOptions } from './config.js';
+export { meshConfigMap, serviceEntry, virtualService, destinationRule, gateway, type MeshOptions, type ServiceEntryOptions } from './config.js';
 export { requireE2eEnvironment, NOT_ROOT_MESSAGE } from './root.js';
 export { podWithRemote, ECHO_PORT, DIGEST_PORT, type PodWithRemote, type PodWithRemoteOptions } from './scenario.js';
 export {
@@ -15,3 +15,4 @@ export {
 } from './http.js';
 export { httpLoad, recordFaultCounts, FAULT_COUNTS_DIR, type LoadSummary, type LoadOptions, type FaultCounts } from './load.js';
 export { rawClients, firstStatus, type RawCase, type RawResult } from './raw.js';
+export { gatewayPod, type GatewayPodOptions } from './gateway.js';

@@ -10,9 +10,11 @@ import type { RemoteHost } from './remote.js';
 export const PROXY_UID = 1337;
 
 export interface ProxyStartOptions {
+  /** `legate proxy sidecar` (default) or `legate proxy router` (a gateway: see gateway.ts). */
+  mode?: 'sidecar' | 'router';
   concurrency?: number;
   acceptMode?: 'handoff' | 'reuseport';
-  /** More `legate proxy sidecar` flags. */
+  /** More `legate proxy sidecar|router` flags. */
   args?: string[];
   /** Capabilities the proxy keeps as uid 1337 (Istio gives a TPROXY sidecar NET_ADMIN). */
   caps?: string[];
@@ -79,10 +81,10 @@ export class Pod {
     chmodSync(file, 0o644);
   }
 
-  /** `node bin/legate.js proxy sidecar --config <dir>` as uid 1337 inside the pod. */
+  /** `node bin/legate.js proxy sidecar|router --config <dir>` as uid 1337 inside the pod. */
   async startProxy(opts: ProxyStartOptions = {}): Promise<Proc> {
     const config = opts.noConfigFiles ? [] : ['--config', this.configDir];
-    const argv = [NODE, ...(opts.nodeArgs ?? []), join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'sidecar', ...config, '--concurrency', String(opts.concurrency ?? 2)];
+    const argv = [NODE, ...(opts.nodeArgs ?? []), join(REPO_ROOT, 'bin/legate.js'), 'proxy', opts.mode ?? 'sidecar', ...config, '--concurrency', String(opts.concurrency ?? 2)];
     if (opts.acceptMode) argv.push('--accept-mode', opts.acceptMode);
     argv.push(...(opts.args ?? []));
     this.proxy = this.ns.spawn(argv, { uid: PROXY_UID, gid: DEFAULT_CAPTURE.proxyGid, caps: opts.caps, label: `${this.ns.name}:legate`, env: { ...process.env, ...opts.env } });

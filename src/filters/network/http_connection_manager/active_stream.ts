@@ -21,7 +21,7 @@ import {
 import { httpDate } from './date.js';
 import { mutateRequest, mutateResponse } from './header_mutation.js';
 import type { HttpContext } from './http_context.js';
-import { connectFailure, encodeLocalReply, LOCAL_REPLIES, upstreamReset, type LocalReply } from './local_reply.js';
+import { connectFailure, encodeLocalReply, httpsRedirectReply, LOCAL_REPLIES, upstreamReset, type LocalReply } from './local_reply.js';
 import { Flag, StreamInfo } from './stream_info.js';
 import { normalizePath } from './path.js';
 import { newRequestId } from './request_id.js';
@@ -153,6 +153,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     const routes = ctx.routes;
     const host = (ctx.filter.stripAnyHostPort ? stripPort(authority) : authority).toLowerCase();
     const vh = routes?.virtualHost(host);
+    // Envoy's require_tls (a Gateway server's httpsRedirect): plaintext requests get 301 to https before any route.
+    if (vh?.vh.requireTls === 'ALL' && !ctx.tls) return this.localReply(httpsRedirectReply(authority, this.path));
     const req: RouteRequest = { method: head.method, path, query, authority, scheme: 'http', headers: h };
     const route = vh && CompiledRouteConfiguration.route(vh, req);
     if (!route) {

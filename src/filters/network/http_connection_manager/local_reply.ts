@@ -26,6 +26,11 @@ export const LOCAL_REPLIES = {
   requestHeaderTimeout: { status: 408, body: 'request header timeout', details: 'request_header_timeout', flag: 0 },
 } satisfies Record<string, LocalReply>;
 
+/** Envoy's `require_tls` answer on a plaintext connection: the same authority and path over https. */
+export function httpsRedirectReply(authority: string, path: string): LocalReply {
+  return { status: 301, body: '', details: 'direct_response', flag: 0, headers: ['location', `https://${authority}${path}`] };
+}
+
 /** Node's connect error codes as the strerror(3) text Envoy's transport failure reason carries. */
 const STRERROR: Record<string, string> = {
   ECONNREFUSED: 'Connection refused',
