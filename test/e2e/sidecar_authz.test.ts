@@ -99,3 +99,45 @@ test('JWT: valid token allowed by requestPrincipals, invalid â†’ 401, missing â†
   t.is(missing.body.toString(), 'RBAC: access denied');
   t.is(app.requests().length, 1);
 });
+
+/** Two GETs on one connection, `gapMs` apart; prints the status codes. */
+const KEEPALIVE_CLIENT = `
+const net = require('node:net');
+const [host, port, gapMs] = process.argv.slice(1);
+const s = net.connect(Number(port), host);
+let buf = '';
+const codes = [];
+const get = () => s.write('GET /data HTTP/1.1\\r\\nhost: app\\r\\n\\r\\n');
+s.on('data', (d) => {
+  buf += d;
+  for (;;) {
+    const end = buf.indexOf('\\r\\n\\r\\n');
+    if (end < 0) return;
+    const head = buf.slice(0, end);
+    const len = Number(/content-length: *(\\d+)/i.exec(head)?.[1] ?? 0);
+    if (buf.length < end + 4 + len) return;
+    buf = buf.slice(end + 4 + len);
+    codes.push(Number(head.split(' ')[1]));
+    if (codes.length === 1) setTimeout(get, Number(gapMs));
+    else { console.log(JSON.stringify({ codes })); s.end(); }
+  }
+});
+s.on('connect', get);
+s.on('error', (e) => { console.log(JSON.stringify({ codes, error: e.message })); process.exit(1); });
+`;
+
+test('a policy change applies to the next request on an open keep-alive connection', async (t) => {
+  const allowAll = policy('gate', { action: 'ALLOW', rules: [{}] });
+  const denyData = policy('gate', { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/data'] } }] }] });
+  const { pod, remote } = await podWithHttp(t, { servers: {}, config: () => [meshConfigMap(), allowAll] });
+  await startHttpServer(pod.ns, 8081, { uid: APP_UID, host: '127.0.0.1', name: 'app' });
+  const applied = await pod.stat('legate.config.update_success');
+  const client = remote.ns.spawn([NODE, '-e', KEEPALIVE_CLIENT, pod.ip, '8081', '3000'], { uid: 0, label: 'keepalive-client' });
+  await new Promise((r) => setTimeout(r, 500));
+  pod.writeConfig(meshConfigMap(), denyData);
+  await pod.waitForStat('legate.config.update_success', (v) => v > applied, 5000);
+  await client.exited;
+  const out = JSON.parse(client.stdoutLines.at(-1) ?? '{}') as { codes: number[]; error?: string };
+  t.is(out.error, undefined);
+  t.deepEqual(out.codes, [200, 403]);
+});

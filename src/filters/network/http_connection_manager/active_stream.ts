@@ -152,7 +152,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
       removeHeader(h, 'expect');
     }
 
-    const auth = ctx.filter.authorization;
+    const auth = ctx.authorization;
     if (auth) return this.authorize(auth, path, query);
     this.decodeRoute(path, query);
   }
