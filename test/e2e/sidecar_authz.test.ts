@@ -118,7 +118,7 @@ s.on('data', (d) => {
     if (buf.length < end + 4 + len) return;
     buf = buf.slice(end + 4 + len);
     codes.push(Number(head.split(' ')[1]));
-    if (codes.length === 1) setTimeout(get, Number(gapMs));
+    if (codes.length === 1) { console.log('first'); setTimeout(get, Number(gapMs)); }
     else { console.log(JSON.stringify({ codes })); s.end(); }
   }
 });
@@ -132,8 +132,9 @@ test('a policy change applies to the next request on an open keep-alive connecti
   const { pod, remote } = await podWithHttp(t, { servers: {}, config: () => [meshConfigMap(), allowAll] });
   await startHttpServer(pod.ns, 8081, { uid: APP_UID, host: '127.0.0.1', name: 'app' });
   const applied = await pod.stat('legate.config.update_success');
-  const client = remote.ns.spawn([NODE, '-e', KEEPALIVE_CLIENT, pod.ip, '8081', '3000'], { uid: 0, label: 'keepalive-client' });
-  await new Promise((r) => setTimeout(r, 500));
+  const client = remote.ns.spawn([NODE, '-e', KEEPALIVE_CLIENT, pod.ip, '8081', '4000'], { uid: 0, label: 'keepalive-client' });
+  // The change lands after the first answer and before the second request.
+  await client.waitForLine(/^first$/);
   pod.writeConfig(meshConfigMap(), denyData);
   await pod.waitForStat('legate.config.update_success', (v) => v > applied, 5000);
   await client.exited;
