@@ -1,5 +1,6 @@
 import { HTTP_CONNECTION_MANAGER, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
 import type { ConversionReport } from './report.js';
+import { decodeHttpAuthorization, HTTP_AUTHZ_FILTER } from '../authorization.js';
 import { convertRouteConfiguration } from './route.js';
 import { bool, durationMs, typeName, type Json } from './values.js';
 
@@ -35,8 +36,10 @@ export interface ConvertedHcm {
 export function convertHttpConnectionManager(h: Json, report: ConversionReport, at: string): ConvertedHcm {
   const statPrefix: string = h.stat_prefix ?? '';
   const httpFilters: HttpFilterName[] = [];
+  let authorization;
   for (const f of h.http_filters ?? []) {
     if (bool(f.disabled)) continue;
+    if (f.name === HTTP_AUTHZ_FILTER && (authorization = decodeHttpAuthorization(f))) continue;
     const known = HTTP_FILTERS[typeName(f.typed_config) ?? ''] ?? Object.values(HTTP_FILTERS).find((n) => n === f.name);
     if (known) httpFilters.push(known);
     else if (IGNORED_HTTP_FILTERS[f.name]) report.note(`http_filter.${f.name}`, `HTTP filter ${f.name} ignored: ${IGNORED_HTTP_FILTERS[f.name]} (first seen on ${at})`);
@@ -58,6 +61,7 @@ export function convertHttpConnectionManager(h: Json, report: ConversionReport, 
       useRemoteAddress: bool(h.use_remote_address) ?? false,
       normalizePath: bool(h.normalize_path) ?? false,
       upgradeTypes: (h.upgrade_configs ?? []).filter((u: Json) => bool(u.enabled) !== false).map((u: Json) => String(u.upgrade_type).toLowerCase()),
+      ...(authorization ? { authorization } : {}),
     },
   };
   if (h.rds) {

@@ -1,7 +1,8 @@
 import {
-  HTTP_CONNECTION_MANAGER, TCP_PROXY, type FilterChain, type FilterChainMatch, type Listener, type ListenerFilterName, type NetworkFilter, type RouteConfiguration,
+  HTTP_CONNECTION_MANAGER, TCP_PROXY, type RbacRules, type FilterChain, type FilterChainMatch, type Listener, type ListenerFilterName, type NetworkFilter, type RouteConfiguration,
 } from '../../config/model.js';
 import { convertHttpConnectionManager } from './http_connection_manager.js';
+import { decodeNetworkRbac, NETWORK_RBAC_FILTER } from '../authorization.js';
 import type { ConversionReport } from './report.js';
 import { bool, cidr, durationMs, num, typeName, type Json } from './values.js';
 
@@ -88,9 +89,11 @@ function filterChain(fc: Json, report: ConversionReport, at: string, acc: Conver
   }
   if (m.application_protocols?.length) match.applicationProtocols = m.application_protocols;
   const filters: NetworkFilter[] = [];
+  let rbac: RbacRules[] | undefined;
   for (const f of fc.filters ?? []) {
     const type = typeName(f.typed_config);
-    if (type === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy' || (!type && f.name === TCP_PROXY)) filters.push(tcpProxy(f.typed_config ?? {}, report, at));
+    if (f.name === NETWORK_RBAC_FILTER && (rbac = decodeNetworkRbac(f))) continue;
+    if (type === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy' || (!type && f.name === TCP_PROXY)) filters.push({ ...tcpProxy(f.typed_config ?? {}, report, at), ...(rbac ? { rbac } : {}) } as NetworkFilter);
     else if (type === 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager' || (!type && f.name === HTTP_CONNECTION_MANAGER)) {
       const hcm = convertHttpConnectionManager(f.typed_config ?? {}, report, at);
       filters.push(hcm.filter);
