@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { APP_UID, httpRequest, meshConfigMap, podWithHttp, podWithRemote, startHttpServer, startTcpServer, tcpClient } from './harness/index.js';
+import { accessLogEntries, APP_UID, eventually, httpRequest, meshConfigMap, podWithHttp, podWithRemote, startHttpServer, startTcpServer, tcpClient } from './harness/index.js';
 import { NODE } from './harness/programs.js';
 
 function policy(name: string, spec: Record<string, unknown>, kind = 'AuthorizationPolicy'): string {
@@ -16,7 +16,7 @@ test('HTTP: allow and deny by path, method, header, source ipBlocks and port; DE
   const { pod, remote } = await podWithHttp(t, {
     servers: {},
     config: (r) => [
-      meshConfigMap(),
+      meshConfigMap({ accessLogFile: '/dev/stdout' }),
       policy('deny-admin', { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] }),
       policy('deny-header', { action: 'DENY', rules: [{ when: [{ key: 'request.headers[x-block]', values: ['yes'] }] }] }),
       policy('allow-get', { action: 'ALLOW', rules: [{ to: [{ operation: { methods: ['GET'], ports: ['8081'] } }] }] }),
@@ -41,6 +41,11 @@ test('HTTP: allow and deny by path, method, header, source ipBlocks and port; DE
   t.is(other.requests().length, 0);
   t.is(await pod.waitForStat('http.inbound_0.0.0.0_15006.rbac.denied', 4), 4);
   t.is(await pod.stat('http.inbound_0.0.0.0_15006.downstream_rq_4xx'), 4);
+  // Envoy's details name the policy that denied (or none, when no ALLOW matched).
+  await eventually('access log', () => accessLogEntries(pod).length >= 6 || undefined);
+  const details = (path: string, method = 'GET') => accessLogEntries(pod).find((e) => e.path === path && e.method === method)?.response_code_details;
+  t.is(details('/admin/users'), 'rbac_access_denied_matched_policy[ns[default]-policy[deny-admin]-rule[0]]');
+  t.is(details('/other', 'POST'), 'rbac_access_denied_matched_policy[none]');
 });
 
 test('HTTP: an ALLOW policy that allows nothing denies every request', async (t) => {
