@@ -38,6 +38,8 @@ export interface RbacPolicy {
   from: RbacSource[];
   to: RbacOperation[];
   when: RbacCondition[];
+  /** Envoy's own permission / principal trees (istiod over xDS); then from/to/when are empty and unused. */
+  envoy?: { permissions: unknown[]; principals: unknown[] };
 }
 
 /**

@@ -1,6 +1,7 @@
-import { HTTP_CONNECTION_MANAGER, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
+import { HTTP_CONNECTION_MANAGER, type Authorization, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
 import type { ConversionReport } from './report.js';
 import { decodeHttpAuthorization, HTTP_AUTHZ_FILTER } from '../authorization.js';
+import { convertJwtAuthn, convertRbac } from './authorization.js';
 import { convertRouteConfiguration } from './route.js';
 import { bool, durationMs, typeName, type Json } from './values.js';
 
@@ -21,7 +22,7 @@ const IGNORED_HTTP_FILTERS: Record<string, string> = {
   'istio.stats': 'Istio telemetry (see the proxy’s own istio_* metrics)',
   'istio.alpn': 'upstream ALPN override',
   'envoy.filters.http.grpc_stats': 'gRPC stats',
-  'envoy.filters.http.rbac': 'authorization: NOT enforced',
+  istio_authn: 'request.auth.* come from jwt_authn',
   'envoy.filters.http.ext_authz': 'external authorization: NOT enforced',
   connect_authority: 'HBONE metadata',
   connect_baggage: 'HBONE metadata',
@@ -36,10 +37,21 @@ export interface ConvertedHcm {
 export function convertHttpConnectionManager(h: Json, report: ConversionReport, at: string): ConvertedHcm {
   const statPrefix: string = h.stat_prefix ?? '';
   const httpFilters: HttpFilterName[] = [];
-  let authorization;
+  let authorization: Authorization | undefined;
   for (const f of h.http_filters ?? []) {
     if (bool(f.disabled)) continue;
     if (f.name === HTTP_AUTHZ_FILTER && (authorization = decodeHttpAuthorization(f))) continue;
+    const type = typeName(f.typed_config);
+    if (type === 'envoy.extensions.filters.http.rbac.v3.RBAC') {
+      const rules = convertRbac(f.typed_config, report, at);
+      if (rules) (authorization ??= {}).rbac = [...(authorization.rbac ?? []), rules];
+      continue;
+    }
+    if (type === 'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication') {
+      const providers = convertJwtAuthn(f.typed_config, report, at);
+      if (providers.length) (authorization ??= {}).jwtProviders = [...(authorization.jwtProviders ?? []), ...providers];
+      continue;
+    }
     const known = HTTP_FILTERS[typeName(f.typed_config) ?? ''] ?? Object.values(HTTP_FILTERS).find((n) => n === f.name);
     if (known) httpFilters.push(known);
     else if (IGNORED_HTTP_FILTERS[f.name]) report.note(`http_filter.${f.name}`, `HTTP filter ${f.name} ignored: ${IGNORED_HTTP_FILTERS[f.name]} (first seen on ${at})`);

@@ -1,6 +1,7 @@
 import type { RbacCondition, RbacOperation, RbacPolicy, RbacRules, RbacSource } from '../../../config/model.js';
 import { getHeaderAll } from '../../network/http_connection_manager/codec/headers.js';
 import { namespaceOf, principalOf, type AuthzInput } from './attributes.js';
+import { envoyPolicy } from './envoy_rules.js';
 import { ipValueMatcher, istioString, listMatcher, valueMatcher, type Matcher } from './matchers.js';
 
 type Test = (input: AuthzInput) => boolean;
@@ -171,6 +172,7 @@ function condition(c: RbacCondition): Test {
 
 /** One rule: any of `from`, any of `to`, all of `when` (an empty rule matches everything). */
 export function compilePolicy(p: RbacPolicy): Test {
+  if (p.envoy) return envoyPolicy(p.envoy);
   return all([any(p.from.map(source)), any(p.to.map(operation)), all(p.when.map(condition))]);
 }
 
