@@ -114,3 +114,19 @@ test('an RBAC matcher Legate cannot evaluate rejects the configuration (never al
   const err = t.throws(() => convertListener(overTheWire(listener([{ name: 'envoy.filters.http.rbac', typed_config: { '@type': RBAC_HTTP, ...bad } }])), new ConversionReport()));
   t.regex(err!.message, /filter_state matcher "some.other.key" is not supported/);
 });
+
+test("istiod's CUSTOM (ext_authz) marking rules become DENY: what would go to the external authorizer is denied, not let through", (t) => {
+  const marking = {
+    shadow_rules: { action: 'DENY', policies: { 'istio-ext-authz-ns[foo]-policy[ext]-rule[0]': { permissions: [or([{ url_path: { path: { prefix: '/secure' } } }])], principals: [{ any: true }] } } },
+    shadow_rules_stat_prefix: 'istio_ext_authz_',
+  };
+  const extAuthz = { name: 'envoy.filters.http.ext_authz', typed_config: { '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz' } };
+  const report = new ConversionReport();
+  const l = convertListener(overTheWire(listener([{ name: 'envoy.filters.http.rbac', typed_config: { '@type': RBAC_HTTP, ...marking } }, extAuthz])), report).listener!;
+  const hcm = l.filterChains[0].filters[0];
+  if (hcm.name !== HTTP_CONNECTION_MANAGER) return t.fail();
+  const rbac = compiledRbac(hcm.authorization!.rbac!);
+  t.is(rbac.evaluate({ ...base, path: '/secure/x' }).details, 'rbac_access_denied_matched_policy[istio-ext-authz-ns[foo]-policy[ext]-rule[0]]');
+  t.true(rbac.evaluate({ ...base, path: '/open' }).allowed);
+  t.true(report.notes.has('rbac.ext_authz'));
+});

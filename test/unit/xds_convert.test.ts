@@ -60,8 +60,14 @@ test("istiod's sidecar listeners: all accepted; decoded protos convert exactly l
   const rbac = inboundHttp?.name === 'envoy.filters.network.http_connection_manager' ? inboundHttp.authorization?.rbac : undefined;
   t.truthy(rbac);
   const google = { principal: 'https://accounts.google.com/u', claims: { iss: 'https://accounts.google.com' }, audiences: [] };
-  const decide = (req: Partial<AuthzInput>) =>
-    compiledRbac(rbac!).evaluate({ sourceIp: '10.0.0.1', remoteIp: '10.0.0.1', destinationIp: '10.0.0.2', destinationPort: 80, method: 'GET', path: '/info', headers: [], ...req }).allowed;
+  const input = (req: Partial<AuthzInput>): AuthzInput => ({ sourceIp: '10.0.0.1', remoteIp: '10.0.0.1', destinationIp: '10.0.0.2', destinationPort: 80, method: 'GET', path: '/info', headers: [], ...req });
+  // The ALLOW filter alone; the fixture's CUSTOM policy (ext_authz, not implemented) then denies the same requests.
+  t.deepEqual(rbac!.map((r) => r.action), ['ALLOW', 'DENY']);
+  const decide = (req: Partial<AuthzInput>) => compiledRbac([rbac![0]]).evaluate(input(req)).allowed;
+  t.is(
+    compiledRbac(rbac!).evaluate(input({ peerPrincipal: 'spiffe://cluster.local/ns/default/sa/sleep', identity: google })).details,
+    'rbac_access_denied_matched_policy[istio-ext-authz-ns[default]-policy[ext-authz]-rule[0]]',
+  );
   t.true(decide({ peerPrincipal: 'spiffe://cluster.local/ns/default/sa/sleep', identity: google }));
   t.true(decide({ peerPrincipal: 'spiffe://cluster.local/ns/test/sa/any', identity: google, method: 'POST', path: '/data' }));
   t.false(decide({ peerPrincipal: 'spiffe://cluster.local/ns/default/sa/sleep' }), 'no JWT');

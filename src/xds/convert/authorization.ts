@@ -8,14 +8,30 @@ import { bool, type Json } from './values.js';
  * permission / principal trees kept as they are (evaluated by filters/http/rbac/envoy_rules.ts),
  * and jwt_authn providers (Istio's requirement: any provider, or no token at all).
  */
-export function convertRbac(t: Json, report: ConversionReport, at: string): RbacRules | undefined {
-  if (t.shadow_rules) report.note('rbac.shadow_rules', `RBAC shadow rules (Istio's dry-run) are not evaluated (first seen on ${at})`);
+/**
+ * One Envoy RBAC filter → the model's RBAC filters. istiod marks the requests a CUSTOM policy
+ * sends to ext_authz with shadow rules (stat prefix `istio_ext_authz_`); ext_authz is not
+ * implemented, so those requests are denied (as Legate does for CUSTOM from files): fail closed.
+ */
+export function convertRbac(t: Json, report: ConversionReport, at: string): RbacRules[] {
   if (t.matcher || t.shadow_matcher) report.fail(at, 'RBAC with a matcher tree is not supported (rules only)');
+  const out: RbacRules[] = [];
+  if (t.shadow_rules) {
+    if (t.shadow_rules_stat_prefix === 'istio_ext_authz_') {
+      report.note('rbac.ext_authz', `CUSTOM authorization (ext_authz) is not implemented: the requests it covers are denied (first seen on ${at})`);
+      out.push({ action: 'DENY', policies: policies(t.shadow_rules, report, at) });
+    } else report.note('rbac.shadow_rules', `RBAC shadow rules (Istio's dry-run) are not evaluated (first seen on ${at})`);
+  }
   const rules = t.rules;
-  if (!rules) return undefined;
+  if (!rules) return out;
   const action = rules.action ?? 'ALLOW';
-  if (action !== 'ALLOW' && action !== 'DENY' && action !== 'LOG') return void report.fail(at, `RBAC action ${action} is not supported`);
-  const policies = Object.entries((rules.policies ?? {}) as Record<string, Json>)
+  if (action !== 'ALLOW' && action !== 'DENY' && action !== 'LOG') report.fail(at, `RBAC action ${action} is not supported`);
+  out.push({ action, policies: policies(rules, report, at) });
+  return out;
+}
+
+function policies(rules: Json, report: ConversionReport, at: string): RbacRules['policies'] {
+  return Object.entries((rules.policies ?? {}) as Record<string, Json>)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, p]) => {
       if (p.condition || p.checked_condition) report.fail(at, `RBAC policy ${name}: CEL conditions are not supported`);
@@ -23,7 +39,6 @@ export function convertRbac(t: Json, report: ConversionReport, at: string): Rbac
       for (const x of p.principals ?? []) { const u = unsupportedRbacMatcher(x, 'principal'); if (u) report.fail(at, `RBAC policy ${name}: ${u} is not supported`); }
       return { name, from: [], to: [], when: [], envoy: { permissions: p.permissions ?? [], principals: p.principals ?? [] } };
     });
-  return { action, policies };
 }
 
 export function convertJwtAuthn(t: Json, report: ConversionReport, at: string): JwtProvider[] {

@@ -23,7 +23,7 @@ const IGNORED_HTTP_FILTERS: Record<string, string> = {
   'istio.alpn': 'upstream ALPN override',
   'envoy.filters.http.grpc_stats': 'gRPC stats',
   istio_authn: 'request.auth.* come from jwt_authn',
-  'envoy.filters.http.ext_authz': 'external authorization: NOT enforced',
+  'envoy.filters.http.ext_authz': 'external authorization is not implemented: the requests istiod marks for it are denied',
   connect_authority: 'HBONE metadata',
   connect_baggage: 'HBONE metadata',
 };
@@ -44,7 +44,7 @@ export function convertHttpConnectionManager(h: Json, report: ConversionReport, 
     const type = typeName(f.typed_config);
     if (type === 'envoy.extensions.filters.http.rbac.v3.RBAC') {
       const rules = convertRbac(f.typed_config, report, at);
-      if (rules) (authorization ??= {}).rbac = [...(authorization.rbac ?? []), rules];
+      if (rules.length) (authorization ??= {}).rbac = [...(authorization.rbac ?? []), ...rules];
       continue;
     }
     if (type === 'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication') {

@@ -96,7 +96,7 @@ function filterChain(fc: Json, report: ConversionReport, at: string, acc: Conver
     if (f.name === NETWORK_RBAC_FILTER && (rbac = decodeNetworkRbac(f))) continue;
     if (type === 'envoy.extensions.filters.network.rbac.v3.RBAC') {
       const rules = convertRbac(f.typed_config, report, at);
-      if (rules) rbac = [...(rbac ?? []), rules];
+      if (rules.length) rbac = [...(rbac ?? []), ...rules];
       continue;
     }
     if (type === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy' || (!type && f.name === TCP_PROXY)) filters.push({ ...tcpProxy(f.typed_config ?? {}, report, at), ...(rbac ? { rbac } : {}) } as NetworkFilter);
