@@ -28,7 +28,12 @@ function hostMatcher(pattern: string): Matcher {
   };
 }
 
-const portTest = (p: string): Matcher => (v) => v === p;
+/** Ports compare as numbers: no string per request. */
+function portsMatcher(m: { values?: string[]; notValues?: string[] }): (port: number) => boolean {
+  const yes = m.values?.length ? new Set(m.values.map(Number)) : undefined;
+  const no = m.notValues?.length ? new Set(m.notValues.map(Number)) : undefined;
+  return (port) => (!yes || yes.has(port)) && !(no && no.has(port));
+}
 
 function all(tests: Test[]): Test {
   if (tests.length === 0) return () => true;
@@ -80,8 +85,8 @@ function operation(o: RbacOperation): Test {
     tests.push((i) => m(i.host));
   }
   if (o.ports) {
-    const m = valueMatcher(o.ports, portTest);
-    tests.push((i) => m(String(i.destinationPort)));
+    const m = portsMatcher(o.ports);
+    tests.push((i) => m(i.destinationPort));
   }
   if (o.methods) {
     const m = valueMatcher(o.methods, exact);
@@ -150,8 +155,8 @@ function condition(c: RbacCondition): Test {
       return (i) => m(i.destinationIp);
     }
     case 'destination.port': {
-      const m = valueMatcher(c, portTest);
-      return (i) => m(String(i.destinationPort));
+      const m = portsMatcher(c);
+      return (i) => m(i.destinationPort);
     }
     case 'source.namespace': {
       const m = valueMatcher(c, exact);
@@ -187,14 +192,18 @@ interface CompiledFilter {
  */
 export class CompiledRbac {
   private readonly filters: CompiledFilter[];
+  /** The verdict of an allowed request is always the same object: nothing allocated on the common path. */
+  private readonly allowed: Verdict;
 
   constructor(rules: readonly RbacRules[]) {
     this.filters = rules.map((r) => ({ action: r.action, policies: r.policies.map((p) => ({ name: p.name, test: compilePolicy(p) })) }));
+    this.allowed = Object.freeze({ allowed: true, evaluated: this.filters.length });
   }
 
   /** Istio's order (the filters come DENY, ALLOW, LOG): a matching DENY denies; an ALLOW filter with no match denies. */
   evaluate(input: AuthzInput): Verdict {
     let evaluated = 0;
+    const allowed = this.allowed;
     for (const f of this.filters) {
       evaluated++;
       if (f.action === 'LOG') continue;
@@ -202,7 +211,7 @@ export class CompiledRbac {
       if (f.action === 'DENY' && matched !== undefined) return { allowed: false, details: deniedBy(matched), evaluated };
       if (f.action === 'ALLOW' && matched === undefined) return { allowed: false, details: deniedBy('none'), evaluated };
     }
-    return { allowed: true, evaluated };
+    return allowed;
   }
 }
 
