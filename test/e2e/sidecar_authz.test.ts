@@ -103,6 +103,8 @@ test('JWT: valid token allowed by requestPrincipals, invalid â†’ 401, missing â†
   t.is(missing.status, 403);
   t.is(missing.body.toString(), 'RBAC: access denied');
   t.is(app.requests().length, 1);
+  t.is(await pod.waitForStat('http.inbound_0.0.0.0_15006.jwt_authn.denied', 1), 1);
+  t.true((await pod.stat('http.inbound_0.0.0.0_15006.jwt_authn.allowed')) >= 2, 'the valid token and the missing one passed jwt_authn');
 });
 
 /** Two GETs on one connection, `gapMs` apart; prints the status codes. */
