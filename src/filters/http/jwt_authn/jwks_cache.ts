@@ -1,4 +1,5 @@
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { createLocalJWKSet, JSONWebKeySet } from 'jose';
+import { jose } from './jose_lazy.js';
 import { logger } from '../../../log.js';
 
 const log = logger('jwt');
@@ -41,7 +42,7 @@ async function refresh(uri: string, entry: Entry): Promise<void> {
     const res = await fetch(uri, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const body = (await res.json()) as JSONWebKeySet;
-    entry.keys = createLocalJWKSet(body);
+    entry.keys = (await jose()).createLocalJWKSet(body);
     entry.error = undefined;
   } catch (err) {
     entry.error = (err as Error).message;
@@ -52,9 +53,10 @@ async function refresh(uri: string, entry: Entry): Promise<void> {
 
 /** Inline JWKS (RequestAuthentication `jwks`), parsed once per text. */
 const inline = new Map<string, KeySet>();
-export function inlineJwks(text: string): KeySet | undefined {
+export async function inlineJwks(text: string): Promise<KeySet | undefined> {
   let k = inline.get(text);
   if (!k) {
+    const { createLocalJWKSet } = await jose();
     try {
       inline.set(text, (k = createLocalJWKSet(JSON.parse(text) as JSONWebKeySet)));
     } catch {

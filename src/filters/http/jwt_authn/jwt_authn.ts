@@ -1,4 +1,5 @@
-import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { jose } from './jose_lazy.js';
 import type { JwtProvider } from '../../../config/model.js';
 import { getHeader, removeHeader, setHeader, type HeaderList } from '../../network/http_connection_manager/codec/headers.js';
 import type { RequestIdentity } from '../rbac/attributes.js';
@@ -49,7 +50,7 @@ class CompiledProvider {
 }
 
 /** Envoy's jwt_authn status texts for jose's errors (the 401 body; details with `_` for spaces). */
-function failure(err: unknown): string {
+function failure(err: unknown, errors: Awaited<ReturnType<typeof jose>>['errors']): string {
   if (err instanceof errors.JWTExpired) return 'Jwt is expired';
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'aud') return 'Audiences in Jwt are not allowed';
@@ -90,13 +91,14 @@ export class JwtAuthn {
       if (l) (found ??= []).push(l);
     }
     if (!found) return { kind: 'missing' };
+    const { decodeJwt, errors, jwtVerify } = await jose();
     let message = 'Jwt issuer is not configured';
     for (const l of found) {
       let iss: string | undefined;
       try {
         iss = decodeJwt(l.token).iss;
       } catch (err) {
-        message = failure(err);
+        message = failure(err, errors);
         continue;
       }
       if (iss !== l.provider.config.issuer) continue;
@@ -111,7 +113,7 @@ export class JwtAuthn {
         this.mutate(headers, l, payload);
         return { kind: 'verified', identity: identityOf(payload) };
       } catch (err) {
-        message = failure(err);
+        message = failure(err, errors);
       }
     }
     return { kind: 'failed', message };
