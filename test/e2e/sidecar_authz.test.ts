@@ -54,6 +54,10 @@ test('HTTP: an ALLOW policy that allows nothing denies every request', async (t)
   const r = await httpRequest(remote.ns, `http://${pod.ip}:8081/`, { uid: 0 });
   t.is(r.status, 403);
   t.is(app.requests().length, 0);
+  // /config_dump shows what is enforced: an ALLOW filter without policies on the inbound HTTP chain.
+  const dump = JSON.parse(await pod.admin('/config_dump?resource=dynamic_listeners')) as { configs: { name: string; active_state: { listener: { filterChains: { name: string; filters: { authorization?: unknown }[] }[] } } }[] };
+  const inbound = dump.configs.find((c) => c.name === 'virtualInbound')!.active_state.listener;
+  t.deepEqual(inbound.filterChains.find((c) => c.name === 'virtualInbound-catchall-http')?.filters[0].authorization, { rbac: [{ action: 'ALLOW', policies: [] }] });
 });
 
 test('TCP: a DENY on a port closes the connection before it reaches the app; other ports pass', async (t) => {
