@@ -7,6 +7,7 @@
 export * from './model/listener.js';
 export * from './model/route.js';
 export * from './model/cluster.js';
+export * from './model/authz.js';
 
 import type { Listener } from './model/listener.js';
 import type { RouteConfiguration } from './model/route.js';

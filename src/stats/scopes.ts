@@ -90,6 +90,13 @@ const HTTP_FIELDS = [
   'rq_redirect',
   'downstream_rq_idle_timeout',
   'downstream_rq_header_timeout',
+  // AuthorizationPolicy / RequestAuthentication filters on the connection manager (src/filters/http/rbac, jwt_authn).
+  'rbac.allowed',
+  'rbac.denied',
+  'rbac.shadow_allowed',
+  'rbac.shadow_denied',
+  'jwt_authn.allowed',
+  'jwt_authn.denied',
 ] as const;
 /** From the request's first byte to the end of the response (local replies too). */
 const HTTP_HISTOGRAMS = ['downstream_rq_time'] as const;
@@ -109,4 +116,9 @@ export const SERVER_STATS = {
   workerRestarts: { name: 'legate.worker.restarts', prom: 'legate_worker_restarts', kind: 'counter' },
   configRejected: { name: 'legate.config.update_rejected', prom: 'legate_config_update_rejected', kind: 'counter' },
   configApplied: { name: 'legate.config.update_success', prom: 'legate_config_update_success', kind: 'counter' },
+  // Istio gives every network RBAC filter the stat prefix `tcp.`: one set for all TCP chains.
+  tcpRbacAllowed: { name: 'tcp.rbac.allowed', prom: 'envoy_tcp_rbac_allowed', kind: 'counter' },
+  tcpRbacDenied: { name: 'tcp.rbac.denied', prom: 'envoy_tcp_rbac_denied', kind: 'counter' },
+  tcpRbacShadowAllowed: { name: 'tcp.rbac.shadow_allowed', prom: 'envoy_tcp_rbac_shadow_allowed', kind: 'counter' },
+  tcpRbacShadowDenied: { name: 'tcp.rbac.shadow_denied', prom: 'envoy_tcp_rbac_shadow_denied', kind: 'counter' },
 } as const;

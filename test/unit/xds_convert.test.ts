@@ -9,6 +9,8 @@ import { convertNameTable } from '../../src/xds/convert/name_table.js';
 import { anyFromEnvoyJson } from '../../src/xds/proto_json.js';
 import { decode, encode } from '../../src/xds/protos.js';
 import { fixture, translateFiles } from './config_helpers.js';
+import { compiledRbac } from '../../src/filters/http/rbac/engine.js';
+import type { AuthzInput } from '../../src/filters/http/rbac/attributes.js';
 
 /** istiod's own output (../shared/fixtures/istiod, see its README), converted the way the xDS client converts what it receives. */
 const CANDIDATES = [process.env.LEGATE_ISTIOD_FIXTURES, join(process.cwd(), '..', 'shared', 'fixtures', 'istiod'), join(process.cwd(), '..', '..', 'shared', 'fixtures', 'istiod')];
@@ -51,8 +53,26 @@ test("istiod's sidecar listeners: all accepted; decoded protos convert exactly l
   }
   t.is(http80.defaultFilterChain?.name, 'PassthroughFilterChain');
   // Istio's extra filters are reported, once each, with where they were first seen.
-  for (const key of ['network_filter.istio.stats', 'http_filter.istio.metadata_exchange', 'http_filter.envoy.filters.http.grpc_stats', 'http_filter.istio.alpn', 'http_filter.envoy.filters.http.rbac', 'listener.tls'])
+  for (const key of ['network_filter.istio.stats', 'http_filter.istio.metadata_exchange', 'http_filter.envoy.filters.http.grpc_stats', 'http_filter.istio.alpn', 'listener.tls'])
     t.true(report.notes.has(key), key);
+  // istiod's RBAC for Istio's docs `httpbin` policy (GET /info or POST /data, from sleep or namespace test, Google-issued JWT) is enforced.
+  const inboundHttp = vi.filterChains.find((c) => c.name === 'virtualInbound-catchall-http')?.filters[0];
+  const rbac = inboundHttp?.name === 'envoy.filters.network.http_connection_manager' ? inboundHttp.authorization?.rbac : undefined;
+  t.truthy(rbac);
+  const google = { principal: 'https://accounts.google.com/u', claims: { iss: 'https://accounts.google.com' }, audiences: [] };
+  const input = (req: Partial<AuthzInput>): AuthzInput => ({ sourceIp: '10.0.0.1', remoteIp: '10.0.0.1', destinationIp: '10.0.0.2', destinationPort: 80, method: 'GET', path: '/info', headers: [], ...req });
+  // The ALLOW filter alone; the fixture's CUSTOM policy (ext_authz, not implemented) then denies the same requests.
+  t.deepEqual(rbac!.map((r) => r.action), ['ALLOW', 'DENY']);
+  const decide = (req: Partial<AuthzInput>) => compiledRbac([rbac![0]]).evaluate(input(req)).allowed;
+  t.is(
+    compiledRbac(rbac!).evaluate(input({ peerPrincipal: 'spiffe://cluster.local/ns/default/sa/sleep', identity: google })).details,
+    'rbac_access_denied_matched_policy[istio-ext-authz-ns[default]-policy[ext-authz]-rule[0]]',
+  );
+  t.true(decide({ peerPrincipal: 'spiffe://cluster.local/ns/default/sa/sleep', identity: google }));
+  t.true(decide({ peerPrincipal: 'spiffe://cluster.local/ns/test/sa/any', identity: google, method: 'POST', path: '/data' }));
+  t.false(decide({ peerPrincipal: 'spiffe://cluster.local/ns/default/sa/sleep' }), 'no JWT');
+  t.false(decide({ peerPrincipal: 'spiffe://cluster.local/ns/prod/sa/sleep', identity: google }), 'other namespace');
+  t.false(decide({ peerPrincipal: 'spiffe://cluster.local/ns/default/sa/sleep', identity: google, method: 'POST', path: '/info' }), 'POST /info');
   // HBONE / internal listeners cannot exist here: skipped with a note, not fatal.
   t.is(byName.get('connect_originate'), undefined);
   t.true(report.notes.has('listener.internal.connect_originate'));

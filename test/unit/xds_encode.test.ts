@@ -55,6 +55,7 @@ const CASES = [
   { name: 'bookinfo router', paths: [fixture('bookinfo')], opts: { role: 'router' as const, namespace: 'istio-system', labels: { istio: 'ingressgateway' } } },
   { name: 'istio docs sidecar', paths: [fixture('istio-docs')], opts: { dnsCapture: true, dnsAutoAllocate: true } },
   { name: 'istio docs router', paths: [fixture('istio-docs')], opts: { role: 'router' as const, namespace: 'some-config-namespace', labels: ISTIO_DOCS_GATEWAY } },
+  { name: 'authorization (sidecar: HTTP and TCP inbound chains)', paths: [fixture('bookinfo', 'services.yaml'), fixture('authz')], opts: {} },
   { name: 'ratings abort', paths: [fixture('bookinfo', 'services.yaml'), fixture('bookinfo', 'destination-rule-all.yaml'), fixture('ratings-abort')], opts: {} },
 ];
 
@@ -63,6 +64,7 @@ for (const c of CASES) {
     const tr = translateFiles(c.paths, c.opts);
     t.deepEqual(tr.diagnostics.filter((d) => d.severity === 'error'), []);
     t.true(tr.clusters.length > 0 && tr.listeners.length > 0);
+    if (c.name.startsWith('authorization')) t.true(/"authorization".*"jwtProviders"/s.test(JSON.stringify(tr.listeners)) && JSON.stringify(tr.listeners).includes('"rbac"'), 'policies on the inbound chains');
     const report = new ConversionReport();
     for (const cluster of tr.clusters) {
       const back = convertCluster(overTheWire('envoy.config.cluster.v3.Cluster', encodeCluster(cluster)), report);

@@ -2,6 +2,7 @@ import type { Target } from '../types.js';
 import { direct } from './direct.js';
 import { haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy.js';
 import { legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
+import { legateHttpInbound, legateHttpInboundAuthz } from './legate_inbound.js';
 import { nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
@@ -9,12 +10,14 @@ import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 export const TARGETS: ReadonlyMap<string, Target> = new Map(
   [
     ...[direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats],
-    ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest],
+    ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest, legateHttpInbound, legateHttpInboundAuthz],
   ].map((t) => [t.id, t]),
 );
 
 /** The L7 HTTP proxies plus the byte forwarders, in report order. */
 export const HTTP_TARGETS = ['direct', 'haproxy', 'nginx', 'http-proxy', 'fastify-http-proxy', 'haproxy-tcp', 'node-net-pipe', 'legate-handoff', 'legate-reuseport', 'legate-http', 'legate-http-nostats'];
+/** The sidecar's inbound path without and with AuthorizationPolicy rules (http_small only: the cost of authorization). */
+export const INBOUND_AUTHZ_TARGETS = ['legate-http-inbound', 'legate-http-inbound-authz'];
 export const TCP_TARGETS = ['direct', 'haproxy-tcp', 'nginx-stream', 'node-net-pipe', 'legate-handoff', 'legate-reuseport'];
 /** Quick runs keep to the comparisons the issues name (HAProxy, nginx, Legate's two accept modes). */
 export const QUICK_TCP_TARGETS = ['direct', 'haproxy-tcp', 'node-net-pipe', 'legate-handoff', 'legate-reuseport'];

@@ -1,4 +1,5 @@
 /** Envoy v3 Listener / FilterChain, named like Istio. Durations are milliseconds. */
+import type { Authorization, RbacRules } from './authz.js';
 
 export interface SocketAddress {
   address: string;
@@ -30,6 +31,8 @@ export interface TcpProxyFilter {
   weightedClusters?: WeightedTcpCluster[];
   /** 0 disables. Envoy's default is 1 h. */
   idleTimeoutMs: number;
+  /** `envoy.filters.network.rbac` before the proxy (AuthorizationPolicy on inbound and gateway chains). */
+  rbac?: RbacRules[];
 }
 
 /** Envoy's HTTP filter names, in the order Istio puts them on an outbound HCM. */
@@ -55,6 +58,8 @@ export interface HttpConnectionManagerFilter {
   normalizePath: boolean;
   /** websocket upgrades allowed, as Istio configures. */
   upgradeTypes: string[];
+  /** `envoy.filters.http.jwt_authn` then `envoy.filters.http.rbac` (RequestAuthentication, AuthorizationPolicy), before routing. */
+  authorization?: Authorization;
 }
 
 export type NetworkFilter = TcpProxyFilter | HttpConnectionManagerFilter;

@@ -4,6 +4,10 @@ import type { Cluster, Listener, MeshSettings, NameInfo, ProxyRole, RouteConfigu
 import type { Resource } from '../resources.js';
 import { checkFields } from '../validate/fields.js';
 import { SPECS } from '../validate/schemas.js';
+import { SECURITY_SPECS } from '../validate/security_schemas.js';
+import { buildRbac, readAuthorizationPolicy, type AuthorizationPolicyDef } from './authorization_policy.js';
+import { buildJwtProviders, readRequestAuthentication, type RequestAuthenticationDef } from './request_authentication.js';
+import { secureListeners } from './security.js';
 import { serviceClusters } from './clusters.js';
 import { Reporter, type ResourceReport, type TranslateOptions } from './context.js';
 import { checkReferences } from './references.js';
@@ -30,6 +34,7 @@ export interface Translation {
 }
 
 const ISTIO_GROUP = /^networking\.istio\.io\/(v1|v1beta1|v1alpha3)$/;
+const SECURITY_GROUP = /^security\.istio\.io\/(v1|v1beta1)$/;
 /** Istio kinds Legate reads but does not implement: warned, not fatal. */
 const UNIMPLEMENTED_KINDS = new Set(['WorkloadGroup', 'EnvoyFilter', 'ProxyConfig']);
 
@@ -66,11 +71,13 @@ interface Defs {
   virtualServices: VirtualServiceDef[];
   gateways: GatewayDef[];
   sidecars: SidecarDef[];
+  authorizationPolicies: AuthorizationPolicyDef[];
+  requestAuthentications: RequestAuthenticationDef[];
 }
 
 /** Validates every resource (structure, values) and reads the usable ones, oldest first. */
 export function readResources(resources: readonly Resource[], report: Reporter): Defs {
-  const defs: Defs = { serviceEntries: [], workloadEntries: [], destinationRules: [], virtualServices: [], gateways: [], sidecars: [] };
+  const defs: Defs = { serviceEntries: [], workloadEntries: [], destinationRules: [], virtualServices: [], gateways: [], sidecars: [], authorizationPolicies: [], requestAuthentications: [] };
   const seen = new Map<string, Resource>();
   for (const res of sortByAge(resources)) {
     if (!res.kind) {
@@ -87,7 +94,8 @@ export function readResources(resources: readonly Resource[], report: Reporter):
       else defs.meshResource = res;
       continue;
     }
-    if (!ISTIO_GROUP.test(res.apiVersion)) {
+    const security = SECURITY_GROUP.test(res.apiVersion);
+    if (!ISTIO_GROUP.test(res.apiVersion) && !security) {
       report.at(res, ['apiVersion'], `unknown apiVersion/kind ${res.apiVersion || '(none)'} ${res.kind}: ignored`, 'warning');
       continue;
     }
@@ -99,7 +107,8 @@ export function readResources(resources: readonly Resource[], report: Reporter):
     }
     seen.set(id, res);
     // Own keys only: a kind such as `constructor` or `__proto__` must not find Object's members.
-    const schema = Object.hasOwn(SPECS, res.kind) ? SPECS[res.kind] : undefined;
+    const specs = security ? SECURITY_SPECS : SPECS;
+    const schema = Object.hasOwn(specs, res.kind) ? specs[res.kind] : undefined;
     if (!schema) {
       const what = UNIMPLEMENTED_KINDS.has(res.kind) ? `${res.kind} is not implemented` : `unknown kind ${res.kind}`;
       report.at(res, ['kind'], `${what}: ignored`, 'warning');
@@ -126,13 +135,15 @@ export function readResources(resources: readonly Resource[], report: Reporter):
  * the same Resource object while its YAML is unchanged: a reload re-reads only what changed.
  */
 const readMemo = new WeakMap<Resource, { def: unknown; recorded: ResourceReport['recorded'] }>();
-const LIST_OF: Record<string, 'serviceEntries' | 'workloadEntries' | 'destinationRules' | 'virtualServices' | 'gateways' | 'sidecars'> = {
+const LIST_OF: Record<string, Exclude<keyof Defs, 'meshResource'>> = {
   ServiceEntry: 'serviceEntries',
   WorkloadEntry: 'workloadEntries',
   DestinationRule: 'destinationRules',
   VirtualService: 'virtualServices',
   Gateway: 'gateways',
   Sidecar: 'sidecars',
+  AuthorizationPolicy: 'authorizationPolicies',
+  RequestAuthentication: 'requestAuthentications',
 };
 
 function readOne(res: Resource, r: ResourceReport, defs: Defs): void {
@@ -165,6 +176,16 @@ function readOne(res: Resource, r: ResourceReport, defs: Defs): void {
       case 'Sidecar': {
         const d = readSidecar(r);
         if (d && r.errors === 0) defs.sidecars.push(d);
+        break;
+      }
+      case 'AuthorizationPolicy': {
+        const d = readAuthorizationPolicy(r);
+        if (d && r.errors === 0) defs.authorizationPolicies.push(d);
+        break;
+      }
+      case 'RequestAuthentication': {
+        const d = readRequestAuthentication(r);
+        if (d && r.errors === 0) defs.requestAuthentications.push(d);
         break;
       }
     }
@@ -234,6 +255,11 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
     listeners = [...base.listeners, ...out.listeners];
     routes = [...out.routes, ...base.routes];
   }
+  const authorization = {
+    rbac: buildRbac(defs.authorizationPolicies, proxyNs, proxyLabels, mesh.rootNamespace),
+    jwtProviders: buildJwtProviders(defs.requestAuthentications, proxyNs, proxyLabels, mesh.rootNamespace),
+  };
+  listeners = secureListeners(listeners, authorization, role);
   const nameTable = buildNameTable(view.all, dns.autoAllocated);
   return { role, mesh, listeners, routes, clusters: [...clusters.values()], nameTable, diagnostics: report.diagnostics };
 }

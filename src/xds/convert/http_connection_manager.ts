@@ -1,5 +1,7 @@
-import { HTTP_CONNECTION_MANAGER, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
+import { HTTP_CONNECTION_MANAGER, type Authorization, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
 import type { ConversionReport } from './report.js';
+import { decodeHttpAuthorization, HTTP_AUTHZ_FILTER } from '../authorization.js';
+import { convertJwtAuthn, convertRbac } from './authorization.js';
 import { convertRouteConfiguration } from './route.js';
 import { bool, durationMs, typeName, type Json } from './values.js';
 
@@ -20,8 +22,8 @@ const IGNORED_HTTP_FILTERS: Record<string, string> = {
   'istio.stats': 'Istio telemetry (see the proxy’s own istio_* metrics)',
   'istio.alpn': 'upstream ALPN override',
   'envoy.filters.http.grpc_stats': 'gRPC stats',
-  'envoy.filters.http.rbac': 'authorization: NOT enforced',
-  'envoy.filters.http.ext_authz': 'external authorization: NOT enforced',
+  istio_authn: 'request.auth.* come from jwt_authn',
+  'envoy.filters.http.ext_authz': 'external authorization is not implemented: the requests istiod marks for it are denied',
   connect_authority: 'HBONE metadata',
   connect_baggage: 'HBONE metadata',
 };
@@ -35,8 +37,21 @@ export interface ConvertedHcm {
 export function convertHttpConnectionManager(h: Json, report: ConversionReport, at: string): ConvertedHcm {
   const statPrefix: string = h.stat_prefix ?? '';
   const httpFilters: HttpFilterName[] = [];
+  let authorization: Authorization | undefined;
   for (const f of h.http_filters ?? []) {
     if (bool(f.disabled)) continue;
+    if (f.name === HTTP_AUTHZ_FILTER && (authorization = decodeHttpAuthorization(f))) continue;
+    const type = typeName(f.typed_config);
+    if (type === 'envoy.extensions.filters.http.rbac.v3.RBAC') {
+      const rules = convertRbac(f.typed_config, report, at);
+      if (rules.length) (authorization ??= {}).rbac = [...(authorization.rbac ?? []), ...rules];
+      continue;
+    }
+    if (type === 'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication') {
+      const providers = convertJwtAuthn(f.typed_config, report, at);
+      if (providers.length) (authorization ??= {}).jwtProviders = [...(authorization.jwtProviders ?? []), ...providers];
+      continue;
+    }
     const known = HTTP_FILTERS[typeName(f.typed_config) ?? ''] ?? Object.values(HTTP_FILTERS).find((n) => n === f.name);
     if (known) httpFilters.push(known);
     else if (IGNORED_HTTP_FILTERS[f.name]) report.note(`http_filter.${f.name}`, `HTTP filter ${f.name} ignored: ${IGNORED_HTTP_FILTERS[f.name]} (first seen on ${at})`);
@@ -58,6 +73,7 @@ export function convertHttpConnectionManager(h: Json, report: ConversionReport, 
       useRemoteAddress: bool(h.use_remote_address) ?? false,
       normalizePath: bool(h.normalize_path) ?? false,
       upgradeTypes: (h.upgrade_configs ?? []).filter((u: Json) => bool(u.enabled) !== false).map((u: Json) => String(u.upgrade_type).toLowerCase()),
+      ...(authorization ? { authorization } : {}),
     },
   };
   if (h.rds) {

@@ -1,7 +1,9 @@
 import {
-  HTTP_CONNECTION_MANAGER, TCP_PROXY, type FilterChain, type FilterChainMatch, type Listener, type ListenerFilterName, type NetworkFilter, type RouteConfiguration,
+  HTTP_CONNECTION_MANAGER, TCP_PROXY, type RbacRules, type FilterChain, type FilterChainMatch, type Listener, type ListenerFilterName, type NetworkFilter, type RouteConfiguration,
 } from '../../config/model.js';
 import { convertHttpConnectionManager } from './http_connection_manager.js';
+import { decodeNetworkRbac, NETWORK_RBAC_FILTER } from '../authorization.js';
+import { convertRbac } from './authorization.js';
 import type { ConversionReport } from './report.js';
 import { bool, cidr, durationMs, num, typeName, type Json } from './values.js';
 
@@ -15,7 +17,7 @@ const LISTENER_FILTERS: Record<string, ListenerFilterName> = {
  * Istio's network filters that do telemetry, peer metadata or authorization: the proxy does
  * not implement them, and leaving them out does not change where a connection goes.
  */
-const IGNORED_NETWORK_FILTERS = new Set(['istio.stats', 'istio.metadata_exchange', 'istio_authn', 'envoy.filters.network.rbac', 'envoy.filters.network.ext_authz']);
+const IGNORED_NETWORK_FILTERS = new Set(['istio.stats', 'istio.metadata_exchange', 'istio_authn', 'envoy.filters.network.ext_authz']);
 
 /** Fields of a filter_chain_match that, ignored, would let a chain match connections it should not. */
 const UNSUPPORTED_MATCH = ['source_prefix_ranges', 'direct_source_prefix_ranges', 'source_ports', 'source_type', 'destination_port_range'];
@@ -88,9 +90,16 @@ function filterChain(fc: Json, report: ConversionReport, at: string, acc: Conver
   }
   if (m.application_protocols?.length) match.applicationProtocols = m.application_protocols;
   const filters: NetworkFilter[] = [];
+  let rbac: RbacRules[] | undefined;
   for (const f of fc.filters ?? []) {
     const type = typeName(f.typed_config);
-    if (type === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy' || (!type && f.name === TCP_PROXY)) filters.push(tcpProxy(f.typed_config ?? {}, report, at));
+    if (f.name === NETWORK_RBAC_FILTER && (rbac = decodeNetworkRbac(f))) continue;
+    if (type === 'envoy.extensions.filters.network.rbac.v3.RBAC') {
+      const rules = convertRbac(f.typed_config, report, at);
+      if (rules.length) rbac = [...(rbac ?? []), ...rules];
+      continue;
+    }
+    if (type === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy' || (!type && f.name === TCP_PROXY)) filters.push({ ...tcpProxy(f.typed_config ?? {}, report, at), ...(rbac ? { rbac } : {}) } as NetworkFilter);
     else if (type === 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager' || (!type && f.name === HTTP_CONNECTION_MANAGER)) {
       const hcm = convertHttpConnectionManager(f.typed_config ?? {}, report, at);
       filters.push(hcm.filter);

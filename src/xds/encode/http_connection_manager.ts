@@ -1,5 +1,6 @@
 import type { HttpConnectionManagerFilter, HttpFilterName } from '../../config/model.js';
 import { ADS_SOURCE, duration, type Json } from './values.js';
+import { encodeHttpAuthorization } from '../authorization.js';
 
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
@@ -18,7 +19,8 @@ export function encodeHttpConnectionManager(h: HttpConnectionManagerFilter, inli
   const out: Json = {
     '@type': HCM_TYPE,
     stat_prefix: h.statPrefix,
-    http_filters: h.httpFilters.map((name) => ({ name, typed_config: { '@type': HTTP_FILTER_TYPES[name] } })),
+    // Authorization runs first, as Istio puts jwt_authn and RBAC before the other filters.
+    http_filters: [...(h.authorization ? [encodeHttpAuthorization(h.authorization)] : []), ...h.httpFilters.map((name) => ({ name, typed_config: { '@type': HTTP_FILTER_TYPES[name] } }))],
     strip_any_host_port: h.stripAnyHostPort,
     stream_idle_timeout: duration(h.streamIdleTimeoutMs),
     use_remote_address: h.useRemoteAddress,

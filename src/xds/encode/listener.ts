@@ -1,4 +1,5 @@
 import { HTTP_CONNECTION_MANAGER, type FilterChain, type Listener, type ListenerFilterName, type NetworkFilter } from '../../config/model.js';
+import { encodeNetworkRbac } from '../authorization.js';
 import { encodeHttpConnectionManager } from './http_connection_manager.js';
 import { cidrRange, duration, put, type Json } from './values.js';
 
@@ -38,7 +39,7 @@ function filterChain(fc: FilterChain): Json {
   if (m.serverNames?.length) match.server_names = m.serverNames;
   put(match, 'transport_protocol', m.transportProtocol);
   if (m.applicationProtocols?.length) match.application_protocols = m.applicationProtocols;
-  const out: Json = { name: fc.name, filter_chain_match: match, filters: fc.filters.map(networkFilter) };
+  const out: Json = { name: fc.name, filter_chain_match: match, filters: fc.filters.flatMap(networkFilter) };
   if (fc.tls) {
     const mutual = fc.tls.mode === 'MUTUAL' || fc.tls.mode === 'ISTIO_MUTUAL';
     out.transport_socket = { name: 'envoy.transport_sockets.tls', typed_config: { '@type': DOWNSTREAM_TLS_TYPE, require_client_certificate: mutual } };
@@ -46,11 +47,12 @@ function filterChain(fc: FilterChain): Json {
   return out;
 }
 
-function networkFilter(f: NetworkFilter): Json {
-  if (f.name === HTTP_CONNECTION_MANAGER) return { name: f.name, typed_config: encodeHttpConnectionManager(f) };
+function networkFilter(f: NetworkFilter): Json[] {
+  if (f.name === HTTP_CONNECTION_MANAGER) return [{ name: f.name, typed_config: encodeHttpConnectionManager(f) }];
   const tcp: Json = { '@type': TCP_PROXY_TYPE, stat_prefix: f.statPrefix, idle_timeout: duration(f.idleTimeoutMs) };
   // cluster and weighted_clusters are a oneof: the converter takes the heaviest as `cluster` again.
   if (f.weightedClusters?.length) tcp.weighted_clusters = { clusters: f.weightedClusters.map((w) => ({ name: w.name, weight: w.weight })) };
   else tcp.cluster = f.cluster;
-  return { name: f.name, typed_config: tcp };
+  // Network RBAC goes before tcp_proxy, as in Envoy's chains.
+  return [...(f.rbac ? [encodeNetworkRbac(f.rbac)] : []), { name: f.name, typed_config: tcp }];
 }

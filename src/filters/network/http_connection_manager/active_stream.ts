@@ -13,6 +13,8 @@ import type { Hash64 } from '../../../cluster/lb/xxhash64.js';
 import { applyFault } from '../../http/fault/fault.js';
 import { mirrorRequest } from '../../http/router/mirror.js';
 import { corsDecision } from '../../http/cors/cors.js';
+import { httpAuthorization, httpAuthzInput } from '../../http/rbac/http_authz.js';
+import type { Authorization } from '../../../config/model.js';
 import { propagateTraceContext } from '../../http/tracing/trace_context.js';
 import {
   encodeChunk, getHeader, lastChunk, LAST_CHUNK, removeHeader, encodeRequestHead, encodeResponseHead, setHeader, stripHopByHop,
@@ -150,6 +152,21 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
       removeHeader(h, 'expect');
     }
 
+    const auth = ctx.authorization;
+    if (auth) return this.authorize(auth, path, query);
+    this.decodeRoute(path, query);
+  }
+
+  /** jwt_authn then RBAC, before routing (Istio's inbound filter order); maybe asynchronous (JWT). */
+  private authorize(auth: Authorization, path: string, query: string): void {
+    const { ctx, head } = this;
+    const input = httpAuthzInput(this.conn.remoteAddress, ctx, head.method, this.authority, path, this.headers);
+    httpAuthorization(auth).check(input, query, ctx.stats, ctx.httpStats, (reply) => (reply ? this.localReply(reply) : this.done || this.decodeRoute(path, query)));
+  }
+
+  private decodeRoute(path: string, query: string): void {
+    const { head, info, ctx, authority } = this;
+    const h = this.headers;
     const routes = ctx.routes;
     const host = (ctx.filter.stripAnyHostPort ? stripPort(authority) : authority).toLowerCase();
     const vh = routes?.virtualHost(host);

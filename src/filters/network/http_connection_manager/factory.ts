@@ -10,6 +10,7 @@ import { HttpConnectionManager } from './connection_manager.js';
 import type { HttpContext } from './http_context.js';
 import { sinkHostSlots } from '../../../cluster/host_shared.js';
 import { VIRTUAL_INBOUND } from '../../../config/model.js';
+import { newestAuthorization } from '../../http/rbac/newest.js';
 
 /**
  * Worker-wide HTTP state that outlives snapshots: upstream pools (warm connections survive
@@ -85,6 +86,7 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     reporter: ctx.listenerName === VIRTUAL_INBOUND ? 'destination' : 'source',
     originalDst: ctx.originalDst,
     tls: ctx.tls,
+    authorization: w === first ? filter.authorization : newestAuthorization(w, ctx, filter),
     listenerName: ctx.listenerName,
   });
   const initialCtx = build(first);

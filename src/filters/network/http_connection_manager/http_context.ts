@@ -1,4 +1,4 @@
-import type { Cluster, HttpConnectionManagerFilter } from '../../../config/model.js';
+import type { Authorization, Cluster, HttpConnectionManagerFilter } from '../../../config/model.js';
 import type { ThreadLocalCluster } from '../../../cluster/thread_local_cluster.js';
 import type { UpstreamPools } from '../../../cluster/pool/pools.js';
 import type { Breaker } from '../../../cluster/circuit_breaker.js';
@@ -27,6 +27,8 @@ export interface HttpContext {
   originalDst: Destination;
   /** The downstream connection's TLS (peer identity for authorization, SNI); absent on plaintext. */
   tls?: DownstreamTlsInfo;
+  /** AuthorizationPolicy / RequestAuthentication of the chain, from the newest configuration (src/filters/http/rbac/newest.ts). */
+  authorization?: Authorization;
   /** The capture listener the connection came in on (what drains: see drain.ts). */
   listenerName: string;
 }
