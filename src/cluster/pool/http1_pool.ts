@@ -4,7 +4,10 @@ import { CX, NO_BREAKER, PENDING, RQ, type Breaker } from '../circuit_breaker.js
 import { UpstreamConnection } from './upstream_connection.js';
 import { readerSocketOptions, trackReads } from '../../listener/socket_reader.js';
 
-export { UpstreamConnection, type UpstreamStreamCallbacks } from './upstream_connection.js';
+import { PendingRequest, type PoolRequester, type RequestPool } from './upstream_request.js';
+
+export { UpstreamConnection } from './upstream_connection.js';
+export { PendingRequest, type PoolRequester, type UpstreamStreamCallbacks, type UpstreamRequest } from './upstream_request.js';
 
 export interface PoolOptions {
   connectTimeoutMs: number;
@@ -31,26 +34,6 @@ export interface PoolStats {
   onMaxDuration(): void;
 }
 
-/** Who asked for a connection: told onPoolReady or onPoolFailure, never both (an object, so no closures per request). */
-export interface PoolRequester {
-  onPoolReady(conn: UpstreamConnection, reused: boolean): void;
-  /** `reason` is a Node error code, 'connection timeout' or 'overflow' (a circuit breaker refused). */
-  onPoolFailure(reason: string, timeout: boolean): void;
-}
-
-/** A request waiting for a connection of its pool; `cancel()` when its client goes away. */
-export class PendingRequest {
-  constructor(
-    private readonly pool: Http1Pool,
-    readonly requester: PoolRequester,
-    readonly since: number,
-  ) {}
-
-  cancel(): void {
-    this.pool.cancel(this);
-  }
-}
-
 /**
  * A worker's pool of HTTP/1.1 connections to one upstream host, as Envoy's HTTP/1 pool: an idle
  * connection (most recently used first) serves a request at once; otherwise the request waits
@@ -60,7 +43,7 @@ export class PendingRequest {
  * resource. Pending requests fail after the connect timeout, and all of them when a connect
  * attempt fails (Envoy purges the queue so that retries decide what to do).
  */
-export class Http1Pool {
+export class Http1Pool implements RequestPool {
   private readonly idle: UpstreamConnection[] = [];
   private readonly pending: PendingRequest[] = [];
   /** Connect attempts in flight (each will serve one pending request). */

@@ -24,7 +24,7 @@ export class UpstreamPools {
   ) {}
 
   /** `breaker`: the cluster's circuit breakers under its current config (limits follow config changes). */
-  get(cluster: Cluster, statsBase: number | undefined, host: Host, breaker: Breaker = NO_BREAKER): Http1Pool {
+  get(cluster: Cluster, statsBase: number | undefined, host: Host, breaker: Breaker = NO_BREAKER, _h2Client = false): Http1Pool {
     const known = this.byHost.get(host);
     if (known) {
       known.breaker = breaker;

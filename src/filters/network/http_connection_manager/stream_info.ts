@@ -68,6 +68,9 @@ export class StreamInfo {
   upstreamTransportFailureReason: string | undefined;
   routeName: string | undefined;
   attempts = 0;
+  /** The response's grpc-status (headers or trailers) for gRPC requests; Envoy's %GRPC_STATUS%. */
+  grpcStatus: number | undefined;
+  grpcMessage: string | undefined;
 
   constructor(
     readonly downstreamLocal: string,
