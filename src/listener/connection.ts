@@ -10,7 +10,6 @@ import { inspectHttp, type DetectedProtocol } from './http_inspector.js';
 import { httpConnectionManager } from '../filters/network/http_connection_manager/factory.js';
 import { tcpProxy } from '../filters/network/tcp_proxy/filter.js';
 import { TCP_PROXY, type MeshSettings, type RouteConfiguration } from '../config/model.js';
-import { hcmAsTcp } from './hcm_fallback.js';
 import type { GlobalConnectionLimit } from './connection_limit.js';
 
 /** A worker's state for one snapshot: everything a new connection reads, built once per change. */
@@ -107,9 +106,5 @@ function noMatch(socket: Socket, worker: WorkerState, lBase: number | undefined)
 function runChain(socket: Socket, selection: Selection, ctx: ConnectionContext, protocol: DetectedProtocol, peeked?: Buffer): void {
   const filter = selection.chain.filters[0];
   if (filter.name === TCP_PROXY) return tcpProxy(socket, filter, ctx, peeked);
-  if (protocol !== 'h2c') return httpConnectionManager(socket, filter, ctx, peeked);
-  // Prior-knowledge HTTP/2 is carried as TCP until the HTTP/2 codec lands.
-  const tcp = hcmAsTcp(filter, selection.listener, ctx.originalDst, ctx.worker.routes);
-  if (tcp) tcpProxy(socket, tcp, ctx, peeked);
-  else socket.destroy();
+  httpConnectionManager(socket, filter, ctx, peeked, protocol === 'h2c');
 }
