@@ -1,7 +1,8 @@
 import test from 'ava';
-import { connect } from 'node:http2';
+import { connect, createServer as createH2Server } from 'node:http2';
+import { once } from 'node:events';
 import { h2Request } from '../support/h2.js';
-import { rawUpstream, routeTo, startHcm, staticCluster } from '../support/hcm.js';
+import { rawExchange, rawUpstream, routeTo, startHcm, staticCluster } from '../support/hcm.js';
 
 test('an h2c request is routed like HTTP/1.1: :authority as host, Envoy headers, access log protocol HTTP/2', async (t) => {
   const up = await rawUpstream(t, (req, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: keep-alive\r\nx-up: 1\r\n\r\nhello'));
@@ -35,4 +36,60 @@ test('no route over h2c is 404; many concurrent streams on one connection all co
   t.is(Number(nr.headers[':status']), 404);
   const all = await Promise.all(Array.from({ length: 50 }, (_, i) => h2Request(session, { ':path': `/s${i}`, ':authority': 'web' })));
   all.forEach((r, i) => t.true(r.body.toString().startsWith(`GET /s${i} HTTP/1.1`), `stream ${i} got its own answer`));
+});
+
+/** An h2c upstream (node:http2): echoes method, path, authority and body; trailers when asked. */
+async function h2Upstream(t: import('ava').ExecutionContext) {
+  const state = { port: 0, sessions: 0, seen: [] as Record<string, unknown>[] };
+  const server = createH2Server();
+  server.on('session', () => state.sessions++);
+  server.on('stream', (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', () => {
+      state.seen.push({ ...headers });
+      const body = `${headers[':method']} ${headers[':path']} ${headers[':authority']} ${Buffer.concat(chunks).toString()}`;
+      const wantTrailers = headers['x-trailers'] === 'yes';
+      stream.respond({ ':status': 200, 'x-up': 'h2' }, { waitForTrailers: wantTrailers });
+      if (wantTrailers) stream.on('wantTrailers', () => stream.sendTrailers({ 'x-checksum': 'abc' }));
+      stream.end(body);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  state.port = (server.address() as { port: number }).port;
+  t.teardown(() => server.close());
+  return state;
+}
+
+test('an HTTP/1.1 client to an h2 upstream: host becomes :authority, hop-by-hop fields dropped, h2 trailers arrive as chunked trailers', async (t) => {
+  const up = await h2Upstream(t);
+  const hcm = await startHcm(t, [routeTo('grpcish')], [staticCluster('grpcish', [up.port], { http2: { upgrade: true } })]);
+  const { text } = await rawExchange(
+    hcm.port,
+    'POST /x HTTP/1.1\r\nhost: svc.local\r\ncontent-length: 3\r\nconnection: keep-alive\r\nte: trailers\r\n\r\nabc' +
+      'GET /y HTTP/1.1\r\nhost: svc.local\r\nx-trailers: yes\r\n\r\n',
+    (s) => s.endsWith('x-checksum: abc\r\n\r\n'),
+  );
+  const [a, b] = text.split(/(?=HTTP\/1\.1 200)/);
+  t.regex(a!, /^HTTP\/1\.1 200 OK\r\n[\s\S]*transfer-encoding: chunked\r\n/);
+  t.true(a!.endsWith('\r\nPOST /x svc.local abc\r\n0\r\n\r\n'), a);
+  t.regex(b!, /GET \/y svc\.local \r\n0\r\nx-checksum: abc\r\n\r\n$/);
+  t.is(up.seen[0]!.te, 'trailers', 'te: trailers is kept');
+  t.is(up.seen[0]!.connection, undefined);
+  t.is(up.sessions, 1, 'both requests share one session');
+  t.is(hcm.stat('cluster.grpcish.upstream_cx_http2_total'), 1);
+});
+
+test('useClientProtocol: an h2 client goes to the upstream over h2; many streams share one session', async (t) => {
+  const up = await h2Upstream(t);
+  const hcm = await startHcm(t, [routeTo('web')], [staticCluster('web', [up.port], { useClientProtocol: true })], ['*'], undefined, { h2: true });
+  const session = connect(`http://127.0.0.1:${hcm.port}`);
+  t.teardown(() => session.close());
+  const all = await Promise.all(Array.from({ length: 20 }, (_, i) => h2Request(session, { ':path': `/p${i}`, ':authority': 'web', 'x-trailers': 'yes' })));
+  all.forEach((r, i) => {
+    t.is(r.body.toString(), `GET /p${i} web `);
+    t.is(r.trailers?.['x-checksum'], 'abc');
+  });
+  t.is(up.sessions, 1);
 });

@@ -21,9 +21,11 @@ export interface PoolOptions {
 }
 
 export interface PoolStats {
-  onConnect(): void;
+  /** `h2`: an HTTP/2 session (upstream_cx_http2_total) rather than an HTTP/1.1 connection. */
+  onConnect(h2?: boolean): void;
   onConnectFail(timeout: boolean): void;
-  onClose(conn: UpstreamConnection): void;
+  /** A connection that had connected closed, having written and read these many bytes. */
+  onClose(txBytes: number, rxBytes: number): void;
   /** No connection could be opened: the cluster is at maxConnections (upstream_cx_overflow). */
   onCxOverflow(): void;
   /** A request refused by maxPendingRequests or maxRequests (upstream_rq_pending_overflow). */
@@ -243,7 +245,7 @@ export class Http1Pool implements RequestPool {
     this.total--;
     this.endRequest(conn);
     this.breaker.release(CX);
-    this.stats.onClose(conn);
+    if (conn.connected) this.stats.onClose(conn.socket.bytesWritten, conn.socket.bytesRead);
     if (this.pending.length > this.connecting) this.connectForPending();
   }
 

@@ -62,7 +62,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
     this.responseHeadSent = true;
     this.countResponse(s);
     if (head.upgrade) return this.startTunnel(head);
-    const noBody = this.head.method === 'HEAD' || s === 204 || s === 304;
+    const noBody = this.head.method === 'HEAD' || s === 204 || s === 304 || head.contentLength === 0;
     this.conn.encodeHeaders(this, s, head.reason, h, noBody, head.chunked || head.bodyUntilClose);
   }
 
