@@ -39,7 +39,7 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
       ctx.stats.inc(ctx.httpStats + H.downstream_rq_total);
       ctx.stats.inc(ctx.httpStats + H.downstream_rq_active);
     }
-    this.grpc = isGrpcRequest(h);
+    this.grpc = info.grpc = isGrpcRequest(h);
     // Envoy refuses HTTP/1.0 unless told otherwise (Istio does not tell it).
     if (head.versionMinor === 0) return this.localReply(LOCAL_REPLIES.http10);
     let target = head.target;
