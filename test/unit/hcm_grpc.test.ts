@@ -129,3 +129,17 @@ test('gRPC retry on unavailable: a trailers-only UNAVAILABLE answer is retried o
   t.true(bad.calls > 0, 'the failing host was tried');
   t.is(hcm.stat('cluster.echo.upstream_rq_retry'), bad.calls);
 });
+
+test('fault abort with grpcStatus: gRPC requests get that status, the upstream never sees them', async (t) => {
+  const fault = { abort: { grpcStatus: grpc.status.RESOURCE_EXHAUSTED, percent: 100 } };
+  const server = await startEchoServer();
+  t.teardown(() => server.server.forceShutdown());
+  const hcm = await startHcm(t, [routeTo('echo', {}, { fault } as never)], [staticCluster('echo', [server.port], { http2: { upgrade: true } })], ['*'], undefined, { h2: true });
+  const client = echoClient(`127.0.0.1:${hcm.port}`);
+  t.teardown(() => client.close());
+  const r = await unary(client, { text: 'x' });
+  t.is(r.err?.code, grpc.status.RESOURCE_EXHAUSTED);
+  t.is(r.err?.details, 'fault filter abort');
+  t.is(server.calls, 0);
+  t.true((hcm.logged[0]!.flags & Flag.FI) !== 0);
+});
