@@ -1,5 +1,6 @@
 import test from 'ava';
-import { connect, createServer as createH2Server } from 'node:http2';
+import { connect, constants, createServer as createH2Server } from 'node:http2';
+import { Flag } from '../../src/filters/network/http_connection_manager/stream_info.js';
 import { once } from 'node:events';
 import { h2Request } from '../support/h2.js';
 import { rawExchange, rawUpstream, routeTo, startHcm, staticCluster } from '../support/hcm.js';
@@ -92,4 +93,74 @@ test('useClientProtocol: an h2 client goes to the upstream over h2; many streams
     t.is(r.trailers?.['x-checksum'], 'abc');
   });
   t.is(up.sessions, 1);
+});
+
+test('HTTP/1.1 chunked trailers from the upstream reach an h2 client as trailing HEADERS', async (t) => {
+  const up = await rawUpstream(t, (_req, s) => s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: grpc-status\r\n\r\n5\r\nhello\r\n0\r\ngrpc-status: 0\r\nx-sum: 9\r\n\r\n'));
+  const hcm = await startHcm(t, [routeTo('web')], [staticCluster('web', [up.port])], ['*'], undefined, { h2: true });
+  const session = connect(`http://127.0.0.1:${hcm.port}`);
+  t.teardown(() => session.close());
+  const r = await h2Request(session, { ':path': '/', ':authority': 'web', te: 'trailers' });
+  t.is(r.body.toString(), 'hello');
+  t.is(r.trailers?.['grpc-status'], '0');
+  t.is(r.trailers?.['x-sum'], '9');
+  t.regex(up.requests[0]!, /\r\nte: trailers\r\n/);
+});
+
+test('a per-stream failure resets only that stream (RST_STREAM); the connection keeps serving others', async (t) => {
+  const up = await rawUpstream(t, (req, s) => {
+    if (req.startsWith('GET /broken')) {
+      s.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial');
+      setTimeout(() => s.destroy(), 20);
+    } else s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+  });
+  const hcm = await startHcm(t, [routeTo('web')], [staticCluster('web', [up.port])], ['*'], undefined, { h2: true });
+  const session = connect(`http://127.0.0.1:${hcm.port}`);
+  t.teardown(() => session.close());
+  const broken = await h2Request(session, { ':path': '/broken', ':authority': 'web' }).then(
+    () => 'completed',
+    (err: NodeJS.ErrnoException) => err.code,
+  );
+  t.is(broken, 'ERR_HTTP2_STREAM_ERROR');
+  const fine = await h2Request(session, { ':path': '/fine', ':authority': 'web' });
+  t.is(fine.body.toString(), 'ok');
+  t.true((hcm.logged.find((i) => i.path === '/broken')!.flags & Flag.UC) !== 0);
+});
+
+test('rapid reset: a client that cancels most of its streams at once gets GOAWAY ENHANCE_YOUR_CALM', async (t) => {
+  const up = await rawUpstream(t, (_req, s) => setTimeout(() => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 50));
+  const hcm = await startHcm(t, [routeTo('web')], [staticCluster('web', [up.port])], ['*'], undefined, { h2: true });
+  const session = connect(`http://127.0.0.1:${hcm.port}`);
+  session.on('error', () => {});
+  const goaway = new Promise<number>((resolve) => session.on('goaway', (code: number) => resolve(code)));
+  for (let i = 0; i < 300 && !session.destroyed && !session.closed; i++) {
+    const req = session.request({ ':path': `/r${i}`, ':authority': 'web' });
+    req.on('error', () => {});
+    req.close(constants.NGHTTP2_CANCEL);
+    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+  }
+  t.is(await goaway, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  t.true(hcm.stat('http.outbound_0.0.0.0_80.downstream_cx_protocol_error') >= 1);
+});
+
+test('an h2 upstream that sends GOAWAY: the next request opens a new session and succeeds', async (t) => {
+  let sessions = 0;
+  const server = createH2Server();
+  server.on('session', () => sessions++);
+  server.on('stream', (stream) => {
+    stream.respond({ ':status': 200 });
+    stream.end(`session ${sessions}`);
+    // Graceful: this session takes no new streams.
+    stream.session?.close();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const hcm = await startHcm(t, [routeTo('up')], [staticCluster('up', [port], { http2: { upgrade: true } })]);
+  for (let i = 1; i <= 3; i++) {
+    const { text } = await rawExchange(hcm.port, 'GET / HTTP/1.1\r\nhost: up\r\n\r\n', (s) => s.endsWith('\r\n0\r\n\r\n'));
+    t.regex(text, new RegExp(`session ${i}\\r\\n0\\r\\n\\r\\n$`), text);
+  }
+  t.is(sessions, 3);
 });

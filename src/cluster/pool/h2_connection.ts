@@ -26,7 +26,9 @@ export class H2Connection {
   closed = false;
   /** No new streams: GOAWAY received, or retired by the pool. */
   goingAway = false;
-  idleSince = 0;
+  private idleSince = 0;
+  /** One timer per session for the idle timeout, refreshed (not re-created) each time it goes idle. */
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly streams = new Set<H2UpstreamStream>();
   private local: string | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
@@ -55,6 +57,7 @@ export class H2Connection {
       this.closed = true;
       clearTimeout(this.connectTimer);
       clearTimeout(this.durationTimer);
+      clearTimeout(this.idleTimer);
       if (!this.connected) this.fail('connection termination', false);
       owner.onSessionClosed(this);
     });
@@ -88,6 +91,16 @@ export class H2Connection {
     if (!this.streams.delete(stream)) return;
     this.active--;
     this.owner.onStreamEnded(this);
+  }
+
+  /** The last stream ended: the session closes after `timeoutMs` without a new one (Envoy's idle_timeout). */
+  markIdle(timeoutMs: number): void {
+    this.idleSince = performance.now();
+    if (this.idleTimer) return void this.idleTimer.refresh();
+    this.idleTimer = setTimeout(() => {
+      if (this.active === 0 && performance.now() - this.idleSince >= timeoutMs - 1) this.retire();
+    }, timeoutMs);
+    this.idleTimer.unref();
   }
 
   /** No new streams; closes once the streams in flight end (GOAWAY to the upstream). */

@@ -123,8 +123,10 @@ export class Http2Pool implements RequestPool, H2ConnectionOwner {
   onStreamEnded(conn: H2Connection): void {
     this.breaker.release(RQ);
     this.stats.onRequest(-1);
-    if (conn.goingAway && conn.active === 0) conn.retire();
-    else if (this.retired && conn.active === 0) conn.retire();
+    if (conn.active === 0) {
+      if (conn.goingAway || this.retired) conn.retire();
+      else if (this.opts.idleTimeoutMs > 0) conn.markIdle(this.opts.idleTimeoutMs);
+    }
     this.servePending();
   }
 

@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import { H } from '../../../stats/scopes.js';
 import type { UpstreamConnection } from '../../../cluster/pool/upstream_connection.js';
-import { encodeChunk, encodeResponseHead, lastChunk, RequestParser, State, STATUS_REASONS, type HeaderList, type RequestHandler, type RequestHead } from './codec/index.js';
+import { RequestParser, State, STATUS_REASONS, type HeaderList, type RequestHandler, type RequestHead } from './codec/index.js';
 import type { Downstream, DownstreamStream } from './downstream.js';
+import { Http1ResponseEncoder } from './http1_response_encoder.js';
 import { ActiveStream } from './active_stream.js';
 import type { HttpContext } from './http_context.js';
 import { encodeLocalReply, LOCAL_REPLIES, type LocalReply } from './local_reply.js';
@@ -21,7 +22,7 @@ const PER_CONNECTION_BUFFER_LIMIT = 1024 * 1024;
  * one at a time (pipelined bytes wait, unread, until the response before them is written),
  * hands each to an ActiveStream, and owns the socket's lifecycle and backpressure.
  */
-export class HttpConnectionManager implements RequestHandler, DrainableConnection, Downstream {
+export class HttpConnectionManager extends Http1ResponseEncoder implements RequestHandler, DrainableConnection, Downstream {
   /** HTTP/1.x: the stream's own head says which. */
   readonly protocol = undefined;
   private readonly parser: RequestParser;
@@ -40,10 +41,6 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   private undecoded: ActiveStream | undefined;
   /** Answers fill the socket past the buffer limit: the next request waits for 'drain'. */
   private awaitingDrain = false;
-  /** The response in progress is sent chunked. */
-  private chunkedResponse = false;
-  /** A response head waiting to be written together with the first body bytes. */
-  private pendingHead: Buffer | undefined;
   /** Envoy's request_headers_timeout: runs from a request's first byte until its head is complete. */
   private headersTimer: NodeJS.Timeout | undefined;
   readonly localAddress: string;
@@ -58,6 +55,7 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
     private readonly ctx: HttpContext,
     private readonly streamContext: () => HttpContext = () => ctx,
   ) {
+    super();
     this.parser = new RequestParser(this);
     this.localAddress = `${ctx.originalDst.address}:${ctx.originalDst.port}`;
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -145,53 +143,7 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
     this.stream?.decodeComplete(trailers);
   }
 
-  // ---- what streams call -------------------------------------------------------------------
-
-  // ---- response encoding (Downstream) -------------------------------------------------------
-
-  continueRequest(): void {
-    // Envoy answers 100-continue itself and does not forward the expectation.
-    this.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
-  }
-
-  encodeHeaders(stream: DownstreamStream, status: number, reason: string, h: HeaderList, endStream: boolean, unknownLength: boolean): void {
-    const chunked = (this.chunkedResponse = !endStream && unknownLength);
-    if (chunked) h.push('transfer-encoding', 'chunked');
-    if (this.shouldClose(stream.head)) h.push('connection', 'close');
-    // Held until the body's first bytes (usually from the same upstream read) so that head and
-    // body leave in one write; flushed at the end of the read otherwise.
-    this.pendingHead = encodeResponseHead(status, reason || STATUS_REASONS[status], h);
-  }
-
-  encodeData(chunk: Buffer): boolean {
-    // `chunk` may lie in the thread's read buffer (src/listener/socket_reader.ts): whatever is written is a copy.
-    const data = this.chunkedResponse ? encodeChunk(chunk) : chunk;
-    const head = this.pendingHead;
-    if (head === undefined) return this.write(this.chunkedResponse ? data : Buffer.from(data));
-    this.pendingHead = undefined;
-    const out = Buffer.allocUnsafe(head.length + data.length);
-    head.copy(out, 0);
-    data.copy(out, head.length);
-    return this.write(out);
-  }
-
-  flushHeaders(): void {
-    const head = this.pendingHead;
-    if (head !== undefined) {
-      this.pendingHead = undefined;
-      this.write(head);
-    }
-  }
-
-  encodeEnd(trailers: HeaderList | null): void {
-    this.flushHeaders();
-    if (this.chunkedResponse) this.write(lastChunk(trailers));
-  }
-
-  encodeLocalReply(stream: DownstreamStream, reply: LocalReply, bodyStillArriving: boolean): void {
-    const close = this.shouldClose(stream.head) || bodyStillArriving;
-    this.write(encodeLocalReply(reply, close, [], stream.head.method === 'HEAD'), 'latin1');
-  }
+  // ---- what streams call (besides the response encoding: Http1ResponseEncoder) --------------
 
   resetStream(): void {
     this.destroy();
