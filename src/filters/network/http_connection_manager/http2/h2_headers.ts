@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { HeaderList } from '../codec/index.js';
 
 /** Fields HTTP/2 forbids (RFC 9113 §8.2.2); `te` is allowed with the value `trailers` only. */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host']);
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
 
 /**
  * Node's raw header array (`[name, value, …]`, names lowercase) → a HeaderList without pseudo

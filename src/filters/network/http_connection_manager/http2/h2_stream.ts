@@ -79,7 +79,12 @@ export class H2Downstream implements Downstream {
     if (this.stream.destroyed) return;
     const out = toH2Headers(h, { ':status': status });
     if (endStream) this.responseEnded = true;
-    this.stream.respond(out, { endStream, waitForTrailers: !endStream });
+    try {
+      this.stream.respond(out, { endStream, waitForTrailers: !endStream });
+    } catch {
+      // A field HTTP/2 cannot carry (Node refuses it): the stream is reset rather than the connection.
+      this.resetStream();
+    }
   }
 
   encodeData(chunk: Buffer): boolean {
