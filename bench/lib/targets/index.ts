@@ -1,8 +1,8 @@
 import type { Target } from '../types.js';
 import { direct } from './direct.js';
-import { haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy.js';
+import { haproxyH2c, haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy.js';
 import { legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
-import { nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
+import { nginxH2c, nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
 /** Every target a scenario may name, by id. */
@@ -10,6 +10,7 @@ export const TARGETS: ReadonlyMap<string, Target> = new Map(
   [
     ...[direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats],
     ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest],
+    ...[haproxyH2c, nginxH2c],
   ].map((t) => [t.id, t]),
 );
 
