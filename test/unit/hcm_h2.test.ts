@@ -2,6 +2,8 @@ import test from 'ava';
 import { connect, constants, createServer as createH2Server } from 'node:http2';
 import { Flag } from '../../src/filters/network/http_connection_manager/stream_info.js';
 import { once } from 'node:events';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
 import { h2Request } from '../support/h2.js';
 import { rawExchange, rawUpstream, routeTo, startHcm, staticCluster } from '../support/hcm.js';
 
@@ -163,4 +165,65 @@ test('an h2 upstream that sends GOAWAY: the next request opens a new session and
     t.regex(text, new RegExp(`session ${i}\\r\\n0\\r\\n\\r\\n$`), text);
   }
   t.is(sessions, 3);
+});
+
+test('request flow control: a 4 MiB h2 upload to a slow HTTP/1.1 reader and to an h2 upstream arrives whole', async (t) => {
+  const body = randomBytes(4 * 1024 * 1024);
+  const sha = createHash('sha256').update(body).digest('hex');
+  // HTTP/1.1 upstream that does not read for a while, then hashes the chunked body it gets.
+  const h1 = createNetServer((s) => {
+    s.pause();
+    setTimeout(() => s.resume(), 300);
+    let buf = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (!buf.subarray(-5).equals(Buffer.from('0\r\n\r\n'))) return;
+      const text = buf.toString('latin1');
+      const start = text.indexOf('\r\n\r\n') + 4;
+      const parts: Buffer[] = [];
+      for (let at = start; ; ) {
+        const eol = text.indexOf('\r\n', at);
+        const n = parseInt(text.slice(at, eol), 16);
+        if (n === 0) break;
+        parts.push(buf.subarray(eol + 2, eol + 2 + n));
+        at = eol + 2 + n + 2;
+      }
+      const got = createHash('sha256').update(Buffer.concat(parts)).digest('hex');
+      s.end(`HTTP/1.1 200 OK\r\ncontent-length: ${got.length}\r\n\r\n${got}`);
+    });
+  });
+  h1.listen(0, '127.0.0.1');
+  await once(h1, 'listening');
+  t.teardown(() => h1.close());
+  const h2 = createH2Server();
+  h2.on('stream', (stream) => {
+    const hash = createHash('sha256');
+    stream.pause();
+    setTimeout(() => stream.resume(), 300);
+    stream.on('data', (d: Buffer) => hash.update(d));
+    stream.on('end', () => {
+      stream.respond({ ':status': 200 });
+      stream.end(hash.digest('hex'));
+    });
+  });
+  h2.listen(0, '127.0.0.1');
+  await once(h2, 'listening');
+  t.teardown(() => h2.close());
+  const route = { name: 'r', match: { prefix: '/h2', caseSensitive: true, headers: [], queryParameters: [] } };
+  const hcm = await startHcm(
+    t,
+    [routeTo('up2', {}, route), routeTo('up1')],
+    [staticCluster('up1', [(h1.address() as { port: number }).port]), staticCluster('up2', [(h2.address() as { port: number }).port], { http2: { upgrade: true } })],
+    ['*'],
+    undefined,
+    { h2: true },
+  );
+  const session = connect(`http://127.0.0.1:${hcm.port}`);
+  t.teardown(() => session.close());
+  const [a, b] = await Promise.all([
+    h2Request(session, { ':method': 'POST', ':path': '/h1', ':authority': 'x' }, body),
+    h2Request(session, { ':method': 'POST', ':path': '/h2', ':authority': 'x' }, body),
+  ]);
+  t.is(a.body.toString(), sha, 'HTTP/1.1 upstream');
+  t.is(b.body.toString(), sha, 'h2 upstream');
 });
