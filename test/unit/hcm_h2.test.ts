@@ -3,7 +3,7 @@ import { connect, constants, createServer as createH2Server } from 'node:http2';
 import { Flag } from '../../src/filters/network/http_connection_manager/stream_info.js';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer as createNetServer } from 'node:net';
+import { createConnection, createServer as createNetServer } from 'node:net';
 import { h2Request } from '../support/h2.js';
 import { rawExchange, rawUpstream, routeTo, startHcm, staticCluster } from '../support/hcm.js';
 
@@ -226,4 +226,45 @@ test('request flow control: a 4 MiB h2 upload to a slow HTTP/1.1 reader and to a
   ]);
   t.is(a.body.toString(), sha, 'HTTP/1.1 upstream');
   t.is(b.body.toString(), sha, 'h2 upstream');
+});
+
+/** An HTTP/2 frame: 9-byte header and payload. */
+function frame(type: number, flags: number, stream: number, payload = Buffer.alloc(0)): Buffer {
+  const h = Buffer.alloc(9);
+  h.writeUIntBE(payload.length, 0, 3);
+  h[3] = type;
+  h[4] = flags;
+  h.writeUInt32BE(stream, 5);
+  return Buffer.concat([h, payload]);
+}
+
+/** Raw frames after the preface, never reading; resolves with whether the proxy closed and the GOAWAY code it sent. */
+async function flood(port: number, frames: Buffer[]): Promise<{ closed: boolean; goaway: number | undefined }> {
+  const c = createConnection(port, '127.0.0.1');
+  c.on('error', () => {});
+  await once(c, 'connect');
+  let got = Buffer.alloc(0);
+  c.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+  c.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0), ...frames]));
+  const closed = await Promise.race([once(c, 'close').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+  c.destroy();
+  let goaway: number | undefined;
+  for (let off = 0; off + 9 <= got.length; off += 9 + got.readUIntBE(off, 3)) if (got[off + 3] === 7) goaway = got.readUInt32BE(off + 13);
+  return { closed, goaway };
+}
+
+test('HTTP/2 floods close the connection: empty DATA frames, PINGs, SETTINGS', async (t) => {
+  const up = await rawUpstream(t, (_req, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  const hcm = await startHcm(t, [routeTo('web')], [staticCluster('web', [up.port])], ['*'], undefined, { h2: true });
+  // HEADERS (END_HEADERS) for stream 1 in HPACK: GET, http, /, :authority x — then empty DATA frames without END_STREAM.
+  const headers = frame(1, 4, 1, Buffer.from([0x82, 0x86, 0x84, 0x41, 0x01, 0x78]));
+  // The same frames a few at a time are fine: the connection stays open.
+  const calm = await flood(hcm.port, [headers, frame(0, 0, 1), frame(0, 0, 1), frame(6, 0, 0, Buffer.alloc(8)), frame(4, 0, 0)]);
+  t.deepEqual(calm, { closed: false, goaway: undefined });
+  const empty = await flood(hcm.port, [headers, ...Array.from({ length: 5000 }, () => frame(0, 0, 1))]);
+  t.true(empty.closed, 'empty DATA frames');
+  const pings = await flood(hcm.port, Array.from({ length: 20000 }, () => frame(6, 0, 0, Buffer.alloc(8))));
+  t.true(pings.closed, 'PING flood');
+  const settings = await flood(hcm.port, Array.from({ length: 20000 }, () => frame(4, 0, 0)));
+  t.true(settings.closed, 'SETTINGS flood');
 });
