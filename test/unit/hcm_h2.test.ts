@@ -268,3 +268,17 @@ test('HTTP/2 floods close the connection: empty DATA frames, PINGs, SETTINGS', a
   const settings = await flood(hcm.port, Array.from({ length: 20000 }, () => frame(4, 0, 0)));
   t.true(settings.closed, 'SETTINGS flood');
 });
+
+test('Expect: 100-continue over h2 is answered by the proxy (a 100 HEADERS frame) and not forwarded', async (t) => {
+  const up = await rawUpstream(t, (_req, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  const hcm = await startHcm(t, [routeTo('web')], [staticCluster('web', [up.port])], ['*'], undefined, { h2: true });
+  const session = connect(`http://127.0.0.1:${hcm.port}`);
+  t.teardown(() => session.close());
+  const req = session.request({ ':method': 'POST', ':path': '/', ':authority': 'web', expect: '100-continue', 'content-length': '4' });
+  await once(req, 'continue');
+  req.end('body');
+  req.resume();
+  await once(req, 'end');
+  t.regex(up.requests[0]!, /\r\n\r\nbody$/);
+  t.notRegex(up.requests[0]!, /expect/i);
+});

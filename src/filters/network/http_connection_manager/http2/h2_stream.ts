@@ -51,7 +51,8 @@ export class H2Downstream implements Downstream {
     const chunked = !endStream && lengthField === undefined;
     const path = headers[':path'];
     const form = method === 'CONNECT' ? TargetForm.Authority : path === '*' ? TargetForm.Asterisk : TargetForm.Origin;
-    const head = new RequestHead(method, path === undefined ? '' : String(path), form, 1, h, contentLength, chunked, true, false, false, undefined);
+    const expectContinue = !endStream && getHeader(h, 'expect')?.toLowerCase() === '100-continue';
+    const head = new RequestHead(method, path === undefined ? '' : String(path), form, 1, h, contentLength, chunked, true, expectContinue, false, undefined);
     this.active = new ActiveStream(this, ctx, head);
     stream.on('data', (chunk: Buffer) => this.active.decodeData(chunk));
     stream.on('trailers', (t: IncomingHttpHeaders) => (this.requestTrailers = fromH2Headers(t)));
@@ -72,7 +73,8 @@ export class H2Downstream implements Downstream {
   }
 
   continueRequest(): void {
-    // Expect: 100-continue is rare on h2; the body simply flows (flow control bounds it).
+    // Envoy answers 100-continue itself (an informational HEADERS frame) and does not forward the expectation.
+    if (!this.stream.destroyed && !this.stream.headersSent) this.stream.additionalHeaders({ ':status': 100 });
   }
 
   encodeHeaders(_s: DownstreamStream, status: number, _reason: string, h: HeaderList, endStream: boolean): void {
