@@ -44,7 +44,7 @@ export class H2Downstream implements Downstream {
     const method = String(headers[':method']);
     const authority = headers[':authority'];
     if (authority !== undefined && getHeader(h, 'host') === undefined) h.push('host', String(authority));
-    const endStream = stream.readableEnded || (stream as unknown as { endAfterHeaders: boolean }).endAfterHeaders;
+    const endStream = stream.endAfterHeaders;
     const lengthField = getHeader(h, 'content-length');
     const contentLength = endStream ? -1 : lengthField !== undefined ? Number(lengthField) : -1;
     // A body of no declared length is framed by END_STREAM: chunked towards an HTTP/1.1 upstream.
