@@ -6,7 +6,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import {
-  accessLogEntries, h2load, httpRequest, meshConfigMap, Pod, RemoteHost, report, serviceEntry, sleep, startH2Server,
+  accessLogEntries, eventually, h2load, httpRequest, meshConfigMap, Pod, RemoteHost, report, serviceEntry, sleep, startH2Server,
 } from './harness/index.js';
 
 const WEB = 'web.example.internal';
@@ -88,16 +88,17 @@ test('flow control: a slow reader gets a large response whole, from an h2c and a
 test('GOAWAY on drain: streams in flight on an inbound h2c connection finish; the connection is told to go away', async (t) => {
   const remote = await RemoteHost.create(t);
   const pod = await Pod.create(t, { remote });
-  pod.writeConfig(meshConfigMap({ terminationDrainDuration: '3s' }));
+  pod.writeConfig(meshConfigMap({ terminationDrainDuration: '6s' }));
   // The app: an h2c server in the pod; the client on the remote host comes in through the inbound listener.
   const APP_PORT = 9090;
-  await startH2Server(pod.ns, APP_PORT, 'app');
+  const app = await startH2Server(pod.ns, APP_PORT, 'app');
   await pod.startProxy({ concurrency: 1 });
-  const url = `http://${pod.ip}:${APP_PORT}/slow?delay=1500`;
+  const url = `http://${pod.ip}:${APP_PORT}/slow?delay=2000`;
   // h2load: 40 streams on one connection; nghttp -v (which prints the frames it receives): 10 more.
   const load = h2load(remote.ns, url, { n: 40, c: 1, m: 40, uid: 0 });
   const verbose = remote.ns.exec(['nghttp', '-nv', '-m', '10', url], { check: false, timeoutMs: 30_000 });
-  await sleep(600);
+  // The drain starts once every stream is in flight (the app has all 50 requests and holds them 2 s).
+  await eventually('50 requests at the app', () => (app.requests().length >= 50 ? true : undefined), 20_000);
   const exiting = pod.stopProxy('SIGTERM');
   const s = await load;
   t.is(s.succeeded, 40, s.output);
