@@ -22,7 +22,7 @@ export interface EntrySpec {
   /** More endpoints on 127.0.0.1 (load balancing), after `endpointPort`. */
   moreEndpointPorts?: readonly number[];
   /** TCP (tcp_proxy, the default) or HTTP (the HTTP connection manager and router). */
-  protocol?: 'TCP' | 'HTTP';
+  protocol?: 'TCP' | 'HTTP' | 'GRPC';
 }
 
 /** A ServiceEntry: VIP:port → 127.0.0.1:endpointPort, through tcp_proxy (TCP) or the HTTP connection manager (HTTP). */

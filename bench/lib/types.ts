@@ -28,7 +28,7 @@ export interface Tools {
 }
 
 /** What the upstream serves; the HTTP one answers these paths. */
-export type UpstreamKind = 'http' | 'tcp-source';
+export type UpstreamKind = 'http' | 'tcp-source' | 'grpc';
 export const HTTP_PATHS = { small: '/small', oneK: '/1k', sixtyFourK: '/64k' } as const;
 
 export interface Endpoint {

@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BODIES } from '../servers/bodies.js';
+import { BODIES, GRPC_MESSAGE, GRPC_PATH } from '../servers/bodies.js';
 import { server } from './paths.js';
 import { canConnect, start, waitUntil, type Started } from './proc.js';
 import type { Endpoint, Tools, UpstreamKind } from './types.js';
 
-export const UPSTREAM_PORTS: Record<UpstreamKind, number> = { http: 18080, 'tcp-source': 18081 };
+export const UPSTREAM_PORTS: Record<UpstreamKind, number> = { http: 18080, 'tcp-source': 18081, grpc: 18090 };
 /** Where the status of an HTTP upstream is read (nginx stub_status, or the Node server's copy of its format). */
 export const UPSTREAM_STATUS_PATH = '/upstream-status';
 
@@ -22,10 +22,14 @@ export interface Upstream {
 }
 
 /** nginx as the HTTP upstream: one worker, static files, no logging, unlimited keep-alive. */
-function nginxUpstreamConf(dir: string, port: number): string {
+function nginxUpstreamConf(dir: string, port: number, grpc = false): string {
   const root = join(dir, 'www');
   mkdirSync(root, { recursive: true });
   for (const [path, body] of Object.entries(BODIES)) writeFileSync(join(root, path.slice(1)), body);
+  if (grpc) {
+    mkdirSync(join(root, 'bench.Echo'), { recursive: true });
+    writeFileSync(join(root, GRPC_PATH.slice(1)), GRPC_MESSAGE);
+  }
   return `
 worker_processes 1;
 daemon off;
@@ -41,8 +45,10 @@ http {
   client_body_temp_path ${dir}/tmp;
   default_type text/plain;
   server {
-    listen 127.0.0.1:${port} backlog=8192;
-    root ${root};
+    listen 127.0.0.1:${port} backlog=8192${grpc ? ' http2' : ''};
+    root ${root};${grpc ? `
+    # A gRPC unary answer without a gRPC server: the message is a static file, the status a trailer.
+    location = ${GRPC_PATH} { default_type application/grpc; add_trailer grpc-status 0 always; error_page 405 =200 $uri; }` : ''}
     # POST with a body to a static file is refused by nginx; answer /1k for any method.
     error_page 405 =200 $uri;
     # Requests served, read by load-balancing scenarios (no per-request cost, unlike a log).
@@ -53,11 +59,11 @@ http {
 }
 
 /** One nginx instance per port: stub_status counts per instance, so each upstream reports its own requests. */
-function startNginxUpstreams(tmp: string, ports: number[]): Started[] {
+function startNginxUpstreams(tmp: string, ports: number[], grpc = false): Started[] {
   return ports.map((port, i) => {
-    const dir = join(tmp, i === 0 ? 'upstream-nginx' : `upstream-nginx-${i + 1}`);
+    const dir = join(tmp, grpc ? 'upstream-nginx-grpc' : i === 0 ? 'upstream-nginx' : `upstream-nginx-${i + 1}`);
     mkdirSync(join(dir, 'tmp'), { recursive: true });
-    writeFileSync(join(dir, 'nginx.conf'), nginxUpstreamConf(dir, port));
+    writeFileSync(join(dir, 'nginx.conf'), nginxUpstreamConf(dir, port, grpc));
     return start(['nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { logFile: join(dir, 'stderr.log') });
   });
 }
@@ -73,7 +79,12 @@ export async function startUpstream(kind: UpstreamKind, tools: Tools, tmp: strin
   const ports = kind === 'http' ? httpUpstreamPorts(count) : [UPSTREAM_PORTS[kind]];
   let procs: Started[];
   let describe: string;
-  if (kind === 'http' && tools.nginx && !preferNode) {
+  if (kind === 'grpc') {
+    // h2c with a gRPC answer: nginx only (a Node gRPC server would be the bottleneck).
+    if (!tools.nginx) throw new Error('the gRPC upstream needs nginx (bench/install-peers.sh)');
+    procs = startNginxUpstreams(tmp, ports, true);
+    describe = 'nginx (1 worker, h2c, a static gRPC answer with a grpc-status trailer)';
+  } else if (kind === 'http' && tools.nginx && !preferNode) {
     procs = startNginxUpstreams(tmp, ports);
     describe = count > 1 ? `${count} × nginx (1 worker each, static files)` : 'nginx (1 worker, static files)';
   } else {

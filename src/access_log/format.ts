@@ -43,6 +43,19 @@ export function formatJson(i: StreamInfo): string {
       downstream_remote_address: i.downstreamRemote,
       requested_server_name: null,
       route_name: v(i.routeName),
+      // Envoy's %GRPC_STATUS% (its default CamelString form), for gRPC requests only.
+      ...(i.grpc ? { grpc_status: grpcStatusName(i.grpcStatus) } : undefined),
     }) + '\n'
   );
+}
+
+const GRPC_NAMES = [
+  'OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted',
+  'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated',
+];
+
+/** Envoy's %GRPC_STATUS% in its default CAMEL_STRING form; null when no status came back. */
+function grpcStatusName(status: number | undefined): string | null {
+  if (status === undefined) return null;
+  return GRPC_NAMES[status] ?? String(status);
 }

@@ -10,8 +10,7 @@ import { inspectHttp, type DetectedProtocol } from './http_inspector.js';
 import { httpConnectionManager } from '../filters/network/http_connection_manager/factory.js';
 import { tcpProxy } from '../filters/network/tcp_proxy/filter.js';
 import { TCP_PROXY, type MeshSettings, type RouteConfiguration } from '../config/model.js';
-import { hcmAsTcp } from './hcm_fallback.js';
-import { tcpRbacAllows, tcpRulesOf } from '../filters/network/rbac/filter.js';
+import { tcpRbacAllows } from '../filters/network/rbac/filter.js';
 import type { GlobalConnectionLimit } from './connection_limit.js';
 
 /** A worker's state for one snapshot: everything a new connection reads, built once per change. */
@@ -111,11 +110,5 @@ function runChain(socket: Socket, selection: Selection, ctx: ConnectionContext, 
     if (filter.rbac && !tcpRbacAllows(socket, filter.rbac, ctx)) return;
     return tcpProxy(socket, filter, ctx, peeked);
   }
-  if (protocol !== 'h2c') return httpConnectionManager(socket, filter, ctx, peeked);
-  // Prior-knowledge HTTP/2 is carried as TCP until the HTTP/2 codec lands (authorized as TCP meanwhile).
-  const rbac = filter.authorization && tcpRulesOf(filter.authorization);
-  if (rbac && !tcpRbacAllows(socket, rbac, ctx)) return;
-  const tcp = hcmAsTcp(filter, selection.listener, ctx.originalDst, ctx.worker.routes);
-  if (tcp) tcpProxy(socket, tcp, ctx, peeked);
-  else socket.destroy();
+  httpConnectionManager(socket, filter, ctx, peeked, protocol === 'h2c');
 }

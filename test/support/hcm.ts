@@ -6,6 +6,7 @@ import type { Cluster, HttpConnectionManagerFilter, Route, RouteAction, RouteCon
 import { ThreadLocalCluster } from '../../src/cluster/thread_local_cluster.js';
 import { UpstreamPools } from '../../src/cluster/pool/pools.js';
 import { HttpConnectionManager } from '../../src/filters/network/http_connection_manager/connection_manager.js';
+import { H2ConnectionManager } from '../../src/filters/network/http_connection_manager/http2/h2_connection.js';
 import type { HttpContext } from '../../src/filters/network/http_connection_manager/http_context.js';
 import { CompiledRouteConfiguration } from '../../src/filters/http/router/route_table.js';
 import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
@@ -57,7 +58,7 @@ export function staticCluster(name: string, ports: number[], extra: Partial<Clus
  * An HTTP connection manager on a loopback port, wired to a hand-built route table and
  * clusters, the way a worker wires it from a snapshot.
  */
-export async function startHcm(t: ExecutionContext, routes: Route[], clusters: Cluster[], domains = ['*'], filter: HttpConnectionManagerFilter = HCM) {
+export async function startHcm(t: ExecutionContext, routes: Route[], clusters: Cluster[], domains = ['*'], filter: HttpConnectionManagerFilter = HCM, opts: { h2?: boolean } = {}) {
   const registry = new StatsRegistry({ slabs: 2, capacity: 4096 });
   const stats = StatsWriter.claim(registry.shared, 1);
   const rc: RouteConfiguration = { name: '80', validateClusters: false, virtualHosts: [{ name: 'vh', domains, routes, includeRequestAttemptCount: true }] };
@@ -87,7 +88,8 @@ export async function startHcm(t: ExecutionContext, routes: Route[], clusters: C
     reporter: 'source',
     listenerName: 'virtualOutbound',
   };
-  const server = createServer({ allowHalfOpen: true }, (s) => new HttpConnectionManager(s, ctx).start());
+  // h2: every connection is prior-knowledge HTTP/2 (the listener's protocol detection is not under test here).
+  const server = createServer({ allowHalfOpen: true }, (s) => (opts.h2 ? new H2ConnectionManager(s, ctx, () => ctx, undefined) : new HttpConnectionManager(s, ctx).start()));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.teardown(() => {

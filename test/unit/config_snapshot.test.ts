@@ -1,8 +1,6 @@
 import test from 'ava';
 import type { Snapshot } from '../../src/config/model.js';
 import { applyDelta, shareWith } from '../../src/config/snapshot_delta.js';
-import { hcmAsTcp } from '../../src/listener/hcm_fallback.js';
-import type { HttpConnectionManagerFilter } from '../../src/config/model.js';
 import { serviceEntry } from './config_helpers.js';
 import { snapshotOf, translateYaml } from '../support/translate.js';
 
@@ -59,15 +57,6 @@ test('a route change sends the route configuration; removed resources are listed
   const again = shareWith(b, snapshot(serviceEntry('web') + dr + vs(50), 3));
   t.false(again.changed);
   t.throws(() => applyDelta(a, { ...delta!, baseVersion: 7 }), { message: /delta for version 7/ });
-});
-
-test('HCM chains are carried as TCP until HTTP lands: by VIP to the service, else the listener default', (t) => {
-  const s = snapshot(serviceEntry('web', { vip: '10.0.0.1', endpoints: [['10.1.0.1', { version: 'v1' }], ['10.1.0.2', { version: 'v2' }]] }) + dr + vs(30), 1);
-  const l = s.listeners.find((x) => x.name === '0.0.0.0_80')!;
-  const hcm = l.filterChains[0].filters[0] as HttpConnectionManagerFilter;
-  const routes = new Map(s.routes.map((r) => [r.name, r]));
-  t.is(hcmAsTcp(hcm, l, { address: '10.0.0.1', port: 80 }, routes)?.cluster, 'outbound|80|v2|web.default.svc.cluster.local', 'the heaviest destination of the catch-all route');
-  t.is(hcmAsTcp(hcm, l, { address: '192.0.2.7', port: 80 }, routes)?.cluster, 'PassthroughCluster');
 });
 
 test('a route change in one virtual host travels as a patch naming the unchanged ones', (t) => {

@@ -6,17 +6,20 @@ import { url, type HttpLoad, type HttpLoadResult } from './http_load.js';
 const toMs = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit];
 
 /**
- * h2load (nghttp2-client) in HTTP/1.1 mode, closed loop. It reports min/mean/max request
- * time, not percentiles, so only p100 (max) is kept as a percentile; the mean goes in `meanMs`.
+ * h2load (nghttp2-client), closed loop: HTTP/1.1 (`--h1`), or prior-knowledge h2c with `streams`
+ * concurrent streams per connection. It reports min/mean/max request time, not percentiles, so
+ * only p100 (max) is kept as a percentile; the mean goes in `meanMs`.
  */
-export function runH2load(l: HttpLoad): HttpLoadResult & { meanMs: number } {
-  const args = ['h2load', '--h1', '-t', String(l.threads), '-c', String(l.connections), '-D', String(l.durSec)];
+export function runH2load(l: HttpLoad & { streams?: number; headers?: string[] }): HttpLoadResult & { meanMs: number } {
+  const protocol = l.streams === undefined ? ['--h1'] : ['-m', String(l.streams)];
+  const args = ['h2load', ...protocol, '-t', String(Math.min(l.threads, l.connections)), '-c', String(l.connections), '-D', String(l.durSec)];
   if (l.method === 'POST' && l.body) {
     const file = join(l.tmp, 'h2load-body');
     writeFileSync(file, l.body);
     args.push('-d', file);
   }
   if (l.close) args.push('-H', 'connection: close');
+  for (const h of l.headers ?? []) args.push('-H', h);
   const out = runCapture([...args, url(l)], { timeoutMs: (l.durSec + 30) * 1000 });
   const fin = /finished in ([\d.]+)s, ([\d.]+) req\/s/.exec(out);
   const req = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);

@@ -6,7 +6,7 @@ export const direct: Target = {
   id: 'direct',
   label: 'direct (no proxy)',
   layer: 'none',
-  serves: ['http', 'tcp-source'],
+  serves: ['http', 'tcp-source', 'grpc'],
   unavailable: () => undefined,
   async start({ upstream, upstreamKind }) {
     const { endpoint, remove } = redirectedEndpoint(upstreamKind, upstream.port);

@@ -11,7 +11,7 @@ import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
  * Envoy's LEAST_REQUEST (it picks the server with the fewest streams being served, which with
  * connection reuse are the requests in flight). Otherwise the one upstream.
  */
-function config(mode: 'http' | 'tcp', a: StartArgs, leastconn: boolean): string {
+function config(mode: 'http' | 'tcp', a: StartArgs, leastconn: boolean, h2c = false): string {
   const servers = leastconn ? a.upstreams.map((u, i) => `  server up${i + 1} ${u.host}:${u.port}\n`).join('') : `  server up ${a.upstream.host}:${a.upstream.port}\n`;
   return `
 global
@@ -23,23 +23,24 @@ defaults
   timeout client 60s
   timeout server 60s
 ${mode === 'http' ? '  option http-keep-alive\n  http-reuse always\n' : ''}frontend fe
-  bind 127.0.0.1:${PEER_PORT} backlog 8192
+  bind 127.0.0.1:${PEER_PORT} backlog 8192${h2c ? ' proto h2' : ''}
   default_backend be
 backend be
 ${leastconn ? '  balance leastconn\n' : ''}${servers}`;
 }
 
-function haproxy(mode: 'http' | 'tcp', leastconn = false): Target {
-  const id = leastconn ? 'haproxy-leastconn' : mode === 'http' ? 'haproxy' : 'haproxy-tcp';
+/** `h2c`: the frontend takes prior-knowledge HTTP/2 (`proto h2`); the backend stays HTTP/1.1 keep-alive. */
+function haproxy(mode: 'http' | 'tcp', leastconn = false, h2c = false): Target {
+  const id = h2c ? 'haproxy-h2c' : leastconn ? 'haproxy-leastconn' : mode === 'http' ? 'haproxy' : 'haproxy-tcp';
   return {
     id,
-    label: leastconn ? 'haproxy (mode http, balance leastconn)' : mode === 'http' ? 'haproxy (mode http)' : 'haproxy (mode tcp)',
+    label: h2c ? 'haproxy (mode http, h2c frontend)' : leastconn ? 'haproxy (mode http, balance leastconn)' : mode === 'http' ? 'haproxy (mode http)' : 'haproxy (mode tcp)',
     layer: mode === 'http' ? 'l7' : 'l4',
     serves: mode === 'http' ? ['http'] : ['http', 'tcp-source'],
     unavailable: (t) => (t.haproxy ? undefined : 'haproxy is not installed (bench/install-peers.sh)'),
     async start(a) {
       const file = join(a.tmp, `${id}.cfg`);
-      writeFileSync(file, config(mode, a, leastconn));
+      writeFileSync(file, config(mode, a, leastconn, h2c));
       const logFile = join(a.tmp, `${id}.log`);
       const proc = start(onCpus(a.cpus.proxy, ['haproxy', '-db', '-f', file]), { logFile });
       const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
@@ -51,3 +52,4 @@ function haproxy(mode: 'http' | 'tcp', leastconn = false): Target {
 export const haproxyHttp = haproxy('http');
 export const haproxyTcp = haproxy('tcp');
 export const haproxyLeastconn = haproxy('http', true);
+export const haproxyH2c = haproxy('http', false, true);

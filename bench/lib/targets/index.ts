@@ -1,9 +1,10 @@
 import type { Target } from '../types.js';
 import { direct } from './direct.js';
-import { haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy.js';
-import { legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
 import { legateHttpInbound, legateHttpInboundAuthz } from './legate_inbound.js';
-import { nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
+import { haproxyH2c, haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy.js';
+import { legateGrpc, legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
+import { haproxyGrpc, nginxGrpc } from './grpc_peers.js';
+import { nginxH2c, nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
 /** Every target a scenario may name, by id. */
@@ -11,6 +12,7 @@ export const TARGETS: ReadonlyMap<string, Target> = new Map(
   [
     ...[direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats],
     ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest, legateHttpInbound, legateHttpInboundAuthz],
+    ...[haproxyH2c, nginxH2c, haproxyGrpc, nginxGrpc, legateGrpc],
   ].map((t) => [t.id, t]),
 );
 

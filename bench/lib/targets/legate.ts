@@ -5,7 +5,7 @@ import { LEGATE_VIP, asProxyUser } from '../netns.js';
 import { REPO } from '../paths.js';
 import { start } from '../proc.js';
 import { destinationRule, MESH_YAML, serviceEntry } from '../legate_config.js';
-import type { Target } from '../types.js';
+import type { RunningTarget, StartArgs, Target } from '../types.js';
 import { VIP_PORTS } from './endpoint.js';
 
 export const ADMIN = { host: '127.0.0.1', port: 15000 };
@@ -27,32 +27,38 @@ export function legateArgv(cpus: string, configDir: string, workers: number, acc
  * every upstream the scenario started and a DestinationRule sets LEAST_REQUEST, so each request
  * is balanced (issue 7).
  */
-function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' = 'TCP', opts: { istioStats?: boolean; leastRequest?: boolean } = {}): Target {
+function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC' = 'TCP', opts: { istioStats?: boolean; leastRequest?: boolean } = {}): Target {
   const { istioStats = true, leastRequest = false } = opts;
   const mode = acceptMode === 'handoff' ? 'hand-off' : 'reuseport';
   // The same proxy with Istio's standard metrics off (--disable-istio-stats): the cost of metrics on the hot path.
   const off = istioStats ? '' : '-nostats';
   const http = `legate ${mode} (HTTP connection manager + router${leastRequest ? ', LEAST_REQUEST' : ''})`;
+  if (protocol === 'GRPC') {
+    return { ...legate(acceptMode, 'HTTP', opts), id: 'legate-grpc', label: `legate ${mode} (GRPC port: h2c both sides)`, serves: ['grpc'], start: (a) => startLegate(a, acceptMode, 'GRPC', istioStats, leastRequest, off) };
+  }
   return {
     id: (leastRequest ? 'legate-http-least-request' : protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`) + off,
     label: (protocol === 'HTTP' ? http : `legate ${mode} (tcp_proxy, no HTTP processing)`) + (istioStats ? '' : ', Istio metrics off'),
     layer: protocol === 'HTTP' ? 'l7' : 'l4',
     serves: protocol === 'HTTP' ? ['http'] : ['http', 'tcp-source'],
     unavailable: () => undefined,
-    async start(a) {
-      // Its own directory: the proxy watches it, so nothing else may be written there.
-      const dir = join(a.tmp, `legate-${acceptMode}${off}-conf`);
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
-      const vipPort = VIP_PORTS[a.upstreamKind];
-      const more = leastRequest ? a.upstreams.slice(1).map((u) => u.port) : [];
-      const docs = [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port, moreEndpointPorts: more, protocol })];
-      if (leastRequest) docs.push(destinationRule('upstream', 'LEAST_REQUEST'));
-      writeFileSync(join(dir, 'bench.yaml'), docs.join('---\n'), { mode: 0o644 });
-      const logFile = join(a.tmp, `legate-${acceptMode}${off}.log`);
-      const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode, istioStats ? [] : ['--disable-istio-stats']), { logFile });
-      return { endpoint: { host: LEGATE_VIP, port: vipPort }, pid: proc.pid, exited: proc.exited, logFile, stop: () => proc.stop() };
-    },
+    start: (a) => startLegate(a, acceptMode, protocol, istioStats, leastRequest, off),
   };
+}
+
+async function startLegate(a: StartArgs, acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC', istioStats: boolean, leastRequest: boolean, off: string): Promise<RunningTarget> {
+  // Its own directory: the proxy watches it, so nothing else may be written there.
+  const name = `legate-${acceptMode}${off}${protocol === 'GRPC' ? '-grpc' : ''}`;
+  const dir = join(a.tmp, `${name}-conf`);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const vipPort = VIP_PORTS[a.upstreamKind];
+  const more = leastRequest ? a.upstreams.slice(1).map((u) => u.port) : [];
+  const docs = [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port, moreEndpointPorts: more, protocol })];
+  if (leastRequest) docs.push(destinationRule('upstream', 'LEAST_REQUEST'));
+  writeFileSync(join(dir, 'bench.yaml'), docs.join('---\n'), { mode: 0o644 });
+  const logFile = join(a.tmp, `${name}.log`);
+  const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode, istioStats ? [] : ['--disable-istio-stats']), { logFile });
+  return { endpoint: { host: LEGATE_VIP, port: vipPort }, pid: proc.pid, exited: proc.exited, logFile, stop: () => proc.stop() };
 }
 
 export const legateHandoff = legate('handoff');
@@ -60,3 +66,4 @@ export const legateReuseport = legate('reuseport');
 export const legateHttp = legate('handoff', 'HTTP');
 export const legateHttpNoStats = legate('handoff', 'HTTP', { istioStats: false });
 export const legateHttpLeastRequest = legate('handoff', 'HTTP', { leastRequest: true });
+export const legateGrpc = legate('handoff', 'GRPC');

@@ -14,7 +14,7 @@ function upstreamServers(a: StartArgs, leastConn: boolean): string {
 }
 
 /** nginx: one worker process per proxy core, access log off, keep-alive upstream pool. */
-function config(mode: 'http' | 'stream', a: StartArgs, dir: string, leastConn: boolean): string {
+function config(mode: 'http' | 'stream', a: StartArgs, dir: string, leastConn: boolean, h2c = false): string {
   const common = `
 worker_processes ${a.workers};
 daemon off;
@@ -39,8 +39,8 @@ http {
   client_body_temp_path ${dir}/tmp;
   proxy_temp_path ${dir}/tmp;
   upstream up { ${upstreamServers(a, leastConn)} keepalive 256; keepalive_requests 100000000; }
-  server {
-    listen 127.0.0.1:${PEER_PORT} backlog=8192;
+  ${h2c ? 'http2_max_concurrent_streams 128;\n  ' : ''}server {
+    listen 127.0.0.1:${PEER_PORT} backlog=8192${h2c ? ' http2' : ''};
     location / {
       proxy_pass http://up;
       proxy_http_version 1.1;
@@ -51,12 +51,15 @@ http {
 `;
 }
 
-/** `leastConn` (HTTP): `least_conn` over every upstream the scenario started; it counts active upstream connections per worker. */
-function nginx(mode: 'http' | 'stream', leastConn = false): Target {
-  const id = leastConn ? 'nginx-least-conn' : mode === 'http' ? 'nginx' : 'nginx-stream';
+/**
+ * `leastConn` (HTTP): `least_conn` over every upstream the scenario started; it counts active upstream connections per worker.
+ * `h2c`: `listen … http2` without TLS takes prior-knowledge HTTP/2; proxy_pass stays HTTP/1.1 keep-alive upstream.
+ */
+function nginx(mode: 'http' | 'stream', leastConn = false, h2c = false): Target {
+  const id = h2c ? 'nginx-h2c' : leastConn ? 'nginx-least-conn' : mode === 'http' ? 'nginx' : 'nginx-stream';
   return {
     id,
-    label: leastConn ? 'nginx (proxy_pass, least_conn)' : mode === 'http' ? 'nginx (proxy_pass)' : 'nginx (stream)',
+    label: h2c ? 'nginx (listen http2, proxy_pass)' : leastConn ? 'nginx (proxy_pass, least_conn)' : mode === 'http' ? 'nginx (proxy_pass)' : 'nginx (stream)',
     layer: mode === 'http' ? 'l7' : 'l4',
     serves: mode === 'http' ? ['http'] : ['http', 'tcp-source'],
     unavailable: (t) =>
@@ -64,7 +67,7 @@ function nginx(mode: 'http' | 'stream', leastConn = false): Target {
     async start(a) {
       const dir = join(a.tmp, id);
       mkdirSync(join(dir, 'tmp'), { recursive: true });
-      writeFileSync(join(dir, 'nginx.conf'), config(mode, a, dir, leastConn));
+      writeFileSync(join(dir, 'nginx.conf'), config(mode, a, dir, leastConn, h2c));
       const logFile = join(dir, 'stderr.log');
       const proc = start(onCpus(a.cpus.proxy, ['nginx', '-p', dir, '-c', join(dir, 'nginx.conf')]), { logFile });
       const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
@@ -76,4 +79,5 @@ function nginx(mode: 'http' | 'stream', leastConn = false): Target {
 export const nginxHttp = nginx('http');
 export const nginxStream = nginx('stream');
 export const nginxLeastConn = nginx('http', true);
+export const nginxH2c = nginx('http', false, true);
 export const hasNginxStream = () => existsSync(NGINX_STREAM_MODULE);

@@ -4,7 +4,10 @@ import { CX, NO_BREAKER, PENDING, RQ, type Breaker } from '../circuit_breaker.js
 import { UpstreamConnection } from './upstream_connection.js';
 import { readerSocketOptions, trackReads } from '../../listener/socket_reader.js';
 
-export { UpstreamConnection, type UpstreamStreamCallbacks } from './upstream_connection.js';
+import { PendingRequest, type PoolRequester, type RequestPool } from './upstream_request.js';
+
+export { UpstreamConnection } from './upstream_connection.js';
+export { PendingRequest, type PoolRequester, type UpstreamStreamCallbacks, type UpstreamRequest } from './upstream_request.js';
 
 export interface PoolOptions {
   connectTimeoutMs: number;
@@ -18,9 +21,11 @@ export interface PoolOptions {
 }
 
 export interface PoolStats {
-  onConnect(): void;
+  /** `h2`: an HTTP/2 session (upstream_cx_http2_total) rather than an HTTP/1.1 connection. */
+  onConnect(h2?: boolean): void;
   onConnectFail(timeout: boolean): void;
-  onClose(conn: UpstreamConnection): void;
+  /** A connection that had connected closed, having written and read these many bytes. */
+  onClose(txBytes: number, rxBytes: number): void;
   /** No connection could be opened: the cluster is at maxConnections (upstream_cx_overflow). */
   onCxOverflow(): void;
   /** A request refused by maxPendingRequests or maxRequests (upstream_rq_pending_overflow). */
@@ -29,26 +34,6 @@ export interface PoolStats {
   onRequest(delta: 1 | -1): void;
   onMaxRequests(): void;
   onMaxDuration(): void;
-}
-
-/** Who asked for a connection: told onPoolReady or onPoolFailure, never both (an object, so no closures per request). */
-export interface PoolRequester {
-  onPoolReady(conn: UpstreamConnection, reused: boolean): void;
-  /** `reason` is a Node error code, 'connection timeout' or 'overflow' (a circuit breaker refused). */
-  onPoolFailure(reason: string, timeout: boolean): void;
-}
-
-/** A request waiting for a connection of its pool; `cancel()` when its client goes away. */
-export class PendingRequest {
-  constructor(
-    private readonly pool: Http1Pool,
-    readonly requester: PoolRequester,
-    readonly since: number,
-  ) {}
-
-  cancel(): void {
-    this.pool.cancel(this);
-  }
 }
 
 /**
@@ -60,7 +45,7 @@ export class PendingRequest {
  * resource. Pending requests fail after the connect timeout, and all of them when a connect
  * attempt fails (Envoy purges the queue so that retries decide what to do).
  */
-export class Http1Pool {
+export class Http1Pool implements RequestPool {
   private readonly idle: UpstreamConnection[] = [];
   private readonly pending: PendingRequest[] = [];
   /** Connect attempts in flight (each will serve one pending request). */
@@ -260,7 +245,7 @@ export class Http1Pool {
     this.total--;
     this.endRequest(conn);
     this.breaker.release(CX);
-    this.stats.onClose(conn);
+    if (conn.connected) this.stats.onClose(conn.socket.bytesWritten, conn.socket.bytesRead);
     if (this.pending.length > this.connecting) this.connectForPending();
   }
 

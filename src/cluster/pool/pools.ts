@@ -4,18 +4,32 @@ import { C } from '../../stats/scopes.js';
 import type { Host } from '../host.js';
 import { NO_BREAKER, type Breaker } from '../circuit_breaker.js';
 import { HS } from '../host_shared.js';
-import { Http1Pool, type PoolStats } from './http1_pool.js';
+import { Http1Pool, type PoolOptions, type PoolStats } from './http1_pool.js';
+import { Http2Pool } from './http2_pool.js';
+import type { RequestPool } from './upstream_request.js';
+
+/** What UpstreamPools keeps per (cluster, host, protocol). */
+type UpstreamPool = RequestPool & { breaker: Breaker; drain(): void; retire(): void };
+
+/**
+ * Whether requests to this cluster go out as HTTP/2: explicitly (HTTP2/GRPC ports, DestinationRule
+ * h2UpgradePolicy UPGRADE), or as the client spoke (useClientProtocol) for an h2 client.
+ */
+export function upstreamIsH2(cluster: Cluster, h2Client: boolean): boolean {
+  return cluster.http2?.upgrade === true || (cluster.useClientProtocol === true && h2Client);
+}
 
 const ONE_HOUR = 3_600_000;
 
 /**
- * A worker's upstream HTTP/1.1 pools, one per (cluster, host). They outlive snapshots, so a
+ * A worker's upstream pools, one per (cluster, host, protocol). They outlive snapshots, so a
  * configuration change that keeps a host keeps its warm connections.
  */
 export class UpstreamPools {
-  private readonly pools = new Map<string, Http1Pool>();
+  private readonly pools = new Map<string, UpstreamPool>();
   /** Host objects are stable within a cluster's host set: the common lookup builds no key. */
-  private readonly byHost = new WeakMap<Host, Http1Pool>();
+  private readonly byHost = new WeakMap<Host, UpstreamPool>();
+  private readonly h2ByHost = new WeakMap<Host, UpstreamPool>();
 
   constructor(
     private readonly stats: StatsWriter,
@@ -24,29 +38,31 @@ export class UpstreamPools {
   ) {}
 
   /** `breaker`: the cluster's circuit breakers under its current config (limits follow config changes). */
-  get(cluster: Cluster, statsBase: number | undefined, host: Host, breaker: Breaker = NO_BREAKER): Http1Pool {
-    const known = this.byHost.get(host);
+  /** `h2Client`: the downstream spoke HTTP/2 (for useClientProtocol clusters). */
+  get(cluster: Cluster, statsBase: number | undefined, host: Host, breaker: Breaker = NO_BREAKER, h2Client = false): RequestPool {
+    const h2 = upstreamIsH2(cluster, h2Client);
+    const cache = h2 ? this.h2ByHost : this.byHost;
+    const known = cache.get(host);
     if (known) {
       known.breaker = breaker;
       return known;
     }
-    const key = `${cluster.name}\u0000${host.key}`;
+    const key = `${cluster.name}\u0000${host.key}${h2 ? '\u0000h2' : ''}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Http1Pool(
-        host,
-        {
-          connectTimeoutMs: cluster.connectTimeoutMs,
-          maxRequestsPerConnection: cluster.maxRequestsPerConnection ?? 0,
-          idleTimeoutMs: cluster.idleTimeoutMs ?? ONE_HOUR,
-          maxConnectionDurationMs: cluster.maxConnectionDurationMs ?? 0,
-          localAddress: cluster.upstreamBindAddress,
-        },
-        this.poolStats(statsBase, host.statBase),
-      );
+      const opts: PoolOptions = {
+        connectTimeoutMs: cluster.connectTimeoutMs,
+        maxRequestsPerConnection: cluster.maxRequestsPerConnection ?? 0,
+        idleTimeoutMs: cluster.idleTimeoutMs ?? ONE_HOUR,
+        maxConnectionDurationMs: cluster.maxConnectionDurationMs ?? 0,
+        localAddress: cluster.upstreamBindAddress,
+      };
+      const stats = this.poolStats(statsBase, host.statBase);
+      // Envoy's default max_concurrent_streams is 2^31 - 1: the peer's SETTINGS are the limit.
+      pool = h2 ? new Http2Pool(host, { ...opts, maxConcurrentStreams: cluster.http2?.maxConcurrentStreams ?? 0x7fffffff }, stats) : new Http1Pool(host, opts, stats);
       this.pools.set(key, pool);
     }
-    this.byHost.set(host, pool);
+    cache.set(host, pool);
     pool.breaker = breaker;
     return pool;
   }
@@ -58,11 +74,12 @@ export class UpstreamPools {
    */
   removeHosts(cluster: string, keys: readonly string[]): void {
     for (const k of keys) {
-      const key = `${cluster}\u0000${k}`;
-      const pool = this.pools.get(key);
-      if (!pool) continue;
-      pool.retire();
-      this.pools.delete(key);
+      for (const key of [`${cluster}\u0000${k}`, `${cluster}\u0000${k}\u0000h2`]) {
+        const pool = this.pools.get(key);
+        if (!pool) continue;
+        pool.retire();
+        this.pools.delete(key);
+      }
     }
   }
 
@@ -76,9 +93,9 @@ export class UpstreamPools {
     const s = this.stats;
     if (base === undefined) return NO_POOL_STATS;
     return {
-      onConnect() {
+      onConnect(h2) {
         s.inc(base + C.upstream_cx_total);
-        s.inc(base + C.upstream_cx_http1_total);
+        s.inc(base + (h2 ? C.upstream_cx_http2_total : C.upstream_cx_http1_total));
         s.inc(base + C.upstream_cx_active);
         hs[hostBase + HS.cx_total]++;
         hs[hostBase + HS.cx_active]++;
@@ -88,13 +105,12 @@ export class UpstreamPools {
         s.inc(base + C.upstream_cx_connect_fail);
         if (timeout) s.inc(base + C.upstream_cx_connect_timeout);
       },
-      onClose(conn) {
-        if (!conn.connected) return;
+      onClose(tx, rx) {
         hs[hostBase + HS.cx_active]--;
         s.dec(base + C.upstream_cx_active);
         s.inc(base + C.upstream_cx_destroy);
-        s.add(base + C.upstream_cx_tx_bytes_total, conn.socket.bytesWritten);
-        s.add(base + C.upstream_cx_rx_bytes_total, conn.socket.bytesRead);
+        s.add(base + C.upstream_cx_tx_bytes_total, tx);
+        s.add(base + C.upstream_cx_rx_bytes_total, rx);
       },
       onCxOverflow: () => s.inc(base + C.upstream_cx_overflow),
       onPendingOverflow: () => s.inc(base + C.upstream_rq_pending_overflow),

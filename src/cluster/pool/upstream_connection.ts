@@ -3,20 +3,8 @@ import { ResponseParser, State, type ResponseHandler, type ResponseHead } from '
 import { readerOf, setReader } from '../../listener/socket_reader.js';
 import type { HeaderList } from '../../filters/network/http_connection_manager/codec/index.js';
 import type { Http1Pool } from './http1_pool.js';
-
-/** What a request attempt hears from its upstream connection. */
-export interface UpstreamStreamCallbacks {
-  onUpstreamInformational(head: ResponseHead): void;
-  onUpstreamHead(head: ResponseHead): void;
-  onUpstreamBody(chunk: Buffer): void;
-  onUpstreamComplete(trailers: HeaderList | null): void;
-  /** The connection failed or closed before the response completed. `beforeResponse`: no byte of a response was seen. */
-  onUpstreamReset(reason: 'connection_termination' | 'protocol_error' | 'overflow', beforeResponse: boolean, details: string): void;
-  /** The upstream can take more request bytes (after a full write). */
-  onUpstreamDrain(): void;
-  /** One read's bytes have been parsed (a chance to flush what was batched). */
-  onUpstreamReadEnd(): void;
-}
+import { encodeChunk, encodeRequestHead, lastChunk } from '../../filters/network/http_connection_manager/codec/index.js';
+import { BodyFraming, type UpstreamRequest, type UpstreamStreamCallbacks } from './upstream_request.js';
 
 /**
  * One upstream HTTP/1.1 connection: a socket and a response parser, carrying one request at a
@@ -24,7 +12,8 @@ export interface UpstreamStreamCallbacks {
  * attached stream; an idle connection that hears anything (or its peer's FIN) is closed, so a
  * request is never written onto a connection the upstream has already given up.
  */
-export class UpstreamConnection implements ResponseHandler {
+export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
+  readonly protocol = 'HTTP/1.1';
   readonly socket: Socket;
   readonly parser: ResponseParser;
   stream: UpstreamStreamCallbacks | undefined;
@@ -40,6 +29,8 @@ export class UpstreamConnection implements ResponseHandler {
   /** The connect attempt failed or timed out (the pool has already heard). */
   connectFailed = false;
   durationTimer: NodeJS.Timeout | undefined;
+  /** The current request's body goes out chunked. */
+  private chunked = false;
   /** Whether the current response allows reuse. */
   private reusable = true;
   /** When the connection last went idle (performance.now()); the pool's sweep closes it after the idle timeout. */
@@ -71,6 +62,44 @@ export class UpstreamConnection implements ResponseHandler {
     this.responseStarted = false;
     this.reusable = true;
     this.parser.expect(method);
+  }
+
+  /**
+   * Writes the request head. A body follows in the same write: the socket is corked until the
+   * end of this tick, so the head and the body in hand leave together.
+   */
+  sendHeaders(stream: UpstreamStreamCallbacks, method: string, path: string, h: HeaderList, framing: BodyFraming): void {
+    this.attach(stream, method);
+    const chunked = (this.chunked = framing === BodyFraming.UntilEnd);
+    if (chunked) h.push('transfer-encoding', 'chunked');
+    const head = encodeRequestHead(method, path, h);
+    if (chunked) h.length -= 2;
+    const sock = this.socket;
+    if (framing !== BodyFraming.None) {
+      sock.cork();
+      process.nextTick(uncork, sock);
+    }
+    sock.write(head);
+  }
+
+  sendData(chunk: Buffer): boolean {
+    return this.socket.write(this.chunked ? encodeChunk(chunk) : chunk);
+  }
+
+  sendEnd(trailers: HeaderList | null): void {
+    if (this.chunked) this.socket.write(lastChunk(trailers));
+  }
+
+  releaseUnused(): void {
+    this.pool.release(this, true);
+  }
+
+  pauseResponse(): void {
+    this.socket.pause();
+  }
+
+  resumeResponse(): void {
+    this.socket.resume();
   }
 
   /** Detaches the stream without waiting for its response (reset, timeout): the connection is closed. */
@@ -141,4 +170,8 @@ export class UpstreamConnection implements ResponseHandler {
     this.stream = undefined;
     s?.onUpstreamReset('connection_termination', !this.responseStarted, 'connection termination');
   }
+}
+
+function uncork(sock: Socket): void {
+  sock.uncork();
 }

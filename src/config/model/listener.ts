@@ -40,8 +40,7 @@ export type HttpFilterName = 'envoy.filters.http.fault' | 'envoy.filters.http.co
 
 /**
  * Envoy's HTTP connection manager with RDS: routes are looked up by `routeConfigName` in
- * Snapshot.routes (Istio names them by port: `80`, `9080`; gateways `http.8080`). Until the
- * HTTP path lands, workers carry such chains as TCP (see listener/hcm_fallback.ts).
+ * Snapshot.routes (Istio names them by port: `80`, `9080`; gateways `http.8080`).
  */
 export interface HttpConnectionManagerFilter {
   name: typeof HTTP_CONNECTION_MANAGER;

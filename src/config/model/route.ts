@@ -90,6 +90,11 @@ export interface RouteAction {
   weightedClusters?: { clusters: WeightedCluster[]; totalWeight: number };
   /** 0: no timeout (Istio's default). */
   timeoutMs: number;
+  /**
+   * Envoy's max_grpc_timeout (Istio sets it to the route's timeout): when set, a gRPC request's
+   * grpc-timeout is its timeout, capped by this unless it is 0.
+   */
+  maxGrpcTimeoutMs?: number;
   retryPolicy?: RetryPolicy;
   /** Istio's rewrite.uri. */
   prefixRewrite?: string;

@@ -88,6 +88,8 @@ function buildClusters(svc: Service, dr: DestinationRuleDef | undefined, mesh: M
         }
         c.istioConfig = istioConfigPath('destination-rule', dr.resource.namespace, dr.resource.name);
       }
+      // HTTP2 / gRPC ports speak HTTP/2 to the upstream whatever h2UpgradePolicy says (Istio).
+      if (port.protocol === 'HTTP2' || port.protocol === 'GRPC' || port.protocol === 'GRPC-WEB') c.http2 = { ...c.http2, upgrade: true };
       out.push(c);
     }
   }

@@ -243,6 +243,7 @@ function buildRoute(h: any, m: any, vs: VirtualServiceDef, ctx: RouteContext): R
       };
     }
     action.timeoutMs = ms(h.timeout) ?? 0;
+    action.maxGrpcTimeoutMs = action.timeoutMs;
     const rp = retryPolicy(h.retries);
     if (rp) action.retryPolicy = rp;
     const rw = h.rewrite;

@@ -88,7 +88,8 @@ export function sidecarListeners(
     },
   ];
   const clusters: Cluster[] = [
-    { name: PASSTHROUGH_CLUSTER, type: 'ORIGINAL_DST', lbPolicy: 'CLUSTER_PROVIDED', connectTimeoutMs: mesh.connectTimeoutMs, endpoints: [] },
+    // Istio's passthrough clusters speak the client's protocol (use_downstream_protocol_config).
+    { name: PASSTHROUGH_CLUSTER, type: 'ORIGINAL_DST', lbPolicy: 'CLUSTER_PROVIDED', connectTimeoutMs: mesh.connectTimeoutMs, endpoints: [], useClientProtocol: true },
     { name: BLACKHOLE_CLUSTER, type: 'STATIC', lbPolicy: 'ROUND_ROBIN', connectTimeoutMs: mesh.connectTimeoutMs, endpoints: [] },
     {
       name: INBOUND_PASSTHROUGH_CLUSTER,
@@ -98,6 +99,7 @@ export function sidecarListeners(
       upstreamBindAddress: opts.inboundSourceAddress,
       originalDstOverrideAddress: opts.inboundTargetAddress,
       endpoints: [],
+      useClientProtocol: true,
     },
     ...ingress.clusters,
   ];

@@ -19,8 +19,10 @@ export function renderIstioMetrics(shared: IstioShared, peers: IstioPeers): stri
     if (peer === undefined) continue;
     const security = peer.startsWith('reporter="destination"') ? 'none' : 'unknown';
     const tail = `response_flags="${formatFlags(s.flags)}",connection_security_policy="${security}"`;
-    if (s.protocol === IstioProtocol.Http) {
-      const labels = `${peer},request_protocol="http",response_code="${s.code}",grpc_response_status="",${tail}`;
+    if (s.protocol !== IstioProtocol.Tcp) {
+      const grpc = s.protocol >= IstioProtocol.GrpcNoStatus;
+      const grpcStatus = s.protocol >= IstioProtocol.GrpcStatus ? String(s.protocol - IstioProtocol.GrpcStatus) : '';
+      const labels = `${peer},request_protocol="${grpc ? 'grpc' : 'http'}",response_code="${s.code}",grpc_response_status="${grpcStatus}",${tail}`;
       http.requests += `istio_requests_total{${labels}} ${s.read(REQUESTS)}\n`;
       http.duration += histogramLines('istio_request_duration_milliseconds', labels, readBuckets(s.read, DURATION));
       http.requestBytes += histogramLines('istio_request_bytes', labels, readBuckets(s.read, REQUEST_BYTES));

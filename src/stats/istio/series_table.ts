@@ -13,6 +13,14 @@ import { HIST_SLOTS, recordBucket } from '../buckets.js';
 export const enum IstioProtocol {
   Http = 0,
   Tcp = 1,
+  /** gRPC with no grpc-status (reset, no answer); GrpcStatus + n carries grpc_response_status n (0–16). */
+  GrpcNoStatus = 2,
+  GrpcStatus = 3,
+}
+
+/** The protocol number of a gRPC request's series. */
+export function grpcProtocol(grpcStatus: number | undefined): number {
+  return grpcStatus === undefined || grpcStatus < 0 || grpcStatus > 16 ? IstioProtocol.GrpcNoStatus : IstioProtocol.GrpcStatus + grpcStatus;
 }
 
 /** Slots of a series' block. HTTP: the counter, then three histograms. TCP: four counters. */
@@ -62,8 +70,9 @@ export class IstioRecorder {
     this.desc = new Int32Array(shared.series);
   }
 
-  recordHttp(peer: number, code: number, flags: number, durationMs: number, requestBytes: number, responseBytes: number): void {
-    const base = this.block(peer, code, flags, IstioProtocol.Http);
+  /** `protocol`: IstioProtocol.Http, or grpcProtocol(status) for a gRPC request. */
+  recordHttp(peer: number, code: number, flags: number, durationMs: number, requestBytes: number, responseBytes: number, protocol: number = IstioProtocol.Http): void {
+    const base = this.block(peer, code, flags, protocol);
     if (base < 0) return;
     const v = this.v;
     v[base + REQUESTS]++;
@@ -86,9 +95,9 @@ export class IstioRecorder {
     v[base + TCP_RECEIVED] += receivedBytes;
   }
 
-  private block(peer: number, code: number, flags: number, protocol: IstioProtocol): number {
-    // peer < 2^20, code < 1000, flags < 2^15, protocol < 4: an exact integer below 2^53.
-    const key = ((peer * 1000 + code) * 32768 + flags) * 4 + protocol;
+  private block(peer: number, code: number, flags: number, protocol: number): number {
+    // peer < 2^20, code < 1000, flags < 2^15, protocol < 32: an exact integer below 2^53.
+    const key = ((peer * 1000 + code) * 32768 + flags) * 32 + protocol;
     const known = this.known.get(key);
     if (known !== undefined) return known;
     const series = this.find(peer, code, flags, protocol) ?? this.claim(peer, code, flags, protocol);

@@ -120,6 +120,7 @@ function action(a: Json, report: ConversionReport, at: string): RouteAction {
     requestMirrorPolicies: (a.request_mirror_policies ?? []).map((m: Json) => ({ cluster: m.cluster, percent: fractionPercent(m.runtime_fraction?.default_value) })),
     hashPolicy: (a.hash_policy ?? []).map((h: Json) => hashPolicy(h, report, at)),
   };
+  if (a.max_grpc_timeout !== undefined) out.maxGrpcTimeoutMs = durationMs(a.max_grpc_timeout);
   if (a.cluster) out.cluster = a.cluster;
   else if (a.weighted_clusters) {
     const clusters = (a.weighted_clusters.clusters ?? []).map((w: Json) => ({ name: w.name, weight: num(w.weight) ?? 0, ...mutations(w, report, at) }));

@@ -94,6 +94,7 @@ function mutations(m: HeaderMutations): Json {
 
 function action(a: RouteAction): Json {
   const out: Json = { timeout: duration(a.timeoutMs) };
+  if (a.maxGrpcTimeoutMs !== undefined) out.max_grpc_timeout = duration(a.maxGrpcTimeoutMs);
   if (a.cluster !== undefined) out.cluster = a.cluster;
   else if (a.weightedClusters)
     out.weighted_clusters = { clusters: a.weightedClusters.clusters.map((w) => ({ name: w.name, weight: w.weight, ...mutations(w) })), total_weight: a.weightedClusters.totalWeight };

@@ -16,3 +16,4 @@ export {
 export { httpLoad, recordFaultCounts, FAULT_COUNTS_DIR, type LoadSummary, type LoadOptions, type FaultCounts } from './load.js';
 export { rawClients, firstStatus, type RawCase, type RawResult } from './raw.js';
 export { gatewayPod, type GatewayPodOptions } from './gateway.js';
+export { startH2Server, startGrpcServer, grpcCalls, h2load, type GrpcResult, type H2loadSummary } from './h2.js';

@@ -16,6 +16,9 @@ const NONE: FaultDecision = { delayMs: 0, abort: 0 };
 export function applyFault(fault: FaultPolicy | undefined, _headers: HeaderList): FaultDecision {
   if (!fault) return NONE;
   const delayMs = fault.delay && Math.random() * 100 < fault.delay.percent ? fault.delay.fixedDelayMs : 0;
-  const abort = fault.abort && fault.abort.httpStatus && Math.random() * 100 < fault.abort.percent ? fault.abort.httpStatus : 0;
+  const a = fault.abort;
+  // An abort given as a gRPC status only: gRPC requests get that status (HTTP 200), others a 503.
+  const status = a ? (a.httpStatus ?? (a.grpcStatus !== undefined ? 503 : 0)) : 0;
+  const abort = status && Math.random() * 100 < a!.percent ? status : 0;
   return delayMs === 0 && abort === 0 ? NONE : { delayMs, abort };
 }

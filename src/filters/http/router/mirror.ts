@@ -1,7 +1,7 @@
 import type { MirrorPolicy } from '../../../config/model.js';
-import type { UpstreamConnection, UpstreamStreamCallbacks } from '../../../cluster/pool/http1_pool.js';
+import { BodyFraming, type UpstreamRequest, type UpstreamStreamCallbacks } from '../../../cluster/pool/upstream_request.js';
 import type { HttpContext } from '../../network/http_connection_manager/http_context.js';
-import { encodeRequestHead, setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
+import { setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
 
 /** Envoy's shadow host: the authority with `-shadow` appended to the host part. */
 export function shadowAuthority(authority: string): string {
@@ -42,14 +42,11 @@ export function mirrorRequest(
     if (!cluster || !host || body === null) continue;
     const h = headers.slice();
     setHeader(h, 'host', shadowAuthority(authority));
-    const head = encodeRequestHead(method, path, h);
     ctx.pools.get(cluster.config, cluster.statsBase, host, cluster.breaker).acquire({
-      onPoolReady(conn: UpstreamConnection) {
-        conn.attach(SHADOW, method);
-        conn.socket.cork();
-        conn.socket.write(head);
-        for (const chunk of body) conn.socket.write(chunk);
-        process.nextTick(() => conn.socket.uncork());
+      onPoolReady(up: UpstreamRequest) {
+        up.sendHeaders(SHADOW, method, path, h, body.length > 0 ? BodyFraming.Length : BodyFraming.None);
+        for (const chunk of body) up.sendData(chunk);
+        up.sendEnd(null);
       },
       onPoolFailure() {},
     });

@@ -36,6 +36,8 @@ function retryOnOf(policy: RetryPolicy): ReadonlySet<string> {
   return on;
 }
 
+const GRPC_RETRY_ON: Record<number, string> = { 1: 'cancelled', 4: 'deadline-exceeded', 8: 'resource-exhausted', 13: 'internal', 14: 'unavailable' };
+
 const BASE_BACKOFF_MS = 25;
 const MAX_BACKOFF_MS = 250;
 
@@ -95,6 +97,17 @@ export class RetryState {
 
   shouldRetryTimeout(): boolean {
     return (this.on.has('5xx') || this.on.has('gateway-error') || this.on.has('reset')) && this.take();
+  }
+
+  /** An h2 upstream refused the stream (REFUSED_STREAM): nothing was processed. */
+  shouldRetryRefusedStream(): boolean {
+    return (this.on.has('refused-stream') || this.on.has('reset') || this.on.has('5xx')) && this.take();
+  }
+
+  /** Envoy's gRPC retry_on names, read from a response's grpc-status (in its headers: trailers-only). */
+  shouldRetryGrpcStatus(grpcStatus: number): boolean {
+    const name = GRPC_RETRY_ON[grpcStatus];
+    return name !== undefined && this.on.has(name) && this.take();
   }
 
   shouldRetryStatus(status: number): boolean {

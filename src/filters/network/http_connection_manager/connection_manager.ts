@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
 import { H } from '../../../stats/scopes.js';
-import type { UpstreamConnection } from '../../../cluster/pool/http1_pool.js';
+import type { UpstreamConnection } from '../../../cluster/pool/upstream_connection.js';
 import { RequestParser, State, STATUS_REASONS, type HeaderList, type RequestHandler, type RequestHead } from './codec/index.js';
+import type { Downstream, DownstreamStream } from './downstream.js';
+import { Http1ResponseEncoder } from './http1_response_encoder.js';
 import { ActiveStream } from './active_stream.js';
 import type { HttpContext } from './http_context.js';
 import { encodeLocalReply, LOCAL_REPLIES, type LocalReply } from './local_reply.js';
@@ -20,7 +22,9 @@ const PER_CONNECTION_BUFFER_LIMIT = 1024 * 1024;
  * one at a time (pipelined bytes wait, unread, until the response before them is written),
  * hands each to an ActiveStream, and owns the socket's lifecycle and backpressure.
  */
-export class HttpConnectionManager implements RequestHandler, DrainableConnection {
+export class HttpConnectionManager extends Http1ResponseEncoder implements RequestHandler, DrainableConnection, Downstream {
+  /** HTTP/1.x: the stream's own head says which. */
+  readonly protocol = undefined;
   private readonly parser: RequestParser;
   private stream: ActiveStream | undefined;
   /** Bytes of the next pipelined request(s), held until the current exchange completes. */
@@ -51,6 +55,7 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
     private readonly ctx: HttpContext,
     private readonly streamContext: () => HttpContext = () => ctx,
   ) {
+    super();
     this.parser = new RequestParser(this);
     this.localAddress = `${ctx.originalDst.address}:${ctx.originalDst.port}`;
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -138,10 +143,18 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
     this.stream?.decodeComplete(trailers);
   }
 
-  // ---- what streams call -------------------------------------------------------------------
+  // ---- what streams call (besides the response encoding: Http1ResponseEncoder) --------------
+
+  resetStream(): void {
+    this.destroy();
+  }
+
+  abandonRequest(): void {
+    this.closeAfterReply();
+  }
 
   /** The exchange is over: next pipelined request, or close. */
-  streamDone(stream: ActiveStream): void {
+  streamDone(stream: DownstreamStream): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
     if (this.shouldClose(stream.head)) return this.closeAfterReply();
@@ -207,7 +220,8 @@ export class HttpConnectionManager implements RequestHandler, DrainableConnectio
   }
 
   /** After a 101 from upstream: bytes flow raw both ways until either side closes. */
-  tunnel(up: UpstreamConnection): void {
+  tunnel(head: Buffer, up: UpstreamConnection): void {
+    this.write(head);
     this.tunneled = true;
     const down = this.socket;
     const upSock = up.socket;

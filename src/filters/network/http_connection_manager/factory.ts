@@ -7,6 +7,7 @@ import { CompiledRouteConfiguration } from '../../http/router/route_table.js';
 import type { StatsWriter } from '../../../stats/store.js';
 import type { ConnectionContext, WorkerState } from '../../../listener/connection.js';
 import { HttpConnectionManager } from './connection_manager.js';
+import { H2ConnectionManager } from './http2/h2_connection.js';
 import type { HttpContext } from './http_context.js';
 import { sinkHostSlots } from '../../../cluster/host_shared.js';
 import { VIRTUAL_INBOUND } from '../../../config/model.js';
@@ -70,7 +71,8 @@ function clusterEntry(w: ConnectionContext['worker'], name: string): ClusterEntr
 }
 
 /** The HTTP connection manager for one accepted connection on an HCM filter chain. */
-export function httpConnectionManager(socket: Socket, filter: HttpConnectionManagerFilter, ctx: ConnectionContext, initial?: Buffer): void {
+/** `h2`: the client spoke prior-knowledge HTTP/2 (h2c preface) or negotiated h2 by ALPN. */
+export function httpConnectionManager(socket: Socket, filter: HttpConnectionManagerFilter, ctx: ConnectionContext, initial?: Buffer, h2 = false): void {
   const first = ctx.worker;
   const state = (shared ??= new HttpWorkerState(first.stats, (first.hostSlots ?? sinkHostSlots()).stats));
   const build = (w: WorkerState): HttpContext => ({
@@ -103,5 +105,6 @@ export function httpConnectionManager(socket: Socket, filter: HttpConnectionMana
     }
     return current;
   };
-  new HttpConnectionManager(socket, initialCtx, streamContext).start(initial);
+  if (h2) new H2ConnectionManager(socket, initialCtx, streamContext, initial);
+  else new HttpConnectionManager(socket, initialCtx, streamContext).start(initial);
 }

@@ -68,6 +68,11 @@ export class StreamInfo {
   upstreamTransportFailureReason: string | undefined;
   routeName: string | undefined;
   attempts = 0;
+  /** A gRPC request (content-type application/grpc*): Istio's request_protocol "grpc". */
+  grpc = false;
+  /** The response's grpc-status (headers or trailers) for gRPC requests; Envoy's %GRPC_STATUS%. */
+  grpcStatus: number | undefined;
+  grpcMessage: string | undefined;
 
   constructor(
     readonly downstreamLocal: string,

@@ -27,13 +27,3 @@ export function tcpRbacAllows(socket: Socket, rules: readonly RbacRules[], ctx: 
   socket.destroy();
   return false;
 }
-
-const tcpForm = new WeakMap<Authorization, RbacRules[]>();
-
-/** An HTTP chain's policies for a connection carried as TCP (prior-knowledge h2c until HTTP/2 lands). */
-export function tcpRulesOf(auth: Authorization): RbacRules[] | undefined {
-  if (!auth.rbac) return undefined;
-  let r = tcpForm.get(auth);
-  if (!r) tcpForm.set(auth, (r = rbacForTcp(auth.rbac)));
-  return r;
-}

@@ -1,0 +1,111 @@
+import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
+import { connect } from 'node:net';
+import type { H2UpstreamStream } from './h2_upstream_stream.js';
+
+/** What a session tells its pool. */
+export interface H2ConnectionOwner {
+  onSessionReady(conn: H2Connection): void;
+  onSessionFailed(conn: H2Connection, reason: string, timeout: boolean): void;
+  /** A stream ended: the session has room again (or is done, when going away). */
+  onStreamEnded(conn: H2Connection): void;
+  onSessionClosed(conn: H2Connection): void;
+}
+
+/**
+ * One upstream HTTP/2 (h2c, prior knowledge) session: the streams it carries, and whether it
+ * still takes new ones (not after GOAWAY, max requests, or max connection duration).
+ */
+export class H2Connection {
+  readonly session: ClientHttp2Session;
+  readonly authority: string;
+  /** Streams open (or handed out and not yet opened). */
+  active = 0;
+  /** Streams started over the session's life (max_requests_per_connection). */
+  requests = 0;
+  connected = false;
+  closed = false;
+  /** No new streams: GOAWAY received, or retired by the pool. */
+  goingAway = false;
+  private idleSince = 0;
+  /** One timer per session for the idle timeout, refreshed (not re-created) each time it goes idle. */
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly streams = new Set<H2UpstreamStream>();
+  private local: string | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  durationTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly owner: H2ConnectionOwner,
+    host: string,
+    port: number,
+    localAddress: string | undefined,
+    connectTimeoutMs: number,
+  ) {
+    this.authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const socket = connect({ host, port, localAddress, noDelay: true });
+    this.session = h2connect(`http://${this.authority}`, { createConnection: () => socket, settings: { enablePush: false } });
+    this.connectTimer = setTimeout(() => this.fail('connection timeout', true), connectTimeoutMs);
+    socket.once('error', (err: NodeJS.ErrnoException) => this.fail(err.code ?? 'connection failure', false));
+    this.session.once('connect', () => {
+      clearTimeout(this.connectTimer);
+      this.connected = true;
+      owner.onSessionReady(this);
+    });
+    this.session.on('goaway', () => (this.goingAway = true));
+    this.session.on('error', () => {});
+    this.session.once('close', () => {
+      this.closed = true;
+      clearTimeout(this.connectTimer);
+      clearTimeout(this.durationTimer);
+      clearTimeout(this.idleTimer);
+      if (!this.connected) this.fail('connection termination', false);
+      owner.onSessionClosed(this);
+    });
+  }
+
+  get localAddress(): string {
+    return (this.local ??= `${this.session.socket?.localAddress}:${this.session.socket?.localPort}`);
+  }
+
+  /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS (nghttp2 assumes unlimited until it is heard). */
+  get peerMaxStreams(): number {
+    return this.session.remoteSettings?.maxConcurrentStreams ?? 0xffffffff;
+  }
+
+  private failed = false;
+  private fail(reason: string, timeout: boolean): void {
+    if (this.connected || this.failed) return;
+    this.failed = true;
+    clearTimeout(this.connectTimer);
+    this.owner.onSessionFailed(this, reason, timeout);
+    this.session.destroy();
+  }
+
+  track(stream: H2UpstreamStream): void {
+    this.streams.add(stream);
+    this.active++;
+    this.requests++;
+  }
+
+  streamEnded(stream: H2UpstreamStream): void {
+    if (!this.streams.delete(stream)) return;
+    this.active--;
+    this.owner.onStreamEnded(this);
+  }
+
+  /** The last stream ended: the session closes after `timeoutMs` without a new one (Envoy's idle_timeout). */
+  markIdle(timeoutMs: number): void {
+    this.idleSince = performance.now();
+    if (this.idleTimer) return void this.idleTimer.refresh();
+    this.idleTimer = setTimeout(() => {
+      if (this.active === 0 && performance.now() - this.idleSince >= timeoutMs - 1) this.retire();
+    }, timeoutMs);
+    this.idleTimer.unref();
+  }
+
+  /** No new streams; closes once the streams in flight end (GOAWAY to the upstream). */
+  retire(): void {
+    this.goingAway = true;
+    if (!this.session.closed) this.session.close();
+  }
+}

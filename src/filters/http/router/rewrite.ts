@@ -1,0 +1,44 @@
+import type { Route, RouteAction } from '../../../config/model.js';
+
+export function stripPort(authority: string): string {
+  if (authority.startsWith('[')) {
+    const end = authority.indexOf(']');
+    return end < 0 ? authority : authority.slice(0, end + 1);
+  }
+  const colon = authority.lastIndexOf(':');
+  return colon < 0 ? authority : authority.slice(0, colon);
+}
+
+/** Envoy's path_redirect: keeps the request's query string unless the redirect path has its own. */
+export function redirectPath(pathRedirect: string, requestPath: string): string {
+  const p = pathRedirect.startsWith('/') ? pathRedirect : `/${pathRedirect}`;
+  if (p.includes('?')) return p;
+  const q = requestPath.indexOf('?');
+  return q < 0 ? p : p + requestPath.slice(q);
+}
+
+/** The Location of a route's redirect for a request to `authority` + `path`. */
+export function redirectLocation(route: Route, authority: string, path: string): string {
+  const r = route.redirect!;
+  const scheme = r.schemeRedirect ?? 'http';
+  let host = r.hostRedirect ?? stripPort(authority);
+  const port = r.portRedirect ?? (r.derivePort === 'FROM_REQUEST_PORT' ? Number(authority.split(':')[1]) || undefined : undefined);
+  if (port && !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443))) host = `${host}:${port}`;
+  return `${scheme}://${host}${r.pathRedirect === undefined ? path : redirectPath(r.pathRedirect, path)}`;
+}
+
+export function rewritePath(path: string, route: Route, action: RouteAction): string {
+  const q = path.indexOf('?');
+  const bare = q < 0 ? path : path.slice(0, q);
+  const query = q < 0 ? '' : path.slice(q);
+  if (action.regexRewrite) {
+    const re = new RegExp(action.regexRewrite.pattern, 'g');
+    return bare.replace(re, action.regexRewrite.substitution.replace(/\\(\d)/g, '$$$1')) + query;
+  }
+  const m = route.match;
+  // Envoy: a prefix route swaps its prefix, a path route its path; on a regex route
+  // prefix_rewrite replaces the whole path (the query string stays).
+  if (m.safeRegex !== undefined) return action.prefixRewrite! + query;
+  const matched = m.prefix ?? m.path ?? '';
+  return action.prefixRewrite! + bare.slice(matched.length) + query;
+}

@@ -1,0 +1,62 @@
+import { encodeChunk, encodeResponseHead, lastChunk, STATUS_REASONS, type HeaderList, type RequestHead } from './codec/index.js';
+import type { DownstreamStream } from './downstream.js';
+import { encodeLocalReply, type LocalReply } from './local_reply.js';
+
+/**
+ * The HTTP/1.1 side of Downstream's response encoding. A connection answers one request at a
+ * time, so the connection manager is its own encoder (this base class): no object per response.
+ */
+export abstract class Http1ResponseEncoder {
+  /** The response in progress is sent chunked. */
+  private chunkedResponse = false;
+  /** A response head waiting to be written together with the first body bytes. */
+  private pendingHead: Buffer | undefined;
+
+  abstract write(data: string | Buffer, encoding?: BufferEncoding): boolean;
+  abstract shouldClose(head: RequestHead): boolean;
+
+  continueRequest(): void {
+    // Envoy answers 100-continue itself and does not forward the expectation.
+    this.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+  }
+
+  encodeHeaders(stream: DownstreamStream, status: number, reason: string, h: HeaderList, endStream: boolean, unknownLength: boolean): void {
+    const chunked = (this.chunkedResponse = !endStream && unknownLength);
+    if (chunked) h.push('transfer-encoding', 'chunked');
+    if (this.shouldClose(stream.head)) h.push('connection', 'close');
+    // Held until the body's first bytes (usually from the same upstream read) so that head and
+    // body leave in one write; flushed at the end of the read otherwise.
+    this.pendingHead = encodeResponseHead(status, reason || STATUS_REASONS[status], h);
+  }
+
+  encodeData(chunk: Buffer): boolean {
+    // `chunk` may lie in the thread's read buffer (src/listener/socket_reader.ts): whatever is written is a copy.
+    const data = this.chunkedResponse ? encodeChunk(chunk) : chunk;
+    const head = this.pendingHead;
+    if (head === undefined) return this.write(this.chunkedResponse ? data : Buffer.from(data));
+    this.pendingHead = undefined;
+    const out = Buffer.allocUnsafe(head.length + data.length);
+    head.copy(out, 0);
+    data.copy(out, head.length);
+    return this.write(out);
+  }
+
+  flushHeaders(): void {
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      this.write(head);
+    }
+  }
+
+  /** Trailers need chunked framing; a response with a declared length drops them (as Envoy's HTTP/1 codec). */
+  encodeEnd(trailers: HeaderList | null): void {
+    this.flushHeaders();
+    if (this.chunkedResponse) this.write(lastChunk(trailers));
+  }
+
+  encodeLocalReply(stream: DownstreamStream, reply: LocalReply, bodyStillArriving: boolean): void {
+    const close = this.shouldClose(stream.head) || bodyStillArriving;
+    this.write(encodeLocalReply(reply, close, [], stream.head.method === 'HEAD'), 'latin1');
+  }
+}
