@@ -114,7 +114,7 @@ export class StatsRegistry {
       const cls = /^(.*_rq)_([1-5]xx)$/.exec(f);
       const idx = cls
         ? this.define(`${def.prefix}.${object}.${f}`, kind, `envoy_${def.prefix}_${cls[1]}`, `${labels},response_code_class="${cls[2]}"`)
-        : this.define(`${def.prefix}.${object}.${f}`, kind, `envoy_${def.prefix}_${f}`, labels);
+        : this.define(`${def.prefix}.${object}.${f}`, kind, `envoy_${def.prefix}_${f.replace(/\./g, '_')}`, labels);
       if (base < 0) base = idx;
     }
     for (const h of def.histograms ?? []) this.define(`${def.prefix}.${object}.${h}`, 'histogram', `envoy_${def.prefix}_${h}`, labels);
