@@ -24,6 +24,8 @@ interface CompiledChain {
 interface CompiledListener {
   listener: Listener;
   chains: CompiledChain[];
+  /** Ports some chain names: for them, chains without a port are not tried (Envoy matches the destination port first). */
+  ports: ReadonlySet<number>;
 }
 
 /** Envoy's address families for BlockList. */
@@ -43,6 +45,7 @@ function compileRanges(ranges: readonly string[] | undefined): BlockList | undef
 function compile(listener: Listener): CompiledListener {
   return {
     listener,
+    ports: new Set(listener.filterChains.flatMap((c) => (c.match.destinationPort === undefined ? [] : [c.match.destinationPort]))),
     chains: listener.filterChains.map((chain) => ({
       chain,
       port: chain.match.destinationPort,
@@ -123,17 +126,17 @@ function selection(l: CompiledListener, chain: FilterChain, dst: Destination, pr
   return inspectTls || inspect ? { listener: l.listener, chain, inspect, inspectTls } : { listener: l.listener, chain };
 }
 
-function portAndRangeMatch(c: CompiledChain, dst: Destination): boolean {
-  if (c.port !== undefined && c.port !== dst.port) return false;
+function portAndRangeMatch(c: CompiledChain, dst: Destination, ports: ReadonlySet<number>): boolean {
+  if (c.port !== undefined ? c.port !== dst.port : ports.has(dst.port)) return false;
   return !c.ranges || c.ranges.check(dst.address, family(dst.address));
 }
 
 function wantsProtocol(l: CompiledListener, dst: Destination): boolean {
-  return l.chains.some((c) => c.protocols && !c.needsTls && portAndRangeMatch(c, dst));
+  return l.chains.some((c) => c.protocols && !c.needsTls && portAndRangeMatch(c, dst, l.ports));
 }
 
 function wantsTls(l: CompiledListener, dst: Destination): boolean {
-  return l.chains.some((c) => c.needsTls && portAndRangeMatch(c, dst));
+  return l.chains.some((c) => c.needsTls && portAndRangeMatch(c, dst, l.ports));
 }
 
 /** Envoy's server_names: exact, or `*.example.com` for any name below example.com. */
@@ -155,7 +158,7 @@ function matchChains(l: CompiledListener, dst: Destination, protocol?: string | 
         if (!hello.alpn.some((p) => c.protocols!.has(p))) continue;
       } else if (!protocol || !c.protocols.has(protocol)) continue;
     }
-    if (portAndRangeMatch(c, dst)) return c.chain;
+    if (portAndRangeMatch(c, dst, l.ports)) return c.chain;
   }
   return undefined;
 }

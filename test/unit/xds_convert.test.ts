@@ -51,8 +51,12 @@ test("istiod's sidecar listeners: all accepted; decoded protos convert exactly l
   }
   t.is(http80.defaultFilterChain?.name, 'PassthroughFilterChain');
   // Istio's extra filters are reported, once each, with where they were first seen.
-  for (const key of ['network_filter.istio.stats', 'http_filter.istio.metadata_exchange', 'http_filter.envoy.filters.http.grpc_stats', 'http_filter.istio.alpn', 'http_filter.envoy.filters.http.rbac', 'listener.tls'])
+  for (const key of ['network_filter.istio.stats', 'http_filter.istio.metadata_exchange', 'http_filter.envoy.filters.http.grpc_stats', 'http_filter.istio.alpn', 'http_filter.envoy.filters.http.rbac'])
     t.true(report.notes.has(key), key);
+  // istiod's inbound mTLS (SDS `default` + `ROOTCA`) is the workload identity: terminated, not noted.
+  t.false(report.notes.has('listener.tls'));
+  const mtlsChain = vi.filterChains.find((c) => c.tls && c.match.applicationProtocols?.includes('istio-http/1.1'));
+  t.deepEqual(mtlsChain?.tls, { mode: 'ISTIO_MUTUAL', matchSubjectAltNamePrefix: 'spiffe://cluster.local/', alpnProtocols: ['http/1.1'] });
   // HBONE / internal listeners cannot exist here: skipped with a note, not fatal.
   t.is(byName.get('connect_originate'), undefined);
   t.true(report.notes.has('listener.internal.connect_originate'));

@@ -18,6 +18,7 @@ import { sidecarListeners } from './sidecar.js';
 import { readSidecar, selectSidecar, egressAllows } from './sidecar_scope.js';
 import type { DestinationRuleDef, GatewayDef, ServiceEntryDef, SidecarDef, VirtualServiceDef, WorkloadEntryDef } from './types.js';
 import { readVirtualService } from './virtual_service.js';
+import { effectiveInboundMtls, readPeerAuthentication, type PeerAuthenticationDef } from './peer_authentication.js';
 
 export interface Translation {
   role: ProxyRole;
@@ -29,7 +30,7 @@ export interface Translation {
   diagnostics: Diagnostic[];
 }
 
-const ISTIO_GROUP = /^networking\.istio\.io\/(v1|v1beta1|v1alpha3)$/;
+const ISTIO_GROUP = /^(networking\.istio\.io\/(v1|v1beta1|v1alpha3)|security\.istio\.io\/(v1|v1beta1))$/;
 /** Istio kinds Legate reads but does not implement: warned, not fatal. */
 const UNIMPLEMENTED_KINDS = new Set(['WorkloadGroup', 'EnvoyFilter', 'ProxyConfig']);
 
@@ -66,11 +67,12 @@ interface Defs {
   virtualServices: VirtualServiceDef[];
   gateways: GatewayDef[];
   sidecars: SidecarDef[];
+  peerAuthentications: PeerAuthenticationDef[];
 }
 
 /** Validates every resource (structure, values) and reads the usable ones, oldest first. */
 export function readResources(resources: readonly Resource[], report: Reporter): Defs {
-  const defs: Defs = { serviceEntries: [], workloadEntries: [], destinationRules: [], virtualServices: [], gateways: [], sidecars: [] };
+  const defs: Defs = { serviceEntries: [], workloadEntries: [], destinationRules: [], virtualServices: [], gateways: [], sidecars: [], peerAuthentications: [] };
   const seen = new Map<string, Resource>();
   for (const res of sortByAge(resources)) {
     if (!res.kind) {
@@ -126,7 +128,8 @@ export function readResources(resources: readonly Resource[], report: Reporter):
  * the same Resource object while its YAML is unchanged: a reload re-reads only what changed.
  */
 const readMemo = new WeakMap<Resource, { def: unknown; recorded: ResourceReport['recorded'] }>();
-const LIST_OF: Record<string, 'serviceEntries' | 'workloadEntries' | 'destinationRules' | 'virtualServices' | 'gateways' | 'sidecars'> = {
+const LIST_OF: Record<string, 'serviceEntries' | 'workloadEntries' | 'destinationRules' | 'virtualServices' | 'gateways' | 'sidecars' | 'peerAuthentications'> = {
+  PeerAuthentication: 'peerAuthentications',
   ServiceEntry: 'serviceEntries',
   WorkloadEntry: 'workloadEntries',
   DestinationRule: 'destinationRules',
@@ -167,6 +170,11 @@ function readOne(res: Resource, r: ResourceReport, defs: Defs): void {
         if (d && r.errors === 0) defs.sidecars.push(d);
         break;
       }
+      case 'PeerAuthentication': {
+        const d = readPeerAuthentication(r);
+        if (d) defs.peerAuthentications.push(d);
+        break;
+      }
     }
 }
 
@@ -196,7 +204,8 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
   const view = new ServiceView(dns.services, proxyNs, mesh, sidecar, report);
   const rules = new DestinationRuleIndex(defs.destinationRules, proxyNs, mesh.rootNamespace, mesh, report);
 
-  const base = sidecarListeners(mesh, opts, outboundPolicy, sidecar);
+  const inboundMtls = role === 'sidecar' ? effectiveInboundMtls(defs.peerAuthentications, proxyNs, proxyLabels, mesh.rootNamespace, report) : undefined;
+  const base = sidecarListeners(mesh, opts, outboundPolicy, sidecar, inboundMtls);
   const clusters = new Map<string, Cluster>(base.clusters.map((c) => [c.name, c]));
   for (const svc of view.all) {
     for (const c of serviceClusters(svc, rules.lookup(svc.hostname, svc.namespace), mesh)) if (!clusters.has(c.name)) clusters.set(c.name, c);

@@ -226,7 +226,15 @@ export const sidecarSpec: Schema = {
   inboundConnectionPool: unimpl('Sidecar inboundConnectionPool'),
 };
 
+/** security.istio.io PeerAuthentication (src/config/translate/peer_authentication.ts). */
+export const peerAuthenticationSpec: Schema = {
+  selector: { matchLabels: labels },
+  mtls: { mode: 's' },
+  portLevelMtls: map({ mode: 's' }),
+};
+
 export const SPECS: Record<string, Schema> = {
+  PeerAuthentication: peerAuthenticationSpec,
   VirtualService: virtualServiceSpec,
   DestinationRule: destinationRuleSpec,
   ServiceEntry: serviceEntrySpec,
