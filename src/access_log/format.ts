@@ -10,7 +10,7 @@ export function formatText(i: StreamInfo): string {
     `[${new Date(i.startTime).toISOString()}] "${i.method} ${i.path} ${i.protocol}" ${i.responseCode} ${formatFlags(i.flags)} ${i.details} - ` +
     `"${dash(failureReason(i.upstreamTransportFailureReason))}" ${i.bytesReceived} ${i.bytesSent} ${i.durationMs()} ${dash(i.upstreamServiceTimeMs)} ` +
     `"${dash(i.forwardedFor)}" "${dash(i.userAgent)}" "${dash(i.requestId)}" "${dash(i.authority)}" "${dash(i.upstreamHost)}" ` +
-    `${dash(i.upstreamCluster)} ${dash(i.upstreamLocalAddress)} ${i.downstreamLocal} ${i.downstreamRemote} - ${dash(i.routeName)}\n`
+    `${dash(i.upstreamCluster)} ${dash(i.upstreamLocalAddress)} ${i.downstreamLocal} ${i.downstreamRemote} ${dash(i.tls?.sni)} ${dash(i.routeName)}\n`
   );
 }
 
@@ -41,8 +41,10 @@ export function formatJson(i: StreamInfo): string {
       upstream_local_address: v(i.upstreamLocalAddress),
       downstream_local_address: i.downstreamLocal,
       downstream_remote_address: i.downstreamRemote,
-      requested_server_name: null,
+      requested_server_name: v(i.tls?.sni),
       route_name: v(i.routeName),
+      // Not in Istio's default JSON: Envoy's %DOWNSTREAM_PEER_URI_SAN%, the mTLS client's identity.
+      downstream_peer_uri_san: v(i.tls?.peerPrincipal),
     }) + '\n'
   );
 }

@@ -113,10 +113,22 @@ export class ListenerTable {
       const target = this.byAddress.get(`${dst.address}_${dst.port}`) ?? this.byAddress.get(`0.0.0.0_${dst.port}`);
       const chain = target && (matchChains(target, dst, protocol, hello) ?? target.listener.defaultFilterChain);
       if (target && chain) return selection(target, chain, dst, protocol, hello);
+      if (target) return awaitingInspection(target, dst, protocol, hello);
     }
     const fallback = own.listener.defaultFilterChain;
-    return fallback ? selection(own, fallback, dst, protocol, hello) : undefined;
+    return fallback ? selection(own, fallback, dst, protocol, hello) : awaitingInspection(own, dst, protocol, hello);
   }
+}
+
+/**
+ * No chain matches yet, but one may once the first bytes are inspected (a STRICT inbound port
+ * has only TLS chains): the caller inspects and selects again; never run as a chain.
+ */
+export const AWAITING_INSPECTION: FilterChain = { name: 'awaiting-inspection', match: {}, filters: [] };
+
+function awaitingInspection(l: CompiledListener, dst: Destination, protocol: string | null | undefined, hello: ClientHello | null | undefined): Selection | undefined {
+  const s = selection(l, AWAITING_INSPECTION, dst, protocol, hello);
+  return s.inspect || s.inspectTls ? s : undefined;
 }
 
 function selection(l: CompiledListener, chain: FilterChain, dst: Destination, protocol: string | null | undefined, hello: ClientHello | null | undefined): Selection {

@@ -6,6 +6,7 @@ import { fileContext, workloadCertificate } from '../tls/contexts.js';
 import { spiffePrincipal } from '../tls/workload_identity.js';
 import { L } from '../stats/scopes.js';
 import type { ConnectionContext } from './connection.js';
+import { detachReader } from './socket_reader.js';
 
 /** A client that opens a connection and never finishes the handshake is closed after this. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -36,7 +37,10 @@ export function terminateTls(raw: Socket, tls: DownstreamTls, hello: ClientHello
     return;
   }
   const mutual = tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'MUTUAL';
-  if (peeked) raw.unshift(peeked);
+  // Whatever was read past the ClientHello (kept by socket_reader) follows it; stream-mode sockets stop flowing first.
+  const early = detachReader(raw);
+  const buffered = peeked && early.length ? Buffer.concat([peeked, ...early]) : (peeked ?? (early.length ? Buffer.concat(early) : undefined));
+  if (buffered) raw.unshift(buffered);
   const alpn = tls.alpnProtocols;
   const socket = new TLSSocket(raw, {
     isServer: true,

@@ -5,6 +5,7 @@ import type { Host } from '../host.js';
 import { NO_BREAKER, type Breaker } from '../circuit_breaker.js';
 import { HS } from '../host_shared.js';
 import { Http1Pool, type PoolStats } from './http1_pool.js';
+import { tlsForHost } from '../../tls/upstream.js';
 
 const ONE_HOUR = 3_600_000;
 
@@ -41,6 +42,7 @@ export class UpstreamPools {
           idleTimeoutMs: cluster.idleTimeoutMs ?? ONE_HOUR,
           maxConnectionDurationMs: cluster.maxConnectionDurationMs ?? 0,
           localAddress: cluster.upstreamBindAddress,
+          tls: tlsForHost(cluster.tls, host.labels),
         },
         this.poolStats(statsBase, host.statBase),
       );
@@ -105,6 +107,7 @@ export class UpstreamPools {
       onRequest: (delta) => s.add(base + C.upstream_rq_active, delta),
       onMaxRequests: () => s.inc(base + C.upstream_cx_max_requests),
       onMaxDuration: () => s.inc(base + C.upstream_cx_max_duration_reached),
+      onTls: (result) => s.inc(base + C[`ssl.${result}`]),
     };
   }
 }
@@ -120,4 +123,5 @@ const NO_POOL_STATS: PoolStats = {
   onRequest: NOTHING,
   onMaxRequests: NOTHING,
   onMaxDuration: NOTHING,
+  onTls: NOTHING,
 };

@@ -15,3 +15,4 @@ export {
 } from './http.js';
 export { httpLoad, recordFaultCounts, FAULT_COUNTS_DIR, type LoadSummary, type LoadOptions, type FaultCounts } from './load.js';
 export { rawClients, firstStatus, type RawCase, type RawResult } from './raw.js';
+export { meshPods, peerAuthentication, TestCa, type MeshPods } from './mesh.js';

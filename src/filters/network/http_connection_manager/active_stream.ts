@@ -97,6 +97,7 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     readonly head: RequestHead,
   ) {
     this.info = new StreamInfo(conn.localAddress, conn.remoteAddress);
+    this.info.tls = ctx.tls;
     this.headers = head.headers;
   }
 

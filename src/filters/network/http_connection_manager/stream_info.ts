@@ -1,3 +1,4 @@
+import type { DownstreamTlsInfo } from '../../../listener/connection.js';
 /**
  * What is known about one request for logs and stats, filled as it moves through the
  * pipeline. Response flags are Envoy's short codes, in Envoy's order of precedence when printed.
@@ -68,6 +69,8 @@ export class StreamInfo {
   upstreamTransportFailureReason: string | undefined;
   routeName: string | undefined;
   attempts = 0;
+  /** The downstream TLS handshake's result (%REQUESTED_SERVER_NAME%, %DOWNSTREAM_PEER_URI_SAN%). */
+  tls: DownstreamTlsInfo | undefined;
 
   constructor(
     readonly downstreamLocal: string,
