@@ -57,6 +57,8 @@ test('ISTIO_MUTUAL sidecar to sidecar (STRICT): delivered to the app, peer ident
   const entry = JSON.parse(log!) as Record<string, unknown>;
   t.is(entry.downstream_peer_uri_san, CLIENT_ID);
   t.is(entry.requested_server_name, `outbound_.${APP_PORT}_._.server.shop.svc.cluster.local`, "Istio's SNI for ISTIO_MUTUAL");
+  const prom = (await m.server.ns.exec(['curl', '-sS', 'http://127.0.0.1:15090/stats/prometheus'])).stdout;
+  t.regex(prom, /istio_requests_total\{reporter="destination"[^}]*connection_security_policy="mutual_tls"\} 1/);
 });
 
 test('STRICT refuses plaintext; openssl s_client sees the server\'s SPIFFE SAN and the negotiated ALPN', async (t) => {
@@ -178,4 +180,6 @@ test('TCP over mTLS: tcp_proxy originates ISTIO_MUTUAL (ALPN istio) and the STRI
   t.is(digest.peer, '127.0.0.6');
   t.is(await m.client.waitForStat('cluster.outbound|7001||db.shop.svc.cluster.local.ssl.handshake', 1), 1);
   t.is(await m.server.waitForStat('listener.0.0.0.0_15006.ssl.handshake', 1), 1);
+  const prom = (await m.server.ns.exec(['curl', '-sS', 'http://127.0.0.1:15090/stats/prometheus'])).stdout;
+  t.regex(prom, /istio_tcp_connections_closed_total\{reporter="destination"[^}]*connection_security_policy="mutual_tls"\} 1/);
 });

@@ -14,6 +14,8 @@ export const enum IstioProtocol {
   Http = 0,
   Tcp = 1,
 }
+/** Or-ed into the protocol: the server side of a mutual TLS connection (connection_security_policy="mutual_tls"). */
+export const MUTUAL_TLS = 2;
 
 /** Slots of a series' block. HTTP: the counter, then three histograms. TCP: four counters. */
 export const REQUESTS = 0;
@@ -62,8 +64,8 @@ export class IstioRecorder {
     this.desc = new Int32Array(shared.series);
   }
 
-  recordHttp(peer: number, code: number, flags: number, durationMs: number, requestBytes: number, responseBytes: number): void {
-    const base = this.block(peer, code, flags, IstioProtocol.Http);
+  recordHttp(peer: number, code: number, flags: number, durationMs: number, requestBytes: number, responseBytes: number, mutualTls = false): void {
+    const base = this.block(peer, code, flags, IstioProtocol.Http | (mutualTls ? MUTUAL_TLS : 0));
     if (base < 0) return;
     const v = this.v;
     v[base + REQUESTS]++;
@@ -72,13 +74,13 @@ export class IstioRecorder {
     recordBucket(v, base + RESPONSE_BYTES, responseBytes);
   }
 
-  tcpOpened(peer: number, flags: number): void {
-    const base = this.block(peer, 0, flags, IstioProtocol.Tcp);
+  tcpOpened(peer: number, flags: number, mutualTls = false): void {
+    const base = this.block(peer, 0, flags, IstioProtocol.Tcp | (mutualTls ? MUTUAL_TLS : 0));
     if (base >= 0) this.v[base + TCP_OPENED]++;
   }
 
-  tcpClosed(peer: number, flags: number, sentBytes: number, receivedBytes: number): void {
-    const base = this.block(peer, 0, flags, IstioProtocol.Tcp);
+  tcpClosed(peer: number, flags: number, sentBytes: number, receivedBytes: number, mutualTls = false): void {
+    const base = this.block(peer, 0, flags, IstioProtocol.Tcp | (mutualTls ? MUTUAL_TLS : 0));
     if (base < 0) return;
     const v = this.v;
     v[base + TCP_CLOSED]++;
@@ -86,7 +88,7 @@ export class IstioRecorder {
     v[base + TCP_RECEIVED] += receivedBytes;
   }
 
-  private block(peer: number, code: number, flags: number, protocol: IstioProtocol): number {
+  private block(peer: number, code: number, flags: number, protocol: number): number {
     // peer < 2^20, code < 1000, flags < 2^15, protocol < 4: an exact integer below 2^53.
     const key = ((peer * 1000 + code) * 32768 + flags) * 4 + protocol;
     const known = this.known.get(key);
@@ -126,7 +128,8 @@ export interface IstioSeries {
   peer: number;
   code: number;
   flags: number;
-  protocol: IstioProtocol;
+  /** IstioProtocol, with MUTUAL_TLS or-ed in. */
+  protocol: number;
   /** Sum over every slab (and over duplicate series two workers claimed at once) of one slot. */
   read(slot: number): number;
 }
@@ -136,7 +139,7 @@ export function readIstioSeries(shared: IstioShared): IstioSeries[] {
   const d = new Int32Array(shared.series);
   const v = new Float64Array(shared.values);
   const slabSlots = shared.maxSeries * BLOCK;
-  const byKey = new Map<string, { peer: number; code: number; flags: number; protocol: IstioProtocol; bases: number[] }>();
+  const byKey = new Map<string, { peer: number; code: number; flags: number; protocol: number; bases: number[] }>();
   const n = Math.min(Atomics.load(d, 0), shared.maxSeries);
   for (let i = 0; i < n; i++) {
     const at = 1 + i * DESC;
@@ -163,7 +166,7 @@ export function resetIstioCounters(shared: IstioShared): void {
   const slabSlots = shared.maxSeries * BLOCK;
   const n = Math.min(Atomics.load(d, 0), shared.maxSeries);
   for (let i = 0; i < n; i++) {
-    const slots = d[1 + i * DESC + 4] === IstioProtocol.Tcp ? [TCP_OPENED, TCP_CLOSED, TCP_SENT, TCP_RECEIVED] : [REQUESTS];
+    const slots = (d[1 + i * DESC + 4] & IstioProtocol.Tcp) === IstioProtocol.Tcp ? [TCP_OPENED, TCP_CLOSED, TCP_SENT, TCP_RECEIVED] : [REQUESTS];
     for (let slab = 0; slab < shared.slabs; slab++) for (const s of slots) v[slab * slabSlots + i * BLOCK + s] = 0;
   }
 }

@@ -16,5 +16,6 @@ export function recordStreamEnd(ctx: HttpContext, info: StreamInfo): void {
   const cluster = info.upstreamCluster;
   const peer = (cluster !== undefined ? istio.peers[cluster] : undefined) ?? istio.noCluster[ctx.reporter];
   // Istio's documented request/response sizes: the bodies.
-  stats.istio.recordHttp(peer, info.responseCode, info.flags, ms, info.bytesReceived, info.bytesSent);
+  const mutualTls = ctx.reporter === 'destination' && info.tls?.peerPrincipal !== undefined;
+  stats.istio.recordHttp(peer, info.responseCode, info.flags, ms, info.bytesReceived, info.bytesSent, mutualTls);
 }
