@@ -43,8 +43,8 @@ export function formatJson(i: StreamInfo): string {
       downstream_remote_address: i.downstreamRemote,
       requested_server_name: v(i.tls?.sni),
       route_name: v(i.routeName),
-      // Not in Istio's default JSON: Envoy's %DOWNSTREAM_PEER_URI_SAN%, the mTLS client's identity.
-      downstream_peer_uri_san: v(i.tls?.peerPrincipal),
+      // Not in Istio's default JSON: Envoy's %DOWNSTREAM_PEER_URI_SAN%, added only on mTLS requests so plaintext lines keep Istio's keys exactly.
+      ...(i.tls?.peerPrincipal ? { downstream_peer_uri_san: i.tls.peerPrincipal } : {}),
     }) + '\n'
   );
 }

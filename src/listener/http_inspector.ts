@@ -42,6 +42,8 @@ export function inspectHttp(socket: Socket, timeoutMs: number, done: (protocol: 
     const r = classify(initial);
     if (r !== PENDING) return done(r, initial);
   }
+  // The client's FIN came while tls_inspector read: 'end' has fired already, nothing more will come.
+  if (socket.readableEnded) return done(undefined, initial);
   let finished = false;
   const finish = (p: DetectedProtocol) => {
     if (finished) return;

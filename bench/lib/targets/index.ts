@@ -3,6 +3,7 @@ import { direct } from './direct.js';
 import { haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy.js';
 import { legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
 import { nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
+import { haproxyMtls, legateSidecarsMtls, legateSidecarsPlain } from './mtls.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
 /** Every target a scenario may name, by id. */
@@ -10,6 +11,7 @@ export const TARGETS: ReadonlyMap<string, Target> = new Map(
   [
     ...[direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats],
     ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest],
+    ...[haproxyMtls, legateSidecarsMtls, legateSidecarsPlain],
   ].map((t) => [t.id, t]),
 );
 
