@@ -3,11 +3,15 @@ import { join } from 'node:path';
 import { LegateError } from '../errors.js';
 import { createRoot, issueLeaf, loadRoot, spiffeId } from '../tls/ca.js';
 import { IDENTITY_FILES } from '../tls/workload_identity.js';
+import { loadResources } from '../config/resources.js';
+import { translate } from '../config/translate/index.js';
+import { DEFAULT_TRANSLATE_OPTIONS } from '../config/translate/context.js';
 
 const USAGE = `usage:
   legate ca root --ca-dir DIR [--trust-domain cluster.local] [--days 3650]
       writes DIR/root-cert.pem and DIR/root-key.pem (kept if they exist)
-  legate ca issue --ca-dir DIR --out DIR [--ns NS --sa SA] [--trust-domain cluster.local] [--dns NAME]… [--days 90] [--layout istio|tls]
+  legate ca issue --ca-dir DIR --out DIR [--ns NS --sa SA] [--trust-domain cluster.local | --config PATH] [--dns NAME]… [--days 90] [--layout istio|tls]
+      --config: the trust domain is the mesh ConfigMap's trustDomain, as the proxies read it
       istio (default): OUT/cert-chain.pem, key.pem, root-cert.pem (Istio's /etc/certs layout)
       tls: OUT/tls.crt, tls.key, ca.crt (a Kubernetes TLS secret, for gateways' credentialName)
 `;
@@ -28,10 +32,11 @@ interface CaArgs {
   dns: string[];
   days?: number;
   layout: 'istio' | 'tls';
+  config: string[];
 }
 
 function parse(args: string[]): CaArgs {
-  const a: CaArgs = { trustDomain: 'cluster.local', dns: [], layout: 'istio' };
+  const a: CaArgs = { trustDomain: 'cluster.local', dns: [], layout: 'istio', config: [] };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     const value = args[++i];
@@ -42,11 +47,14 @@ function parse(args: string[]): CaArgs {
     else if (flag === '--sa') a.sa = value;
     else if (flag === '--trust-domain') a.trustDomain = value;
     else if (flag === '--dns') a.dns.push(value);
+    else if (flag === '--config') a.config.push(value);
     else if (flag === '--days' && /^\d+$/.test(value)) a.days = Number(value);
     else if (flag === '--layout' && (value === 'istio' || value === 'tls')) a.layout = value;
     else throw new LegateError('EUSAGE', `bad flag ${flag} ${JSON.stringify(value)}\n${USAGE}`);
   }
   if (!a.caDir) throw new LegateError('EUSAGE', `--ca-dir is required\n${USAGE}`);
+  // MeshConfig trustDomain from the same files the proxies read (their `istio` ConfigMap).
+  if (a.config.length) a.trustDomain = translate(loadResources(a.config).resources, DEFAULT_TRANSLATE_OPTIONS).mesh.trustDomain;
   return a;
 }
 

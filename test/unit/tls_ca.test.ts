@@ -62,6 +62,14 @@ test('workload identity: reloaded when the files rotate; a key that does not mat
   t.is(workloadIdentity(join(ca, 'missing')).current, undefined);
 });
 
+test('legate ca --config: the trust domain comes from the mesh ConfigMap', async (t) => {
+  const ca = tmp();
+  writeFileSync(join(ca, 'mesh.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    trustDomain: corp.example\n');
+  await runCa(['root', '--ca-dir', ca]);
+  await runCa(['issue', '--ca-dir', ca, '--out', join(ca, 'w'), '--ns', 'a', '--sa', 'b', '--config', join(ca, 'mesh.yaml')]);
+  t.is(new X509Certificate(readFileSync(join(ca, 'w', 'cert-chain.pem'))).subjectAltName, 'URI:spiffe://corp.example/ns/a/sa/b');
+});
+
 test('--cert-dir: defaults to Istio\'s /etc/certs, also from LEGATE_CERT_DIR', (t) => {
   t.is(parseProxyOptions([], {}).certDir, '/etc/certs');
   t.is(parseProxyOptions(['--cert-dir', '/x'], {}).certDir, '/x');
