@@ -13,6 +13,7 @@ const USAGE = `usage:
   legate wait [--url http://127.0.0.1:15021/healthz/ready] [--timeout 60]
   legate proxy-config clusters|listeners|routes|endpoints|secrets [--admin URL] [-o short|json|yaml]
   legate proxy-status [--admin URL]
+  legate ca root|issue --ca-dir DIR [--out DIR --ns NS --sa SA --dns NAME …]   (a local CA: workload certificates in Istio's /etc/certs layout)
 `;
 
 /** Entry point of the `legate` command; resolves to the exit code. */
@@ -42,6 +43,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./cli/wait.js')).runWait(rest);
     case 'proxy-config':
       return (await import('./cli/proxy_config.js')).runProxyConfig(rest);
+    case 'ca':
+      return (await import('./cli/ca.js')).runCa(rest);
     case 'proxy-status':
       return (await import('./cli/proxy_status.js')).runProxyStatus(rest);
     case undefined:

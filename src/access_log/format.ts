@@ -10,7 +10,7 @@ export function formatText(i: StreamInfo): string {
     `[${new Date(i.startTime).toISOString()}] "${i.method} ${i.path} ${i.protocol}" ${i.responseCode} ${formatFlags(i.flags)} ${i.details} - ` +
     `"${dash(failureReason(i.upstreamTransportFailureReason))}" ${i.bytesReceived} ${i.bytesSent} ${i.durationMs()} ${dash(i.upstreamServiceTimeMs)} ` +
     `"${dash(i.forwardedFor)}" "${dash(i.userAgent)}" "${dash(i.requestId)}" "${dash(i.authority)}" "${dash(i.upstreamHost)}" ` +
-    `${dash(i.upstreamCluster)} ${dash(i.upstreamLocalAddress)} ${i.downstreamLocal} ${i.downstreamRemote} - ${dash(i.routeName)}\n`
+    `${dash(i.upstreamCluster)} ${dash(i.upstreamLocalAddress)} ${i.downstreamLocal} ${i.downstreamRemote} ${dash(i.tls?.sni)} ${dash(i.routeName)}\n`
   );
 }
 
@@ -41,10 +41,12 @@ export function formatJson(i: StreamInfo): string {
       upstream_local_address: v(i.upstreamLocalAddress),
       downstream_local_address: i.downstreamLocal,
       downstream_remote_address: i.downstreamRemote,
-      requested_server_name: null,
+      requested_server_name: v(i.tls?.sni),
       route_name: v(i.routeName),
       // Envoy's %GRPC_STATUS% (its default CamelString form), for gRPC requests only.
       ...(i.grpc ? { grpc_status: grpcStatusName(i.grpcStatus) } : undefined),
+      // Not in Istio's default JSON: Envoy's %DOWNSTREAM_PEER_URI_SAN%, added only on mTLS requests so plaintext lines keep Istio's keys exactly.
+      ...(i.tls?.peerPrincipal ? { downstream_peer_uri_san: i.tls.peerPrincipal } : {}),
     }) + '\n'
   );
 }

@@ -16,6 +16,8 @@ export function defaultMesh(): MeshSettings {
     accessLogEncoding: 'TEXT',
     dnsRefreshRateMs: 60_000,
     rootNamespace: 'istio-system',
+    trustDomain: 'cluster.local',
+    enableAutoMtls: true,
     defaultServiceExportTo: ['*'],
     defaultVirtualServiceExportTo: ['*'],
     defaultDestinationRuleExportTo: ['*'],
@@ -27,7 +29,7 @@ type Report = (path: string, message: string, severity?: Diagnostic['severity'],
 
 const IMPLEMENTED = new Set([
   'outboundTrafficPolicy', 'connectTimeout', 'dnsRefreshRate', 'defaultConfig', 'accessLogFile', 'accessLogEncoding',
-  'rootNamespace', 'defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo', 'drainDuration', 'terminationDrainDuration',
+  'rootNamespace', 'trustDomain', 'enableAutoMtls', 'defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo', 'drainDuration', 'terminationDrainDuration',
 ]);
 const PROXY_CONFIG_IMPLEMENTED = new Set(['drainDuration', 'terminationDrainDuration', 'proxyMetadata']);
 
@@ -105,6 +107,14 @@ export function parseMesh(meshYaml: unknown, report: Report): MeshSettings {
     else at(['accessLogEncoding'], `must be TEXT or JSON, got ${JSON.stringify(m.accessLogEncoding)}`);
   }
   if (m.rootNamespace !== undefined) mesh.rootNamespace = String(m.rootNamespace);
+  if (m.trustDomain !== undefined) {
+    if (typeof m.trustDomain === 'string' && /^[a-z0-9.-]+$/i.test(m.trustDomain)) mesh.trustDomain = m.trustDomain;
+    else at(['trustDomain'], 'must be a DNS-like name such as cluster.local');
+  }
+  if (m.enableAutoMtls !== undefined) {
+    if (typeof m.enableAutoMtls === 'boolean') mesh.enableAutoMtls = m.enableAutoMtls;
+    else at(['enableAutoMtls'], 'must be true or false');
+  }
   for (const f of ['defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo'] as const) {
     if (m[f] === undefined) continue;
     if (Array.isArray(m[f]) && m[f].every((x: unknown) => typeof x === 'string')) mesh[f] = [...m[f]];

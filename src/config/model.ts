@@ -23,8 +23,12 @@ export interface MeshSettings {
   accessLogFile: string;
   accessLogEncoding: 'TEXT' | 'JSON';
   dnsRefreshRateMs: number;
-  /** Where mesh-wide Sidecar / DestinationRule defaults live. */
+  /** Where mesh-wide Sidecar / DestinationRule / PeerAuthentication defaults live. */
   rootNamespace: string;
+  /** MeshConfig trustDomain: the SPIFFE trust domain of workload identities (`cluster.local`). */
+  trustDomain: string;
+  /** MeshConfig enableAutoMtls: ISTIO_MUTUAL to endpoints labelled `security.istio.io/tlsMode: istio` when no DestinationRule sets TLS. */
+  enableAutoMtls: boolean;
   defaultServiceExportTo: string[];
   defaultVirtualServiceExportTo: string[];
   defaultDestinationRuleExportTo: string[];

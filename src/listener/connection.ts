@@ -12,6 +12,9 @@ import { tcpProxy } from '../filters/network/tcp_proxy/filter.js';
 import { TCP_PROXY, type MeshSettings, type RouteConfiguration } from '../config/model.js';
 import { tcpRbacAllows } from '../filters/network/rbac/filter.js';
 import type { GlobalConnectionLimit } from './connection_limit.js';
+import { inspectTls } from './tls_inspector.js';
+import { terminateTls } from './tls_termination.js';
+import type { ClientHello } from '../tls/client_hello.js';
 
 /** A worker's state for one snapshot: everything a new connection reads, built once per change. */
 export interface WorkerState {
@@ -84,12 +87,31 @@ export function onConnection(socket: Socket, listenerName: string, originalDst: 
   const selection = worker.listeners.select(listenerName, originalDst);
   if (!selection) return noMatch(socket, worker, lBase);
   const ctx: ConnectionContext = { worker, listenerName, originalDst };
+  if (selection.inspectTls) {
+    // tls_inspector first; a plaintext connection may then need http_inspector, which starts from the bytes already read.
+    return inspectTls(socket, PROTOCOL_DETECTION_TIMEOUT_MS, (hello, peeked) => {
+      const next = worker.listeners.select(listenerName, originalDst, undefined, hello);
+      if (!next) noMatch(socket, worker, lBase);
+      else if (next.inspect) inspectThenRun(socket, ctx, lBase, peeked);
+      else runChain(socket, next, ctx, undefined, peeked, hello);
+    });
+  }
   if (!selection.inspect) return runChain(socket, selection, ctx, undefined);
-  inspectHttp(socket, PROTOCOL_DETECTION_TIMEOUT_MS, (protocol, peeked) => {
-    const again = worker.listeners.select(listenerName, originalDst, protocol ?? null);
-    if (again) runChain(socket, again, ctx, protocol, peeked);
-    else noMatch(socket, worker, lBase);
-  });
+  inspectThenRun(socket, ctx, lBase, undefined);
+}
+
+function inspectThenRun(socket: Socket, ctx: ConnectionContext, lBase: number | undefined, initial: Buffer | undefined): void {
+  const { worker, listenerName, originalDst } = ctx;
+  inspectHttp(
+    socket,
+    PROTOCOL_DETECTION_TIMEOUT_MS,
+    (protocol, peeked) => {
+      const again = worker.listeners.select(listenerName, originalDst, protocol ?? null, initial ? null : undefined);
+      if (again) runChain(socket, again, ctx, protocol, peeked);
+      else noMatch(socket, worker, lBase);
+    },
+    initial,
+  );
 }
 
 /**
@@ -103,8 +125,16 @@ function noMatch(socket: Socket, worker: WorkerState, lBase: number | undefined)
   socket.destroy();
 }
 
-/** `peeked`: bytes protocol detection already read; the filter starts from them. */
-function runChain(socket: Socket, selection: Selection, ctx: ConnectionContext, protocol: DetectedProtocol, peeked?: Buffer): void {
+/** `peeked`: bytes protocol detection already read; the filter starts from them (or the TLS handshake does). */
+function runChain(socket: Socket, selection: Selection, ctx: ConnectionContext, protocol: DetectedProtocol, peeked?: Buffer, hello?: ClientHello | null): void {
+  const tls = selection.chain.tls;
+  if (tls) return terminateTls(socket, tls, hello, peeked, ctx, (decrypted) => runFilter(decrypted, selection, ctx, undefined));
+  // TLS carried through untouched (passthrough): the SNI is still known.
+  if (hello) ctx.tls = { sni: hello.sni };
+  runFilter(socket, selection, ctx, protocol, peeked);
+}
+
+function runFilter(socket: Socket, selection: Selection, ctx: ConnectionContext, protocol: DetectedProtocol, peeked?: Buffer): void {
   const filter = selection.chain.filters[0];
   if (filter.name === TCP_PROXY) {
     if (filter.rbac && !tcpRbacAllows(socket, filter.rbac, ctx)) return;

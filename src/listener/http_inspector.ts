@@ -35,8 +35,15 @@ export function classify(b: Buffer): DetectedProtocol | typeof PENDING {
  * `timeoutMs` (a server-first protocol), after which the connection falls back to its TCP
  * chain. The bytes it read are handed to `done`, for the chosen filter to start from.
  */
-export function inspectHttp(socket: Socket, timeoutMs: number, done: (protocol: DetectedProtocol, peeked: Buffer | undefined) => void): void {
-  let buf: Buffer | undefined;
+export function inspectHttp(socket: Socket, timeoutMs: number, done: (protocol: DetectedProtocol, peeked: Buffer | undefined) => void, initial?: Buffer): void {
+  // `initial`: bytes tls_inspector already read (and found not to be TLS).
+  let buf: Buffer | undefined = initial;
+  if (initial) {
+    const r = classify(initial);
+    if (r !== PENDING) return done(r, initial);
+  }
+  // The client's FIN came while tls_inspector read: 'end' has fired already, nothing more will come.
+  if (socket.readableEnded) return done(undefined, initial);
   let finished = false;
   const finish = (p: DetectedProtocol) => {
     if (finished) return;

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { FilterChain, Listener, Snapshot } from '../config/model.js';
+import type { ClientHello } from '../tls/client_hello.js';
 
 export interface Destination {
   address: string;
@@ -10,15 +11,21 @@ interface CompiledChain {
   chain: FilterChain;
   port?: number;
   ranges?: BlockList;
-  /** Needs the TLS SNI, which workers do not inspect yet: such a chain never matches (as in Envoy without tls_inspector). */
-  needsSni: boolean;
-  /** `application_protocols`: matches only once http_inspector has named one of them. */
+  /** `transport_protocol: tls` or `server_names`: matches only TLS connections, once tls_inspector has read the ClientHello. */
+  needsTls: boolean;
+  /** `transport_protocol: raw_buffer`: never a TLS connection. */
+  rawOnly: boolean;
+  /** Lower-case SNI names, `*.example.com` wildcards allowed. */
+  serverNames?: readonly string[];
+  /** `application_protocols`: the ClientHello's ALPN on TLS connections, else what http_inspector named. */
   protocols?: ReadonlySet<string>;
 }
 
 interface CompiledListener {
   listener: Listener;
   chains: CompiledChain[];
+  /** Ports some chain names: for them, chains without a port are not tried (Envoy matches the destination port first). */
+  ports: ReadonlySet<number>;
 }
 
 /** Envoy's address families for BlockList. */
@@ -38,11 +45,14 @@ function compileRanges(ranges: readonly string[] | undefined): BlockList | undef
 function compile(listener: Listener): CompiledListener {
   return {
     listener,
+    ports: new Set(listener.filterChains.flatMap((c) => (c.match.destinationPort === undefined ? [] : [c.match.destinationPort]))),
     chains: listener.filterChains.map((chain) => ({
       chain,
       port: chain.match.destinationPort,
       ranges: compileRanges(chain.match.prefixRanges),
-      needsSni: (chain.match.serverNames?.length ?? 0) > 0 || chain.match.transportProtocol === 'tls',
+      needsTls: (chain.match.serverNames?.length ?? 0) > 0 || chain.match.transportProtocol === 'tls',
+      rawOnly: chain.match.transportProtocol === 'raw_buffer',
+      serverNames: chain.match.serverNames?.length ? chain.match.serverNames.map((n) => n.toLowerCase()) : undefined,
       protocols: chain.match.applicationProtocols?.length ? new Set(chain.match.applicationProtocols) : undefined,
     })),
   };
@@ -54,6 +64,8 @@ export interface Selection {
   chain: FilterChain;
   /** A chain of this listener needs the application protocol: inspect the first bytes, then select again. */
   inspect?: boolean;
+  /** A chain of this listener needs to know whether this is TLS (SNI, ALPN): read the ClientHello first, then select again. */
+  inspectTls?: boolean;
 }
 
 /**
@@ -87,38 +99,78 @@ export class ListenerTable {
   /**
    * `protocol`: what http_inspector found (`null`: inspected, nothing found); undefined before
    * inspection, when chains that need a protocol are skipped and `inspect` says to look.
+   * `hello`: the ClientHello tls_inspector read (`null`: not TLS); undefined before, when
+   * chains that need TLS are skipped and `inspectTls` says to look. Chains are tried in order
+   * (the translator puts the more specific first), not by Envoy's most-specific-match tree.
    */
-  select(listenerName: string, dst: Destination, protocol?: string | null): Selection | undefined {
+  select(listenerName: string, dst: Destination, protocol?: string | null, hello?: ClientHello | null): Selection | undefined {
     const own = this.bound.get(listenerName);
     if (!own) return undefined;
     // The capture listener's own chains (the loop guard) come first so no service can shadow them.
-    const inspectOwn = protocol === undefined && wantsProtocol(own, dst);
-    const ownChain = matchChains(own, dst, protocol);
-    if (ownChain) return { listener: own.listener, chain: ownChain, inspect: inspectOwn };
+    const ownChain = matchChains(own, dst, protocol, hello);
+    if (ownChain) return selection(own, ownChain, dst, protocol, hello);
     if (own.listener.useOriginalDst && own.listener.trafficDirection === 'OUTBOUND') {
       const target = this.byAddress.get(`${dst.address}_${dst.port}`) ?? this.byAddress.get(`0.0.0.0_${dst.port}`);
-      const chain = target && (matchChains(target, dst, protocol) ?? target.listener.defaultFilterChain);
-      if (target && chain) return { listener: target.listener, chain, inspect: protocol === undefined && wantsProtocol(target, dst) };
+      const chain = target && (matchChains(target, dst, protocol, hello) ?? target.listener.defaultFilterChain);
+      if (target && chain) return selection(target, chain, dst, protocol, hello);
+      if (target) return awaitingInspection(target, dst, protocol, hello);
     }
     const fallback = own.listener.defaultFilterChain;
-    return fallback ? { listener: own.listener, chain: fallback, inspect: inspectOwn } : undefined;
+    return fallback ? selection(own, fallback, dst, protocol, hello) : awaitingInspection(own, dst, protocol, hello);
   }
 }
 
-function portAndRangeMatch(c: CompiledChain, dst: Destination): boolean {
-  if (c.port !== undefined && c.port !== dst.port) return false;
+/**
+ * No chain matches yet, but one may once the first bytes are inspected (a STRICT inbound port
+ * has only TLS chains): the caller inspects and selects again; never run as a chain.
+ */
+export const AWAITING_INSPECTION: FilterChain = { name: 'awaiting-inspection', match: {}, filters: [] };
+
+function awaitingInspection(l: CompiledListener, dst: Destination, protocol: string | null | undefined, hello: ClientHello | null | undefined): Selection | undefined {
+  const s = selection(l, AWAITING_INSPECTION, dst, protocol, hello);
+  return s.inspect || s.inspectTls ? s : undefined;
+}
+
+function selection(l: CompiledListener, chain: FilterChain, dst: Destination, protocol: string | null | undefined, hello: ClientHello | null | undefined): Selection {
+  const inspectTls = hello === undefined && wantsTls(l, dst);
+  // A TLS connection's application protocol is its ALPN: http_inspector only looks at plaintext.
+  const inspect = protocol === undefined && !hello && wantsProtocol(l, dst);
+  return inspectTls || inspect ? { listener: l.listener, chain, inspect, inspectTls } : { listener: l.listener, chain };
+}
+
+function portAndRangeMatch(c: CompiledChain, dst: Destination, ports: ReadonlySet<number>): boolean {
+  if (c.port !== undefined ? c.port !== dst.port : ports.has(dst.port)) return false;
   return !c.ranges || c.ranges.check(dst.address, family(dst.address));
 }
 
 function wantsProtocol(l: CompiledListener, dst: Destination): boolean {
-  return l.chains.some((c) => c.protocols && !c.needsSni && portAndRangeMatch(c, dst));
+  return l.chains.some((c) => c.protocols && !c.needsTls && portAndRangeMatch(c, dst, l.ports));
 }
 
-function matchChains(l: CompiledListener, dst: Destination, protocol?: string | null): FilterChain | undefined {
+function wantsTls(l: CompiledListener, dst: Destination): boolean {
+  return l.chains.some((c) => c.needsTls && portAndRangeMatch(c, dst, l.ports));
+}
+
+/** Envoy's server_names: exact, or `*.example.com` for any name below example.com. */
+export function sniMatches(names: readonly string[], sni: string | undefined): boolean {
+  if (!sni) return false;
+  for (const n of names) {
+    if (n === sni) return true;
+    if (n.startsWith('*.') && sni.length > n.length - 1 && sni.endsWith(n.slice(1))) return true;
+  }
+  return false;
+}
+
+function matchChains(l: CompiledListener, dst: Destination, protocol?: string | null, hello?: ClientHello | null): FilterChain | undefined {
   for (const c of l.chains) {
-    if (c.needsSni) continue;
-    if (c.protocols && (!protocol || !c.protocols.has(protocol))) continue;
-    if (portAndRangeMatch(c, dst)) return c.chain;
+    if (hello ? c.rawOnly : c.needsTls) continue;
+    if (c.serverNames && !sniMatches(c.serverNames, hello?.sni)) continue;
+    if (c.protocols) {
+      if (hello) {
+        if (!hello.alpn.some((p) => c.protocols!.has(p))) continue;
+      } else if (!protocol || !c.protocols.has(protocol)) continue;
+    }
+    if (portAndRangeMatch(c, dst, l.ports)) return c.chain;
   }
   return undefined;
 }

@@ -20,6 +20,8 @@ interface ReaderState {
   earlyBytes: number;
   /** Reading stopped because too many bytes waited for a reader. */
   pausedEarly: boolean;
+  /** Stream-mode sockets: the 'data' listener that feeds the reader. */
+  onData?: (b: Buffer) => void;
 }
 
 /** Past this many bytes waiting for a reader, the socket stops reading (as a Readable's highWaterMark would). */
@@ -72,7 +74,8 @@ export function setReader(socket: Socket, reader: BytesReader | undefined): void
     // A stream-mode socket (not created with readerSocketOptions): same contract over 'data'.
     const state: ReaderState = (s = newState());
     states.set(socket, state);
-    socket.on('data', (b: Buffer) => (state.reader ? state.reader(b) : keep(socket, state, b)));
+    state.onData = (b: Buffer) => (state.reader ? state.reader(b) : keep(socket, state, b));
+    socket.on('data', state.onData);
   }
   s.reader = reader;
   const early = s.early;
@@ -96,4 +99,20 @@ export function setReader(socket: Socket, reader: BytesReader | undefined): void
 /** The socket's current reader (a reader that handed the socket on mid-read passes the rest of its bytes on). */
 export function readerOf(socket: Socket): BytesReader | undefined {
   return states.get(socket)?.reader;
+}
+
+/**
+ * Hands the socket to another consumer that reads it itself (a TLSSocket wrapping it): no
+ * reader any more, and the bytes kept meanwhile are returned for that consumer to start from.
+ */
+export function detachReader(socket: Socket): Buffer[] {
+  const s = states.get(socket);
+  if (!s) return [];
+  states.delete(socket);
+  if (s.onData) {
+    socket.off('data', s.onData);
+    socket.pause();
+  }
+  if (s.pausedEarly) socket.resume();
+  return s.early ?? [];
 }

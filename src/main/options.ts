@@ -57,6 +57,8 @@ export interface ProxyOptions {
   requestHeadersTimeoutMs: number;
   /** Envoy's overload manager global_downstream_max_connections: accepted connections over this are closed at once (0: no limit). */
   maxConnections: number;
+  /** Istio's file-mounted workload certificate: `cert-chain.pem`, `key.pem`, `root-cert.pem`, reloaded when they change. */
+  certDir: string;
 }
 
 export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
@@ -80,6 +82,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   streamIdleTimeoutMs: 0,
   requestHeadersTimeoutMs: 0,
   maxConnections: 0,
+  certDir: '/etc/certs',
 };
 
 interface FlagSpec {
@@ -124,6 +127,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--stream-idle-timeout': { key: 'streamIdleTimeoutMs', kind: 'duration', env: 'LEGATE_STREAM_IDLE_TIMEOUT' },
   '--request-headers-timeout': { key: 'requestHeadersTimeoutMs', kind: 'duration', env: 'LEGATE_REQUEST_HEADERS_TIMEOUT' },
   '--max-connections': { key: 'maxConnections', kind: 'count', env: 'LEGATE_MAX_CONNECTIONS' },
+  '--cert-dir': { key: 'certDir', kind: 'string', env: 'LEGATE_CERT_DIR' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {

@@ -62,6 +62,8 @@ export interface WorkerInit {
   transparent: boolean;
   /** The proxy's `region/zone/subzone` ('' when unknown), for locality load balancing. */
   locality: string;
+  /** The workload certificate directory (`--cert-dir`); each worker builds its own TLS contexts from it. */
+  certDir?: string;
 }
 
 export const HANDOFF_FREE = 0;

@@ -64,6 +64,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     acceptMode: opts.acceptMode,
     transparent: opts.transparent,
     locality: opts.locality,
+    certDir: opts.certDir,
     onRestart: () => mainStats.inc(server.workerRestarts),
   });
   // Every cluster's hosts get a shared slot (outlier counters and verdicts, /clusters stats);

@@ -26,8 +26,10 @@ import { GlobalConnectionLimit } from '../listener/connection_limit.js';
 import { startReusePortListeners, stopReusePortListeners } from '../listener/reuseport.js';
 import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 import { serveHistograms } from '../stats/latency.js';
+import { configureTls } from '../tls/contexts.js';
 
 const init = workerData as WorkerInit;
+if (init.certDir) configureTls(init.certDir);
 const stats = StatsWriter.claim(init.stats, threadId);
 const breakers = init.breakers && CircuitBreakers.claim(init.breakers, threadId);
 serveHistograms(init.poolId, stats.latency);

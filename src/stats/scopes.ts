@@ -33,6 +33,11 @@ const CLUSTER_FIELDS = [
   'upstream_rq_active',
   'upstream_cx_max_requests',
   'upstream_cx_max_duration_reached',
+  // Upstream TLS (src/tls/upstream.ts), Envoy's transport-socket stats under the cluster.
+  'ssl.handshake',
+  'ssl.connection_error',
+  'ssl.fail_verify_error',
+  'ssl.fail_verify_san',
 ] as const;
 /** Envoy's router histogram: from the upstream request's start to the end of its response. */
 const CLUSTER_HISTOGRAMS = ['upstream_rq_time'] as const;
@@ -45,7 +50,18 @@ export const CLUSTER: StatScopeDef<(typeof CLUSTER_FIELDS)[number] | (typeof CLU
 };
 export const C = offsetsOf<(typeof CLUSTER_FIELDS)[number] | (typeof CLUSTER_HISTOGRAMS)[number]>(CLUSTER_FIELDS, CLUSTER_HISTOGRAMS);
 
-const LISTENER_FIELDS = ['downstream_cx_total', 'downstream_cx_active', 'downstream_cx_destroy', 'no_filter_chain_match', 'downstream_global_cx_overflow'] as const;
+const LISTENER_FIELDS = [
+  'downstream_cx_total',
+  'downstream_cx_active',
+  'downstream_cx_destroy',
+  'no_filter_chain_match',
+  'downstream_global_cx_overflow',
+  // Downstream TLS termination (src/listener/tls_termination.ts).
+  'ssl.handshake',
+  'ssl.connection_error',
+  'ssl.no_certificate',
+  'ssl.fail_verify_san',
+] as const;
 export const LISTENER: StatScopeDef<(typeof LISTENER_FIELDS)[number]> = {
   prefix: 'listener',
   tag: 'listener_address',

@@ -48,7 +48,8 @@ test('inbound HTTP goes through the connection manager to the app: from 127.0.0.
   t.is(await pod.stat('listener.0.0.0.0_15006.downstream_cx_total'), 2);
   // What the translator emitted for 15006: the HTTP catch-all beside the TCP chains.
   const dump = JSON.parse(await pod.admin('/config_dump?resource=dynamic_listeners')) as { configs: { name: string; active_state: { listener: unknown } }[] };
-  const inbound = dump.configs.find((c) => c.name === 'virtualInbound')?.active_state.listener as { filterChains: { filters: { name: string }[] }[]; defaultFilterChain: { filters: { name: string }[] } };
-  const filters = new Set([...inbound.filterChains, inbound.defaultFilterChain].flatMap((c) => c.filters.map((f) => f.name)));
+  const inbound = dump.configs.find((c) => c.name === 'virtualInbound')?.active_state.listener as { filterChains: { filters: { name: string }[] }[]; defaultFilterChain?: { filters: { name: string }[] } };
+  // PERMISSIVE (no PeerAuthentication): no default chain, plaintext TCP is a chain of its own.
+  const filters = new Set([...inbound.filterChains, ...(inbound.defaultFilterChain ? [inbound.defaultFilterChain] : [])].flatMap((c) => c.filters.map((f) => f.name)));
   t.deepEqual([...filters].sort(), ['envoy.filters.network.http_connection_manager', 'envoy.filters.network.tcp_proxy']);
 });

@@ -31,7 +31,10 @@ function httpRules(yaml: string, opts: Parameters<typeof translatePolicies>[1] =
 }
 
 function tcpRules(yaml: string): RbacRules[] | undefined {
-  const f = inbound(translatePolicies(yaml).listeners).defaultFilterChain!.filters[0];
+  // The plaintext TCP chain (PERMISSIVE, Istio's default: virtualInbound has no default chain).
+  const vi = inbound(translatePolicies(yaml).listeners);
+  const chain = vi.filterChains.find((c) => c.filters[0].name === TCP_PROXY && c.match.transportProtocol === 'raw_buffer') ?? vi.defaultFilterChain!;
+  const f = chain.filters[0];
   if (f.name !== TCP_PROXY) throw new Error('not tcp_proxy');
   return f.rbac;
 }
@@ -332,7 +335,7 @@ test('outbound listeners carry no policy; HTTP and TCP inbound chains both do; l
     }
   }
   const vi = inbound(tr.listeners);
-  for (const c of [...vi.filterChains, vi.defaultFilterChain!]) {
+  for (const c of [...vi.filterChains, ...(vi.defaultFilterChain ? [vi.defaultFilterChain] : [])]) {
     const f = c.filters[0] as { rbac?: unknown; authorization?: unknown };
     if (c.name.endsWith('-blackhole')) t.is(f.rbac, undefined);
     else t.truthy(f.rbac ?? f.authorization, c.name);

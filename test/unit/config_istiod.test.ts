@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import type { Listener, Route } from '../../src/config/model.js';
 import { fixture, translateFiles } from './config_helpers.js';
 import { translateYaml } from '../support/translate.js';
+import { convertCluster } from '../../src/xds/convert/cluster.js';
+import { ConversionReport } from '../../src/xds/convert/report.js';
+import { tlsForHost } from '../../src/tls/upstream.js';
 
 /**
  * The model is meant to map naturally onto what istiod generates. These tests put Legate's
@@ -84,6 +87,37 @@ test("bookinfo subset cluster: Istio's defaults and metadata as istiod sets them
   t.is(ours.service!.subset, meta.subset);
   t.is(ours.service!.port, meta.default_original_port);
   t.is(ours.service!.host, meta.services[0].host);
+});
+
+test("istiod's auto mTLS (transport_socket_matches tlsMode-istio, SDS default/ROOTCA) converts to ISTIO_MUTUAL for meshed endpoints; the translator writes the same SNI", (t) => {
+  const dump = load('sidecar-http.configdump.json');
+  const envoy = dump.configs[1].dynamic_active_clusters[0].cluster;
+  const { cluster } = convertCluster(envoy, new ConversionReport());
+  t.deepEqual(cluster.tls, {
+    mode: 'ISTIO_MUTUAL',
+    autoMtls: true,
+    sni: 'outbound_.9080_.v1_.productpage.default.svc.cluster.local',
+    subjectAltNames: ['spiffe://cluster.local/ns/default/sa/bookinfo-productpage', 'spiffe://cluster.local/ns/default/sa/default'],
+  });
+  t.is(tlsForHost(cluster.tls, { 'security.istio.io/tlsMode': 'istio' }), cluster.tls);
+  t.is(tlsForHost(cluster.tls, {}), undefined, 'tlsMode-disabled: plaintext');
+  // Legate's own translation, given a meshed endpoint, picks Istio's SNI for the same cluster.
+  const ours = translateYaml(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: productpage, namespace: default}
+spec:
+  hosts: [productpage.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 9080, name: http, protocol: HTTP}]
+  endpoints: [{address: 10.0.0.9, labels: {version: v1, security.istio.io/tlsMode: istio}, serviceAccount: bookinfo-productpage}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: productpage, namespace: default}
+spec: {host: productpage.default.svc.cluster.local, subsets: [{name: v1, labels: {version: v1}}]}
+`).clusters.find((c) => c.name === envoy.name)!;
+  t.deepEqual(ours.tls, { mode: 'ISTIO_MUTUAL', autoMtls: true, sni: 'outbound_.9080_.v1_.productpage.default.svc.cluster.local', subjectAltNames: ['spiffe://cluster.local/ns/default/sa/bookinfo-productpage'] });
 });
 
 function envoyListener(name: string): any {

@@ -78,7 +78,7 @@ for (const c of CASES) {
     for (const listener of tr.listeners) {
       const back = convertListener(overTheWire('envoy.config.listener.v3.Listener', encodeListener(listener)), report);
       const expected: Listener = plain(listener);
-      for (const fc of [...expected.filterChains, ...(expected.defaultFilterChain ? [expected.defaultFilterChain] : [])]) if (fc.tls) fc.tls = { mode: fc.tls.mode === 'MUTUAL' || fc.tls.mode === 'ISTIO_MUTUAL' ? 'MUTUAL' : 'SIMPLE' };
+      for (const fc of [...expected.filterChains, ...(expected.defaultFilterChain ? [expected.defaultFilterChain] : [])]) if (fc.tls && fc.tls.mode !== 'ISTIO_MUTUAL') fc.tls = { mode: fc.tls.mode === 'MUTUAL' ? 'MUTUAL' : 'SIMPLE' };
       t.deepEqual(plain(back.listener), expected, listener.name);
       t.deepEqual(back.inlineRoutes, []);
     }

@@ -5,6 +5,7 @@ import { haproxyH2c, haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy
 import { legateGrpc, legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
 import { haproxyGrpc, nginxGrpc } from './grpc_peers.js';
 import { nginxH2c, nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
+import { haproxyMtls, legateSidecarsMtls, legateSidecarsPlain } from './mtls.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
 /** Every target a scenario may name, by id. */
@@ -13,6 +14,7 @@ export const TARGETS: ReadonlyMap<string, Target> = new Map(
     ...[direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats],
     ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest, legateHttpInbound, legateHttpInboundAuthz],
     ...[haproxyH2c, nginxH2c, haproxyGrpc, nginxGrpc, legateGrpc],
+    ...[haproxyMtls, legateSidecarsMtls, legateSidecarsPlain],
   ].map((t) => [t.id, t]),
 );
 

@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import type { UpstreamTls } from '../../config/model.js';
+import { connectUpstream, tlsErrorKind, tlsFailure } from '../../tls/upstream.js';
 import type { Host } from '../host.js';
 import { CX, NO_BREAKER, PENDING, RQ, type Breaker } from '../circuit_breaker.js';
 import { UpstreamConnection } from './upstream_connection.js';
@@ -9,6 +10,11 @@ import { PendingRequest, type PoolRequester, type RequestPool } from './upstream
 export { UpstreamConnection } from './upstream_connection.js';
 export { PendingRequest, type PoolRequester, type UpstreamStreamCallbacks, type UpstreamRequest } from './upstream_request.js';
 
+/** A TCP-level failure keeps its errno code; one during the handshake reads as Envoy's TLS error. */
+function tlsFailureReason(err: NodeJS.ErrnoException): string {
+  return tlsFailure(`${err.code ?? 'TLS'}:${err.message}`);
+}
+
 export interface PoolOptions {
   connectTimeoutMs: number;
   /** 0: unlimited (Istio's default). */
@@ -18,6 +24,8 @@ export interface PoolOptions {
   /** 0: none. A connection older than this is closed once its request finishes. */
   maxConnectionDurationMs: number;
   localAddress?: string;
+  /** TLS origination to this host (undefined: plaintext). */
+  tls?: UpstreamTls;
 }
 
 export interface PoolStats {
@@ -34,6 +42,8 @@ export interface PoolStats {
   onRequest(delta: 1 | -1): void;
   onMaxRequests(): void;
   onMaxDuration(): void;
+  /** Upstream TLS: a handshake completed, or failed (Envoy's cluster `ssl.*` stats). */
+  onTls(result: 'handshake' | ReturnType<typeof tlsErrorKind>): void;
 }
 
 /**
@@ -141,7 +151,21 @@ export class Http1Pool implements RequestPool {
 
   /** A new connection; it holds a connection resource until it closes (see forget()). */
   private open(): void {
-    const socket = trackReads(connect({ host: this.host.address, port: this.host.port, localAddress: this.opts.localAddress, noDelay: true, ...readerSocketOptions() }));
+    const tls = this.opts.tls;
+    const up = connectUpstream({ host: this.host.address, port: this.host.port, localAddress: this.opts.localAddress, noDelay: true, ...readerSocketOptions() }, tls, 'http');
+    if (typeof up === 'string') {
+      // No certificate to connect with: a connect failure that never reached the network.
+      this.stats.onTls('connection_error');
+      this.stats.onConnectFail(false);
+      for (const p of this.pending.splice(0)) {
+        this.endPending();
+        p.requester.onPoolFailure(up, false);
+      }
+      this.disarmPendingTimerIfEmpty();
+      this.breaker.release(CX);
+      return;
+    }
+    const socket = trackReads(up.socket);
     const conn = new UpstreamConnection(this, socket);
     this.total++;
     this.connecting++;
@@ -153,12 +177,14 @@ export class Http1Pool implements RequestPool {
     const onError = (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       this.stats.onConnectFail(false);
-      this.connectFailed(conn, err.code ?? 'connection failure', false);
+      if (tls) this.stats.onTls(tlsErrorKind(err));
+      this.connectFailed(conn, tls && socket.connecting === false ? tlsFailureReason(err) : (err.code ?? 'connection failure'), false);
     };
     socket.once('error', onError);
-    socket.once('connect', () => {
+    socket.once(up.readyEvent, () => {
       clearTimeout(timer);
       socket.off('error', onError);
+      if (tls) this.stats.onTls('handshake');
       this.connecting--;
       conn.connected = true;
       this.stats.onConnect();

@@ -18,6 +18,7 @@ type UpstreamPool = RequestPool & { breaker: Breaker; drain(): void; retire(): v
 export function upstreamIsH2(cluster: Cluster, h2Client: boolean): boolean {
   return cluster.http2?.upgrade === true || (cluster.useClientProtocol === true && h2Client);
 }
+import { tlsForHost } from '../../tls/upstream.js';
 
 const ONE_HOUR = 3_600_000;
 
@@ -56,6 +57,7 @@ export class UpstreamPools {
         idleTimeoutMs: cluster.idleTimeoutMs ?? ONE_HOUR,
         maxConnectionDurationMs: cluster.maxConnectionDurationMs ?? 0,
         localAddress: cluster.upstreamBindAddress,
+        tls: tlsForHost(cluster.tls, host.labels),
       };
       const stats = this.poolStats(statsBase, host.statBase);
       // Envoy's default max_concurrent_streams is 2^31 - 1: the peer's SETTINGS are the limit.
@@ -121,6 +123,7 @@ export class UpstreamPools {
       onRequest: (delta) => s.add(base + C.upstream_rq_active, delta),
       onMaxRequests: () => s.inc(base + C.upstream_cx_max_requests),
       onMaxDuration: () => s.inc(base + C.upstream_cx_max_duration_reached),
+      onTls: (result) => s.inc(base + C[`ssl.${result}`]),
     };
   }
 }
@@ -136,4 +139,5 @@ const NO_POOL_STATS: PoolStats = {
   onRequest: NOTHING,
   onMaxRequests: NOTHING,
   onMaxDuration: NOTHING,
+  onTls: NOTHING,
 };

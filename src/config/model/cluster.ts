@@ -41,8 +41,14 @@ export interface OutlierDetection {
   enforcingSuccessRate: 0;
 }
 
+/** TLS origination to a cluster's hosts (src/tls/upstream.ts), from DestinationRule `tls` or Istio's auto mTLS. */
 export interface UpstreamTls {
   mode: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+  /**
+   * Istio's auto mTLS (no DestinationRule TLS): ISTIO_MUTUAL only to endpoints labelled
+   * `security.istio.io/tlsMode: istio`, plaintext to the others (Envoy's transport_socket_matches).
+   */
+  autoMtls?: boolean;
   sni?: string;
   subjectAltNames?: string[];
   caCertificates?: string;

@@ -76,9 +76,17 @@ export interface FilterChainMatch {
   applicationProtocols?: string[];
 }
 
-/** TLS termination for gateway servers (carried in the model; the data path does not terminate TLS yet). */
+/**
+ * TLS termination on a filter chain (src/listener/tls_termination.ts). ISTIO_MUTUAL serves the
+ * workload certificate and requires a client certificate from the same root (sidecar inbound);
+ * SIMPLE / MUTUAL serve the named files (gateways).
+ */
 export interface DownstreamTls {
   mode: 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL' | 'OPTIONAL_MUTUAL' | 'AUTO_PASSTHROUGH' | 'PASSTHROUGH';
+  /** The client's SPIFFE URI SAN must start with this (Istio's inbound `spiffe://<trust-domain>/`). */
+  matchSubjectAltNamePrefix?: string;
+  /** ALPN the server picks when the client offers it (Envoy's alpn_protocols; `http/1.1` on HTTP chains). */
+  alpnProtocols?: string[];
   credentialName?: string;
   serverCertificate?: string;
   privateKey?: string;

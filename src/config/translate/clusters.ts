@@ -4,6 +4,7 @@ import { istioConfigPath } from './http_route.js';
 import { labelsMatch } from './hosts.js';
 import { applyPolicy, defaultCircuitBreakers, effectivePolicy } from './traffic_policy.js';
 import type { DestinationRuleDef, Service, ServicePort, SubsetDef } from './types.js';
+import { meshTls } from './upstream_tls.js';
 
 export function outboundClusterName(port: number, host: string, subset = ''): string {
   return `outbound|${port}|${subset}|${host}`;
@@ -56,7 +57,7 @@ function baseCluster(svc: Service, port: ServicePort, subset: SubsetDef | undefi
 export function serviceClusters(svc: Service, dr: DestinationRuleDef | undefined, mesh: MeshSettings): Cluster[] {
   // Memoized on the (immutable, memoized) definitions: an unchanged service gives the same
   // Cluster objects, so the snapshot diff sees them unchanged without comparing contents.
-  const meshKey = `${mesh.connectTimeoutMs}|${mesh.dnsRefreshRateMs}`;
+  const meshKey = `${mesh.connectTimeoutMs}|${mesh.dnsRefreshRateMs}|${mesh.enableAutoMtls}|${mesh.trustDomain}`;
   const byDr = memo.get(svc.entry) ?? new WeakMap<object, Map<string, { meshKey: string; endpoints: unknown; clusters: Cluster[] }>>();
   memo.set(svc.entry, byDr);
   const byHost = byDr.get(dr ?? NO_RULE) ?? new Map();
@@ -90,6 +91,7 @@ function buildClusters(svc: Service, dr: DestinationRuleDef | undefined, mesh: M
       }
       // HTTP2 / gRPC ports speak HTTP/2 to the upstream whatever h2UpgradePolicy says (Istio).
       if (port.protocol === 'HTTP2' || port.protocol === 'GRPC' || port.protocol === 'GRPC-WEB') c.http2 = { ...c.http2, upgrade: true };
+      meshTls(c, svc, port, subset, mesh);
       out.push(c);
     }
   }

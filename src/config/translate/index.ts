@@ -22,6 +22,7 @@ import { sidecarListeners } from './sidecar.js';
 import { readSidecar, selectSidecar, egressAllows } from './sidecar_scope.js';
 import type { DestinationRuleDef, GatewayDef, ServiceEntryDef, SidecarDef, VirtualServiceDef, WorkloadEntryDef } from './types.js';
 import { readVirtualService } from './virtual_service.js';
+import { effectiveInboundMtls, readPeerAuthentication, type PeerAuthenticationDef } from './peer_authentication.js';
 
 export interface Translation {
   role: ProxyRole;
@@ -73,11 +74,12 @@ interface Defs {
   sidecars: SidecarDef[];
   authorizationPolicies: AuthorizationPolicyDef[];
   requestAuthentications: RequestAuthenticationDef[];
+  peerAuthentications: PeerAuthenticationDef[];
 }
 
 /** Validates every resource (structure, values) and reads the usable ones, oldest first. */
 export function readResources(resources: readonly Resource[], report: Reporter): Defs {
-  const defs: Defs = { serviceEntries: [], workloadEntries: [], destinationRules: [], virtualServices: [], gateways: [], sidecars: [], authorizationPolicies: [], requestAuthentications: [] };
+  const defs: Defs = { serviceEntries: [], workloadEntries: [], destinationRules: [], virtualServices: [], gateways: [], sidecars: [], authorizationPolicies: [], requestAuthentications: [], peerAuthentications: [] };
   const seen = new Map<string, Resource>();
   for (const res of sortByAge(resources)) {
     if (!res.kind) {
@@ -144,6 +146,7 @@ const LIST_OF: Record<string, Exclude<keyof Defs, 'meshResource'>> = {
   Sidecar: 'sidecars',
   AuthorizationPolicy: 'authorizationPolicies',
   RequestAuthentication: 'requestAuthentications',
+  PeerAuthentication: 'peerAuthentications',
 };
 
 function readOne(res: Resource, r: ResourceReport, defs: Defs): void {
@@ -188,6 +191,11 @@ function readOne(res: Resource, r: ResourceReport, defs: Defs): void {
         if (d && r.errors === 0) defs.requestAuthentications.push(d);
         break;
       }
+      case 'PeerAuthentication': {
+        const d = readPeerAuthentication(r);
+        if (d && r.errors === 0) defs.peerAuthentications.push(d);
+        break;
+      }
     }
 }
 
@@ -217,7 +225,8 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
   const view = new ServiceView(dns.services, proxyNs, mesh, sidecar, report);
   const rules = new DestinationRuleIndex(defs.destinationRules, proxyNs, mesh.rootNamespace, mesh, report);
 
-  const base = sidecarListeners(mesh, opts, outboundPolicy, sidecar);
+  const inboundMtls = role === 'sidecar' ? effectiveInboundMtls(defs.peerAuthentications, proxyNs, proxyLabels, mesh.rootNamespace, report) : undefined;
+  const base = sidecarListeners(mesh, opts, outboundPolicy, sidecar, inboundMtls);
   const clusters = new Map<string, Cluster>(base.clusters.map((c) => [c.name, c]));
   for (const svc of view.all) {
     for (const c of serviceClusters(svc, rules.lookup(svc.hostname, svc.namespace), mesh)) if (!clusters.has(c.name)) clusters.set(c.name, c);

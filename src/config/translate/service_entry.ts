@@ -55,6 +55,7 @@ export function readWorkloadEndpoint(e: any, path: Path, r: ResourceReport, opts
     weight: Number.isInteger(weight) && weight > 0 ? weight : 1,
     locality: typeof e.locality === 'string' ? e.locality : undefined,
     network: typeof e.network === 'string' ? e.network : undefined,
+    ...(typeof e.serviceAccount === 'string' && e.serviceAccount ? { serviceAccount: e.serviceAccount } : {}),
   };
 }
 

@@ -15,6 +15,11 @@ import { httpConnectionManager } from './route_config.js';
 import { emptyMutations } from './http_route.js';
 import type { TranslateOptions } from './context.js';
 import type { SidecarDef } from './types.js';
+import { inboundMtlsChains } from './inbound_mtls.js';
+import type { InboundMtls } from './peer_authentication.js';
+
+/** No PeerAuthentication anywhere: Istio's default, PERMISSIVE. */
+export const DEFAULT_INBOUND_MTLS: InboundMtls = { mode: 'PERMISSIVE', ports: new Map() };
 
 export function tcpChain(name: string, cluster: string, idleTimeoutMs: number, match: FilterChain['match'] = {}, statPrefix = cluster): FilterChain {
   return { name, match, filters: [{ name: 'envoy.filters.network.tcp_proxy', statPrefix, cluster, idleTimeoutMs }] };
@@ -62,8 +67,13 @@ export function sidecarListeners(
   opts: TranslateOptions,
   outboundPolicy: MeshSettings['outboundTrafficPolicy'] = mesh.outboundTrafficPolicy,
   sidecar?: SidecarDef,
+  mtls: InboundMtls = DEFAULT_INBOUND_MTLS,
 ): { listeners: Listener[]; clusters: Cluster[]; routes: RouteConfiguration[] } {
   const idle = mesh.tcpIdleTimeoutMs;
+  const inbound = inboundMtlsChains(mtls, mesh, {
+    http: (name, match) => ({ ...inboundHttpChain(opts), name, match }),
+    tcp: (name, match) => tcpChain(name, INBOUND_PASSTHROUGH_CLUSTER, idle, match),
+  });
   const ingress = ingressChains(sidecar, mesh, opts);
   const outboundDefault =
     outboundPolicy === 'REGISTRY_ONLY' ? tcpChain('BlackHoleCluster', BLACKHOLE_CLUSTER, idle) : tcpChain('PassthroughFilterChain', PASSTHROUGH_CLUSTER, idle);
@@ -83,8 +93,8 @@ export function sidecarListeners(
       trafficDirection: 'INBOUND',
       bindToPort: true,
       useOriginalDst: true,
-      filterChains: [...loopGuardChains(opts, VIRTUAL_INBOUND, idle), ...ingress.chains, inboundHttpChain(opts)],
-      defaultFilterChain: tcpChain('virtualInbound-catchall-tcp', INBOUND_PASSTHROUGH_CLUSTER, idle),
+      filterChains: [...loopGuardChains(opts, VIRTUAL_INBOUND, idle), ...ingress.chains, ...inbound.chains],
+      defaultFilterChain: inbound.defaultChain,
     },
   ];
   const clusters: Cluster[] = [

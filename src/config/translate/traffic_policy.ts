@@ -103,7 +103,8 @@ function checkBlocks(b: any, path: Path, r: ResourceReport): void {
       r.error(at, 'ISTIO_MUTUAL uses the mesh certificates: clientCertificate, privateKey, caCertificates and credentialName cannot be set');
     if (mode === 'MUTUAL' && !tls.credentialName && (!tls.clientCertificate || !tls.privateKey))
       r.error(at, 'MUTUAL needs clientCertificate and privateKey (or credentialName)');
-    if (mode !== 'DISABLE') r.warn([...at, 'mode'], `upstream TLS (${mode}) is carried in the model but not performed yet: connections stay plain`);
+    // Sidecars read certificates from files; a Kubernetes secret name means nothing without the gateway's secret mapping.
+    if (tls.credentialName && (mode === 'SIMPLE' || mode === 'MUTUAL')) r.warn([...at, 'credentialName'], 'credentialName is not implemented for upstream TLS: use caCertificates / clientCertificate / privateKey file paths');
   }
 }
 

@@ -20,6 +20,8 @@ export interface WorkloadEndpoint {
   weight: number;
   locality?: string;
   network?: string;
+  /** The workload's service account: its SPIFFE identity, expected by ISTIO_MUTUAL clients. */
+  serviceAccount?: string;
 }
 
 export interface ServiceEntryDef {

@@ -64,7 +64,15 @@ export const requestAuthenticationSpec: Schema = {
   }),
 };
 
+/** PeerAuthentication (src/config/translate/peer_authentication.ts). */
+const peerAuthenticationSpec: Schema = {
+  selector,
+  mtls: { mode: 's' },
+  portLevelMtls: map({ mode: 's' }),
+};
+
 export const SECURITY_SPECS: Record<string, Schema> = {
+  PeerAuthentication: peerAuthenticationSpec,
   AuthorizationPolicy: authorizationPolicySpec,
   RequestAuthentication: requestAuthenticationSpec,
 };

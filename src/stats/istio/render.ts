@@ -2,14 +2,14 @@ import { histogramLines, readBuckets } from '../buckets.js';
 import { formatFlags } from '../../filters/network/http_connection_manager/stream_info.js';
 import type { IstioPeers } from './peers.js';
 import {
-  DURATION, IstioProtocol, readIstioSeries, REQUEST_BYTES, REQUESTS, RESPONSE_BYTES, TCP_CLOSED, TCP_OPENED, TCP_RECEIVED, TCP_SENT, type IstioShared,
+  DURATION, IstioProtocol, MUTUAL_TLS, PROTOCOL_KIND, readIstioSeries, REQUEST_BYTES, REQUESTS, RESPONSE_BYTES, TCP_CLOSED, TCP_OPENED, TCP_RECEIVED, TCP_SENT, type IstioShared,
 } from './series_table.js';
 
 /**
  * Istio's standard metrics as Envoy prints them for Istio's stats filter: the peer labels
  * (fixed per cluster), then request_protocol, response_code and grpc_response_status for HTTP,
- * then response_flags and connection_security_policy (`unknown` as a client without mTLS,
- * `none` as a plaintext server), in the order Istio's filter adds them.
+ * then response_flags and connection_security_policy (`unknown` as a client, `none` as a
+ * plaintext server, `mutual_tls` as a server whose client presented its identity), in the order Istio's filter adds them.
  */
 export function renderIstioMetrics(shared: IstioShared, peers: IstioPeers): string {
   const http = { requests: '', duration: '', requestBytes: '', responseBytes: '' };
@@ -17,11 +17,12 @@ export function renderIstioMetrics(shared: IstioShared, peers: IstioPeers): stri
   for (const s of readIstioSeries(shared)) {
     const peer = peers.labelsOf(s.peer);
     if (peer === undefined) continue;
-    const security = peer.startsWith('reporter="destination"') ? 'none' : 'unknown';
+    const security = s.protocol & MUTUAL_TLS ? 'mutual_tls' : peer.startsWith('reporter="destination"') ? 'none' : 'unknown';
     const tail = `response_flags="${formatFlags(s.flags)}",connection_security_policy="${security}"`;
-    if (s.protocol !== IstioProtocol.Tcp) {
-      const grpc = s.protocol >= IstioProtocol.GrpcNoStatus;
-      const grpcStatus = s.protocol >= IstioProtocol.GrpcStatus ? String(s.protocol - IstioProtocol.GrpcStatus) : '';
+    const kind = s.protocol & PROTOCOL_KIND;
+    if (kind !== IstioProtocol.Tcp) {
+      const grpc = kind >= IstioProtocol.GrpcNoStatus;
+      const grpcStatus = kind >= IstioProtocol.GrpcStatus ? String(kind - IstioProtocol.GrpcStatus) : '';
       const labels = `${peer},request_protocol="${grpc ? 'grpc' : 'http'}",response_code="${s.code}",grpc_response_status="${grpcStatus}",${tail}`;
       http.requests += `istio_requests_total{${labels}} ${s.read(REQUESTS)}\n`;
       http.duration += histogramLines('istio_request_duration_milliseconds', labels, readBuckets(s.read, DURATION));

@@ -22,6 +22,10 @@ export const enum IstioProtocol {
 export function grpcProtocol(grpcStatus: number | undefined): number {
   return grpcStatus === undefined || grpcStatus < 0 || grpcStatus > 16 ? IstioProtocol.GrpcNoStatus : IstioProtocol.GrpcStatus + grpcStatus;
 }
+/** Or-ed into the protocol: the server side of a mutual TLS connection (connection_security_policy="mutual_tls"). */
+export const MUTUAL_TLS = 32;
+/** The IstioProtocol part of a series' protocol number (without MUTUAL_TLS). */
+export const PROTOCOL_KIND = 31;
 
 /** Slots of a series' block. HTTP: the counter, then three histograms. TCP: four counters. */
 export const REQUESTS = 0;
@@ -70,7 +74,7 @@ export class IstioRecorder {
     this.desc = new Int32Array(shared.series);
   }
 
-  /** `protocol`: IstioProtocol.Http, or grpcProtocol(status) for a gRPC request. */
+  /** `protocol`: IstioProtocol.Http, or grpcProtocol(status) for a gRPC request; MUTUAL_TLS or-ed in on the server side of mTLS. */
   recordHttp(peer: number, code: number, flags: number, durationMs: number, requestBytes: number, responseBytes: number, protocol: number = IstioProtocol.Http): void {
     const base = this.block(peer, code, flags, protocol);
     if (base < 0) return;
@@ -81,13 +85,13 @@ export class IstioRecorder {
     recordBucket(v, base + RESPONSE_BYTES, responseBytes);
   }
 
-  tcpOpened(peer: number, flags: number): void {
-    const base = this.block(peer, 0, flags, IstioProtocol.Tcp);
+  tcpOpened(peer: number, flags: number, mutualTls = false): void {
+    const base = this.block(peer, 0, flags, IstioProtocol.Tcp | (mutualTls ? MUTUAL_TLS : 0));
     if (base >= 0) this.v[base + TCP_OPENED]++;
   }
 
-  tcpClosed(peer: number, flags: number, sentBytes: number, receivedBytes: number): void {
-    const base = this.block(peer, 0, flags, IstioProtocol.Tcp);
+  tcpClosed(peer: number, flags: number, sentBytes: number, receivedBytes: number, mutualTls = false): void {
+    const base = this.block(peer, 0, flags, IstioProtocol.Tcp | (mutualTls ? MUTUAL_TLS : 0));
     if (base < 0) return;
     const v = this.v;
     v[base + TCP_CLOSED]++;
@@ -96,8 +100,8 @@ export class IstioRecorder {
   }
 
   private block(peer: number, code: number, flags: number, protocol: number): number {
-    // peer < 2^20, code < 1000, flags < 2^15, protocol < 32: an exact integer below 2^53.
-    const key = ((peer * 1000 + code) * 32768 + flags) * 32 + protocol;
+    // peer < 2^20, code < 1000, flags < 2^15, protocol < 64: an exact integer below 2^53.
+    const key = ((peer * 1000 + code) * 32768 + flags) * 64 + protocol;
     const known = this.known.get(key);
     if (known !== undefined) return known;
     const series = this.find(peer, code, flags, protocol) ?? this.claim(peer, code, flags, protocol);
@@ -135,7 +139,8 @@ export interface IstioSeries {
   peer: number;
   code: number;
   flags: number;
-  protocol: IstioProtocol;
+  /** IstioProtocol, with MUTUAL_TLS or-ed in. */
+  protocol: number;
   /** Sum over every slab (and over duplicate series two workers claimed at once) of one slot. */
   read(slot: number): number;
 }
@@ -145,7 +150,7 @@ export function readIstioSeries(shared: IstioShared): IstioSeries[] {
   const d = new Int32Array(shared.series);
   const v = new Float64Array(shared.values);
   const slabSlots = shared.maxSeries * BLOCK;
-  const byKey = new Map<string, { peer: number; code: number; flags: number; protocol: IstioProtocol; bases: number[] }>();
+  const byKey = new Map<string, { peer: number; code: number; flags: number; protocol: number; bases: number[] }>();
   const n = Math.min(Atomics.load(d, 0), shared.maxSeries);
   for (let i = 0; i < n; i++) {
     const at = 1 + i * DESC;
@@ -172,7 +177,7 @@ export function resetIstioCounters(shared: IstioShared): void {
   const slabSlots = shared.maxSeries * BLOCK;
   const n = Math.min(Atomics.load(d, 0), shared.maxSeries);
   for (let i = 0; i < n; i++) {
-    const slots = d[1 + i * DESC + 4] === IstioProtocol.Tcp ? [TCP_OPENED, TCP_CLOSED, TCP_SENT, TCP_RECEIVED] : [REQUESTS];
+    const slots = (d[1 + i * DESC + 4] & PROTOCOL_KIND) === IstioProtocol.Tcp ? [TCP_OPENED, TCP_CLOSED, TCP_SENT, TCP_RECEIVED] : [REQUESTS];
     for (let slab = 0; slab < shared.slabs; slab++) for (const s of slots) v[slab * slabSlots + i * BLOCK + s] = 0;
   }
 }

@@ -1,5 +1,6 @@
 import { type Cluster, type ClusterType, type DnsLookupFamily, type LbPolicy, type OutlierDetection } from '../../config/model.js';
 import { convertLoadAssignment } from './endpoint.js';
+import { convertUpstreamTls } from './upstream_tls.js';
 import type { ConversionReport } from './report.js';
 import { bool, durationMs, istioMetadata, num, typeName, type Json } from './values.js';
 
@@ -56,8 +57,8 @@ export function convertCluster(c: Json, report: ConversionReport): ConvertedClus
   httpOptions(c, out, report);
   const ka = c.upstream_connection_options?.tcp_keepalive;
   if (ka) out.tcpKeepalive = { probes: num(ka.keepalive_probes), timeMs: secondsMs(ka.keepalive_time), intervalMs: secondsMs(ka.keepalive_interval) };
-  if (c.transport_socket || c.transport_socket_matches?.length)
-    report.note('cluster.tls', `${where}: upstream TLS (transport_socket, Istio's auto mTLS) is not implemented; connections are plain text`);
+  const tls = convertUpstreamTls(c, where, report);
+  if (tls) out.tls = tls;
   if (c.health_checks?.length) report.note('cluster.health_checks', `${where}: active health checks are not implemented`);
   const istio = istioMetadata(c);
   if (typeof istio.config === 'string') out.istioConfig = istio.config;

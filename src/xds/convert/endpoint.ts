@@ -1,3 +1,4 @@
+import { TLS_MODE_LABEL } from './upstream_tls.js';
 import type { LbEndpoint } from '../../config/model.js';
 import type { ConversionReport } from './report.js';
 import { num, structToPlain, type Json } from './values.js';
@@ -25,6 +26,9 @@ export function convertLoadAssignment(cla: Json, report: ConversionReport, resou
       if (locality) ep.locality = locality;
       const labels = structToPlain(e.metadata?.filter_metadata?.istio)?.labels;
       if (labels && typeof labels === 'object') ep.labels = labels as Record<string, string>;
+      // istiod marks meshed endpoints for the cluster's transport_socket_matches (auto mTLS).
+      const tlsMode = structToPlain(e.metadata?.filter_metadata?.['envoy.transport_socket_match'])?.tlsMode;
+      if (typeof tlsMode === 'string') ep.labels = { ...ep.labels, [TLS_MODE_LABEL]: tlsMode };
       out.push(ep);
     }
   }

@@ -1,3 +1,4 @@
+import { decodeDownstreamTls } from '../encode/downstream_tls.js';
 import {
   HTTP_CONNECTION_MANAGER, TCP_PROXY, type RbacRules, type FilterChain, type FilterChainMatch, type Listener, type ListenerFilterName, type NetworkFilter, type RouteConfiguration,
 } from '../../config/model.js';
@@ -112,9 +113,9 @@ function filterChain(fc: Json, report: ConversionReport, at: string, acc: Conver
   if (terminal.length !== 1) report.fail(at, `a filter chain needs exactly one tcp_proxy or http_connection_manager, found ${terminal.length}`);
   const out: FilterChain = { name: fc.name ?? '', match, filters };
   if (fc.transport_socket) {
-    report.note('listener.tls', `TLS termination (filter chain transport_socket, Istio's inbound mTLS) is not implemented: such chains pass the TLS bytes through (first seen on ${at})`);
     const ctx = fc.transport_socket.typed_config;
-    out.tls = { mode: bool(ctx?.require_client_certificate) ? 'MUTUAL' : 'SIMPLE' };
+    out.tls = decodeDownstreamTls(ctx, bool(ctx?.require_client_certificate) ?? false);
+    if (out.tls.mode !== 'ISTIO_MUTUAL') report.note('listener.tls', `TLS termination with certificates other than the workload's (SDS default/ROOTCA) needs file paths Legate does not get from xDS yet (first seen on ${at})`);
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { encodeDownstreamTls } from './downstream_tls.js';
 import { HTTP_CONNECTION_MANAGER, type FilterChain, type Listener, type ListenerFilterName, type NetworkFilter } from '../../config/model.js';
 import { encodeNetworkRbac } from '../authorization.js';
 import { encodeHttpConnectionManager } from './http_connection_manager.js';
@@ -9,7 +10,6 @@ const LISTENER_FILTER_TYPES: Record<ListenerFilterName, string> = {
   'envoy.filters.listener.http_inspector': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector',
 };
 const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
-const DOWNSTREAM_TLS_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
 /**
  * The model's Listener → an Envoy v3 Listener, the inverse of convert/listener.ts. Of a chain's
@@ -40,10 +40,7 @@ function filterChain(fc: FilterChain): Json {
   put(match, 'transport_protocol', m.transportProtocol);
   if (m.applicationProtocols?.length) match.application_protocols = m.applicationProtocols;
   const out: Json = { name: fc.name, filter_chain_match: match, filters: fc.filters.flatMap(networkFilter) };
-  if (fc.tls) {
-    const mutual = fc.tls.mode === 'MUTUAL' || fc.tls.mode === 'ISTIO_MUTUAL';
-    out.transport_socket = { name: 'envoy.transport_sockets.tls', typed_config: { '@type': DOWNSTREAM_TLS_TYPE, require_client_certificate: mutual } };
-  }
+  if (fc.tls) out.transport_socket = encodeDownstreamTls(fc.tls);
   return out;
 }
 

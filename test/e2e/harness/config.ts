@@ -43,7 +43,7 @@ export interface ServiceEntryOptions {
   ports: { number: number; name: string; protocol?: string; targetPort?: number }[];
   resolution?: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
   location?: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
-  endpoints?: { address: string; ports?: Record<string, number>; weight?: number; labels?: Record<string, string> }[];
+  endpoints?: { address: string; ports?: Record<string, number>; weight?: number; labels?: Record<string, string>; serviceAccount?: string }[];
 }
 
 /** A networking.istio.io/v1 resource whose spec is written as JSON-in-YAML (valid YAML, no quoting traps). */

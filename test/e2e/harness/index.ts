@@ -17,3 +17,4 @@ export { httpLoad, recordFaultCounts, FAULT_COUNTS_DIR, type LoadSummary, type L
 export { rawClients, firstStatus, type RawCase, type RawResult } from './raw.js';
 export { gatewayPod, type GatewayPodOptions } from './gateway.js';
 export { startH2Server, startGrpcServer, grpcCalls, h2load, type GrpcResult, type H2loadSummary } from './h2.js';
+export { meshPods, peerAuthentication, TestCa, type MeshPods } from './mesh.js';

@@ -66,7 +66,8 @@ function resetBeforeResponse(status: number, flag: number, reason: string, trans
  */
 export function connectFailure(code: string, timeout: boolean, retried: boolean): LocalReply & { transportFailureReason?: string } {
   if (timeout) return resetBeforeResponse(503, Flag.UF, 'connection timeout', undefined, retried);
-  const transportFailureReason = `delayed connect error: ${STRERROR[code] ?? code}`;
+  // A failed TLS handshake reads as Envoy's `TLS_error:|…:TLS_error_end`; a TCP one as the errno text.
+  const transportFailureReason = code.startsWith('TLS_error:') ? code : `delayed connect error: ${STRERROR[code] ?? code}`;
   return { ...resetBeforeResponse(503, Flag.UF, 'remote connection failure', transportFailureReason, retried), transportFailureReason };
 }
 

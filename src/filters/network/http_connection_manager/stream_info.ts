@@ -1,3 +1,4 @@
+import type { DownstreamTlsInfo } from '../../../listener/connection.js';
 /**
  * What is known about one request for logs and stats, filled as it moves through the
  * pipeline. Response flags are Envoy's short codes, in Envoy's order of precedence when printed.
@@ -73,6 +74,8 @@ export class StreamInfo {
   /** The response's grpc-status (headers or trailers) for gRPC requests; Envoy's %GRPC_STATUS%. */
   grpcStatus: number | undefined;
   grpcMessage: string | undefined;
+  /** The downstream TLS handshake's result (%REQUESTED_SERVER_NAME%, %DOWNSTREAM_PEER_URI_SAN%). */
+  tls: DownstreamTlsInfo | undefined;
 
   constructor(
     readonly downstreamLocal: string,

@@ -1,7 +1,7 @@
 import { H } from '../../../stats/scopes.js';
 import type { HttpContext } from './http_context.js';
 import type { StreamInfo } from './stream_info.js';
-import { grpcProtocol, IstioProtocol } from '../../../stats/istio/series_table.js';
+import { grpcProtocol, IstioProtocol, MUTUAL_TLS } from '../../../stats/istio/series_table.js';
 
 /**
  * What a finished request adds to the histograms: Envoy's `http.<prefix>.downstream_rq_time`
@@ -17,5 +17,7 @@ export function recordStreamEnd(ctx: HttpContext, info: StreamInfo): void {
   const cluster = info.upstreamCluster;
   const peer = (cluster !== undefined ? istio.peers[cluster] : undefined) ?? istio.noCluster[ctx.reporter];
   // Istio's documented request/response sizes: the bodies.
-  stats.istio.recordHttp(peer, info.responseCode, info.flags, ms, info.bytesReceived, info.bytesSent, info.grpc ? grpcProtocol(info.grpcStatus) : IstioProtocol.Http);
+  const mutualTls = ctx.reporter === 'destination' && info.tls?.peerPrincipal !== undefined;
+  const protocol = (info.grpc ? grpcProtocol(info.grpcStatus) : IstioProtocol.Http) | (mutualTls ? MUTUAL_TLS : 0);
+  stats.istio.recordHttp(peer, info.responseCode, info.flags, ms, info.bytesReceived, info.bytesSent, protocol);
 }

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectUpstream, tlsErrorKind, tlsForHost } from '../../../tls/upstream.js';
 import { readerSocketOptions, setReader, trackReads } from '../../../listener/socket_reader.js';
 import type { TcpProxyFilter } from '../../../config/model.js';
 import { C, T } from '../../../stats/scopes.js';
@@ -45,16 +46,21 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     return;
   }
   const connectTimeoutMs = cluster.config.connectTimeoutMs;
-  const upstream = trackReads(
-    connect({
-      host: host.address,
-      port: host.port,
-      localAddress: cluster.config.upstreamBindAddress,
-      allowHalfOpen: true,
-      noDelay: true,
-      ...readerSocketOptions(),
-    }),
+  const tls = tlsForHost(cluster.config.tls, host.labels);
+  const up = connectUpstream(
+    { host: host.address, port: host.port, localAddress: cluster.config.upstreamBindAddress, allowHalfOpen: true, noDelay: true, ...readerSocketOptions() },
+    tls,
+    'tcp',
   );
+  if (typeof up === 'string') {
+    // No certificate to originate TLS with: closed like a failed connect.
+    breaker.release(CX);
+    if (cBase !== undefined) stats.inc(cBase + C['ssl.connection_error']);
+    istio?.closed(0, peeked?.length ?? 0, Flag.UF);
+    downstream.destroy();
+    return;
+  }
+  const upstream = trackReads(up.socket);
   // Until the upstream answers, the client's bytes are kept (socket_reader pauses a flood).
   setReader(downstream, undefined);
   // The connection is an active request of its host (LEAST_REQUEST) until the upstream side closes.
@@ -80,9 +86,10 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     upstream.destroy();
   }, connectTimeoutMs);
 
-  upstream.once('connect', () => {
+  upstream.once(up.readyEvent, () => {
     connected = true;
     clearTimeout(connectTimer);
+    if (tls) stats.inc(cBase + C['ssl.handshake']);
     outlier?.putLocalOrigin(host.slot, LocalOrigin.ConnectSuccessFinal);
     istio?.connected();
     if (downstream.destroyed) {
@@ -101,8 +108,9 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
       });
     }
   });
-  upstream.on('error', () => {
+  upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (connected) return;
+    if (tls) stats.inc(cBase + C[`ssl.${tlsErrorKind(err)}`]);
     stats.inc(cBase + C.upstream_cx_connect_fail);
     connectFailed(LocalOrigin.ConnectFailed);
   });

@@ -10,11 +10,15 @@ import type { ConnectionContext } from '../../../listener/connection.js';
  */
 export class TcpIstioStats {
   private opened = false;
+  /** The server side of mTLS: connection_security_policy="mutual_tls". */
+  private readonly mutualTls: boolean;
 
   private constructor(
     private readonly ctx: ConnectionContext,
     private readonly peer: number,
-  ) {}
+  ) {
+    this.mutualTls = ctx.listenerName === VIRTUAL_INBOUND && ctx.tls?.peerPrincipal !== undefined;
+  }
 
   static for(ctx: ConnectionContext, cluster: string): TcpIstioStats | undefined {
     const istio = ctx.worker.statIndex.istio;
@@ -25,14 +29,14 @@ export class TcpIstioStats {
 
   connected(): void {
     this.opened = true;
-    this.ctx.worker.stats.istio!.tcpOpened(this.peer, 0);
+    this.ctx.worker.stats.istio!.tcpOpened(this.peer, 0, this.mutualTls);
   }
 
   /** `failure`: why no upstream was reached (0 once connected). */
   closed(sent: number, received: number, failure: Flag.NC | Flag.UH | Flag.UF | Flag.UO | 0): void {
     const istio = this.ctx.worker.stats.istio!;
     const flags = this.opened ? 0 : failure || Flag.UF;
-    if (!this.opened) istio.tcpOpened(this.peer, flags);
-    istio.tcpClosed(this.peer, flags, sent, received);
+    if (!this.opened) istio.tcpOpened(this.peer, flags, this.mutualTls);
+    istio.tcpClosed(this.peer, flags, sent, received, this.mutualTls);
   }
 }

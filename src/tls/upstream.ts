@@ -1,0 +1,87 @@
+import { connect as netConnect, isIP, type Socket, type TcpNetConnectOpts } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import type { UpstreamTls } from '../config/model.js';
+import { fileContext, fileContextError, workloadCertificate, workloadCertificateError } from './contexts.js';
+import { uriSans } from './workload_identity.js';
+
+/** The endpoint label auto mTLS looks for (Envoy's transport_socket_matches `tlsMode: istio`). */
+const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
+/**
+ * The ALPN Istio's sidecars offer over mTLS: its alpn filter sets `istio-http/1.1` (with the
+ * plain names after it) for HTTP/1.1 requests; TCP offers `istio` (Legate does not speak
+ * Istio's TCP metadata exchange, so not `istio-peer-exchange`).
+ */
+export const ISTIO_ALPN = { http: ['istio-http/1.1', 'istio', 'http/1.1'], tcp: ['istio'] } as const;
+export type UpstreamProtocol = keyof typeof ISTIO_ALPN;
+
+/** Why a TLS connection failed, as Envoy words the transport failure (`TLS_error:…`). */
+export const tlsFailure = (what: string) => `TLS_error:|${what}:TLS_error_end`;
+export const isTlsFailure = (reason: string) => reason.startsWith('TLS_error:');
+
+/** The cluster's TLS for this host: undefined for plaintext (DISABLE, or auto mTLS to an endpoint outside the mesh). */
+export function tlsForHost(tls: UpstreamTls | undefined, labels: Readonly<Record<string, string>> | undefined): UpstreamTls | undefined {
+  if (!tls || tls.mode === 'DISABLE') return undefined;
+  if (tls.autoMtls && labels?.[TLS_MODE_LABEL] !== 'istio') return undefined;
+  return tls;
+}
+
+/** Marks a SAN mismatch so stats can tell it from other verification failures. */
+export const SAN_MISMATCH = 'ERR_TLS_SAN_MISMATCH';
+
+/** Envoy's match_subject_alt_names (exact): the server must present one of `sans` as a URI or DNS SAN. */
+function checkSans(sans: readonly string[]) {
+  return (_host: string, cert: PeerCertificate): Error | undefined => {
+    const presented = [...uriSans(cert.subjectaltname), ...(cert.subjectaltname ?? '').split(', ').filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4))];
+    if (sans.some((s) => presented.includes(s))) return undefined;
+    const err = new Error(`peer SAN ${presented.join(',') || '(none)'} is not one of ${sans.join(',')}`) as NodeJS.ErrnoException;
+    err.code = SAN_MISMATCH;
+    return err;
+  };
+}
+
+/**
+ * `tls.connect` options for one upstream connection, or the reason there are none (certificate
+ * files missing). Contexts come from this thread's cache, so a rotation is picked up by the
+ * next connection while open ones keep theirs.
+ */
+export function tlsConnectOptions(tls: UpstreamTls, host: string, protocol: UpstreamProtocol): ConnectionOptions | string {
+  if (tls.mode === 'ISTIO_MUTUAL') {
+    const cert = workloadCertificate();
+    if (!cert) return tlsFailure(`no workload certificate (${workloadCertificateError() ?? 'cert dir empty'})`);
+    // Without expected identities Istio trusts any workload of the root (the chain is still verified).
+    const sans = tls.subjectAltNames;
+    return { secureContext: cert.context, servername: tls.sni, ALPNProtocols: [...ISTIO_ALPN[protocol]], rejectUnauthorized: true, checkServerIdentity: sans?.length ? checkSans(sans) : () => undefined };
+  }
+  const files = { certificate: tls.mode === 'MUTUAL' ? tls.clientCertificate : undefined, privateKey: tls.mode === 'MUTUAL' ? tls.privateKey : undefined, caCertificates: tls.caCertificates };
+  const needsFiles = files.certificate || files.privateKey || files.caCertificates;
+  const secureContext = needsFiles ? fileContext(files) : undefined;
+  if (needsFiles && !secureContext) return tlsFailure(`certificate files unusable (${fileContextError(files) ?? 'missing'})`);
+  // Envoy sends SNI only when told; Istio fills it with the host name for DNS services.
+  const servername = tls.sni ?? (isIP(host) ? undefined : host);
+  const opts: ConnectionOptions = { secureContext, servername, rejectUnauthorized: !tls.insecureSkipVerify };
+  if (tls.insecureSkipVerify) opts.checkServerIdentity = () => undefined;
+  else if (tls.subjectAltNames?.length) opts.checkServerIdentity = checkSans(tls.subjectAltNames);
+  return opts;
+}
+
+export interface UpstreamSocket {
+  socket: Socket;
+  /** 'connect' for plaintext, 'secureConnect' once the TLS handshake is done. */
+  readyEvent: 'connect' | 'secureConnect';
+}
+
+/** Opens a plaintext or TLS connection to an upstream host; a string when TLS cannot even start. */
+export function connectUpstream(base: TcpNetConnectOpts, tls: UpstreamTls | undefined, protocol: UpstreamProtocol): UpstreamSocket | string {
+  if (!tls) return { socket: netConnect(base), readyEvent: 'connect' };
+  const opts = tlsConnectOptions(tls, base.host ?? '', protocol);
+  if (typeof opts === 'string') return opts;
+  return { socket: tlsConnect({ ...base, ...opts }), readyEvent: 'secureConnect' };
+}
+
+/** How a failed TLS connect is counted: Envoy's `ssl.fail_verify_san`, `ssl.fail_verify_error` or `ssl.connection_error`. */
+export function tlsErrorKind(err: NodeJS.ErrnoException): 'fail_verify_san' | 'fail_verify_error' | 'connection_error' {
+  if (err.code === SAN_MISMATCH) return 'fail_verify_san';
+  if (err.code && /CERT|VERIFY|SELF_SIGNED|ISSUER/.test(err.code)) return 'fail_verify_error';
+  return 'connection_error';
+}
