@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the end-to-end tests use: iptables and iproute2 for network namespaces,
-# real clients (curl, dig, nc, wrk), setpriv (util-linux) to run as uid 1337, dnsmasq as a
+# real clients (curl, dig, nc, wrk, openssl s_client), setpriv (util-linux) to run as uid 1337, dnsmasq as a
 # real DNS server, python3-grpcio as an independent xDS client of `legate xds-server`. Idempotent.
 set -euo pipefail
-pkgs=(iptables iproute2 curl dnsutils netcat-openbsd dnsmasq-base procps util-linux wrk python3-grpcio)
+pkgs=(iptables iproute2 curl dnsutils netcat-openbsd dnsmasq-base procps util-linux wrk python3-grpcio openssl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

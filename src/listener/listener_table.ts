@@ -112,7 +112,10 @@ export class ListenerTable {
       if (target && chain) return selection(target, chain, dst, protocol, hello);
     }
     const fallback = own.listener.defaultFilterChain;
-    return fallback ? selection(own, fallback, dst, protocol, hello) : undefined;
+    if (fallback) return selection(own, fallback, dst, protocol, hello);
+    // Only SNI chains (a gateway's TLS port): nothing is decided before the ClientHello; the chain named here is a placeholder.
+    const tlsChain = hello === undefined ? own.chains.find((c) => c.needsTls && portAndRangeMatch(c, dst)) : undefined;
+    return tlsChain ? { listener: own.listener, chain: tlsChain.chain, inspectTls: true } : undefined;
   }
 }
 

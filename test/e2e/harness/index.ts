@@ -15,3 +15,5 @@ export {
 } from './http.js';
 export { httpLoad, recordFaultCounts, FAULT_COUNTS_DIR, type LoadSummary, type LoadOptions, type FaultCounts } from './load.js';
 export { rawClients, firstStatus, type RawCase, type RawResult } from './raw.js';
+export { GatewayHost } from './gateway.js';
+export { TestCa, startTlsServer, type CertFiles } from './tls.js';

@@ -143,7 +143,8 @@ export class ActiveStream implements UpstreamStreamCallbacks, PoolRequester {
     if (!requestId) h.push('x-request-id', (requestId = newRequestId()));
     info.requestId = requestId;
     propagateTraceContext(h);
-    if (!getHeader(h, 'x-forwarded-proto')) h.push('x-forwarded-proto', 'http');
+    // The scheme the client used: https once TLS was terminated here (Envoy's x-forwarded-proto).
+    if (!getHeader(h, 'x-forwarded-proto')) h.push('x-forwarded-proto', ctx.tls ? 'https' : 'http');
     if (head.expectContinue) {
       // Envoy answers 100-continue itself and does not forward the expectation.
       this.conn.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
