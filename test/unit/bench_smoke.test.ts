@@ -46,7 +46,7 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
 
     const files = readdirSync(out);
     const jsons = files.filter((f) => f.endsWith('.smoke.json'));
-    const scenarios = ['http_small', 'http_lb', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply', 'lb_pick', 'xds_push'];
+    const scenarios = ['http_small', 'gateway_https', 'http_lb', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply', 'lb_pick', 'xds_push'];
     for (const s of scenarios) t.true(jsons.some((f) => f.endsWith(`-${s}.smoke.json`)), `${s}: JSON written (${files.join(', ')})`);
 
     for (const f of jsons) {

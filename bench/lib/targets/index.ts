@@ -1,8 +1,9 @@
 import type { Target } from '../types.js';
 import { direct } from './direct.js';
-import { haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy.js';
+import { haproxyHttp, haproxyHttps, haproxyLeastconn, haproxyTcp } from './haproxy.js';
 import { legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
-import { nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
+import { nginxHttp, nginxHttps, nginxLeastConn, nginxStream } from './nginx.js';
+import { legateGatewayHttp, legateGatewayHttps } from './legate_gateway.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
 /** Every target a scenario may name, by id. */
@@ -10,6 +11,7 @@ export const TARGETS: ReadonlyMap<string, Target> = new Map(
   [
     ...[direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats],
     ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest],
+    ...[haproxyHttps, nginxHttps, legateGatewayHttp, legateGatewayHttps],
   ].map((t) => [t.id, t]),
 );
 

@@ -4,6 +4,7 @@ import { onCpus } from '../cpus.js';
 import { start } from '../proc.js';
 import type { StartArgs, Target } from '../types.js';
 import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
+import { benchCertificate, type BenchCert } from '../tls_cert.js';
 
 export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
@@ -14,7 +15,7 @@ function upstreamServers(a: StartArgs, leastConn: boolean): string {
 }
 
 /** nginx: one worker process per proxy core, access log off, keep-alive upstream pool. */
-function config(mode: 'http' | 'stream', a: StartArgs, dir: string, leastConn: boolean): string {
+function config(mode: 'http' | 'stream', a: StartArgs, dir: string, leastConn: boolean, tls?: BenchCert): string {
   const common = `
 worker_processes ${a.workers};
 daemon off;
@@ -40,8 +41,8 @@ http {
   proxy_temp_path ${dir}/tmp;
   upstream up { ${upstreamServers(a, leastConn)} keepalive 256; keepalive_requests 100000000; }
   server {
-    listen 127.0.0.1:${PEER_PORT} backlog=8192;
-    location / {
+    listen 127.0.0.1:${PEER_PORT} backlog=8192${tls ? ' ssl' : ''};
+${tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n` : ''}    location / {
       proxy_pass http://up;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -52,11 +53,12 @@ http {
 }
 
 /** `leastConn` (HTTP): `least_conn` over every upstream the scenario started; it counts active upstream connections per worker. */
-function nginx(mode: 'http' | 'stream', leastConn = false): Target {
-  const id = leastConn ? 'nginx-least-conn' : mode === 'http' ? 'nginx' : 'nginx-stream';
+/** `tls`: HTTPS termination in front (the gateway_https scenario), with the bench certificate. */
+function nginx(mode: 'http' | 'stream', leastConn = false, tls = false): Target {
+  const id = leastConn ? 'nginx-least-conn' : mode === 'http' ? (tls ? 'nginx-https' : 'nginx') : 'nginx-stream';
   return {
     id,
-    label: leastConn ? 'nginx (proxy_pass, least_conn)' : mode === 'http' ? 'nginx (proxy_pass)' : 'nginx (stream)',
+    label: leastConn ? 'nginx (proxy_pass, least_conn)' : mode === 'http' ? (tls ? 'nginx (proxy_pass, TLS termination)' : 'nginx (proxy_pass)') : 'nginx (stream)',
     layer: mode === 'http' ? 'l7' : 'l4',
     serves: mode === 'http' ? ['http'] : ['http', 'tcp-source'],
     unavailable: (t) =>
@@ -64,11 +66,11 @@ function nginx(mode: 'http' | 'stream', leastConn = false): Target {
     async start(a) {
       const dir = join(a.tmp, id);
       mkdirSync(join(dir, 'tmp'), { recursive: true });
-      writeFileSync(join(dir, 'nginx.conf'), config(mode, a, dir, leastConn));
+      writeFileSync(join(dir, 'nginx.conf'), config(mode, a, dir, leastConn, tls ? await benchCertificate(a.tmp) : undefined));
       const logFile = join(dir, 'stderr.log');
       const proc = start(onCpus(a.cpus.proxy, ['nginx', '-p', dir, '-c', join(dir, 'nginx.conf')]), { logFile });
       const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
-      return { endpoint, pid: proc.pid, exited: proc.exited, logFile, stop: async () => (remove(), await proc.stop()) };
+      return { endpoint: { ...endpoint, tls }, pid: proc.pid, exited: proc.exited, logFile, stop: async () => (remove(), await proc.stop()) };
     },
   };
 }
@@ -76,4 +78,5 @@ function nginx(mode: 'http' | 'stream', leastConn = false): Target {
 export const nginxHttp = nginx('http');
 export const nginxStream = nginx('stream');
 export const nginxLeastConn = nginx('http', true);
+export const nginxHttps = nginx('http', false, true);
 export const hasNginxStream = () => existsSync(NGINX_STREAM_MODULE);
