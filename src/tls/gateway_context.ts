@@ -48,11 +48,21 @@ export function gatewayServerContext(tls: DownstreamTls): SecureContext | undefi
  * (Envoy's match_subject_alt_names) must name one of the client certificate's SANs.
  */
 export function clientCertificateRejected(socket: TLSSocket, tls: DownstreamTls): boolean {
-  if (tls.mode === 'OPTIONAL_MUTUAL' && !socket.authorized && socket.getPeerCertificate()?.raw) return true;
+  if (tls.mode === 'OPTIONAL_MUTUAL' && socket.getPeerCertificate()?.raw && peerVerifyError(socket)) return true;
   const wanted = tls.subjectAltNames;
   if (!wanted?.length || (tls.mode !== 'MUTUAL' && tls.mode !== 'OPTIONAL_MUTUAL')) return false;
   const sans = socket.getPeerCertificate()?.subjectaltname;
   if (!sans) return tls.mode === 'MUTUAL';
   const names = sans.split(', ').map((s) => s.slice(s.indexOf(':') + 1));
   return !wanted.some((w) => names.includes(w));
+}
+
+/**
+ * OpenSSL's verdict on the peer certificate. Node fills `authorized` only for sockets a
+ * tls.Server accepted; ours wrap adopted sockets, so ask the handle as tls.Server itself does
+ * (an internal of Node, pinned by test/unit/tls_gateway_context.test.ts). No handle: rejected.
+ */
+function peerVerifyError(socket: TLSSocket): unknown {
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => unknown } })._handle;
+  return handle?.verifyError ? handle.verifyError() : new Error('no TLS handle to ask');
 }

@@ -227,3 +227,32 @@ spec:
   t.regex(text, /maxProtocolVersion TLSV1_2 is lower than minProtocolVersion TLSV1_3/);
   t.regex(text, /unknown TLS version "TLSV9"/);
 });
+
+test('AUTO_PASSTHROUGH: one chain per outbound cluster the server hosts allow, by the SNI naming it (outbound_.<port>_.<subset>_.<host>)', (t) => {
+  const yaml =
+    services +
+    gateway(`  - port: {number: 15443, name: tls-ew, protocol: TLS}
+    hosts: ["*.internal"]
+    tls: {mode: AUTO_PASSTHROUGH}`) +
+    `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: a, namespace: default}
+spec:
+  host: a.internal
+  subsets: [{name: v1, labels: {version: v1}}]
+`;
+  const out = translateYaml(yaml, ROUTER);
+  t.false(out.lines.some((l) => /AUTO_PASSTHROUGH/.test(l)), out.lines.join('\n'));
+  const l = out.listeners.find((x) => x.name === '0.0.0.0_15443')!;
+  const byName = new Map(l.filterChains.map((c) => [c.match.serverNames![0], (c.filters[0] as TcpProxyFilter).cluster]));
+  t.is(byName.get('outbound_.8443_._.a.internal'), 'outbound|8443||a.internal');
+  t.is(byName.get('outbound_.8443_.v1_.a.internal'), 'outbound|8443|v1|a.internal');
+  t.is(byName.get('outbound_.8080_._.b.internal'), 'outbound|8080||b.internal');
+  t.false([...byName.keys()].some((n) => n.includes('Passthrough') || n.includes('Blackhole')));
+});
+
+test('a listener with only SNI chains asks for the ClientHello first instead of closing the connection', (t) => {
+  const out = translateYaml(services + gateway(passthrough) + tlsVs, ROUTER);
+  const first = new ListenerTable(snapshotOf(out)).select('0.0.0.0_443', { address: '10.0.0.1', port: 443 });
+  t.true(first?.inspectTls);
+});

@@ -5,7 +5,7 @@ import { hostSubsetOf, labelsMatch } from './hosts.js';
 import { matchApplies, virtualServiceRoutes, type RouteContext } from './http_route.js';
 import type { ServiceView } from './registry.js';
 import { blackholeVirtualHost, httpConnectionManager, RouteConfigBuilder } from './route_config.js';
-import { checkServerTls, passthroughChains, serverNameMatch } from './gateway_tls.js';
+import { autoPassthroughChains, checkServerTls, passthroughChains, serverNameMatch } from './gateway_tls.js';
 
 /** Istio leaves gateways at Envoy's defaults: stream_idle_timeout 5 min, no request headers timeout. */
 const GATEWAY_HCM_TIMEOUTS = { streamIdleTimeoutMs: 300_000, requestHeadersTimeoutMs: 0 };
@@ -66,7 +66,6 @@ export function readGateway(r: ResourceReport): GatewayDef | undefined {
         if (!tls.privateKey) r.error(at('tls', 'privateKey'), `${mode} TLS requires privateKey (or credentialName)`);
         if (mode !== 'SIMPLE' && !tls.caCertificates) r.error(at('tls', 'caCertificates'), `${mode} TLS requires caCertificates (or credentialName)`);
       }
-      if (mode === 'AUTO_PASSTHROUGH') r.warn(at('tls', 'mode'), 'TLS AUTO_PASSTHROUGH (SNI outbound_.<port>_.<subset>_.<host>) is not implemented: the server gets no listener');
       checkServerTls(tls, at, r);
     }
     if (isPort(p.number) && isProtocolName(p.protocol)) {
@@ -151,7 +150,8 @@ export function routerTranslate(input: RouterInput): { listeners: Listener[]; ro
         listener.filterChains.push(...chains);
         if (chains.length === 0) input.report.at(gw.resource, ['spec', 'servers', server.index], `no VirtualService tls route is bound to this PASSTHROUGH server: connections to port ${port} are closed`, 'warning');
       } else if (tlsMode === 'AUTO_PASSTHROUGH') {
-        continue; // reported when read
+        const allowed = (host: string) => server.hosts.some((h) => hostSubsetOf(host, h.host));
+        listener.filterChains.push(...autoPassthroughChains(server, input.clusters.keys(), input.tcpIdleTimeoutMs, allowed));
       } else {
         const chain = gatewayTcpChain(gw, server, bound, input);
         if (chain && protocol === 'TLS') {

@@ -1,6 +1,6 @@
 import type { FilterChain, FilterChainMatch } from '../model.js';
 import type { ResourceReport } from './context.js';
-import { destinationResolver } from './destinations.js';
+import { destinationResolver, tcpProxy } from './destinations.js';
 import type { ServiceView } from './registry.js';
 import { tlsRouteChains } from './tls_route.js';
 import type { GatewayDef, GatewayServerDef, VirtualServiceDef } from './types.js';
@@ -52,5 +52,21 @@ export function passthroughChains(gw: GatewayDef, server: GatewayServerDef, boun
   const ctx = { port, gateway: gw.key, proxyNamespace: input.proxyNamespace, proxyLabels: input.proxyLabels, destination: destinationResolver(input.view, port), tcpIdleTimeoutMs: input.tcpIdleTimeoutMs };
   const out: FilterChain[] = [];
   for (const vs of bound) out.push(...tlsRouteChains(vs, ctx, (sni) => allows(server, vs, sni)));
+  return out;
+}
+
+/**
+ * AUTO_PASSTHROUGH (Istio's east-west gateways): the client names the cluster in its SNI,
+ * `outbound_.<port>_.<subset>_.<host>`, and the gateway forwards the still-encrypted bytes
+ * to that cluster — one chain per outbound cluster whose host the server's hosts allow.
+ */
+export function autoPassthroughChains(server: GatewayServerDef, clusterNames: Iterable<string>, tcpIdleTimeoutMs: number, hostAllowed: (host: string) => boolean): FilterChain[] {
+  const out: FilterChain[] = [];
+  for (const name of clusterNames) {
+    const [direction, port, subset, host] = name.split('|');
+    if (direction !== 'outbound' || !host || !hostAllowed(host)) continue;
+    const sni = `outbound_.${port}_.${subset}_.${host}`;
+    out.push({ name: `${sni}:${server.port.number}`, match: { transportProtocol: 'tls', serverNames: [sni] }, filters: [tcpProxy(name, [{ cluster: name, weight: 100 }], tcpIdleTimeoutMs)] });
+  }
   return out;
 }
