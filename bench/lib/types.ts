@@ -34,6 +34,8 @@ export const HTTP_PATHS = { small: '/small', oneK: '/1k', sixtyFourK: '/64k' } a
 export interface Endpoint {
   host: string;
   port: number;
+  /** HTTPS: the load generators and the readiness probe speak TLS (certificates not verified). */
+  tls?: boolean;
 }
 
 export interface StartArgs {

@@ -161,16 +161,35 @@ export function sniMatches(names: readonly string[], sni: string | undefined): b
   return false;
 }
 
+/** How well `names` match the SNI, as Envoy ranks server_names: exact, then the longest wildcard, then none (-1: no match). */
+function sniScore(names: readonly string[] | undefined, sni: string | undefined): number {
+  if (!names) return 0;
+  if (!sni) return -1;
+  let best = -1;
+  for (const n of names) {
+    if (n === sni) return Number.MAX_SAFE_INTEGER;
+    if (n.length > best && n.startsWith('*.') && sni.length > n.length - 1 && sni.endsWith(n.slice(1))) best = n.length;
+  }
+  return best;
+}
+
 function matchChains(l: CompiledListener, dst: Destination, protocol?: string | null, hello?: ClientHello | null): FilterChain | undefined {
+  // Among chains that match, the most specific server name wins (several certificates on one port); otherwise the first.
+  let best: CompiledChain | undefined;
+  let bestScore = -1;
   for (const c of l.chains) {
     if (hello ? c.rawOnly : c.needsTls) continue;
-    if (c.serverNames && !sniMatches(c.serverNames, hello?.sni)) continue;
+    const score = sniScore(c.serverNames, hello?.sni);
+    if (score <= bestScore) continue;
     if (c.protocols) {
       if (hello) {
         if (!hello.alpn.some((p) => c.protocols!.has(p))) continue;
       } else if (!protocol || !c.protocols.has(protocol)) continue;
     }
-    if (portAndRangeMatch(c, dst, l.ports)) return c.chain;
+    if (!portAndRangeMatch(c, dst, l.ports)) continue;
+    if (!hello?.sni) return c.chain;
+    best = c;
+    bestScore = score;
   }
-  return undefined;
+  return best?.chain;
 }

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { DownstreamTls } from '../config/model.js';
 import type { ClientHello } from '../tls/client_hello.js';
-import { fileContext, workloadCertificate } from '../tls/contexts.js';
+import { workloadCertificate } from '../tls/contexts.js';
+import { clientCertificateRejected, gatewayServerContext } from '../tls/gateway_context.js';
 import { spiffePrincipal } from '../tls/workload_identity.js';
 import { L } from '../stats/scopes.js';
 import type { ConnectionContext } from './connection.js';
@@ -13,7 +14,7 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 function serverContext(tls: DownstreamTls): SecureContext | undefined {
   if (tls.mode === 'ISTIO_MUTUAL') return workloadCertificate()?.context;
-  return fileContext({ certificate: tls.serverCertificate, privateKey: tls.privateKey, caCertificates: tls.caCertificates });
+  return gatewayServerContext(tls);
 }
 
 /**
@@ -63,7 +64,7 @@ export function terminateTls(raw: Socket, tls: DownstreamTls, hello: ClientHello
     socket.off('error', onError);
     socket.on('error', () => socket.destroy());
     const principal = spiffePrincipal(socket.getPeerCertificate().subjectaltname);
-    if (mutual && tls.matchSubjectAltNamePrefix && !principal?.startsWith(tls.matchSubjectAltNamePrefix)) {
+    if ((mutual && tls.matchSubjectAltNamePrefix && !principal?.startsWith(tls.matchSubjectAltNamePrefix)) || clientCertificateRejected(socket, tls)) {
       count(L['ssl.fail_verify_san']);
       socket.destroy();
       return;

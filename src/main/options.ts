@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { LegateError } from '../errors.js';
 import { parseDuration } from '../config/duration.js';
 import type { AcceptMode } from './protocol.js';
+import { DEFAULT_CREDENTIAL_DIR } from '../tls/credentials.js';
 
 /** Everything `legate proxy sidecar` can be told, with defaults in one place. */
 export interface ProxyOptions {
@@ -59,6 +60,8 @@ export interface ProxyOptions {
   maxConnections: number;
   /** Istio's file-mounted workload certificate: `cert-chain.pem`, `key.pem`, `root-cert.pem`, reloaded when they change. */
   certDir: string;
+  /** Gateway `credentialName` secrets as directories: `<dir>/<name>/tls.crt`, `tls.key`, `ca.crt`. */
+  credentialDir: string;
 }
 
 export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
@@ -83,6 +86,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   requestHeadersTimeoutMs: 0,
   maxConnections: 0,
   certDir: '/etc/certs',
+  credentialDir: DEFAULT_CREDENTIAL_DIR,
 };
 
 interface FlagSpec {
@@ -128,6 +132,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--request-headers-timeout': { key: 'requestHeadersTimeoutMs', kind: 'duration', env: 'LEGATE_REQUEST_HEADERS_TIMEOUT' },
   '--max-connections': { key: 'maxConnections', kind: 'count', env: 'LEGATE_MAX_CONNECTIONS' },
   '--cert-dir': { key: 'certDir', kind: 'string', env: 'LEGATE_CERT_DIR' },
+  '--credential-dir': { key: 'credentialDir', kind: 'string', env: 'LEGATE_CREDENTIAL_DIR' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {

@@ -64,6 +64,8 @@ export interface WorkerInit {
   locality: string;
   /** The workload certificate directory (`--cert-dir`); each worker builds its own TLS contexts from it. */
   certDir?: string;
+  /** Gateway credentials (`--credential-dir`): `<dir>/<credentialName>/tls.crt`, …. */
+  credentialDir?: string;
 }
 
 export const HANDOFF_FREE = 0;

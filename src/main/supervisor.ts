@@ -65,6 +65,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     transparent: opts.transparent,
     locality: opts.locality,
     certDir: opts.certDir,
+    credentialDir: opts.credentialDir,
     onRestart: () => mainStats.inc(server.workerRestarts),
   });
   // Every cluster's hosts get a shared slot (outlier counters and verdicts, /clusters stats);

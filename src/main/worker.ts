@@ -27,9 +27,11 @@ import { startReusePortListeners, stopReusePortListeners } from '../listener/reu
 import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 import { serveHistograms } from '../stats/latency.js';
 import { configureTls } from '../tls/contexts.js';
+import { configureCredentials } from '../tls/credentials.js';
 
 const init = workerData as WorkerInit;
 if (init.certDir) configureTls(init.certDir);
+if (init.credentialDir) configureCredentials(init.credentialDir);
 const stats = StatsWriter.claim(init.stats, threadId);
 const breakers = init.breakers && CircuitBreakers.claim(init.breakers, threadId);
 serveHistograms(init.poolId, stats.latency);

@@ -37,12 +37,20 @@ export interface CertificateFiles {
   caCertificates?: string;
 }
 
+/** A server's protocol limits (Gateway `minProtocolVersion`, `maxProtocolVersion`, `cipherSuites`), in Node's terms. */
+export interface ProtocolLimits {
+  minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  /** OpenSSL cipher list (`:`-separated). */
+  ciphers?: string;
+}
+
 /**
  * A context from PEM files: a certificate and key (served, or presented as a client) and/or
  * the CA bundle to verify the peer against (undefined: Node's default public roots).
  */
-export function fileContext(f: CertificateFiles): SecureContext | undefined {
-  const key = `${f.certificate ?? ''}\0${f.privateKey ?? ''}\0${f.caCertificates ?? ''}`;
+export function fileContext(f: CertificateFiles, limits?: ProtocolLimits): SecureContext | undefined {
+  const key = `${f.certificate ?? ''}\0${f.privateKey ?? ''}\0${f.caCertificates ?? ''}${limits ? `\0${limits.minVersion}\0${limits.maxVersion}\0${limits.ciphers}` : ''}`;
   let files = fileContexts.get(key);
   if (!files) {
     const paths = [f.certificate, f.privateKey, f.caCertificates].filter((p): p is string => !!p);
@@ -51,7 +59,7 @@ export function fileContext(f: CertificateFiles): SecureContext | undefined {
       const cert = f.certificate ? contents[i++] : undefined;
       const pkey = f.privateKey ? contents[i++] : undefined;
       const ca = f.caCertificates ? contents[i++] : undefined;
-      return createSecureContext({ cert, key: pkey, ca });
+      return createSecureContext({ cert, key: pkey, ca, ...limits });
     }).watch();
     fileContexts.set(key, files);
   }

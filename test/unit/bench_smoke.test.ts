@@ -46,7 +46,7 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
 
     const files = readdirSync(out);
     const jsons = files.filter((f) => f.endsWith('.smoke.json'));
-    const scenarios = ['http_small', 'http_lb', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply', 'lb_pick', 'xds_push', 'authz_eval'];
+    const scenarios = ['http_small', 'gateway_https', 'http_lb', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply', 'lb_pick', 'xds_push', 'authz_eval'];
     for (const s of scenarios) t.true(jsons.some((f) => f.endsWith(`-${s}.smoke.json`)), `${s}: JSON written (${files.join(', ')})`);
 
     for (const f of jsons) {
@@ -65,9 +65,10 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
         t.is(row.samples.length, r.timing.reps, `${f}: every repetition recorded`);
       }
       // http_lb balances per request, so its Legate row is the HTTP connection manager, not tcp_proxy.
-      const legate = r.scenario === 'http_lb' ? 'legate-http-least-request' : 'legate-handoff';
+      // gateway_https runs `legate proxy router`, plain and terminating HTTPS.
+      const legate = r.scenario === 'http_lb' ? ['legate-http-least-request'] : r.scenario === 'gateway_https' ? ['legate-gateway-http', 'legate-gateway-https'] : ['legate-handoff'];
       if (!['config_apply', 'memory', 'lb_pick', 'xds_push', 'authz_eval'].includes(r.scenario)) {
-        t.deepEqual([...new Set(r.rows.map((x) => x.target))], ['direct', legate], `${f}: direct and Legate measured`);
+        t.deepEqual([...new Set(r.rows.map((x) => x.target))], ['direct', ...legate], `${f}: direct and Legate measured`);
       }
       const svg = readFileSync(join(out, f.replace(/\.json$/, '.svg')), 'utf8');
       t.is(wellFormedSvg(svg), undefined, `${f}: SVG well formed`);

@@ -58,3 +58,9 @@ test('limits: --max-connections and the HCM timeouts (durations), off by default
   t.throws(() => parseProxyOptions(['--stream-idle-timeout', '5'], {}), { message: /--stream-idle-timeout: expected a duration/ });
   t.throws(() => parseProxyOptions(['--max-connections', '-1'], {}), { message: /--max-connections: expected a whole number/ });
 });
+
+test('--credential-dir (LEGATE_CREDENTIAL_DIR) says where Gateway credentialName secrets are, /etc/istio/credentials by default', (t) => {
+  t.is(parseProxyOptions([], {}).credentialDir, '/etc/istio/credentials');
+  t.is(parseProxyOptions(['--credential-dir', '/srv/creds'], {}).credentialDir, '/srv/creds');
+  t.is(parseProxyOptions([], { LEGATE_CREDENTIAL_DIR: '/env/creds' }).credentialDir, '/env/creds');
+});

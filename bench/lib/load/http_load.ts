@@ -24,4 +24,4 @@ export interface HttpLoadResult {
   percentiles: [number, number][];
 }
 
-export const url = (l: HttpLoad) => `http://${l.endpoint.host}:${l.endpoint.port}${l.path}`;
+export const url = (l: HttpLoad) => `${l.endpoint.tls ? 'https' : 'http'}://${l.endpoint.host}:${l.endpoint.port}${l.path}`;

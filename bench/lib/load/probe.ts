@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { connect as h2connect } from 'node:http2';
+import { connect as tlsConnect } from 'node:tls';
 import type { Endpoint, UpstreamKind } from '../types.js';
 import { GRPC_MESSAGE, GRPC_PATH } from '../../servers/bodies.js';
 import { bulkDownload } from './bulk.js';
@@ -8,11 +9,11 @@ import { ResponseReader, request } from './response_reader.js';
 /** One HTTP GET through the path; true on a 2xx response. */
 function httpOk(endpoint: Endpoint): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host: endpoint.host, port: endpoint.port });
+    const s = endpoint.tls ? tlsConnect({ host: endpoint.host, port: endpoint.port, rejectUnauthorized: false }) : connect({ host: endpoint.host, port: endpoint.port });
     const reader = new ResponseReader();
     const done = (ok: boolean) => (s.destroy(), resolve(ok));
     s.setTimeout(1000, () => done(false));
-    s.once('connect', () => s.write(request('GET', '/small', endpoint.host)));
+    s.once(endpoint.tls ? 'secureConnect' : 'connect', () => s.write(request('GET', '/small', endpoint.host)));
     s.on('data', (b: Buffer) => reader.push(b) > 0 && done(reader.statusErrors === 0));
     s.once('error', () => done(false));
     s.once('close', () => done(false));

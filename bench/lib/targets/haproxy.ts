@@ -4,6 +4,7 @@ import { onCpus } from '../cpus.js';
 import { start } from '../proc.js';
 import type { StartArgs, Target } from '../types.js';
 import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
+import { benchCertificate } from '../tls_cert.js';
 
 /**
  * HAProxy: one thread per proxy core, no logging, keep-alive to the upstream (`http-reuse always`).
@@ -11,7 +12,10 @@ import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
  * Envoy's LEAST_REQUEST (it picks the server with the fewest streams being served, which with
  * connection reuse are the requests in flight). Otherwise the one upstream.
  */
-function config(mode: 'http' | 'tcp', a: StartArgs, leastconn: boolean, h2c = false): string {
+/** The frontend: plain HTTP/1.1, prior-knowledge HTTP/2 (`proto h2`), or TLS termination (`ssl crt`); the backend stays HTTP/1.1 keep-alive. */
+type Front = 'plain' | 'h2c' | 'tls';
+
+function config(mode: 'http' | 'tcp', a: StartArgs, leastconn: boolean, front: Front, tlsPem?: string): string {
   const servers = leastconn ? a.upstreams.map((u, i) => `  server up${i + 1} ${u.host}:${u.port}\n`).join('') : `  server up ${a.upstream.host}:${a.upstream.port}\n`;
   return `
 global
@@ -23,28 +27,29 @@ defaults
   timeout client 60s
   timeout server 60s
 ${mode === 'http' ? '  option http-keep-alive\n  http-reuse always\n' : ''}frontend fe
-  bind 127.0.0.1:${PEER_PORT} backlog 8192${h2c ? ' proto h2' : ''}
+  bind 127.0.0.1:${PEER_PORT} backlog 8192${front === 'h2c' ? ' proto h2' : ''}${tlsPem ? ` ssl crt ${tlsPem} alpn http/1.1` : ''}
   default_backend be
 backend be
 ${leastconn ? '  balance leastconn\n' : ''}${servers}`;
 }
 
-/** `h2c`: the frontend takes prior-knowledge HTTP/2 (`proto h2`); the backend stays HTTP/1.1 keep-alive. */
-function haproxy(mode: 'http' | 'tcp', leastconn = false, h2c = false): Target {
-  const id = h2c ? 'haproxy-h2c' : leastconn ? 'haproxy-leastconn' : mode === 'http' ? 'haproxy' : 'haproxy-tcp';
+/** `front`: h2c (the h2c scenario), or TLS termination with the bench certificate (gateway_https). */
+function haproxy(mode: 'http' | 'tcp', leastconn = false, front: Front = 'plain'): Target {
+  const tls = front === 'tls';
+  const id = front === 'h2c' ? 'haproxy-h2c' : leastconn ? 'haproxy-leastconn' : mode === 'http' ? (tls ? 'haproxy-https' : 'haproxy') : 'haproxy-tcp';
   return {
     id,
-    label: h2c ? 'haproxy (mode http, h2c frontend)' : leastconn ? 'haproxy (mode http, balance leastconn)' : mode === 'http' ? 'haproxy (mode http)' : 'haproxy (mode tcp)',
+    label: front === 'h2c' ? 'haproxy (mode http, h2c frontend)' : leastconn ? 'haproxy (mode http, balance leastconn)' : mode === 'http' ? (tls ? 'haproxy (mode http, TLS termination)' : 'haproxy (mode http)') : 'haproxy (mode tcp)',
     layer: mode === 'http' ? 'l7' : 'l4',
     serves: mode === 'http' ? ['http'] : ['http', 'tcp-source'],
     unavailable: (t) => (t.haproxy ? undefined : 'haproxy is not installed (bench/install-peers.sh)'),
     async start(a) {
       const file = join(a.tmp, `${id}.cfg`);
-      writeFileSync(file, config(mode, a, leastconn, h2c));
+      writeFileSync(file, config(mode, a, leastconn, front, tls ? (await benchCertificate(a.tmp)).combined : undefined));
       const logFile = join(a.tmp, `${id}.log`);
       const proc = start(onCpus(a.cpus.proxy, ['haproxy', '-db', '-f', file]), { logFile });
       const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
-      return { endpoint, pid: proc.pid, exited: proc.exited, logFile, stop: async () => (remove(), await proc.stop()) };
+      return { endpoint: { ...endpoint, tls }, pid: proc.pid, exited: proc.exited, logFile, stop: async () => (remove(), await proc.stop()) };
     },
   };
 }
@@ -52,4 +57,5 @@ function haproxy(mode: 'http' | 'tcp', leastconn = false, h2c = false): Target {
 export const haproxyHttp = haproxy('http');
 export const haproxyTcp = haproxy('tcp');
 export const haproxyLeastconn = haproxy('http', true);
-export const haproxyH2c = haproxy('http', false, true);
+export const haproxyH2c = haproxy('http', false, 'h2c');
+export const haproxyHttps = haproxy('http', false, 'tls');

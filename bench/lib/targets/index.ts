@@ -1,11 +1,12 @@
 import type { Target } from '../types.js';
 import { direct } from './direct.js';
 import { legateHttpInbound, legateHttpInboundAuthz } from './legate_inbound.js';
-import { haproxyH2c, haproxyHttp, haproxyLeastconn, haproxyTcp } from './haproxy.js';
+import { haproxyH2c, haproxyHttp, haproxyHttps, haproxyLeastconn, haproxyTcp } from './haproxy.js';
 import { legateGrpc, legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
 import { haproxyGrpc, nginxGrpc } from './grpc_peers.js';
-import { nginxH2c, nginxHttp, nginxLeastConn, nginxStream } from './nginx.js';
+import { nginxH2c, nginxHttp, nginxHttps, nginxLeastConn, nginxStream } from './nginx.js';
 import { haproxyMtls, legateSidecarsMtls, legateSidecarsPlain } from './mtls.js';
+import { legateGatewayHttp, legateGatewayHttps } from './legate_gateway.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
 /** Every target a scenario may name, by id. */
@@ -15,6 +16,7 @@ export const TARGETS: ReadonlyMap<string, Target> = new Map(
     ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest, legateHttpInbound, legateHttpInboundAuthz],
     ...[haproxyH2c, nginxH2c, haproxyGrpc, nginxGrpc, legateGrpc],
     ...[haproxyMtls, legateSidecarsMtls, legateSidecarsPlain],
+    ...[haproxyHttps, nginxHttps, legateGatewayHttp, legateGatewayHttps],
   ].map((t) => [t.id, t]),
 );
 

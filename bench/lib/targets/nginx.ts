@@ -4,6 +4,7 @@ import { onCpus } from '../cpus.js';
 import { start } from '../proc.js';
 import type { StartArgs, Target } from '../types.js';
 import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
+import { benchCertificate, type BenchCert } from '../tls_cert.js';
 
 export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
@@ -14,7 +15,10 @@ function upstreamServers(a: StartArgs, leastConn: boolean): string {
 }
 
 /** nginx: one worker process per proxy core, access log off, keep-alive upstream pool. */
-function config(mode: 'http' | 'stream', a: StartArgs, dir: string, leastConn: boolean, h2c = false): string {
+/** The HTTP front: plain, prior-knowledge HTTP/2 (`listen … http2` without TLS), or TLS termination; proxy_pass stays HTTP/1.1 keep-alive upstream. */
+type Front = 'plain' | 'h2c' | 'tls';
+
+function config(mode: 'http' | 'stream', a: StartArgs, dir: string, leastConn: boolean, front: Front, tls?: BenchCert): string {
   const common = `
 worker_processes ${a.workers};
 daemon off;
@@ -39,9 +43,9 @@ http {
   client_body_temp_path ${dir}/tmp;
   proxy_temp_path ${dir}/tmp;
   upstream up { ${upstreamServers(a, leastConn)} keepalive 256; keepalive_requests 100000000; }
-  ${h2c ? 'http2_max_concurrent_streams 128;\n  ' : ''}server {
-    listen 127.0.0.1:${PEER_PORT} backlog=8192${h2c ? ' http2' : ''};
-    location / {
+  ${front === 'h2c' ? 'http2_max_concurrent_streams 128;\n  ' : ''}server {
+    listen 127.0.0.1:${PEER_PORT} backlog=8192${front === 'h2c' ? ' http2' : ''}${tls ? ' ssl' : ''};
+${tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n` : ''}    location / {
       proxy_pass http://up;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -53,13 +57,14 @@ http {
 
 /**
  * `leastConn` (HTTP): `least_conn` over every upstream the scenario started; it counts active upstream connections per worker.
- * `h2c`: `listen … http2` without TLS takes prior-knowledge HTTP/2; proxy_pass stays HTTP/1.1 keep-alive upstream.
+ * `front`: h2c (the h2c scenario), or TLS termination with the bench certificate (gateway_https).
  */
-function nginx(mode: 'http' | 'stream', leastConn = false, h2c = false): Target {
-  const id = h2c ? 'nginx-h2c' : leastConn ? 'nginx-least-conn' : mode === 'http' ? 'nginx' : 'nginx-stream';
+function nginx(mode: 'http' | 'stream', leastConn = false, front: Front = 'plain'): Target {
+  const tls = front === 'tls';
+  const id = front === 'h2c' ? 'nginx-h2c' : leastConn ? 'nginx-least-conn' : mode === 'http' ? (tls ? 'nginx-https' : 'nginx') : 'nginx-stream';
   return {
     id,
-    label: h2c ? 'nginx (listen http2, proxy_pass)' : leastConn ? 'nginx (proxy_pass, least_conn)' : mode === 'http' ? 'nginx (proxy_pass)' : 'nginx (stream)',
+    label: front === 'h2c' ? 'nginx (listen http2, proxy_pass)' : leastConn ? 'nginx (proxy_pass, least_conn)' : mode === 'http' ? (tls ? 'nginx (proxy_pass, TLS termination)' : 'nginx (proxy_pass)') : 'nginx (stream)',
     layer: mode === 'http' ? 'l7' : 'l4',
     serves: mode === 'http' ? ['http'] : ['http', 'tcp-source'],
     unavailable: (t) =>
@@ -67,11 +72,11 @@ function nginx(mode: 'http' | 'stream', leastConn = false, h2c = false): Target 
     async start(a) {
       const dir = join(a.tmp, id);
       mkdirSync(join(dir, 'tmp'), { recursive: true });
-      writeFileSync(join(dir, 'nginx.conf'), config(mode, a, dir, leastConn, h2c));
+      writeFileSync(join(dir, 'nginx.conf'), config(mode, a, dir, leastConn, front, tls ? await benchCertificate(a.tmp) : undefined));
       const logFile = join(dir, 'stderr.log');
       const proc = start(onCpus(a.cpus.proxy, ['nginx', '-p', dir, '-c', join(dir, 'nginx.conf')]), { logFile });
       const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
-      return { endpoint, pid: proc.pid, exited: proc.exited, logFile, stop: async () => (remove(), await proc.stop()) };
+      return { endpoint: { ...endpoint, tls }, pid: proc.pid, exited: proc.exited, logFile, stop: async () => (remove(), await proc.stop()) };
     },
   };
 }
@@ -79,5 +84,6 @@ function nginx(mode: 'http' | 'stream', leastConn = false, h2c = false): Target 
 export const nginxHttp = nginx('http');
 export const nginxStream = nginx('stream');
 export const nginxLeastConn = nginx('http', true);
-export const nginxH2c = nginx('http', false, true);
+export const nginxH2c = nginx('http', false, 'h2c');
+export const nginxHttps = nginx('http', false, 'tls');
 export const hasNginxStream = () => existsSync(NGINX_STREAM_MODULE);

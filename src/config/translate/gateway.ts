@@ -5,6 +5,7 @@ import { hostSubsetOf, labelsMatch } from './hosts.js';
 import { matchApplies, virtualServiceRoutes, type RouteContext } from './http_route.js';
 import type { ServiceView } from './registry.js';
 import { blackholeVirtualHost, httpConnectionManager, RouteConfigBuilder } from './route_config.js';
+import { autoPassthroughChains, checkServerTls, passthroughChains, serverNameMatch } from './gateway_tls.js';
 
 /** Istio leaves gateways at Envoy's defaults: stream_idle_timeout 5 min, no request headers timeout. */
 const GATEWAY_HCM_TIMEOUTS = { streamIdleTimeoutMs: 300_000, requestHeadersTimeoutMs: 0 };
@@ -65,8 +66,7 @@ export function readGateway(r: ResourceReport): GatewayDef | undefined {
         if (!tls.privateKey) r.error(at('tls', 'privateKey'), `${mode} TLS requires privateKey (or credentialName)`);
         if (mode !== 'SIMPLE' && !tls.caCertificates) r.error(at('tls', 'caCertificates'), `${mode} TLS requires caCertificates (or credentialName)`);
       }
-      if (isTls && (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH')) r.warn(at('tls', 'mode'), `TLS ${mode} (SNI routing) is not implemented: the server gets no listener`);
-      else if (isTls) r.warn(at('tls', 'mode'), `TLS termination (${mode}) is carried in the model but not performed yet`);
+      checkServerTls(tls, at, r);
     }
     if (isPort(p.number) && isProtocolName(p.protocol)) {
       servers.push({ index: i, port: { number: p.number, name: String(p.name ?? ''), protocol }, bind: typeof s.bind === 'string' ? s.bind : undefined, hosts, tls, name: s.name });
@@ -102,9 +102,14 @@ export interface RouterInput {
   report: Reporter;
 }
 
-function downstreamTls(t: any): DownstreamTls | undefined {
-  if (!isPlainObject(t) || t.mode === undefined) return undefined;
-  const out: DownstreamTls = { mode: t.mode };
+/** What Istio's gateways offer on HTTPS servers is h2,http/1.1; until the HTTP/2 codec lands, only http/1.1. */
+const HTTPS_ALPN = ['http/1.1'];
+
+function downstreamTls(t: any, alpn?: string[]): DownstreamTls | undefined {
+  if (!isPlainObject(t)) return undefined;
+  const out: DownstreamTls = { mode: t.mode ?? 'SIMPLE' };
+  if (alpn) out.alpnProtocols = [...alpn];
+  if (!t.credentialName && Array.isArray(t.credentialNames) && t.credentialNames.length) out.credentialName = t.credentialNames[0];
   for (const k of ['credentialName', 'serverCertificate', 'privateKey', 'caCertificates', 'minProtocolVersion', 'maxProtocolVersion'] as const) if (t[k]) out[k] = t[k];
   if (Array.isArray(t.subjectAltNames)) out.subjectAltNames = [...t.subjectAltNames];
   if (Array.isArray(t.cipherSuites)) out.cipherSuites = [...t.cipherSuites];
@@ -125,7 +130,7 @@ export function routerTranslate(input: RouterInput): { listeners: Listener[]; ro
       const name = `${bind}_${port}`;
       const listener = listeners.get(name) ?? { name, address: { address: bind, port }, trafficDirection: 'OUTBOUND', bindToPort: true, useOriginalDst: false, filterChains: [] };
       listeners.set(name, listener);
-      const tlsMode = server.tls?.mode;
+      const tlsMode = server.tls?.mode ?? (protocol === 'HTTPS' || protocol === 'TLS' ? 'PASSTHROUGH' : undefined);
       const terminates = protocol === 'HTTPS' && tlsMode !== 'PASSTHROUGH' && tlsMode !== 'AUTO_PASSTHROUGH';
       if (isHttpProtocol(protocol) || terminates) {
         if (!terminates && !claimPlaintext(plaintext, name, 'HTTP', gw, server, input.report)) continue;
@@ -136,19 +141,30 @@ export function routerTranslate(input: RouterInput): { listeners: Listener[]; ro
           builders.set(rcName, rc);
           const chain: FilterChain = { name: rcName, match: {}, filters: [httpConnectionManager(rcName, terminates ? `outbound_${name}_https` : `outbound_${name}`, GATEWAY_HCM_TIMEOUTS)] };
           if (terminates) {
-            const sni = server.hosts.map((h) => h.host).filter((h) => h !== '*');
-            chain.match = { transportProtocol: 'tls', ...(sni.length ? { serverNames: sni } : {}) };
-            chain.tls = downstreamTls(server.tls);
+            chain.match = serverNameMatch(server);
+            chain.tls = downstreamTls(server.tls, HTTPS_ALPN);
           }
           listener.filterChains.push(chain);
         }
         addGatewayVirtualHosts(rc, gw, server, bound, input, hash);
-      } else if (protocol === 'HTTPS' || protocol === 'TLS') {
-        continue; // passthrough: reported when read
+      } else if (tlsMode === 'PASSTHROUGH') {
+        const chains = passthroughChains(gw, server, bound, input, serverAllows);
+        listener.filterChains.push(...chains);
+        if (chains.length === 0) input.report.at(gw.resource, ['spec', 'servers', server.index], `no VirtualService tls route is bound to this PASSTHROUGH server: connections to port ${port} are closed`, 'warning');
+      } else if (tlsMode === 'AUTO_PASSTHROUGH') {
+        const allowed = (host: string) => server.hosts.some((h) => hostSubsetOf(host, h.host));
+        listener.filterChains.push(...autoPassthroughChains(server, input.clusters.keys(), input.tcpIdleTimeoutMs, allowed));
       } else {
         const chain = gatewayTcpChain(gw, server, bound, input);
+        if (chain && protocol === 'TLS') {
+          // A TLS server that terminates (SIMPLE, MUTUAL): its tcp routes get the decrypted bytes.
+          chain.match = serverNameMatch(server);
+          chain.tls = downstreamTls(server.tls);
+          chain.name = `${chain.name}.${server.port.name}`;
+        }
         if (!chain) input.report.at(gw.resource, ['spec', 'servers', server.index], `no VirtualService tcp route is bound to this ${protocol} server: connections to port ${port} are closed`, 'warning');
-        else if (claimPlaintext(plaintext, name, 'TCP', gw, server, input.report)) listener.filterChains.push(chain);
+        // Terminating TLS servers are told apart by SNI; plaintext TCP servers claim the port.
+        else if (protocol === 'TLS' || claimPlaintext(plaintext, name, 'TCP', gw, server, input.report)) listener.filterChains.push(chain);
       }
     }
   }

@@ -10,6 +10,7 @@ import { catchAllVirtualHost, defaultRoute, httpConnectionManager, RouteConfigBu
 import { isHttpProtocol } from './service_entry.js';
 import type { Service, ServicePort, VirtualServiceDef } from './types.js';
 import { tcpChain } from './sidecar.js';
+import { tlsRouteChains } from './tls_route.js';
 import { MESH_GATEWAY } from './virtual_service.js';
 
 export interface OutboundInput {
@@ -223,6 +224,8 @@ function addTcpService(
   const own = outboundClusterName(port.number, svc.hostname);
   const proxy = tcpProxy(own, tcpTargets(svc, port, vs, input), input.tcpIdleTimeoutMs);
   const chain = (match: FilterChain['match'] = {}): FilterChain => ({ name: own, match, filters: [proxy] });
+  // VirtualService tls routes pick by SNI first; what they do not match goes to the service itself.
+  const sniChains = port.protocol === 'TLS' || port.protocol === 'HTTPS' ? sidecarTlsRoutes(vs, port.number, input) : [];
   const exact = svc.addresses.filter((a) => !a.includes('/'));
   const cidrs = svc.addresses.filter((a) => a.includes('/'));
   const firstHost = svc.entry.hosts[0] === svc.hostname;
@@ -234,13 +237,14 @@ function addTcpService(
       continue;
     }
     // As istiod writes it: one filter chain without a match.
-    listeners.set(name, { name, address: { address: ip, port: port.number }, trafficDirection: 'OUTBOUND', bindToPort: false, useOriginalDst: false, filterChains: [chain()] });
+    listeners.set(name, { name, address: { address: ip, port: port.number }, trafficDirection: 'OUTBOUND', bindToPort: false, useOriginalDst: false, filterChains: [...sniChains, chain()] });
   }
   if (exact.length > 0 && cidrs.length === 0) return;
   const l = wildcardListener(port.number);
   if (cidrs.length === 0 && (port.protocol === 'TLS' || port.protocol === 'HTTPS')) {
     // Istio: TLS services without a VIP share the port, told apart by SNI; anything else passes through.
     l.listenerFilters = ['envoy.filters.listener.tls_inspector'];
+    for (const c of sniChains) if (!l.filterChains.some((o) => o.name === c.name)) l.filterChains.push(c);
     l.filterChains.push(chain({ transportProtocol: 'tls', serverNames: [svc.hostname] }));
     l.defaultFilterChain ??= fallbackChain();
     return;
@@ -258,4 +262,11 @@ function addTcpService(
     return;
   }
   l.defaultFilterChain = chain();
+}
+
+/** The `mesh` tls routes of the service's VirtualService on this port (empty without one). */
+function sidecarTlsRoutes(vs: VirtualServiceDef | undefined, port: number, input: OutboundInput): FilterChain[] {
+  if (!vs || vs.tls.length === 0) return [];
+  const ctx = { port, gateway: MESH_GATEWAY, proxyNamespace: input.proxyNamespace, proxyLabels: input.proxyLabels, destination: destinationResolver(input.view, port), tcpIdleTimeoutMs: input.tcpIdleTimeoutMs };
+  return tlsRouteChains(vs, ctx);
 }

@@ -87,6 +87,8 @@ export interface VirtualServiceDef {
   /** Validated raw `spec.http` entries (index kept for diagnostics). */
   http: any[];
   tcp: any[];
+  /** Validated raw `spec.tls` entries: SNI routes of TLS carried through untouched. */
+  tls: any[];
   exportTo?: string[];
 }
 

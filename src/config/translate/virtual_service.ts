@@ -1,5 +1,5 @@
 import type { ResourceReport } from './context.js';
-import { resolveHost } from './hosts.js';
+import { hostsOverlap, resolveHost } from './hosts.js';
 import { readExportTo } from './service_entry.js';
 import type { VirtualServiceDef } from './types.js';
 import type { Path } from '../validate/fields.js';
@@ -71,15 +71,17 @@ export function readVirtualService(r: ResourceReport): VirtualServiceDef | undef
     });
   const http = Array.isArray(spec.http) ? spec.http : [];
   const tcp = Array.isArray(spec.tcp) ? spec.tcp : [];
-  if (http.length === 0 && tcp.length === 0 && !(Array.isArray(spec.tls) && spec.tls.length > 0)) r.error(['spec'], 'http, tcp or tls must be provided in a VirtualService');
+  const tls = Array.isArray(spec.tls) ? spec.tls : [];
+  if (http.length === 0 && tcp.length === 0 && tls.length === 0) r.error(['spec'], 'http, tcp or tls must be provided in a VirtualService');
   http.forEach((h: any, i: number) => {
     checkHttpRoute(h, ['spec', 'http', i], r);
     checkMatchGateways(h?.match, gateways, ['spec', 'http', i], r);
   });
   tcp.forEach((t: any, i: number) => checkTcpRoute(t, ['spec', 'tcp', i], r, gateways));
+  tls.forEach((t: any, i: number) => checkTlsRoute(t, ['spec', 'tls', i], r, gateways, hosts));
   const exportTo = readExportTo(spec.exportTo, r);
   if (r.errors > 0) return undefined;
-  return { resource: res, hosts, gateways, http, tcp, exportTo };
+  return { resource: res, hosts, gateways, http, tcp, tls, exportTo };
 }
 
 function checkMatchGateways(matches: unknown, gateways: string[], path: Path, r: ResourceReport): void {
@@ -102,5 +104,27 @@ function checkTcpRoute(t: any, path: Path, r: ResourceReport, gateways: string[]
     (Array.isArray(m.destinationSubnets) ? m.destinationSubnets : []).forEach((s: unknown, j: number) => r.check([...path, 'match', i, 'destinationSubnets', j], addressOrCidrError(s)));
     if (m.port !== undefined && !isPort(m.port)) r.error([...path, 'match', i, 'port'], `invalid port ${JSON.stringify(m.port)} (1–65535)`);
   });
+  checkMatchGateways(t.match, gateways, path, r);
+}
+
+/** Istio's validateTLSRoute: matches with SNI hosts that the VirtualService's hosts cover, and a route. */
+function checkTlsRoute(t: any, path: Path, r: ResourceReport, gateways: string[], vsHosts: string[]): void {
+  if (!isPlainObject(t)) return;
+  if (!Array.isArray(t.match) || t.match.length === 0) r.error([...path, 'match'], 'TLS route must have at least one match condition');
+  (Array.isArray(t.match) ? t.match : []).forEach((m: any, i: number) => {
+    if (!isPlainObject(m)) return;
+    const at = [...path, 'match', i];
+    if (!Array.isArray(m.sniHosts) || m.sniHosts.length === 0) return r.error([...at, 'sniHosts'], 'TLS match must have at least one SNI host');
+    m.sniHosts.forEach((h: unknown, j: number) => {
+      if (r.check([...at, 'sniHosts', j], hostError(h, { wildcard: true, star: true }))) return;
+      const sni = (h as string).toLowerCase();
+      if (!vsHosts.some((v) => hostsOverlap(sni, v))) r.error([...at, 'sniHosts', j], `the SNI host ${sni} is not a match for any of the VirtualService's hosts`);
+    });
+    (Array.isArray(m.destinationSubnets) ? m.destinationSubnets : []).forEach((s: unknown, j: number) => r.check([...at, 'destinationSubnets', j], addressOrCidrError(s)));
+    if (m.port !== undefined && !isPort(m.port)) r.error([...at, 'port'], `invalid port ${JSON.stringify(m.port)} (1–65535)`);
+  });
+  if (!Array.isArray(t.route) || t.route.length === 0) return r.error([...path, 'route'], 'TLS route is required');
+  t.route.forEach((d: any, i: number) => checkDestination(d?.destination, [...path, 'route', i, 'destination'], r));
+  checkWeights(t.route, [...path, 'route'], r);
   checkMatchGateways(t.match, gateways, path, r);
 }

@@ -66,7 +66,7 @@ export const virtualServiceSpec: Schema = {
   hosts: list('s'),
   gateways: list('s'),
   http: list(httpRoute),
-  tls: unimpl('TLS (SNI) routes', list({ match: list({ ...l4Match, sniHosts: list('s') }), route: list(routeDestination) })),
+  tls: list({ match: list({ ...l4Match, sniHosts: list('s') }), route: list(routeDestination) }),
   tcp: list({ match: list(l4Match), route: list(routeDestination) }),
   exportTo: list('s'),
 };

@@ -18,3 +18,5 @@ export { rawClients, firstStatus, type RawCase, type RawResult } from './raw.js'
 export { gatewayPod, type GatewayPodOptions } from './gateway.js';
 export { startH2Server, startGrpcServer, grpcCalls, h2load, type GrpcResult, type H2loadSummary } from './h2.js';
 export { meshPods, peerAuthentication, TestCa, type MeshPods } from './mesh.js';
+export { GatewayHost } from './gateway_host.js';
+export { DnsTestCa, startTlsServer, type CertFiles } from './tls.js';

@@ -72,7 +72,8 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
     if (!requestId) h.push('x-request-id', (requestId = newRequestId()));
     info.requestId = requestId;
     propagateTraceContext(h);
-    if (!getHeader(h, 'x-forwarded-proto')) h.push('x-forwarded-proto', 'http');
+    // The scheme the client used: https once TLS was terminated here (Envoy's x-forwarded-proto).
+    if (!getHeader(h, 'x-forwarded-proto')) h.push('x-forwarded-proto', ctx.tls ? 'https' : 'http');
     if (head.expectContinue) {
       this.conn.continueRequest();
       removeHeader(h, 'expect');
