@@ -128,7 +128,8 @@ function noMatch(socket: Socket, worker: WorkerState, lBase: number | undefined)
 /** `peeked`: bytes protocol detection already read; the filter starts from them (or the TLS handshake does). */
 function runChain(socket: Socket, selection: Selection, ctx: ConnectionContext, protocol: DetectedProtocol, peeked?: Buffer, hello?: ClientHello | null): void {
   const tls = selection.chain.tls;
-  if (tls) return terminateTls(socket, tls, hello, peeked, ctx, (decrypted) => runFilter(decrypted, selection, ctx, undefined));
+  // After termination the application protocol is the negotiated ALPN: h2 runs the HTTP/2 codec.
+  if (tls) return terminateTls(socket, tls, hello, peeked, ctx, (decrypted) => runFilter(decrypted, selection, ctx, decrypted.alpnProtocol === 'h2' ? 'h2c' : undefined));
   // TLS carried through untouched (passthrough): the SNI is still known.
   if (hello) ctx.tls = { sni: hello.sni };
   runFilter(socket, selection, ctx, protocol, peeked);

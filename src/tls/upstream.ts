@@ -12,7 +12,7 @@ const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
  * plain names after it) for HTTP/1.1 requests; TCP offers `istio` (Legate does not speak
  * Istio's TCP metadata exchange, so not `istio-peer-exchange`).
  */
-export const ISTIO_ALPN = { http: ['istio-http/1.1', 'istio', 'http/1.1'], tcp: ['istio'] } as const;
+export const ISTIO_ALPN = { http: ['istio-http/1.1', 'istio', 'http/1.1'], h2: ['istio-h2', 'istio', 'h2'], tcp: ['istio'] } as const;
 export type UpstreamProtocol = keyof typeof ISTIO_ALPN;
 
 /** Why a TLS connection failed, as Envoy words the transport failure (`TLS_error:…`). */
@@ -60,6 +60,8 @@ export function tlsConnectOptions(tls: UpstreamTls, host: string, protocol: Upst
   // Envoy sends SNI only when told; Istio fills it with the host name for DNS services.
   const servername = tls.sni ?? (isIP(host) ? undefined : host);
   const opts: ConnectionOptions = { secureContext, servername, rejectUnauthorized: !tls.insecureSkipVerify };
+  // An HTTP/2 upstream over TLS must be offered h2 (Envoy's http2_protocol_options with TLS).
+  if (protocol === 'h2') opts.ALPNProtocols = ['h2'];
   if (tls.insecureSkipVerify) opts.checkServerIdentity = () => undefined;
   else if (tls.subjectAltNames?.length) opts.checkServerIdentity = checkSans(tls.subjectAltNames);
   return opts;

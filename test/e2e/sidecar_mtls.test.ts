@@ -7,7 +7,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import {
-  APP_UID, TestCa, destinationRule, startTcpServer, tcpClient, httpLoad, httpRequest, meshConfigMap, meshPods, peerAuthentication, report, serviceEntry, startHttpServer, type MeshPods,
+  APP_UID, TestCa, destinationRule, grpcCalls, startGrpcServer, startTcpServer, tcpClient, httpLoad, httpRequest, meshConfigMap, meshPods, peerAuthentication, report, serviceEntry, startHttpServer, type MeshPods,
 } from './harness/index.js';
 
 const APP_PORT = 8080;
@@ -182,4 +182,30 @@ test('TCP over mTLS: tcp_proxy originates ISTIO_MUTUAL (ALPN istio) and the STRI
   t.is(await m.server.waitForStat('listener.0.0.0.0_15006.ssl.handshake', 1), 1);
   const prom = (await m.server.ns.exec(['curl', '-sS', 'http://127.0.0.1:15090/stats/prometheus'])).stdout;
   t.regex(prom, /istio_tcp_connections_closed_total\{reporter="destination"[^}]*connection_security_policy="mutual_tls"\} 1/);
+});
+
+test('gRPC over mTLS: the client sidecar opens h2 over ISTIO_MUTUAL (ALPN istio-h2 → h2), the STRICT server sidecar serves the streams as HTTP/2 to a gRPC app', async (t) => {
+  const GRPC_PORT = 9090;
+  const m = await meshPods(t);
+  const [clientCerts, serverCerts] = await Promise.all([m.ca.issue('client', { ns: 'front', sa: 'client' }), m.ca.issue('server', { ns: 'shop', sa: 'server' })]);
+  await startGrpcServer(m.server.ns, GRPC_PORT, 'mtls');
+  m.server.writeConfig(meshConfigMap({ accessLogFile: '/dev/stdout', accessLogEncoding: 'JSON' }), peerAuthentication('default', 'shop', { mtls: { mode: 'STRICT' } }));
+  m.client.writeConfig(
+    meshConfigMap(),
+    serviceEntry({
+      name: 'grpc', namespace: 'shop', hosts: ['grpc.shop.svc.cluster.local'], addresses: [VIP], location: 'MESH_INTERNAL',
+      ports: [{ number: GRPC_PORT, name: 'grpc', protocol: 'GRPC' }],
+      endpoints: [{ address: m.server.ip, labels: { 'security.istio.io/tlsMode': 'istio' }, serviceAccount: 'server' }],
+    }),
+  );
+  await Promise.all([
+    m.server.startProxy({ concurrency: 1, args: ['--cert-dir', serverCerts, '--pod-namespace', 'shop', '--proxy-labels', 'app=server'] }),
+    m.client.startProxy({ concurrency: 1, args: ['--cert-dir', clientCerts, '--pod-namespace', 'front', '--proxy-labels', 'app=client'] }),
+  ]);
+  const results = await grpcCalls(m.client.ns, `${VIP}:${GRPC_PORT}`, { authority: `grpc.shop.svc.cluster.local:${GRPC_PORT}` });
+  t.deepEqual(results.map((r) => [r.kind, r.code]), [['unary', 0], ['server-streaming', 0], ['client-streaming', 0], ['bidi', 0]], JSON.stringify(results));
+  t.true((await m.client.waitForStat(`cluster.outbound|${GRPC_PORT}||grpc.shop.svc.cluster.local.ssl.handshake`, 1)) >= 1, 'the h2 session is TLS');
+  const log = m.server.proxy!.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.protocol === 'HTTP/2');
+  t.truthy(log, 'the server sidecar served HTTP/2 streams');
+  t.is(log!.downstream_peer_uri_san, CLIENT_ID);
 });

@@ -63,7 +63,7 @@ test('HTTPS servers on one port: a terminating chain per server, by SNI, with it
       [{ transportProtocol: 'tls' }, 'SIMPLE'],
     ],
   );
-  t.like(l.filterChains[0].tls, { credentialName: 'a-cert', minProtocolVersion: 'TLSV1_3', alpnProtocols: ['http/1.1'] });
+  t.like(l.filterChains[0].tls, { credentialName: 'a-cert', minProtocolVersion: 'TLSV1_3', alpnProtocols: ['h2', 'http/1.1'] });
   t.like(l.filterChains[1].tls, { caCertificates: '/certs/ca.crt', cipherSuites: ['ECDHE-RSA-AES128-GCM-SHA256'] });
   t.truthy(out.routes.find((r) => r.name === 'https.443.https-a.gw.default')?.virtualHosts.find((v) => v.name === 'a.example.com:443'));
 });

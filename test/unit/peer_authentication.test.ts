@@ -43,7 +43,7 @@ test('no PeerAuthentication is PERMISSIVE: mTLS by Istio ALPN, plaintext HTTP an
   // Before inspection the table asks for the ClientHello.
   t.true(table.select('virtualInbound', { address: '10.0.0.5', port: 8080 })?.inspectTls);
   const chain = tr.listeners.find((l) => l.name === 'virtualInbound')!.filterChains.find((c) => c.tls)!;
-  t.deepEqual(chain.tls, { mode: 'ISTIO_MUTUAL', matchSubjectAltNamePrefix: 'spiffe://cluster.local/', alpnProtocols: ['http/1.1'] });
+  t.deepEqual(chain.tls, { mode: 'ISTIO_MUTUAL', matchSubjectAltNamePrefix: 'spiffe://cluster.local/', alpnProtocols: ['h2', 'http/1.1'] });
 });
 
 test('mesh-wide STRICT (root namespace) refuses plaintext; the namespace policy overrides it; the workload policy overrides both', (t) => {

@@ -58,7 +58,7 @@ test("istiod's sidecar listeners: all accepted; decoded protos convert exactly l
   // istiod's inbound mTLS (SDS `default` + `ROOTCA`) is the workload identity: terminated, not noted.
   t.false(report.notes.has('listener.tls'));
   const mtlsChain = vi.filterChains.find((c) => c.tls && c.match.applicationProtocols?.includes('istio-http/1.1'));
-  t.deepEqual(mtlsChain?.tls, { mode: 'ISTIO_MUTUAL', matchSubjectAltNamePrefix: 'spiffe://cluster.local/', alpnProtocols: ['http/1.1'] });
+  t.deepEqual(mtlsChain?.tls, { mode: 'ISTIO_MUTUAL', matchSubjectAltNamePrefix: 'spiffe://cluster.local/', alpnProtocols: ['h2', 'http/1.1'] });
   // istiod's RBAC for Istio's docs `httpbin` policy (GET /info or POST /data, from sleep or namespace test, Google-issued JWT) is enforced.
   const inboundHttp = vi.filterChains.find((c) => c.name === 'virtualInbound-catchall-http')?.filters[0];
   const rbac = inboundHttp?.name === 'envoy.filters.network.http_connection_manager' ? inboundHttp.authorization?.rbac : undefined;

@@ -1,5 +1,7 @@
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
-import { connect } from 'node:net';
+import { Socket } from 'node:net';
+import type { UpstreamTls } from '../../config/model.js';
+import { connectUpstream, tlsErrorKind, tlsFailure } from '../../tls/upstream.js';
 import type { H2UpstreamStream } from './h2_upstream_stream.js';
 
 /** What a session tells its pool. */
@@ -9,11 +11,14 @@ export interface H2ConnectionOwner {
   /** A stream ended: the session has room again (or is done, when going away). */
   onStreamEnded(conn: H2Connection): void;
   onSessionClosed(conn: H2Connection): void;
+  /** Upstream TLS: a handshake completed, or failed (the cluster's `ssl.*` stats). */
+  onTls(result: 'handshake' | ReturnType<typeof tlsErrorKind>): void;
 }
 
 /**
- * One upstream HTTP/2 (h2c, prior knowledge) session: the streams it carries, and whether it
- * still takes new ones (not after GOAWAY, max requests, or max connection duration).
+ * One upstream HTTP/2 session — h2c (prior knowledge), or h2 over TLS (ALPN) when the cluster
+ * originates TLS — the streams it carries, and whether it still takes new ones (not after
+ * GOAWAY, max requests, or max connection duration).
  */
 export class H2Connection {
   readonly session: ClientHttp2Session;
@@ -40,12 +45,24 @@ export class H2Connection {
     port: number,
     localAddress: string | undefined,
     connectTimeoutMs: number,
+    tls: UpstreamTls | undefined,
   ) {
     this.authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const socket = connect({ host, port, localAddress, noDelay: true });
-    this.session = h2connect(`http://${this.authority}`, { createConnection: () => socket, settings: { enablePush: false } });
+    const up = connectUpstream({ host, port, localAddress, noDelay: true }, tls, 'h2');
+    // TLS that cannot start (no certificate): a socket that never connects, failed at once.
+    const socket = typeof up === 'string' ? new Socket() : up.socket;
+    this.session = h2connect(`${tls ? 'https' : 'http'}://${this.authority}`, { createConnection: () => socket, settings: { enablePush: false } });
     this.connectTimer = setTimeout(() => this.fail('connection timeout', true), connectTimeoutMs);
-    socket.once('error', (err: NodeJS.ErrnoException) => this.fail(err.code ?? 'connection failure', false));
+    if (typeof up === 'string') {
+      queueMicrotask(() => this.fail(up, false));
+      return;
+    }
+    if (tls) socket.once('secureConnect', () => owner.onTls('handshake'));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const handshake = tls !== undefined && socket.connecting === false;
+      if (handshake) owner.onTls(tlsErrorKind(err));
+      this.fail(handshake ? tlsFailure(`${err.code ?? 'TLS'}:${err.message}`) : (err.code ?? 'connection failure'), false);
+    });
     this.session.once('connect', () => {
       clearTimeout(this.connectTimer);
       this.connected = true;

@@ -2,6 +2,7 @@ import type { Host } from '../host.js';
 import { CX, NO_BREAKER, PENDING, RQ, type Breaker } from '../circuit_breaker.js';
 import type { PoolOptions, PoolStats } from './http1_pool.js';
 import { H2Connection, type H2ConnectionOwner } from './h2_connection.js';
+import type { tlsErrorKind } from '../../tls/upstream.js';
 import { H2UpstreamStream } from './h2_upstream_stream.js';
 import { PendingRequest, type PoolRequester, type RequestPool } from './upstream_request.js';
 
@@ -93,7 +94,11 @@ export class Http2Pool implements RequestPool, H2ConnectionOwner {
       return;
     }
     this.connecting++;
-    this.sessions.push(new H2Connection(this, this.host.address, this.host.port, this.opts.localAddress, this.opts.connectTimeoutMs));
+    this.sessions.push(new H2Connection(this, this.host.address, this.host.port, this.opts.localAddress, this.opts.connectTimeoutMs, this.opts.tls));
+  }
+
+  onTls(result: 'handshake' | ReturnType<typeof tlsErrorKind>): void {
+    this.stats.onTls(result);
   }
 
   onSessionReady(conn: H2Connection): void {

@@ -103,7 +103,7 @@ export interface RouterInput {
 }
 
 /** What Istio's gateways offer on HTTPS servers is h2,http/1.1; until the HTTP/2 codec lands, only http/1.1. */
-const HTTPS_ALPN = ['http/1.1'];
+const HTTPS_ALPN = ['h2', 'http/1.1'];
 
 function downstreamTls(t: any, alpn?: string[]): DownstreamTls | undefined {
   if (!isPlainObject(t)) return undefined;

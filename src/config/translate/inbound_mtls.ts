@@ -21,7 +21,7 @@ interface ChainMakers {
  * `http/1.1` by ALPN (Envoy offers h2 too; Legate's HTTP/1.1 codec does not).
  */
 export function inboundTls(mesh: MeshSettings, http: boolean): DownstreamTls {
-  return { mode: 'ISTIO_MUTUAL', matchSubjectAltNamePrefix: `spiffe://${mesh.trustDomain}/`, ...(http ? { alpnProtocols: ['http/1.1'] } : {}) };
+  return { mode: 'ISTIO_MUTUAL', matchSubjectAltNamePrefix: `spiffe://${mesh.trustDomain}/`, ...(http ? { alpnProtocols: ['h2', 'http/1.1'] } : {}) };
 }
 
 /**

@@ -29,8 +29,7 @@ export function decodeDownstreamTls(ctx: Json | undefined, requireClientCertific
   const common = ctx?.common_tls_context ?? {};
   const certSds = common.tls_certificate_sds_secret_configs?.[0]?.name;
   const validation = common.combined_validation_context;
-  // Legate's HTTP/1.1 codec: h2 is never picked on a terminated chain.
-  const alpn = (common.alpn_protocols ?? []).filter((p: string) => p !== 'h2');
+  const alpn: string[] = common.alpn_protocols ?? [];
   if (certSds === 'default' && validation?.validation_context_sds_secret_config?.name === 'ROOTCA') {
     const prefix = validation.default_validation_context?.match_subject_alt_names?.find((m: Json) => typeof m.prefix === 'string')?.prefix;
     return { mode: 'ISTIO_MUTUAL', ...(prefix ? { matchSubjectAltNamePrefix: prefix } : {}), ...(alpn.length ? { alpnProtocols: alpn } : {}) };

@@ -85,6 +85,7 @@ export abstract class UpstreamAttempts implements PoolRequester {
     readonly head: RequestHead,
   ) {
     this.info = new StreamInfo(conn.localAddress, conn.remoteAddress);
+    this.info.tls = ctx.tls;
     this.headers = head.headers;
   }
 

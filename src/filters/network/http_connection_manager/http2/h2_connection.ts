@@ -1,5 +1,6 @@
 import { constants, createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { H } from '../../../../stats/scopes.js';
 import { setReader } from '../../../../listener/socket_reader.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from '../drain.js';
@@ -49,6 +50,9 @@ export class H2ConnectionManager implements DrainableConnection, H2StreamOwner {
     setReader(socket, undefined);
     socket.pause();
     if (early.length > 0) socket.unshift(early.length === 1 ? early[0]! : Buffer.concat(early));
+    // A TLS socket we terminated ourselves (not accepted by a tls.Server) keeps secureConnecting
+    // true after its handshake, and the session would wait for a 'secureConnect' that never comes.
+    if ((socket as TLSSocket).encrypted) (socket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
     sessionFactory().emit('connection', socket);
     const session = adopted!;
     adopted = undefined;
