@@ -41,7 +41,7 @@ s.on('data', (d) => {
     if (buf.length < end + 4 + len) return;
     buf = buf.slice(end + 4 + len);
     names.push(/x-server-name: *(\\S+)/i.exec(head)?.[1] ?? '?');
-    if (names.length === 1) setTimeout(get, Number(gapMs));
+    if (names.length === 1) { console.log('first answered'); setTimeout(get, Number(gapMs)); }
     else { console.log(JSON.stringify({ names, sameConnection: true })); s.end(); }
   }
 });
@@ -59,7 +59,10 @@ test('a keep-alive connection opened before a config change sends its next reque
   const applied = await pod.stat('legate.config.update_success');
   // The client holds its connection for 3 s between the two requests; the change lands meanwhile.
   const client = pod.ns.spawn([NODE, '-e', CLIENT, VIP, '80', '3000'], { uid: APP_UID, label: 'keepalive-client' });
-  await new Promise((r) => setTimeout(r, 500));
+  // The change is written only once the first request was answered on the old config (a loaded
+  // machine may take longer than the gap to start the client).
+  for (let i = 0; i < 200 && !client.stdoutLines.includes('first answered'); i++) await new Promise((r) => setTimeout(r, 25));
+  t.true(client.stdoutLines.includes('first answered'), 'the first request was answered');
   pod.writeConfig(...config(remote.ip, 8002));
   await pod.waitForStat('legate.config.update_success', (v) => v > applied, 5000);
   await client.exited;
