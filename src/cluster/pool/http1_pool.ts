@@ -1,11 +1,12 @@
 import type { UpstreamTls } from '../../config/model.js';
 import { connectUpstream, tlsErrorKind, tlsFailure } from '../../tls/upstream.js';
 import type { Host } from '../host.js';
-import { CX, NO_BREAKER, PENDING, RQ, type Breaker } from '../circuit_breaker.js';
+import { CX, NO_BREAKER, RQ, type Breaker } from '../circuit_breaker.js';
 import { UpstreamConnection } from './upstream_connection.js';
 import { readerSocketOptions, trackReads } from '../../listener/socket_reader.js';
 
-import { PendingRequest, type PoolRequester, type RequestPool } from './upstream_request.js';
+import type { PendingRequest, PoolRequester } from './upstream_request.js';
+import { PendingQueue, type PendingQueueOwner } from './pending_queue.js';
 
 export { UpstreamConnection } from './upstream_connection.js';
 export { PendingRequest, type PoolRequester, type UpstreamStreamCallbacks, type UpstreamRequest } from './upstream_request.js';
@@ -55,9 +56,9 @@ export interface PoolStats {
  * resource. Pending requests fail after the connect timeout, and all of them when a connect
  * attempt fails (Envoy purges the queue so that retries decide what to do).
  */
-export class Http1Pool implements RequestPool {
+export class Http1Pool implements PendingQueueOwner {
   private readonly idle: UpstreamConnection[] = [];
-  private readonly pending: PendingRequest[] = [];
+  private readonly pending: PendingQueue;
   /** Connect attempts in flight (each will serve one pending request). */
   private connecting = 0;
   total = 0;
@@ -65,7 +66,6 @@ export class Http1Pool implements RequestPool {
   breaker: Breaker = NO_BREAKER;
   /** The host left its cluster: connections close as their requests end instead of idling. */
   private retired = false;
-  private pendingTimer: NodeJS.Timeout | undefined;
   private idleSweep: NodeJS.Timeout | undefined;
   private readonly onCapacity = () => this.connectForPending();
   private readonly onOthersWaiting = () => this.giveUpIdle();
@@ -74,7 +74,9 @@ export class Http1Pool implements RequestPool {
     readonly host: Host,
     private readonly opts: PoolOptions,
     private readonly stats: PoolStats,
-  ) {}
+  ) {
+    this.pending = new PendingQueue(this, stats, opts.connectTimeoutMs);
+  }
 
   /**
    * A connection for one request: `onPoolReady(conn, reused)` or `onPoolFailure(reason, timeout)`, never both,
@@ -91,30 +93,17 @@ export class Http1Pool implements RequestPool {
       }
       return undefined;
     }
-    if (!this.breaker.tryAcquire(PENDING)) {
-      this.stats.onPendingOverflow();
-      requester.onPoolFailure('overflow', false);
-      return undefined;
-    }
-    const p = new PendingRequest(this, requester, performance.now());
-    this.pending.push(p);
-    this.stats.onPending(1);
-    this.armPendingTimer();
-    this.connectForPending();
+    const p = this.pending.add(requester);
+    if (p) this.connectForPending();
     return p;
   }
 
   /** The client went away while its request waited. */
   cancel(p: PendingRequest): void {
-    const i = this.pending.indexOf(p);
-    if (i < 0) return;
-    this.pending.splice(i, 1);
-    this.endPending();
+    this.pending.cancel(p);
   }
 
-  private endPending(): void {
-    this.breaker.release(PENDING);
-    this.stats.onPending(-1);
+  onPendingEnded(): void {
     // Connect attempts cover every waiting request: stop asking other workers for capacity.
     if (this.pending.length <= this.connecting) this.breaker.cancelWait(this.onCapacity);
   }
@@ -157,11 +146,7 @@ export class Http1Pool implements RequestPool {
       // No certificate to connect with: a connect failure that never reached the network.
       this.stats.onTls('connection_error');
       this.stats.onConnectFail(false);
-      for (const p of this.pending.splice(0)) {
-        this.endPending();
-        p.requester.onPoolFailure(up, false);
-      }
-      this.disarmPendingTimerIfEmpty();
+      this.pending.failAll(up, false);
       this.breaker.release(CX);
       return;
     }
@@ -202,27 +187,19 @@ export class Http1Pool implements RequestPool {
     if (conn.connectFailed) return;
     conn.connectFailed = true;
     this.connecting--;
-    for (const p of this.pending.splice(0)) {
-      this.endPending();
-      p.requester.onPoolFailure(reason, timeout);
-    }
-    this.disarmPendingTimerIfEmpty();
+    this.pending.failAll(reason, timeout);
   }
 
   /** A connection free for a request: the oldest pending request takes it, else it idles. */
   private serveOrIdle(conn: UpstreamConnection, reused: boolean): void {
-    while (this.pending.length > 0) {
-      const p = this.pending.shift()!;
-      this.endPending();
+    for (let p = this.pending.shift(); p; p = this.pending.shift()) {
       if (!this.startRequest(conn)) {
         p.requester.onPoolFailure('overflow', false);
         continue;
       }
-      this.disarmPendingTimerIfEmpty();
       p.requester.onPoolReady(conn, reused);
       return;
     }
-    this.disarmPendingTimerIfEmpty();
     // Pools elsewhere are waiting for this cluster's connection capacity: hand it over.
     if (this.breaker.othersWaiting()) {
       conn.socket.destroy();
@@ -292,30 +269,6 @@ export class Http1Pool implements RequestPool {
     const expired = performance.now() - this.opts.idleTimeoutMs;
     while (this.idle.length > 0 && this.idle[0]!.idleSince <= expired) this.idle.shift()!.socket.destroy();
     this.armIdleSweep();
-  }
-
-  private armPendingTimer(): void {
-    if (this.pendingTimer || this.pending.length === 0) return;
-    const due = this.pending[0].since + this.opts.connectTimeoutMs - performance.now();
-    this.pendingTimer = setTimeout(() => this.expirePending(), Math.max(0, due));
-  }
-
-  private disarmPendingTimerIfEmpty(): void {
-    if (this.pending.length > 0 || !this.pendingTimer) return;
-    clearTimeout(this.pendingTimer);
-    this.pendingTimer = undefined;
-  }
-
-  /** Requests that waited a whole connect timeout fail as a connect timeout would. */
-  private expirePending(): void {
-    this.pendingTimer = undefined;
-    const oldest = performance.now() - this.opts.connectTimeoutMs;
-    while (this.pending.length > 0 && this.pending[0].since <= oldest + 1) {
-      const p = this.pending.shift()!;
-      this.endPending();
-      p.requester.onPoolFailure('connection timeout', true);
-    }
-    this.armPendingTimer();
   }
 
   /** Closes idle connections (shutdown, tests); busy ones finish their request and go back to idle. */

@@ -1,10 +1,11 @@
 import type { Host } from '../host.js';
-import { CX, NO_BREAKER, PENDING, RQ, type Breaker } from '../circuit_breaker.js';
+import { CX, NO_BREAKER, RQ, type Breaker } from '../circuit_breaker.js';
 import type { PoolOptions, PoolStats } from './http1_pool.js';
 import { H2Connection, type H2ConnectionOwner } from './h2_connection.js';
 import type { tlsErrorKind } from '../../tls/upstream.js';
 import { H2UpstreamStream } from './h2_upstream_stream.js';
-import { PendingRequest, type PoolRequester, type RequestPool } from './upstream_request.js';
+import type { PendingRequest, PoolRequester } from './upstream_request.js';
+import { PendingQueue, type PendingQueueOwner } from './pending_queue.js';
 
 /**
  * A worker's HTTP/2 pool to one upstream host, as Envoy's: one session carries many streams
@@ -12,19 +13,20 @@ import { PendingRequest, type PoolRequester, type RequestPool } from './upstream
  * full or going away (GOAWAY, max requests, max duration). Each stream holds a request
  * resource (http2MaxRequests); requests wait in the pending queue while a session connects.
  */
-export class Http2Pool implements RequestPool, H2ConnectionOwner {
+export class Http2Pool implements PendingQueueOwner, H2ConnectionOwner {
   private readonly sessions: H2Connection[] = [];
-  private readonly pending: PendingRequest[] = [];
+  private readonly pending: PendingQueue;
   private connecting = 0;
   breaker: Breaker = NO_BREAKER;
   private retired = false;
-  private pendingTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly host: Host,
     private readonly opts: PoolOptions & { maxConcurrentStreams: number },
     private readonly stats: PoolStats,
-  ) {}
+  ) {
+    this.pending = new PendingQueue(this, stats, opts.connectTimeoutMs);
+  }
 
   acquire(requester: PoolRequester): PendingRequest | undefined {
     const conn = this.withRoom();
@@ -32,29 +34,13 @@ export class Http2Pool implements RequestPool, H2ConnectionOwner {
       this.startStream(conn, requester);
       return undefined;
     }
-    if (!this.breaker.tryAcquire(PENDING)) {
-      this.stats.onPendingOverflow();
-      requester.onPoolFailure('overflow', false);
-      return undefined;
-    }
-    const p = new PendingRequest(this, requester, performance.now());
-    this.pending.push(p);
-    this.stats.onPending(1);
-    this.armPendingTimer();
-    if (this.connecting === 0) this.open();
+    const p = this.pending.add(requester);
+    if (p && this.connecting === 0) this.open();
     return p;
   }
 
   cancel(p: PendingRequest): void {
-    const i = this.pending.indexOf(p);
-    if (i < 0) return;
-    this.pending.splice(i, 1);
-    this.endPending();
-  }
-
-  private endPending(): void {
-    this.breaker.release(PENDING);
-    this.stats.onPending(-1);
+    this.pending.cancel(p);
   }
 
   /** A connected session that takes another stream. */
@@ -87,10 +73,7 @@ export class Http2Pool implements RequestPool, H2ConnectionOwner {
     if (!this.breaker.tryAcquire(CX)) {
       this.stats.onCxOverflow();
       // Streams cannot wait for another worker's connection to close: the pending requests fail as Envoy's overflow.
-      for (const p of this.pending.splice(0)) {
-        this.endPending();
-        p.requester.onPoolFailure('overflow', false);
-      }
+      this.pending.failAll('overflow', false);
       return;
     }
     this.connecting++;
@@ -118,11 +101,7 @@ export class Http2Pool implements RequestPool, H2ConnectionOwner {
   onSessionFailed(_conn: H2Connection, reason: string, timeout: boolean): void {
     this.connecting--;
     this.stats.onConnectFail(timeout);
-    for (const p of this.pending.splice(0)) {
-      this.endPending();
-      p.requester.onPoolFailure(reason, timeout);
-    }
-    this.disarmPendingTimerIfEmpty();
+    this.pending.failAll(reason, timeout);
   }
 
   onStreamEnded(conn: H2Connection): void {
@@ -148,35 +127,9 @@ export class Http2Pool implements RequestPool, H2ConnectionOwner {
     while (this.pending.length > 0) {
       const conn = this.withRoom();
       if (!conn) break;
-      const p = this.pending.shift()!;
-      this.endPending();
-      this.startStream(conn, p.requester);
+      this.startStream(conn, this.pending.shift()!.requester);
     }
-    this.disarmPendingTimerIfEmpty();
     if (this.pending.length > 0 && this.connecting === 0) this.open();
-  }
-
-  private armPendingTimer(): void {
-    if (this.pendingTimer || this.pending.length === 0) return;
-    const due = this.pending[0]!.since + this.opts.connectTimeoutMs - performance.now();
-    this.pendingTimer = setTimeout(() => this.expirePending(), Math.max(0, due));
-  }
-
-  private disarmPendingTimerIfEmpty(): void {
-    if (this.pending.length > 0 || !this.pendingTimer) return;
-    clearTimeout(this.pendingTimer);
-    this.pendingTimer = undefined;
-  }
-
-  private expirePending(): void {
-    this.pendingTimer = undefined;
-    const oldest = performance.now() - this.opts.connectTimeoutMs;
-    while (this.pending.length > 0 && this.pending[0]!.since <= oldest + 1) {
-      const p = this.pending.shift()!;
-      this.endPending();
-      p.requester.onPoolFailure('connection timeout', true);
-    }
-    this.armPendingTimer();
   }
 
   /** Sessions with no stream close now; busy ones after their streams (shutdown, tests). */
