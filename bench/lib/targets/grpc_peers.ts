@@ -4,6 +4,7 @@ import { onCpus } from '../cpus.js';
 import { start } from '../proc.js';
 import type { StartArgs, Target } from '../types.js';
 import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
+import { haproxyPreamble } from './haproxy.js';
 
 /** nginx as a gRPC proxy: h2c in (`listen … http2`), `grpc_pass` with a keep-alive upstream pool. */
 function nginxGrpcConfig(a: StartArgs, dir: string): string {
@@ -30,17 +31,7 @@ http {
 
 /** HAProxy as a gRPC proxy: h2c in (`proto h2`), h2c out (`server … proto h2`), connections reused. */
 function haproxyGrpcConfig(a: StartArgs): string {
-  return `
-global
-  nbthread ${a.workers}
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  http-reuse always
-frontend fe
+  return `${haproxyPreamble('http', a.workers)}frontend fe
   bind 127.0.0.1:${PEER_PORT} backlog 8192 proto h2
   default_backend be
 backend be

@@ -15,18 +15,23 @@ import { benchCertificate } from '../tls_cert.js';
 /** The frontend: plain HTTP/1.1, prior-knowledge HTTP/2 (`proto h2`), or TLS termination (`ssl crt`); the backend stays HTTP/1.1 keep-alive. */
 type Front = 'plain' | 'h2c' | 'tls';
 
-function config(mode: 'http' | 'tcp', a: StartArgs, leastconn: boolean, front: Front, tlsPem?: string): string {
-  const servers = leastconn ? a.upstreams.map((u, i) => `  server up${i + 1} ${u.host}:${u.port}\n`).join('') : `  server up ${a.upstream.host}:${a.upstream.port}\n`;
+/** The `global` and `defaults` sections every HAProxy target of the bench shares (HTTP: keep-alive both sides, connections reused). */
+export function haproxyPreamble(mode: 'http' | 'tcp', workers: number): string {
   return `
 global
-  nbthread ${a.workers}
+  nbthread ${workers}
   maxconn 8000
 defaults
   mode ${mode}
   timeout connect 5s
   timeout client 60s
   timeout server 60s
-${mode === 'http' ? '  option http-keep-alive\n  http-reuse always\n' : ''}frontend fe
+${mode === 'http' ? '  option http-keep-alive\n  http-reuse always\n' : ''}`;
+}
+
+function config(mode: 'http' | 'tcp', a: StartArgs, leastconn: boolean, front: Front, tlsPem?: string): string {
+  const servers = leastconn ? a.upstreams.map((u, i) => `  server up${i + 1} ${u.host}:${u.port}\n`).join('') : `  server up ${a.upstream.host}:${a.upstream.port}\n`;
+  return `${haproxyPreamble(mode, a.workers)}frontend fe
   bind 127.0.0.1:${PEER_PORT} backlog 8192${front === 'h2c' ? ' proto h2' : ''}${tlsPem ? ` ssl crt ${tlsPem} alpn http/1.1` : ''}
   default_backend be
 backend be

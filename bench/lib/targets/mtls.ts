@@ -9,6 +9,7 @@ import { start } from '../proc.js';
 import type { StartArgs, Target } from '../types.js';
 import { legateArgv } from './legate.js';
 import { PEER_PORT, redirectedEndpoint, VIP_PORTS } from './endpoint.js';
+import { haproxyPreamble } from './haproxy.js';
 
 /** The server sidecar's address as the client sidecar dials it; redirected (any uid) to the server's inbound port. */
 const SERVER_POD_IP = '240.240.2.1';
@@ -95,18 +96,7 @@ export const haproxyMtls: Target = {
     const file = join(a.tmp, 'haproxy-mtls.cfg');
     writeFileSync(
       file,
-      `
-global
-  nbthread ${a.workers}
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-  http-reuse always
-frontend fe
+      `${haproxyPreamble('http', a.workers)}frontend fe
   bind 127.0.0.1:${PEER_PORT} backlog 8192
   default_backend to_tls
 backend to_tls
