@@ -77,7 +77,7 @@ export const scenario: Scenario = {
   describes:
     'In-process micro benchmark: nanoseconds per CompiledRbac.evaluate() for five Istio-style rules (DENY by path and header; ALLOW by ' +
     'principal, by ipBlock + method + path, by method + port), compiled once. This is the per-request work the RBAC filter adds on the ' +
-    'inbound path; the end-to-end http_small variant with policies on the inbound path is not built yet (see docs/authorization.md).',
+    'inbound path; http_small measures it end to end (inbound 15006 without and with the same five rules).',
   order: 91,
   unit: 'ns',
   higherIsBetter: false,
