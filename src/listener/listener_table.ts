@@ -153,12 +153,7 @@ function wantsTls(l: CompiledListener, dst: Destination): boolean {
 
 /** Envoy's server_names: exact, or `*.example.com` for any name below example.com. */
 export function sniMatches(names: readonly string[], sni: string | undefined): boolean {
-  if (!sni) return false;
-  for (const n of names) {
-    if (n === sni) return true;
-    if (n.startsWith('*.') && sni.length > n.length - 1 && sni.endsWith(n.slice(1))) return true;
-  }
-  return false;
+  return sniScore(names, sni) >= 0;
 }
 
 /** How well `names` match the SNI, as Envoy ranks server_names: exact, then the longest wildcard, then none (-1: no match). */
