@@ -6,7 +6,7 @@
 import test from 'ava';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { accessLogEntries, APP_UID, eventually, httpRequest, meshConfigMap, podWithHttp, podWithRemote, startHttpServer, startTcpServer, tcpClient } from './harness/index.js';
-import { NODE } from './harness/programs.js';
+import { NODE, programPath } from './harness/programs.js';
 
 function policy(name: string, spec: Record<string, unknown>, kind = 'AuthorizationPolicy'): string {
   return ['apiVersion: security.istio.io/v1', `kind: ${kind}`, 'metadata:', `  name: ${name}`, '  namespace: default', `spec: ${JSON.stringify(spec)}`].join('\n');
@@ -111,39 +111,13 @@ test('JWT: valid token allowed by requestPrincipals, invalid â†’ 401, missing â†
   t.true((await pod.stat('http.inbound_0.0.0.0_15006.jwt_authn.allowed')) >= 2, 'the valid token and the missing one passed jwt_authn');
 });
 
-/** Two GETs on one connection, `gapMs` apart; prints the status codes. */
-const KEEPALIVE_CLIENT = `
-const net = require('node:net');
-const [host, port, gapMs] = process.argv.slice(1);
-const s = net.connect(Number(port), host);
-let buf = '';
-const codes = [];
-const get = () => s.write('GET /data HTTP/1.1\\r\\nhost: app\\r\\n\\r\\n');
-s.on('data', (d) => {
-  buf += d;
-  for (;;) {
-    const end = buf.indexOf('\\r\\n\\r\\n');
-    if (end < 0) return;
-    const head = buf.slice(0, end);
-    const len = Number(/content-length: *(\\d+)/i.exec(head)?.[1] ?? 0);
-    if (buf.length < end + 4 + len) return;
-    buf = buf.slice(end + 4 + len);
-    codes.push(Number(head.split(' ')[1]));
-    if (codes.length === 1) { console.log('first'); setTimeout(get, Number(gapMs)); }
-    else { console.log(JSON.stringify({ codes })); s.end(); }
-  }
-});
-s.on('connect', get);
-s.on('error', (e) => { console.log(JSON.stringify({ codes, error: e.message })); process.exit(1); });
-`;
-
 test('a policy change applies to the next request on an open keep-alive connection', async (t) => {
   const allowAll = policy('gate', { action: 'ALLOW', rules: [{}] });
   const denyData = policy('gate', { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/data'] } }] }] });
   const { pod, remote } = await podWithHttp(t, { servers: {}, config: () => [meshConfigMap(), allowAll] });
   await startHttpServer(pod.ns, 8081, { uid: APP_UID, host: '127.0.0.1', name: 'app' });
   const applied = await pod.stat('legate.config.update_success');
-  const client = remote.ns.spawn([NODE, '-e', KEEPALIVE_CLIENT, pod.ip, '8081', '4000'], { uid: 0, label: 'keepalive-client' });
+  const client = remote.ns.spawn([NODE, programPath('keepalive_client'), pod.ip, '8081', '4000', '/data', 'app'], { uid: 0, label: 'keepalive-client' });
   // The change lands after the first answer and before the second request.
   await client.waitForLine(/^first$/);
   pod.writeConfig(meshConfigMap(), denyData);

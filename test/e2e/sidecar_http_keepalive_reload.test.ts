@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { APP_UID, meshConfigMap, Pod, RemoteHost, serviceEntry } from './harness/index.js';
-import { NODE } from './harness/programs.js';
+import { NODE, programPath } from './harness/programs.js';
 
 const VIP = '240.240.0.20';
 
@@ -23,32 +23,6 @@ function config(remoteIp: string, port: number): string[] {
   ];
 }
 
-/** One connection, one GET, then (after `gapMs`) a second GET on the same connection: prints each x-server-name. */
-const CLIENT = `
-const net = require('node:net');
-const [host, port, gapMs] = process.argv.slice(1);
-const s = net.connect(Number(port), host);
-let buf = '';
-const names = [];
-const get = () => s.write('GET / HTTP/1.1\\r\\nhost: web.default.svc.cluster.local\\r\\n\\r\\n');
-s.on('data', (d) => {
-  buf += d;
-  for (;;) {
-    const end = buf.indexOf('\\r\\n\\r\\n');
-    if (end < 0) return;
-    const head = buf.slice(0, end);
-    const len = Number(/content-length: *(\\d+)/i.exec(head)?.[1] ?? 0);
-    if (buf.length < end + 4 + len) return;
-    buf = buf.slice(end + 4 + len);
-    names.push(/x-server-name: *(\\S+)/i.exec(head)?.[1] ?? '?');
-    if (names.length === 1) { console.log('first answered'); setTimeout(get, Number(gapMs)); }
-    else { console.log(JSON.stringify({ names, sameConnection: true })); s.end(); }
-  }
-});
-s.on('connect', get);
-s.on('error', (e) => { console.log(JSON.stringify({ names, error: e.message })); process.exit(1); });
-`;
-
 test('a keep-alive connection opened before a config change sends its next request to the new endpoint', async (t) => {
   const remote = await RemoteHost.create(t);
   const pod = await Pod.create(t, { remote });
@@ -58,11 +32,10 @@ test('a keep-alive connection opened before a config change sends its next reque
   await pod.startProxy();
   const applied = await pod.stat('legate.config.update_success');
   // The client holds its connection for 3 s between the two requests; the change lands meanwhile.
-  const client = pod.ns.spawn([NODE, '-e', CLIENT, VIP, '80', '3000'], { uid: APP_UID, label: 'keepalive-client' });
+  const client = pod.ns.spawn([NODE, programPath('keepalive_client'), VIP, '80', '3000', '/', 'web.default.svc.cluster.local'], { uid: APP_UID, label: 'keepalive-client' });
   // The change is written only once the first request was answered on the old config (a loaded
   // machine may take longer than the gap to start the client).
-  for (let i = 0; i < 200 && !client.stdoutLines.includes('first answered'); i++) await new Promise((r) => setTimeout(r, 25));
-  t.true(client.stdoutLines.includes('first answered'), 'the first request was answered');
+  await client.waitForLine(/^first$/);
   pod.writeConfig(...config(remote.ip, 8002));
   await pod.waitForStat('legate.config.update_success', (v) => v > applied, 5000);
   await client.exited;
