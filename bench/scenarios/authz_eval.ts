@@ -1,3 +1,4 @@
+import { selfRunScenario } from '../lib/self_run.js';
 import { performance } from 'node:perf_hooks';
 import type { RbacRules } from '../../src/config/model.js';
 import type { AuthzInput } from '../../src/filters/http/rbac/attributes.js';
@@ -71,7 +72,7 @@ async function runSelf(ctx: MeasureContext): Promise<Row[]> {
   return rows;
 }
 
-export const scenario: Scenario = {
+export const scenario: Scenario = selfRunScenario({
   name: 'authz_eval',
   title: 'AuthorizationPolicy evaluation cost per request',
   describes:
@@ -80,13 +81,5 @@ export const scenario: Scenario = {
     'inbound path; http_small measures it end to end (inbound 15006 without and with the same five rules).',
   order: 91,
   unit: 'ns',
-  higherIsBetter: false,
-  modes: ['smoke', 'quick', 'full'],
-  upstream: 'http',
-  targets: () => [],
-  workers: () => [1],
-  timing: () => ({ warmupSec: 0 }),
-  variants: () => [],
   runSelf,
-  compareWith: [],
-};
+});

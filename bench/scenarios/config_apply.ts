@@ -1,3 +1,4 @@
+import { selfRunScenario } from '../lib/self_run.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,7 +88,7 @@ async function runSelf(ctx: MeasureContext): Promise<Row[]> {
   return rows;
 }
 
-export const scenario: Scenario = {
+export const scenario: Scenario = selfRunScenario({
   name: 'config_apply',
   title: 'Configuration apply time, 1,000 and 10,000 ServiceEntries',
   describes:
@@ -97,18 +98,11 @@ export const scenario: Scenario = {
     'every entry to another endpoint port. The proxy runs with --stats-capacity 2097152 (the default is 1,048,576 slots).',
   order: 80,
   unit: 'ms',
-  higherIsBetter: false,
-  modes: ['smoke', 'quick', 'full'],
-  upstream: 'http',
-  targets: () => [],
-  workers: () => [1],
   // Each repetition is one validate or one reload (the reload has one warm-up apply of its own).
-  timing: () => ({ warmupSec: 0, durSec: 0 }),
-  variants: () => [],
+  oneShot: true,
   runSelf,
-  compareWith: [],
   columns: [
     { key: 'rss', header: 'proxy RSS MB after', digits: 0 },
     { key: 'version', header: 'config version', digits: 0 },
   ],
-};
+});

@@ -1,3 +1,4 @@
+import { selfRunScenario } from '../lib/self_run.js';
 import { performance } from 'node:perf_hooks';
 import { Host } from '../../src/cluster/host.js';
 import { ClusterLoadBalancer, DEFAULT_BALANCER_ENV } from '../../src/cluster/lb/cluster_load_balancer.js';
@@ -55,7 +56,7 @@ async function runSelf(ctx: MeasureContext): Promise<Row[]> {
   return rows;
 }
 
-export const scenario: Scenario = {
+export const scenario: Scenario = selfRunScenario({
   name: 'lb_pick',
   title: 'Load balancer pick cost, 10 and 1,000 hosts',
   describes:
@@ -65,13 +66,5 @@ export const scenario: Scenario = {
     'binary search, Maglev a table lookup.',
   order: 90,
   unit: 'ns',
-  higherIsBetter: false,
-  modes: ['smoke', 'quick', 'full'],
-  upstream: 'http',
-  targets: () => [],
-  workers: () => [1],
-  timing: () => ({ warmupSec: 0 }),
-  variants: () => [],
   runSelf,
-  compareWith: [],
-};
+});

@@ -1,3 +1,4 @@
+import { selfRunScenario } from '../lib/self_run.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminGet } from '../lib/admin_client.js';
@@ -104,7 +105,7 @@ async function runSelf(ctx: MeasureContext): Promise<Row[]> {
   return rows;
 }
 
-export const scenario: Scenario = {
+export const scenario: Scenario = selfRunScenario({
   name: 'xds_push',
   title: 'xDS push to applied on every worker, and the server\'s memory per proxy',
   describes:
@@ -115,17 +116,10 @@ export const scenario: Scenario = {
     `(${EXTRA_PROXIES.quick} more proxies of the same namespace; 1 in smoke runs).`,
   order: 85,
   unit: 'ms',
-  higherIsBetter: false,
-  modes: ['smoke', 'quick', 'full'],
-  upstream: 'http',
-  targets: () => [],
-  workers: () => [1],
-  timing: () => ({ warmupSec: 0, durSec: 0 }),
-  variants: () => [],
+  oneShot: true,
   runSelf,
-  compareWith: [],
   columns: [
     { key: 'serverIdle', header: 'server RSS MB idle', digits: 0 },
     { key: 'serverPerProxy', header: 'server RSS MB per extra proxy', digits: 1 },
   ],
-};
+});
