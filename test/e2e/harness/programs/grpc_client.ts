@@ -6,16 +6,12 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { EchoClient, type Msg } from '../../../support/grpc_echo.js';
+import { option } from './cli_args.js';
 
-const args = process.argv.slice(2);
-const opt = (flag: string) => {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const target = opt('--target')!;
-const authority = opt('--authority');
+const target = option('--target')!;
+const authority = option('--authority');
 const client = new EchoClient(target, grpc.credentials.createInsecure(), authority ? { 'grpc.default_authority': authority } : {}) as unknown as Record<string, (...a: unknown[]) => unknown> & grpc.Client;
-const msg: Msg = JSON.parse(opt('--msg') ?? '{"text":"hi"}');
+const msg: Msg = JSON.parse(option('--msg') ?? '{"text":"hi"}');
 type Result = { kind: string; code: number; details?: string; text?: string };
 
 const unary = (m: Msg) =>
@@ -54,8 +50,8 @@ const bidi = () =>
   });
 
 const results: Result[] = [];
-if ((opt('--mode') ?? 'all') === 'all') results.push(await unary(msg), await serverStream(), await clientStream(), await bidi());
-else for (let i = 0; i < Number(opt('--count') ?? 1); i++) results.push(await unary({ ...msg, text: `${msg.text}${i}` }));
+if ((option('--mode') ?? 'all') === 'all') results.push(await unary(msg), await serverStream(), await clientStream(), await bidi());
+else for (let i = 0; i < Number(option('--count') ?? 1); i++) results.push(await unary({ ...msg, text: `${msg.text}${i}` }));
 process.stdout.write(JSON.stringify({ results }) + '\n');
 client.close();
 process.exit(0);

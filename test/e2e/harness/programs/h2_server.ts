@@ -9,18 +9,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Http2Session } from 'node:http2';
+import { emit, hostPort, option } from './cli_args.js';
 
-const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
-const args = process.argv.slice(2);
-const opt = (flag: string) => {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const listen = opt('--listen');
+const listen = option('--listen');
 if (!listen) throw new Error('usage: h2_server.js --listen HOST:PORT [--name NAME]');
-const name = opt('--name') ?? 'h2';
-const [host, portText] = listen.split(/:(?=\d+$)/);
-const port = Number(portText);
+const name = option('--name') ?? 'h2';
+const { host, port } = hostPort(listen);
 const sessions = new WeakMap<Http2Session, number>();
 let sessionCount = 0;
 

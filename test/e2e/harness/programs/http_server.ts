@@ -33,18 +33,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
+import { emit, hostPort, option } from './cli_args.js';
 
-const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
-const args = process.argv.slice(2);
-const opt = (flag: string) => {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const listen = opt('--listen');
+const listen = option('--listen');
 if (!listen) throw new Error('usage: http_server.js --listen HOST:PORT [--name NAME] [--keep-alive-ms MS]');
-const name = opt('--name') ?? 'http';
-const [host, portText] = listen.split(/:(?=\d+$)/);
-const port = Number(portText);
+const name = option('--name') ?? 'http';
+const { host, port } = hostPort(listen);
 /** Requests seen per `key` (for fail=N). */
 const seen = new Map<string, number>();
 
@@ -142,7 +136,7 @@ server.on('upgrade', (req, socket, head: Buffer) => {
   socket.on('end', () => socket.end());
   socket.on('error', () => {});
 });
-const idleCloseMs = Number(opt('--idle-close-ms') ?? 0);
+const idleCloseMs = Number(option('--idle-close-ms') ?? 0);
 const idleTimers = new WeakMap<object, NodeJS.Timeout>();
 if (idleCloseMs > 0) {
   server.on('request', (req, res) => {
@@ -162,6 +156,6 @@ server.on('error', (e) => {
   process.exit(1);
 });
 // Node's defaults close idle keep-alive connections after 5 s; the proxy's pool keeps them for an hour.
-server.keepAliveTimeout = Number(opt('--keep-alive-ms') ?? 60_000);
+server.keepAliveTimeout = Number(option('--keep-alive-ms') ?? 60_000);
 server.listen(port, host, () => emit({ ev: 'listening', host, port, mode: 'http' }));
 process.on('SIGTERM', () => process.exit(0));
