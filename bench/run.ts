@@ -116,7 +116,9 @@ async function inner(o: BenchOptions, argv: string[]): Promise<number> {
     return results.some((r) => r.rows.some((x) => x.error)) ? 1 : 0;
   } finally {
     killAllChildren();
-    rmSync(tmp, { recursive: true, force: true });
+    // BENCH_KEEP_TMP=1 keeps the targets' configs and logs (e.g. a proxy's --trace-gc output) for a profiling run.
+    if (process.env.BENCH_KEEP_TMP) log(`kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -30,6 +30,9 @@ export interface BodyHandler {
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Bytes converted to a string at once by text(). */
 const TEXT_WINDOW = 1024;
+/** Windows longer than this are cut at the head's end. */
+const TEXT_SEARCH_FROM = 256;
+const BLANK_LINE = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
  * Field-line parsing shared by headers and trailers, the framing facts gathered from the
@@ -111,10 +114,14 @@ export abstract class FieldParser<H extends BodyHandler> {
   protected text(b: Buffer, start: number, end: number): string {
     if (b !== this.sBuf || start < this.sStart || end > this.sEnd) {
       if (b === this.carry) return latin1(b, start, end);
-      // A window rather than a search for the blank line: converting a few body bytes
-      // too is cheaper than a native indexOf per head.
       let he = start + TEXT_WINDOW;
       if (he > b.length) he = b.length;
+      // A body in the same read would be converted too: stop at the blank line when the
+      // window reaches past one (a native search only when there is that much to convert).
+      if (he - start > TEXT_SEARCH_FROM) {
+        const blank = b.indexOf(BLANK_LINE, start);
+        if (blank >= 0 && blank + 4 < he) he = blank + 4;
+      }
       if (he < end) he = end;
       this.s = latin1(b, start, he);
       this.sBuf = b;
