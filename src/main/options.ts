@@ -62,6 +62,8 @@ export interface ProxyOptions {
   certDir: string;
   /** Gateway `credentialName` secrets as directories: `<dir>/<name>/tls.crt`, `tls.key`, `ca.crt`. */
   credentialDir: string;
+  /** V8 semi-space size of the worker threads in MiB (0: V8's own sizing); see worker_heap.ts. */
+  workerSemiSpaceMb: number;
 }
 
 export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
@@ -87,6 +89,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   maxConnections: 0,
   certDir: '/etc/certs',
   credentialDir: DEFAULT_CREDENTIAL_DIR,
+  workerSemiSpaceMb: 8,
 };
 
 interface FlagSpec {
@@ -133,6 +136,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--max-connections': { key: 'maxConnections', kind: 'count', env: 'LEGATE_MAX_CONNECTIONS' },
   '--cert-dir': { key: 'certDir', kind: 'string', env: 'LEGATE_CERT_DIR' },
   '--credential-dir': { key: 'credentialDir', kind: 'string', env: 'LEGATE_CREDENTIAL_DIR' },
+  '--worker-semi-space-mb': { key: 'workerSemiSpaceMb', kind: 'count', env: 'LEGATE_WORKER_SEMI_SPACE_MB' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {
