@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument } from 'yaml';
-import type { MeshSettings } from './model.js';
+import { FORWARD_CLIENT_CERT_DETAILS, type ForwardClientCertDetails, type MeshSettings } from './model.js';
 import { parseDuration } from './duration.js';
 import type { Diagnostic } from './diagnostics.js';
 
@@ -21,6 +21,7 @@ export function defaultMesh(): MeshSettings {
     defaultServiceExportTo: ['*'],
     defaultVirtualServiceExportTo: ['*'],
     defaultDestinationRuleExportTo: ['*'],
+    gatewayTopology: { numTrustedProxies: 0, forwardClientCertDetails: 'SANITIZE_SET' },
   };
 }
 
@@ -31,7 +32,7 @@ const IMPLEMENTED = new Set([
   'outboundTrafficPolicy', 'connectTimeout', 'dnsRefreshRate', 'defaultConfig', 'accessLogFile', 'accessLogEncoding',
   'rootNamespace', 'trustDomain', 'enableAutoMtls', 'defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo', 'drainDuration', 'terminationDrainDuration',
 ]);
-const PROXY_CONFIG_IMPLEMENTED = new Set(['drainDuration', 'terminationDrainDuration', 'proxyMetadata']);
+const PROXY_CONFIG_IMPLEMENTED = new Set(['drainDuration', 'terminationDrainDuration', 'proxyMetadata', 'gatewayTopology']);
 
 /**
  * Reads `data.mesh` of the `istio` ConfigMap (a YAML string) over the defaults. Invalid
@@ -101,6 +102,7 @@ export function parseMesh(meshYaml: unknown, report: Report): MeshSettings {
       for (const [k, v] of Object.entries(dc.proxyMetadata)) mesh.proxyMetadata[k] = String(v);
     } else at(['defaultConfig', 'proxyMetadata'], 'must be a map of strings');
   }
+  if (dc.gatewayTopology !== undefined) readGatewayTopology(dc.gatewayTopology, mesh, at);
   if (m.accessLogFile !== undefined) mesh.accessLogFile = String(m.accessLogFile);
   if (m.accessLogEncoding !== undefined) {
     if (m.accessLogEncoding === 'TEXT' || m.accessLogEncoding === 'JSON') mesh.accessLogEncoding = m.accessLogEncoding;
@@ -121,4 +123,20 @@ export function parseMesh(meshYaml: unknown, report: Report): MeshSettings {
     else at([f], 'must be a list of namespaces, "." or "*"');
   }
   return mesh;
+}
+
+/** ProxyConfig gatewayTopology (Istio's "Configuring Gateway Network Topology"): read by gateways only. */
+function readGatewayTopology(t: unknown, mesh: MeshSettings, at: (path: (string | number)[], message: string, severity?: Diagnostic['severity']) => void): void {
+  const base = ['defaultConfig', 'gatewayTopology'];
+  if (typeof t !== 'object' || t === null) return at(base, 'must be a map');
+  const { numTrustedProxies: n, forwardClientCertDetails: f, ...rest } = t as Record<string, unknown>;
+  for (const k of Object.keys(rest)) at([...base, k], `gatewayTopology ${k} is not implemented: ignored`, 'warning');
+  if (n !== undefined) {
+    if (Number.isInteger(n) && (n as number) >= 0) mesh.gatewayTopology.numTrustedProxies = n as number;
+    else at([...base, 'numTrustedProxies'], `must be a whole number, got ${JSON.stringify(n)}`);
+  }
+  if (f !== undefined) {
+    if (FORWARD_CLIENT_CERT_DETAILS.includes(f as ForwardClientCertDetails)) mesh.gatewayTopology.forwardClientCertDetails = f as ForwardClientCertDetails;
+    else at([...base, 'forwardClientCertDetails'], `must be one of ${FORWARD_CLIENT_CERT_DETAILS.join(', ')}, got ${JSON.stringify(f)}`);
+  }
 }

@@ -12,6 +12,7 @@ export * from './model/authz.js';
 import type { Listener } from './model/listener.js';
 import type { RouteConfiguration } from './model/route.js';
 import type { Cluster } from './model/cluster.js';
+import type { ForwardClientCertDetails } from './model/listener.js';
 
 export interface MeshSettings {
   outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
@@ -32,6 +33,8 @@ export interface MeshSettings {
   defaultServiceExportTo: string[];
   defaultVirtualServiceExportTo: string[];
   defaultDestinationRuleExportTo: string[];
+  /** ProxyConfig gatewayTopology: how many proxies stand in front of a gateway, and what it does with client certificates. */
+  gatewayTopology: { numTrustedProxies: number; forwardClientCertDetails: ForwardClientCertDetails };
 }
 
 /** One hostname the DNS proxy answers (Istio's NameTable.NameInfo, as NDS delivers it). */

@@ -1,3 +1,4 @@
+import type { ClientCertificate } from '../tls/client_certificate.js';
 import type { Socket } from 'node:net';
 import type { StatIndex } from '../config/snapshot.js';
 import type { ClusterTable } from '../cluster/thread_local_cluster.js';
@@ -48,6 +49,8 @@ export interface DownstreamTlsInfo {
   alpn?: string;
   /** The peer certificate's SPIFFE URI SAN (`spiffe://<trust-domain>/ns/<ns>/sa/<sa>`) when the client presented one (mTLS). */
   peerPrincipal?: string;
+  /** The client certificate's facts for x-forwarded-client-cert (mTLS only). */
+  clientCertificate?: ClientCertificate;
 }
 
 export interface ConnectionContext {

@@ -4,6 +4,7 @@ import type { DownstreamTls } from '../config/model.js';
 import type { ClientHello } from '../tls/client_hello.js';
 import { workloadCertificate } from '../tls/contexts.js';
 import { clientCertificateRejected, gatewayServerContext } from '../tls/gateway_context.js';
+import { clientCertificateOf } from '../tls/client_certificate.js';
 import { spiffePrincipal } from '../tls/workload_identity.js';
 import { L } from '../stats/scopes.js';
 import type { ConnectionContext } from './connection.js';
@@ -70,7 +71,7 @@ export function terminateTls(raw: Socket, tls: DownstreamTls, hello: ClientHello
       return;
     }
     count(L['ssl.handshake']);
-    ctx.tls = { sni: hello?.sni, alpn: socket.alpnProtocol || undefined, peerPrincipal: principal };
+    ctx.tls = { sni: hello?.sni, alpn: socket.alpnProtocol || undefined, peerPrincipal: principal, clientCertificate: clientCertificateOf(socket) };
     ready(socket);
   });
 }

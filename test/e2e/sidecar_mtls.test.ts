@@ -6,6 +6,8 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
 import {
   APP_UID, TestCa, destinationRule, grpcCalls, startGrpcServer, startTcpServer, tcpClient, httpLoad, httpRequest, meshConfigMap, meshPods, peerAuthentication, report, serviceEntry, startHttpServer, type MeshPods,
 } from './harness/index.js';
@@ -50,6 +52,10 @@ test('ISTIO_MUTUAL sidecar to sidecar (STRICT): delivered to the app, peer ident
   const seen = report(r);
   t.is(seen.url, '/hello');
   t.is(seen.peer, '127.0.0.6', 'delivered by the server sidecar');
+  // What apps behind Istio's inbound see: the caller's certificate (APPEND_FORWARD, Subject/URI/DNS) and https.
+  const clientDer = new X509Certificate(readFileSync(join(m.clientCerts, 'cert-chain.pem'))).raw;
+  t.is(seen.headers['x-forwarded-client-cert'], `By=${SERVER_ID};Hash=${createHash('sha256').update(clientDer).digest('hex')};Subject="";URI=${CLIENT_ID}`);
+  t.is(seen.headers['x-forwarded-proto'], 'https');
   t.is(await m.client.waitForStat(`cluster.outbound|${APP_PORT}||server.shop.svc.cluster.local.ssl.handshake`, 1), 1);
   t.is(await m.server.waitForStat('listener.0.0.0.0_15006.ssl.handshake', 1), 1);
   const log = m.server.proxy!.stdoutLines.find((l) => l.includes('/hello'));

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { createServer, Socket, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,12 @@ for (const mode of ['onread', 'stream'] as const) {
   test(`TLS termination (${mode} sockets): the inspected ClientHello reaches the handshake, ctx.tls has SNI, ALPN and the peer's SPIFFE id`, async (t) => {
     const r = await roundTrip(mode, 'client');
     t.is(r.reply, 'pong:ping', r.error);
-    t.deepEqual(r.ctx.tls, { sni: 'outbound_.8080_._.server.shop.svc.cluster.local', alpn: 'http/1.1', peerPrincipal: 'spiffe://cluster.local/ns/front/sa/client' });
+    const { clientCertificate, ...rest } = r.ctx.tls!;
+    t.deepEqual(rest, { sni: 'outbound_.8080_._.server.shop.svc.cluster.local', alpn: 'http/1.1', peerPrincipal: 'spiffe://cluster.local/ns/front/sa/client' });
+    // x-forwarded-client-cert's facts: the client's certificate hash and SANs, and this side's own SAN (By=).
+    const clientDer = new X509Certificate(readFileSync(join(dir, 'client', 'cert-chain.pem'))).raw;
+    t.is(clientCertificate?.hash, createHash('sha256').update(clientDer).digest('hex'));
+    t.deepEqual(clientCertificate?.uris, ['spiffe://cluster.local/ns/front/sa/client']);
+    t.deepEqual(clientCertificate?.localUris, ['spiffe://cluster.local/ns/shop/sa/server']);
   });
 }

@@ -53,7 +53,19 @@ export interface HttpConnectionManagerFilter {
   streamIdleTimeoutMs: number;
   /** Envoy's request_headers_timeout (0: disabled, Envoy's and Istio's default): a request head not complete this long after its first byte → 408 and close. */
   requestHeadersTimeoutMs: number;
+  /**
+   * Envoy's use_remote_address: the connection's peer is the client (an edge proxy: Istio's
+   * gateways). It is appended to x-forwarded-for, and requests from outside get
+   * x-envoy-external-address and lose the internal x-envoy-* headers (forwarded_headers.ts).
+   * False (sidecars): x-forwarded-for is passed on as it came.
+   */
   useRemoteAddress: boolean;
+  /** Envoy's xff_num_trusted_hops: x-forwarded-for entries, from the right, written by trusted proxies. Absent: 0. */
+  xffNumTrustedHops?: number;
+  /** Envoy's forward_client_cert_details (x-forwarded-client-cert). Absent: SANITIZE, Envoy's default (the header is dropped). */
+  forwardClientCertDetails?: ForwardClientCertDetails;
+  /** Envoy's set_current_client_cert_details: what an appended or set x-forwarded-client-cert element carries besides By and Hash. */
+  setCurrentClientCertDetails?: ClientCertDetailFields;
   normalizePath: boolean;
   /** websocket upgrades allowed, as Istio configures. */
   upgradeTypes: string[];
@@ -62,6 +74,17 @@ export interface HttpConnectionManagerFilter {
 }
 
 export type NetworkFilter = TcpProxyFilter | HttpConnectionManagerFilter;
+
+export const FORWARD_CLIENT_CERT_DETAILS = ['SANITIZE', 'FORWARD_ONLY', 'APPEND_FORWARD', 'SANITIZE_SET', 'ALWAYS_FORWARD_ONLY'] as const;
+export type ForwardClientCertDetails = (typeof FORWARD_CLIENT_CERT_DETAILS)[number];
+
+export interface ClientCertDetailFields {
+  subject: boolean;
+  uri: boolean;
+  dns: boolean;
+  /** The whole client certificate, URL-encoded PEM (`Cert="…"`). */
+  cert: boolean;
+}
 
 export interface FilterChainMatch {
   /** Original destination port; absent matches any. */

@@ -1,4 +1,4 @@
-import type { Cluster, DownstreamTls, FilterChain, Listener, RouteConfiguration } from '../model.js';
+import type { Cluster, DownstreamTls, FilterChain, HttpConnectionManagerFilter, Listener, MeshSettings, RouteConfiguration } from '../model.js';
 import type { Reporter, ResourceReport } from './context.js';
 import { destinationResolver, hashPolicies, tcpProxy } from './destinations.js';
 import { hostSubsetOf, labelsMatch } from './hosts.js';
@@ -14,6 +14,19 @@ import type { GatewayDef, GatewayServerDef, VirtualServiceDef } from './types.js
 import { hostError, isDns1123Label, isPlainObject, isPort } from '../validate/values.js';
 
 const SERVER_TLS_MODES = new Set(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']);
+
+/**
+ * Istio's gateways are edge proxies: the peer is the client (use_remote_address), with
+ * gatewayTopology's trusted hops, and client certificates forwarded as gatewayTopology says.
+ */
+function edgeHeaders(topology: MeshSettings['gatewayTopology']): Partial<HttpConnectionManagerFilter> {
+  return {
+    useRemoteAddress: true,
+    xffNumTrustedHops: topology.numTrustedProxies,
+    forwardClientCertDetails: topology.forwardClientCertDetails,
+    setCurrentClientCertDetails: { subject: true, cert: true, uri: true, dns: true },
+  };
+}
 
 /** Validates a Gateway (Istio's ValidateGateway). */
 export function readGateway(r: ResourceReport): GatewayDef | undefined {
@@ -99,6 +112,8 @@ export interface RouterInput {
   proxyNamespace: string;
   proxyLabels: Record<string, string>;
   tcpIdleTimeoutMs: number;
+  /** ProxyConfig gatewayTopology (trusted proxies in front, client certificate forwarding). */
+  topology: MeshSettings['gatewayTopology'];
   report: Reporter;
 }
 
@@ -139,7 +154,7 @@ export function routerTranslate(input: RouterInput): { listeners: Listener[]; ro
         if (!rc) {
           rc = new RouteConfigBuilder(rcName);
           builders.set(rcName, rc);
-          const chain: FilterChain = { name: rcName, match: {}, filters: [httpConnectionManager(rcName, terminates ? `outbound_${name}_https` : `outbound_${name}`, GATEWAY_HCM_TIMEOUTS)] };
+          const chain: FilterChain = { name: rcName, match: {}, filters: [{ ...httpConnectionManager(rcName, terminates ? `outbound_${name}_https` : `outbound_${name}`, GATEWAY_HCM_TIMEOUTS), ...edgeHeaders(input.topology) }] };
           if (terminates) {
             chain.match = serverNameMatch(server);
             chain.tls = downstreamTls(server.tls, HTTPS_ALPN);

@@ -244,6 +244,7 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
       proxyNamespace: proxyNs,
       proxyLabels,
       tcpIdleTimeoutMs: mesh.tcpIdleTimeoutMs,
+      topology: mesh.gatewayTopology,
       report,
     });
     listeners = out.listeners;

@@ -126,7 +126,15 @@ function inboundHttpChain(opts: TranslateOptions): FilterChain {
   return {
     name: 'virtualInbound-catchall-http',
     match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] },
-    filters: [{ ...httpConnectionManager(INBOUND_ROUTES, `inbound_0.0.0.0_${opts.inboundPort}`, opts.hcmTimeouts), stripAnyHostPort: false }],
+    // Istio's inbound HCM hands the app the caller's certificate facts (x-forwarded-client-cert) over mTLS.
+    filters: [
+      {
+        ...httpConnectionManager(INBOUND_ROUTES, `inbound_0.0.0.0_${opts.inboundPort}`, opts.hcmTimeouts),
+        stripAnyHostPort: false,
+        forwardClientCertDetails: 'APPEND_FORWARD',
+        setCurrentClientCertDetails: { subject: true, uri: true, dns: true, cert: false },
+      },
+    ],
   };
 }
 

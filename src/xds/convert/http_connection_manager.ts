@@ -1,4 +1,4 @@
-import { HTTP_CONNECTION_MANAGER, type Authorization, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
+import { FORWARD_CLIENT_CERT_DETAILS, HTTP_CONNECTION_MANAGER, type Authorization, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
 import type { ConversionReport } from './report.js';
 import { decodeHttpAuthorization, HTTP_AUTHZ_FILTER } from '../authorization.js';
 import { convertJwtAuthn, convertRbac } from './authorization.js';
@@ -71,6 +71,7 @@ export function convertHttpConnectionManager(h: Json, report: ConversionReport, 
       streamIdleTimeoutMs: durationMs(h.stream_idle_timeout) ?? 300_000,
       requestHeadersTimeoutMs: durationMs(h.request_headers_timeout) ?? 0,
       useRemoteAddress: bool(h.use_remote_address) ?? false,
+      ...forwardingOf(h, report, at),
       normalizePath: bool(h.normalize_path) ?? false,
       upgradeTypes: (h.upgrade_configs ?? []).filter((u: Json) => bool(u.enabled) !== false).map((u: Json) => String(u.upgrade_type).toLowerCase()),
       ...(authorization ? { authorization } : {}),
@@ -85,5 +86,19 @@ export function convertHttpConnectionManager(h: Json, report: ConversionReport, 
     out.inlineRoute = convertRouteConfiguration(h.route_config, report, h.route_config.name || `${statPrefix}:inline`);
     out.filter.routeConfigName = out.inlineRoute.name;
   } else report.fail(at, 'http_connection_manager needs rds or route_config (scoped routes are not supported)');
+  return out;
+}
+
+/** xff_num_trusted_hops, forward_client_cert_details and set_current_client_cert_details (istiod sets them on inbound and gateway HCMs). */
+function forwardingOf(h: Json, report: ConversionReport, at: string): Partial<HttpConnectionManagerFilter> {
+  const out: Partial<HttpConnectionManagerFilter> = {};
+  if (h.xff_num_trusted_hops !== undefined) out.xffNumTrustedHops = Number(h.xff_num_trusted_hops);
+  const fcc = h.forward_client_cert_details;
+  if (fcc !== undefined) {
+    if (FORWARD_CLIENT_CERT_DETAILS.includes(fcc)) out.forwardClientCertDetails = fcc;
+    else report.fail(at, `forward_client_cert_details ${JSON.stringify(fcc)} is not one of ${FORWARD_CLIENT_CERT_DETAILS.join(', ')}`);
+  }
+  const set = h.set_current_client_cert_details;
+  if (set) out.setCurrentClientCertDetails = { subject: bool(set.subject) ?? false, uri: bool(set.uri) ?? false, dns: bool(set.dns) ?? false, cert: bool(set.cert) ?? false };
   return out;
 }

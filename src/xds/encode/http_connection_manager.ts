@@ -26,6 +26,9 @@ export function encodeHttpConnectionManager(h: HttpConnectionManagerFilter, inli
     use_remote_address: h.useRemoteAddress,
     normalize_path: h.normalizePath,
   };
+  if (h.xffNumTrustedHops !== undefined) out.xff_num_trusted_hops = h.xffNumTrustedHops;
+  if (h.forwardClientCertDetails) out.forward_client_cert_details = h.forwardClientCertDetails;
+  if (h.setCurrentClientCertDetails) out.set_current_client_cert_details = h.setCurrentClientCertDetails;
   if (h.upgradeTypes.length > 0) out.upgrade_configs = h.upgradeTypes.map((upgrade_type) => ({ upgrade_type }));
   if (inlineRoute) out.route_config = inlineRoute;
   else out.rds = { config_source: ADS_SOURCE, route_config_name: h.routeConfigName };

@@ -17,6 +17,7 @@ import { httpsRedirectReply, LOCAL_REPLIES, type LocalReply } from './local_repl
 import { Flag } from './stream_info.js';
 import { normalizePath } from './path.js';
 import { newRequestId } from './request_id.js';
+import { mutateForwardedHeaders } from './forwarded_headers.js';
 import { recordStreamEnd } from './stream_stats.js';
 import type { DownstreamStream } from './downstream.js';
 import { grpcLocalReply, grpcRouteTimeoutMs, isGrpcRequest } from '../../http/grpc/grpc.js';
@@ -67,13 +68,13 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
     info.authority = authority;
     info.path = this.path;
     info.userAgent = getHeader(h, 'user-agent');
+    // x-forwarded-*, edge sanitizing (gateways) and x-forwarded-client-cert; an outside request's id is not trusted.
+    const external = mutateForwardedHeaders(h, ctx.filter, this.conn.remoteAddress, ctx.tls);
     info.forwardedFor = getHeader(h, 'x-forwarded-for');
-    let requestId = getHeader(h, 'x-request-id');
-    if (!requestId) h.push('x-request-id', (requestId = newRequestId()));
+    let requestId = external ? undefined : getHeader(h, 'x-request-id');
+    if (!requestId) setHeader(h, 'x-request-id', (requestId = newRequestId()));
     info.requestId = requestId;
     propagateTraceContext(h);
-    // The scheme the client used: https once TLS was terminated here (Envoy's x-forwarded-proto).
-    if (!getHeader(h, 'x-forwarded-proto')) h.push('x-forwarded-proto', ctx.tls ? 'https' : 'http');
     if (head.expectContinue) {
       this.conn.continueRequest();
       removeHeader(h, 'expect');
