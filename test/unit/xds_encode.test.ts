@@ -1,5 +1,5 @@
 import test from 'ava';
-import { UNLIMITED, type Cluster, type DownstreamTls, type Listener, type RouteConfiguration } from '../../src/config/model.js';
+import { UNLIMITED, type Cluster, type DownstreamTls, type Listener, type UpstreamTls, type RouteConfiguration } from '../../src/config/model.js';
 import { convertCluster } from '../../src/xds/convert/cluster.js';
 import { convertLoadAssignment } from '../../src/xds/convert/endpoint.js';
 import { convertListener } from '../../src/xds/convert/listener.js';
@@ -19,7 +19,8 @@ import { overTheWire, plain } from './xds_wire.js';
 
 /** What the encoders document they do not carry (see src/xds/encode/*.ts). */
 function withoutUncarried(c: Cluster): Cluster {
-  const { tls: _t, localityLbSetting: _l, slowStartWindowMs: _s, consistentHash: _h, originalDstOverrideAddress: _o, ...rest } = c;
+  const { tls, localityLbSetting: _l, slowStartWindowMs: _s, consistentHash: _h, originalDstOverrideAddress: _o, ...rest } = c;
+  if (tls && tls.mode !== 'DISABLE') (rest as Cluster).tls = upstreamAsIstiodSendsIt(tls);
   rest.circuitBreakers ??= { maxConnections: UNLIMITED, maxPendingRequests: UNLIMITED, maxRequests: UNLIMITED, maxRetries: UNLIMITED, trackRemaining: false };
   if (rest.service) rest.service = { ...rest.service, location: undefined };
   if (rest.http2) rest.http2 = { ...rest.http2, upgrade: true };
@@ -44,6 +45,14 @@ function asIstiodSendsIt(tls: DownstreamTls): DownstreamTls {
   if (out.credentialName) delete out.serverCertificate, delete out.privateKey, delete out.caCertificates;
   if (out.minProtocolVersion === 'TLS_AUTO') delete out.minProtocolVersion;
   if (out.maxProtocolVersion === 'TLS_AUTO') delete out.maxProtocolVersion;
+  return out;
+}
+
+/** What of a cluster's TLS istiod's encoding carries: SIMPLE presents no certificate, a credentialName replaces the files. */
+function upstreamAsIstiodSendsIt(tls: UpstreamTls): UpstreamTls {
+  const out = { ...tls };
+  if (out.mode !== 'MUTUAL') delete out.clientCertificate, delete out.privateKey;
+  if (out.credentialName) delete out.clientCertificate, delete out.privateKey, delete out.caCertificates;
   return out;
 }
 
