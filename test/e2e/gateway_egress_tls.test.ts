@@ -7,7 +7,7 @@
  * test is the task's mTLS variant: sidecar → gateway over ISTIO_MUTUAL (the gateway's server
  * `tls.mode: ISTIO_MUTUAL` presents its workload certificate and requires a mesh client).
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,7 +75,7 @@ async function externalHttps(t: TestContext, remote: RemoteHost): Promise<DnsTes
 }
 
 /** Checks the app's answer came from the external HTTPS server, over TLS with the external SNI, from the gateway. */
-function assertOriginated(t: TestContext & { is: (a: unknown, b: unknown, m?: string) => void }, r: HttpResponse, gatewayIp: string): ExternalAnswer {
+function assertOriginated(t: ExecutionContext, r: HttpResponse, gatewayIp: string): ExternalAnswer {
   t.is(r.status, 200, r.stderr + r.text);
   const seen = JSON.parse(r.text) as ExternalAnswer;
   t.is(seen.name, 'external-https', 'the HTTPS server itself answered');
