@@ -1,7 +1,8 @@
 import { connect as netConnect, isIP, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import type { UpstreamTls } from '../config/model.js';
-import { fileContext, fileContextError, workloadCertificate, workloadCertificateError } from './contexts.js';
+import { fileContext, fileContextError, workloadCertificate, workloadCertificateError, type CertificateFiles } from './contexts.js';
+import { credentialFiles } from './credentials.js';
 import { uriSans } from './workload_identity.js';
 
 /** The endpoint label auto mTLS looks for (Envoy's transport_socket_matches `tlsMode: istio`). */
@@ -53,7 +54,7 @@ export function tlsConnectOptions(tls: UpstreamTls, host: string, protocol: Upst
     const sans = tls.subjectAltNames;
     return { secureContext: cert.context, servername: tls.sni, ALPNProtocols: [...ISTIO_ALPN[protocol]], rejectUnauthorized: true, checkServerIdentity: sans?.length ? checkSans(sans) : () => undefined };
   }
-  const files = { certificate: tls.mode === 'MUTUAL' ? tls.clientCertificate : undefined, privateKey: tls.mode === 'MUTUAL' ? tls.privateKey : undefined, caCertificates: tls.caCertificates };
+  const files = originationFiles(tls);
   const needsFiles = files.certificate || files.privateKey || files.caCertificates;
   const secureContext = needsFiles ? fileContext(files) : undefined;
   if (needsFiles && !secureContext) return tlsFailure(`certificate files unusable (${fileContextError(files) ?? 'missing'})`);
@@ -65,6 +66,21 @@ export function tlsConnectOptions(tls: UpstreamTls, host: string, protocol: Upst
   if (tls.insecureSkipVerify) opts.checkServerIdentity = () => undefined;
   else if (tls.subjectAltNames?.length) opts.checkServerIdentity = checkSans(tls.subjectAltNames);
   return opts;
+}
+
+/**
+ * The files SIMPLE / MUTUAL origination uses: the rule's paths, or its `credentialName` read
+ * as a gateway credential (`--credential-dir`), as Istio reads a DestinationRule's secret —
+ * its CA (`ca.crt`/`cacert`, or the `<name>-cacert` secret) verifies the server, and with
+ * MUTUAL its certificate and key are presented.
+ */
+function originationFiles(tls: UpstreamTls): CertificateFiles {
+  const mutual = tls.mode === 'MUTUAL';
+  if (tls.credentialName) {
+    const f = credentialFiles(tls.credentialName, true);
+    return mutual ? f : { caCertificates: f.caCertificates };
+  }
+  return { certificate: mutual ? tls.clientCertificate : undefined, privateKey: mutual ? tls.privateKey : undefined, caCertificates: tls.caCertificates };
 }
 
 export interface UpstreamSocket {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { UNLIMITED, type Cluster, type Listener, type RouteConfiguration } from '../../src/config/model.js';
+import { UNLIMITED, type Cluster, type DownstreamTls, type Listener, type UpstreamTls, type RouteConfiguration } from '../../src/config/model.js';
 import { convertCluster } from '../../src/xds/convert/cluster.js';
 import { convertLoadAssignment } from '../../src/xds/convert/endpoint.js';
 import { convertListener } from '../../src/xds/convert/listener.js';
@@ -12,25 +12,15 @@ import { encodeListener } from '../../src/xds/encode/listener.js';
 import { encodeNameTable } from '../../src/xds/encode/name_table.js';
 import { encodeRouteConfiguration } from '../../src/xds/encode/route.js';
 import { fromEnvoyJson } from '../../src/xds/proto_json.js';
-import { DECODE_OPTIONS, messageType } from '../../src/xds/protos.js';
 import { nodeIdentity, nodeMessage } from '../../src/xds/node.js';
 import { nodeScope } from '../../src/xds/server/node_scope.js';
 import { fixture, translateFiles } from './config_helpers.js';
-
-/** Envoy JSON → proto bytes → decoded object, as a client on the wire would see it. */
-function overTheWire(typeName: string, json: any): any {
-  const t = messageType(typeName);
-  const { '@type': _type, ...fields } = fromEnvoyJson(typeName, json);
-  const bytes = t.encode(t.fromObject(fields)).finish();
-  return t.toObject(t.decode(bytes), DECODE_OPTIONS);
-}
-
-/** Plain data, undefined-valued keys dropped (the converters write `key: undefined` for absent optional fields). */
-const plain = (x: unknown) => JSON.parse(JSON.stringify(x));
+import { overTheWire, plain } from './xds_wire.js';
 
 /** What the encoders document they do not carry (see src/xds/encode/*.ts). */
 function withoutUncarried(c: Cluster): Cluster {
-  const { tls: _t, localityLbSetting: _l, slowStartWindowMs: _s, consistentHash: _h, originalDstOverrideAddress: _o, ...rest } = c;
+  const { tls, localityLbSetting: _l, slowStartWindowMs: _s, consistentHash: _h, originalDstOverrideAddress: _o, ...rest } = c;
+  if (tls && tls.mode !== 'DISABLE') (rest as Cluster).tls = upstreamAsIstiodSendsIt(tls);
   rest.circuitBreakers ??= { maxConnections: UNLIMITED, maxPendingRequests: UNLIMITED, maxRequests: UNLIMITED, maxRetries: UNLIMITED, trackRemaining: false };
   if (rest.service) rest.service = { ...rest.service, location: undefined };
   if (rest.http2) rest.http2 = { ...rest.http2, upgrade: true };
@@ -45,6 +35,24 @@ function withoutUncarriedRoutes(r: RouteConfiguration): RouteConfiguration {
       if (route.fault?.abort) delete route.fault.abort.http2Error;
       if (route.cors) delete route.cors.unmatchedPreflights;
     }
+  return out;
+}
+
+/** What of a chain's TLS istiod's encoding carries: SIMPLE verifies no client, a credentialName replaces the files, TLS_AUTO is no limit. */
+function asIstiodSendsIt(tls: DownstreamTls): DownstreamTls {
+  const out = { ...tls };
+  if (out.mode === 'SIMPLE') delete out.caCertificates, delete out.subjectAltNames;
+  if (out.credentialName) delete out.serverCertificate, delete out.privateKey, delete out.caCertificates;
+  if (out.minProtocolVersion === 'TLS_AUTO') delete out.minProtocolVersion;
+  if (out.maxProtocolVersion === 'TLS_AUTO') delete out.maxProtocolVersion;
+  return out;
+}
+
+/** What of a cluster's TLS istiod's encoding carries: SIMPLE presents no certificate, a credentialName replaces the files. */
+function upstreamAsIstiodSendsIt(tls: UpstreamTls): UpstreamTls {
+  const out = { ...tls };
+  if (out.mode !== 'MUTUAL') delete out.clientCertificate, delete out.privateKey;
+  if (out.credentialName) delete out.clientCertificate, delete out.privateKey, delete out.caCertificates;
   return out;
 }
 
@@ -78,11 +86,7 @@ for (const c of CASES) {
     for (const listener of tr.listeners) {
       const back = convertListener(overTheWire('envoy.config.listener.v3.Listener', encodeListener(listener)), report);
       const expected: Listener = plain(listener);
-      for (const fc of [...expected.filterChains, ...(expected.defaultFilterChain ? [expected.defaultFilterChain] : [])]) if (fc.tls && fc.tls.mode !== 'ISTIO_MUTUAL') {
-        // Certificates (files on the server's side) do not travel; the mode and the ALPN do.
-        const alpn = fc.tls.alpnProtocols;
-        fc.tls = { mode: fc.tls.mode === 'MUTUAL' ? 'MUTUAL' : 'SIMPLE', ...(alpn ? { alpnProtocols: alpn } : {}) };
-      }
+      for (const fc of [...expected.filterChains, ...(expected.defaultFilterChain ? [expected.defaultFilterChain] : [])]) if (fc.tls) fc.tls = asIstiodSendsIt(fc.tls);
       t.deepEqual(plain(back.listener), expected, listener.name);
       t.deepEqual(back.inlineRoutes, []);
     }

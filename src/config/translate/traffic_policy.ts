@@ -104,7 +104,6 @@ function checkBlocks(b: any, path: Path, r: ResourceReport): void {
     if (mode === 'MUTUAL' && !tls.credentialName && (!tls.clientCertificate || !tls.privateKey))
       r.error(at, 'MUTUAL needs clientCertificate and privateKey (or credentialName)');
     // Sidecars read certificates from files; a Kubernetes secret name means nothing without the gateway's secret mapping.
-    if (tls.credentialName && (mode === 'SIMPLE' || mode === 'MUTUAL')) r.warn([...at, 'credentialName'], 'credentialName is not implemented for upstream TLS: use caCertificates / clientCertificate / privateKey file paths');
   }
 }
 

@@ -1,7 +1,7 @@
-import { decodeDownstreamTls } from '../encode/downstream_tls.js';
 import {
   HTTP_CONNECTION_MANAGER, TCP_PROXY, type RbacRules, type FilterChain, type FilterChainMatch, type Listener, type ListenerFilterName, type NetworkFilter, type RouteConfiguration,
 } from '../../config/model.js';
+import { decodeDownstreamTls } from './downstream_tls.js';
 import { convertHttpConnectionManager } from './http_connection_manager.js';
 import { decodeNetworkRbac, NETWORK_RBAC_FILTER } from '../authorization.js';
 import { convertRbac } from './authorization.js';
@@ -113,9 +113,7 @@ function filterChain(fc: Json, report: ConversionReport, at: string, acc: Conver
   if (terminal.length !== 1) report.fail(at, `a filter chain needs exactly one tcp_proxy or http_connection_manager, found ${terminal.length}`);
   const out: FilterChain = { name: fc.name ?? '', match, filters };
   if (fc.transport_socket) {
-    const ctx = fc.transport_socket.typed_config;
-    out.tls = decodeDownstreamTls(ctx, bool(ctx?.require_client_certificate) ?? false);
-    if (out.tls.mode !== 'ISTIO_MUTUAL') report.note('listener.tls', `TLS termination with certificates other than the workload's (SDS default/ROOTCA) needs file paths Legate does not get from xDS yet (first seen on ${at})`);
+    out.tls = decodeDownstreamTls(fc.transport_socket.typed_config, (what) => report.note(`listener.tls.${at}`, `${at}: ${what}; its TLS handshakes will fail`));
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { UpstreamTls } from '../../config/model.js';
+import { exactSans, parseSdsName } from '../sds_names.js';
 import type { ConversionReport } from './report.js';
 import { structToPlain, type Json } from './values.js';
 
@@ -6,11 +7,13 @@ import { structToPlain, type Json } from './values.js';
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
 /**
- * A cluster's upstream TLS from xDS, as istiod writes it: an UpstreamTlsContext whose
- * certificate and validation context are the agent's SDS secrets `default` and `ROOTCA` is the
- * workload identity (ISTIO_MUTUAL, with its SNI and exact SAN matches); under
+ * A cluster's upstream TLS from xDS, as istiod writes it. The workload identity (SDS `default`
+ * and `ROOTCA`) is ISTIO_MUTUAL, with its SNI and exact SAN matches; under
  * `transport_socket_matches` with `tlsMode: istio` it applies to those endpoints only (auto
- * mTLS). Other TLS contexts need certificate files xDS does not name: noted, left plaintext.
+ * mTLS). Other contexts are a DestinationRule's SIMPLE / MUTUAL origination, their SDS names
+ * resolved from files (src/xds/sds_names.ts): no validation context is insecureSkipVerify,
+ * `file-root:system` the public roots. A name that cannot be resolved rejects the cluster —
+ * sending plain text, or trusting any server, where TLS was asked would be worse.
  */
 export function convertUpstreamTls(c: Json, where: string, report: ConversionReport): UpstreamTls | undefined {
   const matched = (c.transport_socket_matches ?? []).find((m: Json) => structToPlain(m.match)?.tlsMode === 'istio');
@@ -19,11 +22,26 @@ export function convertUpstreamTls(c: Json, where: string, report: ConversionRep
   const ctx = socket.typed_config ?? {};
   const common = ctx.common_tls_context ?? {};
   const validation = common.combined_validation_context;
-  const istio = common.tls_certificate_sds_secret_configs?.[0]?.name === 'default' && validation?.validation_context_sds_secret_config?.name === 'ROOTCA';
-  if (!istio) {
-    report.note('cluster.tls', `${where}: upstream TLS with certificates other than the workload's (SDS default/ROOTCA) is not implemented from xDS; connections are plain text`);
-    return undefined;
-  }
-  const sans = (validation.default_validation_context?.match_subject_alt_names ?? []).map((m: Json) => m.exact).filter((s: unknown): s is string => typeof s === 'string');
-  return { mode: 'ISTIO_MUTUAL', ...(matched ? { autoMtls: true } : {}), ...(ctx.sni ? { sni: ctx.sni } : {}), ...(sans.length ? { subjectAltNames: sans } : {}) };
+  const certName = common.tls_certificate_sds_secret_configs?.[0]?.name;
+  const rootName = validation?.validation_context_sds_secret_config?.name;
+  const cert = parseSdsName(certName);
+  const root = parseSdsName(rootName);
+  const sans = exactSans(validation?.default_validation_context ?? common.validation_context);
+  const shared = { ...(ctx.sni ? { sni: ctx.sni } : {}), ...(sans.length ? { subjectAltNames: sans } : {}) };
+  if (cert?.kind === 'workload' && root?.kind === 'root') return { mode: 'ISTIO_MUTUAL', ...(matched ? { autoMtls: true } : {}), ...shared };
+  const unresolvable = (what: string, name: string | undefined) => report.fail(where, `upstream TLS ${what} ${JSON.stringify(name)} cannot be resolved from files (kubernetes://<credentialName>, file-cert:, file-root:, inline filenames)`);
+  const out: UpstreamTls = { mode: certName || common.tls_certificates?.length ? 'MUTUAL' : 'SIMPLE', ...shared };
+  const inlineCert = common.tls_certificates?.[0];
+  if (cert?.kind === 'credential' && !cert.ca) out.credentialName = cert.name;
+  else if (cert?.kind === 'file-cert') Object.assign(out, { clientCertificate: cert.certificate, privateKey: cert.privateKey });
+  else if (inlineCert?.certificate_chain?.filename && inlineCert.private_key?.filename) Object.assign(out, { clientCertificate: inlineCert.certificate_chain.filename, privateKey: inlineCert.private_key.filename });
+  else if (out.mode === 'MUTUAL') unresolvable('client certificate', certName);
+  const inlineCa: string | undefined = (common.validation_context ?? validation?.default_validation_context)?.trusted_ca?.filename;
+  if (root?.kind === 'credential' && root.ca && (!out.credentialName || out.credentialName === root.name)) out.credentialName = root.name;
+  else if (root?.kind === 'file-root' && !out.credentialName) out.caCertificates = root.caCertificates;
+  else if (root?.kind === 'system-root') { /* Node's default roots */ }
+  else if (rootName) unresolvable('CA', rootName);
+  else if (inlineCa) out.caCertificates = inlineCa;
+  else out.insecureSkipVerify = true;
+  return out;
 }

@@ -1,5 +1,6 @@
 import { UNLIMITED, type Cluster } from '../../config/model.js';
 import { encodeLoadAssignment } from './endpoint.js';
+import { encodeUpstreamTls } from './upstream_tls.js';
 import { ADS_SOURCE, duration, istioMetadata, put, type Json } from './values.js';
 
 const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -8,7 +9,7 @@ const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
  * The model's Cluster → an Envoy v3 Cluster, the inverse of convert/cluster.ts. An EDS cluster
  * carries no hosts: they go out as its ClusterLoadAssignment (endpoint.ts), named like the
  * cluster, as istiod sends them. Not carried (the model keeps them, xDS clients would need
- * more than Legate's converter reads): upstream TLS, locality load-balancing settings, slow
+ * more than Legate's converter reads): locality load-balancing settings, slow
  * start, the consistent-hash key (routes carry it as hash_policy), the inbound override address.
  */
 export function encodeCluster(c: Cluster): Json {
@@ -54,6 +55,7 @@ export function encodeCluster(c: Cluster): Json {
     put(keepalive, 'keepalive_interval', ka.intervalMs === undefined ? undefined : Math.round(ka.intervalMs / 1000));
     out.upstream_connection_options = { tcp_keepalive: keepalive };
   }
+  Object.assign(out, encodeUpstreamTls(c));
   const istio: Record<string, unknown> = {};
   if (c.istioConfig) istio.config = c.istioConfig;
   if (c.service) istio.services = [{ host: c.service.host, name: c.service.host.split('.')[0], namespace: c.service.namespace }];

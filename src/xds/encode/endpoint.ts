@@ -1,4 +1,5 @@
 import type { LbEndpoint } from '../../config/model.js';
+import { TLS_MODE_LABEL } from '../convert/upstream_tls.js';
 import type { Json } from './values.js';
 
 /**
@@ -18,7 +19,12 @@ export function encodeLoadAssignment(clusterName: string, endpoints: readonly Lb
       groups.push(current);
     }
     const lb: Json = { endpoint: { address: { socket_address: { address: ep.address, port_value: ep.port } } }, load_balancing_weight: ep.weight };
-    if (ep.labels) lb.metadata = { filter_metadata: { istio: { labels: ep.labels } } };
+    if (ep.labels) {
+      lb.metadata = { filter_metadata: { istio: { labels: ep.labels } } };
+      // What istiod marks meshed endpoints with for a cluster's transport_socket_matches (auto mTLS).
+      const tlsMode = ep.labels[TLS_MODE_LABEL];
+      if (tlsMode) lb.metadata.filter_metadata['envoy.transport_socket_match'] = { tlsMode };
+    }
     current.lb_endpoints.push(lb);
     // The group's weight is its hosts' sum, as istiod sets it: gRPC drops localities without one.
     current.load_balancing_weight += ep.weight;

@@ -44,9 +44,24 @@ export class GatewayHost {
     writeFileSync(join(this.dir, 'config', 'config.yaml'), docs.join('\n---\n') + '\n');
   }
 
-  /** `legate proxy router` on the written config; resolves once /healthz/ready answers 200. */
-  async start(opts: { args?: string[]; concurrency?: number } = {}): Promise<Proc> {
-    const argv = [NODE, join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'router', '--config', join(this.dir, 'config'), '--concurrency', String(opts.concurrency ?? 1), '--credential-dir', this.credentialDir, ...(opts.args ?? [])];
+  /**
+   * `legate xds-server` on the written config, in the gateway's namespace (as istiod would be
+   * reached); `start({ xds })` then feeds the router from it instead of the files.
+   */
+  async startXdsServer(port = 15010): Promise<string> {
+    const argv = [NODE, join(REPO_ROOT, 'bin/legate.js'), 'xds-server', '--config', join(this.dir, 'config'), '--port', String(port), '--address', '127.0.0.1'];
+    const server = this.ns.spawn(argv, { label: `${this.ns.name}:legate-xds-server` });
+    // It logs (to stderr) once the ADS port is bound.
+    await eventually('xds-server listening', () => (server.stderr.includes('ADS (SotW and Delta) on') ? true : undefined), 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${server.describe()}`);
+    });
+    return `127.0.0.1:${port}`;
+  }
+
+  /** `legate proxy router` on the written config (or over ADS from `xds`); resolves once /healthz/ready answers 200. */
+  async start(opts: { args?: string[]; concurrency?: number; xds?: string } = {}): Promise<Proc> {
+    const source = opts.xds ? ['--xds', opts.xds] : ['--config', join(this.dir, 'config')];
+    const argv = [NODE, join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'router', ...source, '--concurrency', String(opts.concurrency ?? 1), '--credential-dir', this.credentialDir, ...(opts.args ?? [])];
     const proxy = (this.proxy = this.ns.spawn(argv, { label: `${this.ns.name}:legate-router` }));
     await eventually(
       'router readiness (/healthz/ready 200)',

@@ -1,6 +1,6 @@
 /**
  * An HTTPS upstream for TLS passthrough tests: `--listen port=name` (repeatable), one
- * certificate (`--cert`, `--key`). Every request gets JSON `{name, port, sni, alpn, tls}` — the
+ * certificate (`--cert`, `--key`). Every request gets JSON `{name, port, sni, alpn, tls, host, peer, url}` — the
  * SNI and protocol the server itself negotiated, so a test sees that the client's handshake
  * reached it untouched. Prints `{"ev":"listening","port":N,…}` per port.
  */
@@ -25,7 +25,7 @@ for (let i = 0; i < args.length; i += 2) {
 for (const [port, name] of listens) {
   const server = createServer({ cert, key, ALPNProtocols: ['http/1.1'] }, (req, res) => {
     const socket = req.socket as TLSSocket;
-    const body = JSON.stringify({ name, port, sni: socket.servername || null, alpn: socket.alpnProtocol || null, tls: socket.getProtocol() });
+    const body = JSON.stringify({ name, port, sni: socket.servername || null, alpn: socket.alpnProtocol || null, tls: socket.getProtocol(), host: req.headers.host ?? null, peer: socket.remoteAddress ?? null, url: req.url });
     res.writeHead(200, { 'content-type': 'application/json', 'x-server-name': name });
     res.end(body);
   });
