@@ -62,7 +62,13 @@ export interface ProxyOptions {
   certDir: string;
   /** Gateway `credentialName` secrets as directories: `<dir>/<name>/tls.crt`, `tls.key`, `ca.crt`. */
   credentialDir: string;
+  /** The router's front end for plain HTTP gateway listeners: Legate's codec on node sockets, or uWebSockets.js (docs/gateways.md). */
+  httpFrontend: HttpFrontend;
+  /** Where the uWebSockets.js addon is loaded from (default: the optional dependency's binary for this platform and ABI). */
+  uwsModule?: string;
 }
+
+export type HttpFrontend = 'node' | 'uws';
 
 export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
   outboundPort: 15001,
@@ -87,6 +93,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   maxConnections: 0,
   certDir: '/etc/certs',
   credentialDir: DEFAULT_CREDENTIAL_DIR,
+  httpFrontend: 'node',
 };
 
 interface FlagSpec {
@@ -133,6 +140,8 @@ const FLAGS: Record<string, FlagSpec> = {
   '--max-connections': { key: 'maxConnections', kind: 'count', env: 'LEGATE_MAX_CONNECTIONS' },
   '--cert-dir': { key: 'certDir', kind: 'string', env: 'LEGATE_CERT_DIR' },
   '--credential-dir': { key: 'credentialDir', kind: 'string', env: 'LEGATE_CREDENTIAL_DIR' },
+  '--http-frontend': { key: 'httpFrontend', kind: 'enum', values: ['node', 'uws'], env: 'LEGATE_HTTP_FRONTEND' },
+  '--uws-module': { key: 'uwsModule', kind: 'string', env: 'LEGATE_UWS_MODULE' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {
