@@ -44,4 +44,6 @@ export interface UwsApp {
 export interface UwsModule {
   App(): UwsApp;
   us_listen_socket_close(socket: UwsListenSocket): void;
+  /** The port a listen socket is bound to (useful after listening on port 0). */
+  us_socket_local_port(socket: UwsListenSocket): number;
 }
