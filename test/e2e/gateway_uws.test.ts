@@ -12,15 +12,17 @@ import { NODE, programPath } from './harness/programs.js';
 
 const PORT = 80;
 
-/** Gateway on :80 for a.example.com and b.example.com, each routed to its backend (`aTo` picks a's). */
-function config(ip: string, aTo = 'svc-a.internal'): string[] {
+/** Gateway on :80 (and `extraPort`) for a.example.com and b.example.com, each routed to its backend (`aTo` picks a's). */
+function config(ip: string, aTo = 'svc-a.internal', extraPort?: number): string[] {
+  const servers = [{ port: { number: PORT, name: 'http', protocol: 'HTTP' }, hosts: ['*.example.com'] }];
+  if (extraPort) servers.push({ port: { number: extraPort, name: 'http-extra', protocol: 'HTTP' }, hosts: ['*.example.com'] });
   return [
     meshConfigMap({ accessLogFile: '/dev/stdout' }),
     serviceEntry({ name: 'be-a', hosts: ['svc-a.internal'], ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: ip }] }),
     serviceEntry({ name: 'be-b', hosts: ['svc-b.internal'], ports: [{ number: 8081, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: ip }] }),
     // Nothing listens on 8089: connections to it are refused.
     serviceEntry({ name: 'be-down', hosts: ['svc-down.internal'], ports: [{ number: 8089, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: ip }] }),
-    gateway('ingress', { servers: [{ port: { number: PORT, name: 'http', protocol: 'HTTP' }, hosts: ['*.example.com'] }] }),
+    gateway('ingress', { servers }),
     virtualService('a', { hosts: ['a.example.com'], gateways: ['ingress'], http: [{ route: [{ destination: { host: aTo } }] }] }),
     virtualService('b', { hosts: ['b.example.com'], gateways: ['ingress'], http: [{ route: [{ destination: { host: 'svc-b.internal' } }] }] }),
     virtualService('down', { hosts: ['down.example.com'], gateways: ['ingress'], http: [{ route: [{ destination: { host: 'svc-down.internal' } }] }] }),
@@ -35,8 +37,8 @@ interface CurlOut {
 
 /** curl from the gateway's namespace to 127.0.0.1:80 (the name resolved there, as with a load balancer's address). */
 async function curl(ns: Netns, url: string, args: string[] = []): Promise<CurlOut> {
-  const { hostname } = new URL(url);
-  const r = await ns.exec(['curl', '-sS', '--max-time', '20', '--resolve', `${hostname}:${PORT}:127.0.0.1`, ...args, url], { check: false });
+  const { hostname, port } = new URL(url);
+  const r = await ns.exec(['curl', '-sS', '--max-time', '20', '--resolve', `${hostname}:${port || PORT}:127.0.0.1`, ...args, url], { check: false });
   return { code: r.code ?? -1, out: r.stdout, stderr: r.stderr };
 }
 
@@ -57,16 +59,18 @@ test('uws front end: routes per host, local replies, big bodies both ways, keep-
 
   // Routes per host, through the uws engine (its own Date and `uWebSockets` fields tell it apart).
   for (const [host, name] of [['a.example.com', 'svc-a'], ['b.example.com', 'svc-b']]) {
-    const r = await curl(gw.ns, `http://${host}/hello?q=1`, ['-D', '-']);
+    const r = await curl(gw.ns, `http://${host}/hello?q=1`, ['-D', '-', '-H', 'connection: keep-alive, x-drop', '-H', 'x-drop: 1', '-H', 'keep-alive: 5']);
     t.is(r.code, 0, r.stderr);
     t.regex(r.out, /^HTTP\/1\.1 200 OK/);
     t.regex(r.out, /uWebSockets:/i);
     t.regex(r.out, new RegExp(`x-server-name: ${name}`, 'i'));
     t.regex(r.out, /server: legate/i);
-    const report = JSON.parse(r.out.slice(r.out.indexOf('\r\n\r\n') + 4)) as { url: string; headers: Record<string, string> };
+    const report = JSON.parse(r.out.slice(r.out.indexOf('\r\n\r\n') + 4)) as { url: string; headers: Record<string, string | undefined> };
     t.is(report.url, '/hello?q=1');
     t.regex(report.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/, 'x-request-id generated');
     t.is(report.headers['x-forwarded-proto'], 'http');
+    t.is(report.headers['x-drop'], undefined, 'fields named by Connection are not forwarded');
+    t.is(report.headers['keep-alive'], undefined, 'hop-by-hop fields are not forwarded');
   }
 
   // Envoy's local replies: 404 NR for a host no route serves, 503 UF (with Envoy's body) for a refused upstream.
@@ -129,4 +133,27 @@ test('uws front end falls back to the node engine with one line when the addon c
   t.is(r.code, 0, r.stderr);
   t.regex(r.out, /x-server-name: svc-a/i);
   t.notRegex(r.out, /uWebSockets:/i, 'served by the node engine');
+});
+
+test('uws front end follows listener changes: a Gateway port added by a reload is served, a removed one stops accepting', async (t) => {
+  const gw = await GatewayHost.create(t);
+  await gw.backend.httpServer(8080, 'svc-a');
+  await gw.backend.httpServer(8081, 'svc-b');
+  gw.writeConfig(...config(gw.backend.ip));
+  const proxy = await gw.start({ concurrency: 2, args: ['--http-frontend', 'uws'] });
+  const status = async (port: number) => (await curl(gw.ns, `http://a.example.com:${port}/p`, ['--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}'])).out;
+  t.is(await status(8088), '000', 'not listening yet');
+  let applied = await configApplied(gw.ns);
+  gw.writeConfig(...config(gw.backend.ip, 'svc-a.internal', 8088));
+  await eventually('port 8088 added', async () => ((await configApplied(gw.ns)) > applied ? true : undefined), 10_000);
+  // Every worker listens: several connections in a row (the kernel spreads them) are all answered.
+  for (let i = 0; i < 4; i++) t.is(await status(8088), '200');
+  t.is(await status(PORT), '200');
+  applied = await configApplied(gw.ns);
+  gw.writeConfig(...config(gw.backend.ip));
+  await eventually('port 8088 removed', async () => ((await configApplied(gw.ns)) > applied ? true : undefined), 10_000);
+  for (let i = 0; i < 4; i++) t.is(await status(8088), '000', 'the removed listener refuses connections');
+  t.is(await status(PORT), '200', 'the listener that stayed still serves');
+  const exit = await proxy.stop('SIGTERM', 15_000);
+  t.is(exit.code, 0, proxy.describe());
 });
