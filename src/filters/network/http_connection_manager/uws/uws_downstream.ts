@@ -7,7 +7,6 @@ import { ActiveStream } from '../active_stream.js';
 import type { HttpContext } from '../http_context.js';
 import { requestHasBody, requestHeadFromUws } from './uws_request.js';
 import type { UwsHttpRequest, UwsHttpResponse } from './uws_api.js';
-import { runNextTicksSoon } from './tick_pump.js';
 
 /** Framing and fields uWS writes itself (it adds its own Date and length or chunked framing). */
 const WRITTEN_BY_UWS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
@@ -42,11 +41,7 @@ export class UwsDownstream implements Downstream {
   private chunk: Uint8Array = EMPTY;
   private ok = true;
   private readonly writeChunk = () => this.writeCorked();
-  private readonly onWritable = (offset: number) => {
-    const ok = this.retryUnsent(offset);
-    runNextTicksSoon();
-    return ok;
-  };
+  private readonly onWritable = (offset: number) => this.retryUnsent(offset);
 
   constructor(
     private readonly res: UwsHttpResponse,
@@ -60,15 +55,8 @@ export class UwsDownstream implements Downstream {
     // uWS tells the peer's address but not its port.
     this.remoteAddress = `${Buffer.from(res.getRemoteAddressAsText()).toString('latin1')}:0`;
     this.active = new ActiveStream(this, ctx, head);
-    res.onAborted(() => {
-      this.onAborted();
-      runNextTicksSoon();
-    });
-    if (requestHasBody(head))
-      res.onData((ab, isLast) => {
-        this.onData(ab, isLast);
-        runNextTicksSoon();
-      });
+    res.onAborted(() => this.onAborted());
+    if (requestHasBody(head)) res.onData((ab, isLast) => this.onData(ab, isLast));
   }
 
   /** Called once, inside uWS's request handler (corked). */
@@ -79,7 +67,6 @@ export class UwsDownstream implements Downstream {
       this.requestEnded = true;
       active.decodeComplete(null);
     }
-    runNextTicksSoon();
   }
 
   private onData(ab: ArrayBuffer, isLast: boolean): void {
