@@ -6,6 +6,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { connect } from 'node:net';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { HTTP_CONNECTION_MANAGER, type Listener } from '../../src/config/model.js';
 import { TargetForm } from '../../src/filters/network/http_connection_manager/codec/index.js';
@@ -238,4 +239,25 @@ test('a client that goes away mid-response is a downstream reset (DC), and the u
   t.is(logged[0].flags & Flag.DC, Flag.DC);
   for (let i = 0; i < 50 && !upstreamClosed; i++) await new Promise((r) => setTimeout(r, 20));
   t.true(upstreamClosed, 'the unfinished upstream exchange is not kept');
+});
+
+// The upstream pool sends a request by uncorking its socket on the next tick: that must not wait
+// for an unrelated event when the request arrived through a uWS callback.
+test('next-tick work queued inside a uWS request handler runs at once', async (t) => {
+  const loaded = loadUws();
+  if ('reason' in loaded) return t.fail(loaded.reason);
+  const app = loaded.uws.App();
+  // The answer is sent from a next-tick callback, as the upstream pool sends a request (it uncorks on the next tick).
+  app.any('/*', (res) => {
+    res.onAborted(() => {});
+    process.nextTick(() => res.cork(() => res.end('tick ran')));
+  });
+  let socket: UwsListenSocket | false = false;
+  app.listen('127.0.0.1', 0, (s) => (socket = s));
+  t.teardown(() => app.close());
+  if (!socket) return t.fail('no listen socket');
+  const port = loaded.uws.us_socket_local_port(socket);
+  // curl in a child process: nothing else in this process wakes Node while it waits.
+  const body = await new Promise<string>((resolve) => execFile('curl', ['-s', '--max-time', '3', `http://127.0.0.1:${port}/`], (_e, out) => resolve(out)));
+  t.is(body, 'tick ran');
 });
