@@ -157,3 +157,23 @@ test('uws front end follows listener changes: a Gateway port added by a reload i
   const exit = await proxy.stop('SIGTERM', 15_000);
   t.is(exit.code, 0, proxy.describe());
 });
+
+test('a worker that dies of an uncaught exception closes its uws sockets first: the process lives on, a replacement serves', async (t) => {
+  const gw = await GatewayHost.create(t);
+  await gw.backend.httpServer(8080, 'svc-a');
+  await gw.backend.httpServer(8081, 'svc-b');
+  gw.writeConfig(...config(gw.backend.ip));
+  // crash_hook: SIGUSR2 makes one worker throw, as a bug would. An open uWS socket at thread exit
+  // would abort the whole process (uv_loop_close() while having open handles).
+  const proxy = await gw.start({ concurrency: 2, args: ['--http-frontend', 'uws'], nodeArgs: ['--import', programPath('crash_hook')] });
+  const status = async () => (await curl(gw.ns, 'http://a.example.com/c', ['--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}'])).out;
+  t.is(await status(), '200');
+  proxy.signal('SIGUSR2');
+  await eventually('the replacement worker', async () => (proxy.stderr.includes('starting a replacement') ? true : undefined), 10_000);
+  t.true(proxy.running, proxy.describe());
+  t.notRegex(proxy.stderr, /uv_loop_close/);
+  // The replacement listens too: connections in a row (spread by the kernel) are all answered.
+  for (let i = 0; i < 6; i++) t.is(await status(), '200');
+  const exit = await proxy.stop('SIGTERM', 15_000);
+  t.is(exit.code, 0, proxy.describe());
+});

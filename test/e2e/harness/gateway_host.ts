@@ -45,8 +45,8 @@ export class GatewayHost {
   }
 
   /** `legate proxy router` on the written config; resolves once /healthz/ready answers 200. */
-  async start(opts: { args?: string[]; concurrency?: number } = {}): Promise<Proc> {
-    const argv = [NODE, join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'router', '--config', join(this.dir, 'config'), '--concurrency', String(opts.concurrency ?? 1), '--credential-dir', this.credentialDir, ...(opts.args ?? [])];
+  async start(opts: { args?: string[]; concurrency?: number; nodeArgs?: string[] } = {}): Promise<Proc> {
+    const argv = [NODE, ...(opts.nodeArgs ?? []), join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'router', '--config', join(this.dir, 'config'), '--concurrency', String(opts.concurrency ?? 1), '--credential-dir', this.credentialDir, ...(opts.args ?? [])];
     const proxy = (this.proxy = this.ns.spawn(argv, { label: `${this.ns.name}:legate-router` }));
     await eventually(
       'router readiness (/healthz/ready 200)',
