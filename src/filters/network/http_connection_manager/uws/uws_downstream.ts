@@ -14,7 +14,7 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * One request on a uWS HttpResponse, as a Downstream: ActiveStream routes, filters and proxies
- * it exactly as on the node engine. uWS owns the connection (keep-alive, pipelining, parsing);
+ * it exactly as on the node engine. uWS owns the connection (parsing, keep-alive, idle timeout);
  * this object only lives for the exchange and never touches `res` once it is aborted or ended.
  * A response with a declared length goes out with tryEnd() (content-length framing, unsent
  * bytes retried from onWritable); one without, with write() (chunked).
