@@ -4,8 +4,8 @@ import type { UwsHttpRequest } from './uws_api.js';
 /**
  * Copies what Legate needs out of a uWS HttpRequest into a RequestHead: uWS's request object is
  * only valid during its handler's call. uWS has already parsed and judged the request (framing,
- * header size), answered `Expect: 100-continue` itself, and does not say which HTTP/1.x minor
- * version the client spoke: the head says 1.1.
+ * header size) and answered `Expect: 100-continue` itself. It only hands over HTTP/1.1 requests
+ * (HTTP/1.0 ones get no answer from this build), so the head says 1.1.
  */
 export function requestHeadFromUws(req: UwsHttpRequest): RequestHead {
   const method = req.getCaseSensitiveMethod();
