@@ -41,7 +41,6 @@ export class UwsDownstream implements Downstream {
   private chunk: Uint8Array = EMPTY;
   private ok = true;
   private readonly writeChunk = () => this.writeCorked();
-  private readonly onWritable = (offset: number) => this.retryUnsent(offset);
 
   constructor(
     private readonly res: UwsHttpResponse,
@@ -155,7 +154,8 @@ export class UwsDownstream implements Downstream {
   private hookWritable(): void {
     if (this.writableHooked || this.finished) return;
     this.writableHooked = true;
-    this.res.onWritable(this.onWritable);
+    // Only responses that met backpressure pay for this closure.
+    this.res.onWritable((offset) => this.retryUnsent(offset));
   }
 
   /** uWS: the socket takes bytes again. True: nothing of ours is left unsent. */
