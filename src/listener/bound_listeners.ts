@@ -29,12 +29,13 @@ export class BoundListeners {
   constructor(
     private readonly native: NativeSockets,
     private readonly pool: WorkerPool,
-    private readonly opts: { transparent: boolean; backlog: number; onLost: () => void },
+    /** `skip`: listeners another front end binds in the workers (uws/). */
+    private readonly opts: { transparent: boolean; backlog: number; onLost: () => void; skip?: (l: Listener) => boolean },
   ) {}
 
   async sync(snapshot: Snapshot): Promise<void> {
     const drainMs = snapshot.mesh.drainDurationMs;
-    const wanted = snapshot.listeners.filter((l) => l.bindToPort && !this.stopped.has(l.name));
+    const wanted = snapshot.listeners.filter((l) => l.bindToPort && !this.stopped.has(l.name) && !this.opts.skip?.(l));
     const names = new Set(wanted.map((l) => l.name));
     for (const [name, b] of this.bound) if (!names.has(name)) this.retire(name, b, drainMs);
     for (const l of wanted) {
