@@ -15,19 +15,47 @@ export const QUANTILES = [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100] as const;
 /** Two significant digits, like Envoy's log-linear histograms; grows as values come. */
 const build = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 2, autoResize: true, numberOfSignificantValueDigits: 2 });
 
+/** Values below this (ms) are counted in a plain array (2 KiB per histogram and worker): a request time is almost always one. */
+const DIRECT = 256;
+
+/** One histogram slot's samples: exact counts of small values, an HdrHistogram for the rest. */
+interface Samples {
+  small: Float64Array;
+  large: hdr.Histogram | undefined;
+}
+
+/**
+ * A worker's quantile samples. Recording is an array increment (HdrHistogram's bucket maths,
+ * with its log2 and pow, ran twice per request); the HdrHistogram is built only when the main
+ * thread asks, which is when /stats is read.
+ */
 export class LatencyRecorder {
-  private readonly byBase = new Map<number, hdr.Histogram>();
+  private readonly byBase = new Map<number, Samples>();
 
   record(base: number, ms: number): void {
-    let h = this.byBase.get(base);
-    if (!h) this.byBase.set(base, (h = build()));
-    h.recordValue(ms);
+    let s = this.byBase.get(base);
+    if (!s) this.byBase.set(base, (s = { small: new Float64Array(DIRECT), large: undefined }));
+    if (ms >= 0 && ms < DIRECT) s.small[ms | 0]!++;
+    else (s.large ??= build()).recordValue(Math.max(0, ms));
+  }
+
+  /** The samples of `base` as an HdrHistogram (undefined when none were recorded). */
+  histogram(base: number): hdr.Histogram | undefined {
+    const s = this.byBase.get(base);
+    if (!s) return undefined;
+    const h = build();
+    for (let v = 0; v < DIRECT; v++) if (s.small[v]! > 0) h.recordValueWithCount(v, s.small[v]!);
+    if (s.large) h.add(s.large);
+    return h.totalCount > 0 ? h : undefined;
   }
 
   /** What a worker sends when asked: slot → compressed histogram. */
   encode(): [number, string][] {
     const out: [number, string][] = [];
-    for (const [base, h] of this.byBase) if (h.totalCount > 0) out.push([base, hdr.encodeIntoCompressedBase64(h)]);
+    for (const base of this.byBase.keys()) {
+      const h = this.histogram(base);
+      if (h) out.push([base, hdr.encodeIntoCompressedBase64(h)]);
+    }
     return out;
   }
 }

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
+import { LatencyRecorder } from '../../src/stats/latency.js';
 import { CLUSTER, C } from '../../src/stats/scopes.js';
 import { renderPrometheus } from '../../src/admin/prometheus.js';
 import { selectStats, statsText } from '../../src/admin/stats.js';
@@ -52,4 +53,16 @@ test('Prometheus output uses Envoy names, labels and one TYPE line per family', 
   const text2 = statsText(selectStats(reg, { filter: /Passthrough/, usedOnly: false, type: 'All' }));
   t.regex(text2, /^cluster\.PassthroughCluster\.upstream_cx_total: 0$/m);
   t.notRegex(text2, /a"b/);
+});
+
+test('latency quantiles: small values counted exactly, large ones in the HdrHistogram, merged when asked', (t) => {
+  const r = new LatencyRecorder();
+  for (let i = 0; i < 90; i++) r.record(7, 3);
+  for (let i = 0; i < 10; i++) r.record(7, 5000);
+  const h = r.histogram(7)!;
+  t.is(h.totalCount, 100);
+  t.is(h.getValueAtPercentile(50), 3);
+  t.true(Math.abs(h.getValueAtPercentile(99) - 5000) <= 50, `${h.getValueAtPercentile(99)}`);
+  t.is(r.histogram(8), undefined);
+  t.deepEqual(r.encode().map(([base]) => base), [7]);
 });
