@@ -1,5 +1,5 @@
 import { connect as netConnect, isIP, type Socket, type TcpNetConnectOpts } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import type { UpstreamTls } from '../config/model.js';
 import { fileContext, fileContextError, workloadCertificate, workloadCertificateError, type CertificateFiles } from './contexts.js';
 import { credentialFiles } from './credentials.js';
@@ -42,11 +42,27 @@ function checkSans(sans: readonly string[]) {
 }
 
 /**
+ * Upstream TLS as one connection pool uses it: the cluster's, and under auto SAN validation
+ * (Envoy's auto_san_validation) the name the server certificate must cover — the request's
+ * Host, which auto SNI also put in `sni` (src/cluster/pool/server_name_pools.ts).
+ */
+export type PoolTls = UpstreamTls & { verifyServerName?: string };
+
+/** auto_san_validation: Node's hostname check (DNS SANs, wildcards, IP SANs) against the request's Host instead of the rule's SAN list. */
+function checkServerName(name: string) {
+  return (_host: string, cert: PeerCertificate): Error | undefined => {
+    const err = checkServerIdentity(name, cert) as NodeJS.ErrnoException | undefined;
+    if (err) err.code = SAN_MISMATCH;
+    return err;
+  };
+}
+
+/**
  * `tls.connect` options for one upstream connection, or the reason there are none (certificate
  * files missing). Contexts come from this thread's cache, so a rotation is picked up by the
  * next connection while open ones keep theirs.
  */
-export function tlsConnectOptions(tls: UpstreamTls, host: string, protocol: UpstreamProtocol): ConnectionOptions | string {
+export function tlsConnectOptions(tls: PoolTls, host: string, protocol: UpstreamProtocol): ConnectionOptions | string {
   if (tls.mode === 'ISTIO_MUTUAL') {
     const cert = workloadCertificate();
     if (!cert) return tlsFailure(`no workload certificate (${workloadCertificateError() ?? 'cert dir empty'})`);
@@ -64,6 +80,7 @@ export function tlsConnectOptions(tls: UpstreamTls, host: string, protocol: Upst
   // An HTTP/2 upstream over TLS must be offered h2 (Envoy's http2_protocol_options with TLS).
   if (protocol === 'h2') opts.ALPNProtocols = ['h2'];
   if (tls.insecureSkipVerify) opts.checkServerIdentity = () => undefined;
+  else if (tls.verifyServerName !== undefined) opts.checkServerIdentity = checkServerName(tls.verifyServerName);
   else if (tls.subjectAltNames?.length) opts.checkServerIdentity = checkSans(tls.subjectAltNames);
   return opts;
 }
@@ -90,7 +107,7 @@ export interface UpstreamSocket {
 }
 
 /** Opens a plaintext or TLS connection to an upstream host; a string when TLS cannot even start. */
-export function connectUpstream(base: TcpNetConnectOpts, tls: UpstreamTls | undefined, protocol: UpstreamProtocol): UpstreamSocket | string {
+export function connectUpstream(base: TcpNetConnectOpts, tls: PoolTls | undefined, protocol: UpstreamProtocol): UpstreamSocket | string {
   if (!tls) return { socket: netConnect(base), readyEvent: 'connect' };
   const opts = tlsConnectOptions(tls, base.host ?? '', protocol);
   if (typeof opts === 'string') return opts;

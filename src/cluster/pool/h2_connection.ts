@@ -1,7 +1,6 @@
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { Socket } from 'node:net';
-import type { UpstreamTls } from '../../config/model.js';
-import { connectUpstream, tlsErrorKind, tlsFailure } from '../../tls/upstream.js';
+import { connectUpstream, tlsErrorKind, tlsFailure, type PoolTls } from '../../tls/upstream.js';
 import type { H2UpstreamStream } from './h2_upstream_stream.js';
 
 /** What a session tells its pool. */
@@ -45,7 +44,7 @@ export class H2Connection {
     port: number,
     localAddress: string | undefined,
     connectTimeoutMs: number,
-    tls: UpstreamTls | undefined,
+    tls: PoolTls | undefined,
   ) {
     this.authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     const up = connectUpstream({ host, port, localAddress, noDelay: true }, tls, 'h2');

@@ -1,5 +1,4 @@
-import type { UpstreamTls } from '../../config/model.js';
-import { connectUpstream, tlsErrorKind, tlsFailure } from '../../tls/upstream.js';
+import { connectUpstream, type PoolTls, tlsErrorKind, tlsFailure } from '../../tls/upstream.js';
 import type { Host } from '../host.js';
 import { CX, NO_BREAKER, RQ, type Breaker } from '../circuit_breaker.js';
 import { UpstreamConnection } from './upstream_connection.js';
@@ -25,8 +24,8 @@ export interface PoolOptions {
   /** 0: none. A connection older than this is closed once its request finishes. */
   maxConnectionDurationMs: number;
   localAddress?: string;
-  /** TLS origination to this host (undefined: plaintext). */
-  tls?: UpstreamTls;
+  /** TLS origination to this host (undefined: plaintext), with the pool's auto SNI name if any. */
+  tls?: PoolTls;
 }
 
 export interface PoolStats {

@@ -18,7 +18,8 @@ type UpstreamPool = RequestPool & { breaker: Breaker; drain(): void; retire(): v
 export function upstreamIsH2(cluster: Cluster, h2Client: boolean): boolean {
   return cluster.http2?.upgrade === true || (cluster.useClientProtocol === true && h2Client);
 }
-import { tlsForHost } from '../../tls/upstream.js';
+import { tlsForHost, type PoolTls } from '../../tls/upstream.js';
+import { authorityHost, serverNameTls } from './server_name_pools.js';
 
 const ONE_HOUR = 3_600_000;
 
@@ -31,6 +32,10 @@ export class UpstreamPools {
   /** Host objects are stable within a cluster's host set: the common lookup builds no key. */
   private readonly byHost = new WeakMap<Host, UpstreamPool>();
   private readonly h2ByHost = new WeakMap<Host, UpstreamPool>();
+  /** Auto SNI pools by host, then by name (`\u0000h2` appended for HTTP/2); see server_name_pools.ts. */
+  private readonly byServerName = new WeakMap<Host, Map<string, UpstreamPool>>();
+  /** `cluster\u0000host` → the keys of its auto SNI pools in `pools`, for removeHosts. */
+  private readonly serverNameKeys = new Map<string, string[]>();
 
   constructor(
     private readonly stats: StatsWriter,
@@ -40,8 +45,13 @@ export class UpstreamPools {
 
   /** `breaker`: the cluster's circuit breakers under its current config (limits follow config changes). */
   /** `h2Client`: the downstream spoke HTTP/2 (for useClientProtocol clusters). */
-  get(cluster: Cluster, statsBase: number | undefined, host: Host, breaker: Breaker = NO_BREAKER, h2Client = false): RequestPool {
+  /** `authority`: the request's Host, given only for auto SNI clusters (server_name_pools.ts usesServerName). */
+  get(cluster: Cluster, statsBase: number | undefined, host: Host, breaker: Breaker = NO_BREAKER, h2Client = false, authority?: string): RequestPool {
     const h2 = upstreamIsH2(cluster, h2Client);
+    if (authority !== undefined) {
+      const tls = tlsForHost(cluster.tls, host.labels);
+      if (tls) return this.getForServerName(cluster, statsBase, host, breaker, h2, tls, authorityHost(authority));
+    }
     const cache = h2 ? this.h2ByHost : this.byHost;
     const known = cache.get(host);
     if (known) {
@@ -51,22 +61,49 @@ export class UpstreamPools {
     const key = `${cluster.name}\u0000${host.key}${h2 ? '\u0000h2' : ''}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      const opts: PoolOptions = {
-        connectTimeoutMs: cluster.connectTimeoutMs,
-        maxRequestsPerConnection: cluster.maxRequestsPerConnection ?? 0,
-        idleTimeoutMs: cluster.idleTimeoutMs ?? ONE_HOUR,
-        maxConnectionDurationMs: cluster.maxConnectionDurationMs ?? 0,
-        localAddress: cluster.upstreamBindAddress,
-        tls: tlsForHost(cluster.tls, host.labels),
-      };
-      const stats = this.poolStats(statsBase, host.statBase);
-      // Envoy's default max_concurrent_streams is 2^31 - 1: the peer's SETTINGS are the limit.
-      pool = h2 ? new Http2Pool(host, { ...opts, maxConcurrentStreams: cluster.http2?.maxConcurrentStreams ?? 0x7fffffff }, stats) : new Http1Pool(host, opts, stats);
+      pool = this.newPool(cluster, statsBase, host, h2, tlsForHost(cluster.tls, host.labels));
       this.pools.set(key, pool);
     }
     cache.set(host, pool);
     pool.breaker = breaker;
     return pool;
+  }
+
+  /** Auto SNI: the pool for (host, name), its TLS naming and verifying `name`. */
+  private getForServerName(cluster: Cluster, statsBase: number | undefined, host: Host, breaker: Breaker, h2: boolean, tls: PoolTls, name: string): RequestPool {
+    let byName = this.byServerName.get(host);
+    if (!byName) this.byServerName.set(host, (byName = new Map()));
+    const nameKey = h2 ? `${name}\u0000h2` : name;
+    let pool = byName.get(nameKey);
+    if (!pool) {
+      const hostKey = `${cluster.name}\u0000${host.key}`;
+      const key = `${hostKey}\u0000sni\u0000${nameKey}`;
+      pool = this.pools.get(key);
+      if (!pool) {
+        pool = this.newPool(cluster, statsBase, host, h2, serverNameTls(cluster, tls, name));
+        this.pools.set(key, pool);
+        const keys = this.serverNameKeys.get(hostKey);
+        if (keys) keys.push(key);
+        else this.serverNameKeys.set(hostKey, [key]);
+      }
+      byName.set(nameKey, pool);
+    }
+    pool.breaker = breaker;
+    return pool;
+  }
+
+  private newPool(cluster: Cluster, statsBase: number | undefined, host: Host, h2: boolean, tls: PoolTls | undefined): UpstreamPool {
+    const opts: PoolOptions = {
+      connectTimeoutMs: cluster.connectTimeoutMs,
+      maxRequestsPerConnection: cluster.maxRequestsPerConnection ?? 0,
+      idleTimeoutMs: cluster.idleTimeoutMs ?? ONE_HOUR,
+      maxConnectionDurationMs: cluster.maxConnectionDurationMs ?? 0,
+      localAddress: cluster.upstreamBindAddress,
+      tls,
+    };
+    const stats = this.poolStats(statsBase, host.statBase);
+    // Envoy's default max_concurrent_streams is 2^31 - 1: the peer's SETTINGS are the limit.
+    return h2 ? new Http2Pool(host, { ...opts, maxConcurrentStreams: cluster.http2?.maxConcurrentStreams ?? 0x7fffffff }, stats) : new Http1Pool(host, opts, stats);
   }
 
   /**
@@ -76,7 +113,9 @@ export class UpstreamPools {
    */
   removeHosts(cluster: string, keys: readonly string[]): void {
     for (const k of keys) {
-      for (const key of [`${cluster}\u0000${k}`, `${cluster}\u0000${k}\u0000h2`]) {
+      const named = this.serverNameKeys.get(`${cluster}\u0000${k}`) ?? [];
+      this.serverNameKeys.delete(`${cluster}\u0000${k}`);
+      for (const key of [`${cluster}\u0000${k}`, `${cluster}\u0000${k}\u0000h2`, ...named]) {
         const pool = this.pools.get(key);
         if (!pool) continue;
         pool.retire();

@@ -93,6 +93,14 @@ export interface Cluster {
   tcpKeepalive?: { probes?: number; timeMs?: number; intervalMs?: number };
   outlierDetection?: OutlierDetection;
   tls?: UpstreamTls;
+  /**
+   * Envoy's upstream_http_protocol_options auto_sni: TLS to this cluster names the request's
+   * Host (port stripped, not an IP) as SNI, and connections are kept per SNI. istiod sets it
+   * for SIMPLE / MUTUAL origination without a DestinationRule `sni`. HTTP only (tcp_proxy has no Host).
+   */
+  autoSni?: boolean;
+  /** Envoy's auto_san_validation: the server certificate must cover that Host (istiod: with autoSni, no `subjectAltNames`, verification on). */
+  autoSanValidation?: boolean;
   localityLbSetting?: LocalityLbSetting;
   /** STRICT_DNS / LOGICAL_DNS: Envoy's dns_refresh_rate (MeshConfig dnsRefreshRate), respect_dns_ttl, dns_lookup_family. */
   dnsRefreshRateMs?: number;

@@ -203,7 +203,24 @@ export function applyPolicy(c: Cluster, p: PolicyBlocks): void {
     if (http.useClientProtocol) c.useClientProtocol = true;
   }
   if (isPlainObject(p.outlierDetection)) c.outlierDetection = outlierOf(p.outlierDetection);
-  if (isPlainObject(p.tls)) c.tls = upstreamTls(p.tls);
+  if (isPlainObject(p.tls)) {
+    c.tls = upstreamTls(p.tls);
+    autoServerName(c, c.tls);
+  }
+}
+
+/**
+ * istiod's auto SNI and auto SAN validation for TLS origination (SIMPLE / MUTUAL): without a
+ * rule `sni` the proxy sends each request's Host as SNI, and — unless the rule names
+ * `subjectAltNames` or skips verification — checks the server certificate against it. This is
+ * what makes Istio's egress TLS-origination task work with no `sni` in its DestinationRule.
+ */
+function autoServerName(c: Cluster, tls: UpstreamTls): void {
+  delete c.autoSni;
+  delete c.autoSanValidation;
+  if ((tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL') || tls.sni) return;
+  c.autoSni = true;
+  if (!tls.subjectAltNames?.length && !tls.insecureSkipVerify) c.autoSanValidation = true;
 }
 
 /**

@@ -100,6 +100,10 @@ function httpOptions(c: Json, out: Cluster, report: ConversionReport): void {
   if (maxDuration !== undefined) out.maxConnectionDurationMs = maxDuration;
   const perConnection = num(common?.max_requests_per_connection);
   if (perConnection !== undefined) out.maxRequestsPerConnection = perConnection;
+  const upstream = opts.upstream_http_protocol_options;
+  if (bool(upstream?.auto_sni)) out.autoSni = true;
+  if (bool(upstream?.auto_san_validation)) out.autoSanValidation = true;
+  if (upstream?.override_auto_sni_header) report.note('cluster.override_auto_sni_header', `Cluster ${c.name}: override_auto_sni_header is not supported (the Host header is used)`);
   if (opts.use_downstream_protocol_config) out.useClientProtocol = true;
   const h2 = opts.explicit_http_config?.http2_protocol_options;
   if (h2) out.http2 = { maxConcurrentStreams: num(h2.max_concurrent_streams), upgrade: true };

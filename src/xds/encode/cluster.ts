@@ -70,6 +70,10 @@ function httpOptions(c: Cluster): Json | undefined {
   put(common, 'max_requests_per_connection', c.maxRequestsPerConnection);
   const out: Json = { '@type': `type.googleapis.com/${HTTP_OPTIONS}` };
   if (Object.keys(common).length > 0) out.common_http_protocol_options = common;
+  const upstream: Json = {};
+  put(upstream, 'auto_sni', c.autoSni);
+  put(upstream, 'auto_san_validation', c.autoSanValidation);
+  if (Object.keys(upstream).length > 0) out.upstream_http_protocol_options = upstream;
   if (c.useClientProtocol) out.use_downstream_protocol_config = { http_protocol_options: {}, http2_protocol_options: {} };
   else if (c.http2) {
     const h2: Json = {};

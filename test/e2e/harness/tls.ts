@@ -56,9 +56,14 @@ export class DnsTestCa {
   }
 }
 
-/** programs/tls_server in `ns`: HTTPS on each port (`{port: name}`), answering its name and the SNI it negotiated. */
-export async function startTlsServer(ns: Netns, listens: Record<number, string>, files: CertFiles): Promise<TestServer> {
+/**
+ * programs/tls_server in `ns`: HTTPS on each port (`{port: name}`), answering its name and the SNI
+ * it negotiated. `byName` makes it serve one certificate per SNI (`files` for unknown names) and
+ * refuse a handshake without SNI.
+ */
+export async function startTlsServer(ns: Netns, listens: Record<number, string>, files: CertFiles, byName: Record<string, CertFiles> = {}): Promise<TestServer> {
   const argv = [NODE, programPath('tls_server'), '--cert', files.cert, '--key', files.key];
+  for (const [name, f] of Object.entries(byName)) argv.push('--sni', `${name}=${f.cert},${f.key}`);
   for (const [port, name] of Object.entries(listens)) argv.push('--listen', `${port}=${name}`);
   const proc = ns.spawn(argv, { label: `${ns.purpose}:tls_server` });
   for (const port of Object.keys(listens)) await proc.waitForLine((l) => l.includes('"ev":"listening"') && l.includes(`"port":${port},`), 30_000);

@@ -10,6 +10,8 @@ import { RetryState } from './route_action.js';
 import type { Hash64 } from '../../../cluster/lb/xxhash64.js';
 import { mirrorRequest } from './mirror.js';
 import type { HeaderList, RequestHead } from '../../network/http_connection_manager/codec/index.js';
+import { getHeader } from '../../network/http_connection_manager/codec/headers.js';
+import { usesServerName } from '../../../cluster/pool/server_name_pools.js';
 import type { HttpContext } from '../../network/http_connection_manager/http_context.js';
 import { connectFailure, LOCAL_REPLIES, type LocalReply } from '../../network/http_connection_manager/local_reply.js';
 import { Flag, StreamInfo } from '../../network/http_connection_manager/stream_info.js';
@@ -123,7 +125,9 @@ export abstract class UpstreamAttempts implements PoolRequester {
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
     ctx.hostStats[host.statBase + HS.rq_total]++;
     ctx.hostStats[host.statBase + HS.rq_active]++;
-    const pool = ctx.pools.get(cluster.config, this.clusterStats, host, cluster.breaker, this.conn.protocol === 'HTTP/2' && !this.head.upgrade);
+    // Auto SNI clusters pick their pool by the (rewritten) Host; others skip the header lookup.
+    const authority = usesServerName(cluster.config) ? getHeader(this.headers, 'host') : undefined;
+    const pool = ctx.pools.get(cluster.config, this.clusterStats, host, cluster.breaker, this.conn.protocol === 'HTTP/2' && !this.head.upgrade, authority);
     this.pendingRequest = pool.acquire(this);
   }
 
