@@ -82,6 +82,7 @@ export async function openLoop(o: {
       });
       socket.on('close', () => {
         if (completed + errors < total && scheduled > 0) {
+          if (process.env.BENCH_DEBUG_ERRORS) process.stderr.write(`connection closed with a request in flight\n`);
           errors++; // the request in flight is lost; a fresh connection takes this one's place
           void open().then((n) => (idle.push(n), dispatch()), () => {});
         }

@@ -19,7 +19,10 @@ export class ResponseReader {
           return done;
         }
         const head = data.subarray(0, end).toString('latin1');
-        if (!head.startsWith('HTTP/1.1 2')) this.statusErrors++;
+        if (!head.startsWith('HTTP/1.1 2')) {
+          this.statusErrors++;
+          if (process.env.BENCH_DEBUG_ERRORS) process.stderr.write(`non-2xx: ${head}\n`);
+        }
         const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
         this.need = cl ? Number(cl[1]) : 0;
         data = data.subarray(end + 4);
