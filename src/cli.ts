@@ -5,7 +5,7 @@ import { LegateError } from './errors.js';
 
 const USAGE = `usage:
   legate proxy sidecar --config PATH… | --xds HOST:PORT [--xds-delta=false] [--concurrency N] [--outbound-port P] [--inbound-port P] [--admin-port P] …
-  legate proxy router --config PATH… [--proxy-labels k=v,…] [--credential-dir DIR] [--http-frontend node|uws] [--concurrency N] [--admin-port P] …   (listeners from the Gateways selecting its labels)
+  legate proxy router --config PATH… [--proxy-labels k=v,…] [--credential-dir DIR] [--concurrency N] [--admin-port P] …   (listeners from the Gateways selecting its labels)
   legate iptables [--dry-run] [--clean] [istio-iptables flags: -p -z -u -g -m -i -x -b -d -o -q --dns-capture]
   legate validate PATH…
   legate xds-server --config PATH… [--port 15010] [--debug-port 8080] [--address 0.0.0.0] [--outbound-port 15001] [--inbound-port 15006]

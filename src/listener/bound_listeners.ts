@@ -29,13 +29,12 @@ export class BoundListeners {
   constructor(
     private readonly native: NativeSockets,
     private readonly pool: WorkerPool,
-    /** `skip`: listeners another front end binds in the workers (uws/). */
-    private readonly opts: { transparent: boolean; backlog: number; onLost: () => void; skip?: (l: Listener) => boolean },
+    private readonly opts: { transparent: boolean; backlog: number; onLost: () => void },
   ) {}
 
   async sync(snapshot: Snapshot): Promise<void> {
     const drainMs = snapshot.mesh.drainDurationMs;
-    const wanted = snapshot.listeners.filter((l) => l.bindToPort && !this.stopped.has(l.name) && !this.opts.skip?.(l));
+    const wanted = snapshot.listeners.filter((l) => l.bindToPort && !this.stopped.has(l.name));
     const names = new Set(wanted.map((l) => l.name));
     for (const [name, b] of this.bound) if (!names.has(name)) this.retire(name, b, drainMs);
     for (const l of wanted) {

@@ -64,13 +64,7 @@ export interface ProxyOptions {
   credentialDir: string;
   /** V8 semi-space size of the worker threads in MiB (0: V8's own sizing); see worker_heap.ts. */
   workerSemiSpaceMb: number;
-  /** The router's front end for plain HTTP gateway listeners: Legate's codec on node sockets, or uWebSockets.js (docs/gateways.md). */
-  httpFrontend: HttpFrontend;
-  /** Where the uWebSockets.js addon is loaded from (default: the optional dependency's binary for this platform and ABI). */
-  uwsModule?: string;
 }
-
-export type HttpFrontend = 'node' | 'uws';
 
 export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsUpstream'> = {
   outboundPort: 15001,
@@ -96,7 +90,6 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   certDir: '/etc/certs',
   credentialDir: DEFAULT_CREDENTIAL_DIR,
   workerSemiSpaceMb: 8,
-  httpFrontend: 'node',
 };
 
 interface FlagSpec {
@@ -144,8 +137,6 @@ const FLAGS: Record<string, FlagSpec> = {
   '--cert-dir': { key: 'certDir', kind: 'string', env: 'LEGATE_CERT_DIR' },
   '--credential-dir': { key: 'credentialDir', kind: 'string', env: 'LEGATE_CREDENTIAL_DIR' },
   '--worker-semi-space-mb': { key: 'workerSemiSpaceMb', kind: 'count', env: 'LEGATE_WORKER_SEMI_SPACE_MB' },
-  '--http-frontend': { key: 'httpFrontend', kind: 'enum', values: ['node', 'uws'], env: 'LEGATE_HTTP_FRONTEND' },
-  '--uws-module': { key: 'uwsModule', kind: 'string', env: 'LEGATE_UWS_MODULE' },
 };
 
 function convert(flag: string, spec: FlagSpec, raw: string): unknown {

@@ -15,13 +15,9 @@ import type { CircuitBreakerShared } from '../cluster/circuit_breaker.js';
  * (DrainRequest); `memory` asks every worker for its heap figures and carries the answers.
  * `outlier` carries workers' outlier-detection reports (a host reached a consecutive-error
  * threshold) to the main thread; the verdicts go back on `config` as `{ outlierUpdate: cluster }`
- * (read the ejected flags from shared memory again). `frontend` (uWS front end only): the main
- * thread asks workers to close every uWS socket before it stops them, and each answers.
+ * (read the ejected flags from shared memory again).
  */
-export type ChannelKind = 'config' | 'hello' | 'ack' | 'listening' | 'stop-listening' | 'drain' | 'memory' | 'outlier' | 'frontend';
-
-/** On `frontend`: close all uWS sockets now (`close`), or a worker's answer that it has. */
-export type FrontEndMessage = { close: true } | { closed: number };
+export type ChannelKind = 'config' | 'hello' | 'ack' | 'listening' | 'stop-listening' | 'drain' | 'memory' | 'outlier';
 
 export interface OutlierUpdateMessage {
   outlierUpdate: string;
@@ -70,10 +66,6 @@ export interface WorkerInit {
   certDir?: string;
   /** Gateway credentials (`--credential-dir`): `<dir>/<credentialName>/tls.crt`, …. */
   credentialDir?: string;
-  /** `uws`: plain HTTP listeners are served by uWebSockets.js in each worker (src/filters/network/http_connection_manager/uws/). */
-  httpFrontend?: 'node' | 'uws';
-  /** The uWS addon the main thread loaded (each worker loads the same file). */
-  uwsModule?: string;
 }
 
 export const HANDOFF_FREE = 0;

@@ -14,8 +14,6 @@ import { nodeIdentity, nodeMessage, type NodeIdentity } from '../xds/node.js';
 import { defaultMesh } from '../config/mesh.js';
 import type { Snapshot } from '../config/model.js';
 import type { ProxyRole } from '../config/model.js';
-import { chooseHttpFrontend } from './http_frontend.js';
-import { uwsCanServe } from '../filters/network/http_connection_manager/uws/eligible.js';
 import { indexStatsAfter, serverStatIndex, type StatIndex } from '../config/snapshot.js';
 import { LegateError } from '../errors.js';
 import { logger } from '../log.js';
@@ -62,11 +60,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   // Bad lifecycle settings (e.g. MINIMUM_DRAIN_DURATION) stop the start, not the shutdown.
   const startTermination = terminationSettings(process.env, firstSnapshot.mesh);
   configureWorkerHeap(opts.workerSemiSpaceMb);
-  // Decided (and said, in one line) before workers start: they all serve with the same engine.
-  const frontend = chooseHttpFrontend(opts, role);
   const pool = new WorkerPool(opts.concurrency, registry, native, {
-    httpFrontend: frontend.frontend,
-    uwsModule: frontend.uwsModule,
     breakers,
     maxConnections: opts.maxConnections,
     acceptMode: opts.acceptMode,
@@ -101,7 +95,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     hostSink,
     { registry, writer: mainStats },
   );
-  const bound = native && opts.acceptMode === 'handoff' ? new BoundListeners(native, pool, { transparent: opts.transparent, backlog: opts.backlog, onLost: () => mainStats.inc(server.handoffFailed), skip: frontend.frontend === 'uws' ? uwsCanServe : undefined }) : undefined;
+  const bound = native && opts.acceptMode === 'handoff' ? new BoundListeners(native, pool, { transparent: opts.transparent, backlog: opts.backlog, onLost: () => mainStats.inc(server.handoffFailed) }) : undefined;
   if (!native) log.error('listeners are not started without the native addon; admin and readiness still serve');
   // Updates are applied one at a time, in order. Listeners a change adds are bound once the
   // workers serve the snapshot that has them (so no connection reaches a worker that does not

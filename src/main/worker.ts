@@ -28,7 +28,6 @@ import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 import { serveHistograms } from '../stats/latency.js';
 import { configureTls } from '../tls/contexts.js';
 import { configureCredentials } from '../tls/credentials.js';
-import { startUwsFrontEnd, withoutUwsListeners } from '../filters/network/http_connection_manager/uws/front_end.js';
 
 const init = workerData as WorkerInit;
 if (init.certDir) configureTls(init.certDir);
@@ -51,17 +50,11 @@ let snapshot: Snapshot | undefined;
 const draining = new Map<string, WorkerState>();
 const waiting: (() => void)[] = [];
 
-// `--http-frontend uws`: plain HTTP listeners are served by uWebSockets.js on this thread.
-const uws = init.httpFrontend === 'uws' ? startUwsFrontEnd(init.poolId, threadId, init.uwsModule, () => state) : undefined;
 const hello = new BroadcastChannel(channelName(init.poolId, 'hello'));
 const acks = new BroadcastChannel(channelName(init.poolId, 'ack'));
 // reuseport: tell the main thread once this worker accepts (readiness waits for it); close on drain.
 const listening = new BroadcastChannel(channelName(init.poolId, 'listening'));
-new BroadcastChannel(channelName(init.poolId, 'stop-listening')).onmessage = (event) => {
-  const names = (event as { data: StopListening }).data.listeners;
-  stopReusePortListeners(names);
-  uws?.stop(names);
-};
+new BroadcastChannel(channelName(init.poolId, 'stop-listening')).onmessage = (event) => stopReusePortListeners((event as { data: StopListening }).data.listeners);
 new BroadcastChannel(channelName(init.poolId, 'drain')).onmessage = (event) => drainHttpListeners((event as { data: DrainRequest }).data.listeners);
 const memory = new BroadcastChannel(channelName(init.poolId, 'memory'));
 memory.onmessage = (event) => {
@@ -132,8 +125,7 @@ configChannel.onmessage = (event) => {
     }
   }
   for (const name of state.listeners.boundNames()) draining.delete(name);
-  uws?.sync(next);
-  if (init.acceptMode === 'reuseport' && startReusePortListeners(uws ? withoutUwsListeners(next) : next, () => state, init.transparent)) {
+  if (init.acceptMode === 'reuseport' && startReusePortListeners(next, () => state, init.transparent)) {
     listening.postMessage({ threadId });
   }
   for (const resume of waiting.splice(0)) resume();

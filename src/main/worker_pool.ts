@@ -11,7 +11,7 @@ import { createConnectionLimitShared } from '../listener/connection_limit.js';
 import { createHostShared, HostSlots, type HostShared } from '../cluster/host_shared.js';
 import type { OutlierReport } from '../cluster/outlier/monitor.js';
 import type { CircuitBreakerRegistry } from '../cluster/circuit_breaker_registry.js';
-import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type DrainRequest, type FrontEndMessage, type HandoffTask, type MemoryMessage, type OutlierUpdateMessage, type StopListening, type WorkerInit } from './protocol.js';
+import { channelName, HANDOFF_FREE, HANDOFF_RECLAIMED, type AcceptMode, type ConfigAck, type DrainRequest, type HandoffTask, type MemoryMessage, type OutlierUpdateMessage, type StopListening, type WorkerInit } from './protocol.js';
 import type { HeapFigures } from '../admin/memory.js';
 
 const log = logger('workers');
@@ -32,7 +32,6 @@ export class WorkerPool implements HostUpdateSink {
   private readonly acks: BroadcastChannel;
   private readonly listening: BroadcastChannel;
   private readonly stopListening: BroadcastChannel;
-  private readonly uwsFrontEnd: boolean;
   private readonly outlier: BroadcastChannel;
   /** Per-host shared state (one stats slab per stats registry slab). */
   readonly hostShared: HostShared;
@@ -63,7 +62,7 @@ export class WorkerPool implements HostUpdateSink {
     readonly size: number,
     private readonly registry: StatsRegistry,
     private readonly native: NativeSockets | null,
-    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; certDir?: string; credentialDir?: string; httpFrontend?: 'node' | 'uws'; uwsModule?: string; onRestart: () => void; hostSlots?: number; breakers?: CircuitBreakerRegistry; maxConnections?: number },
+    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; certDir?: string; credentialDir?: string; onRestart: () => void; hostSlots?: number; breakers?: CircuitBreakerRegistry; maxConnections?: number },
   ) {
     this.hostShared = createHostShared(opts.hostSlots ?? DEFAULT_HOST_SLOTS, registry.shared.slabs);
     this.hostSlots = new HostSlots(this.hostShared, registry.shared.slabs - 1);
@@ -90,10 +89,7 @@ export class WorkerPool implements HostUpdateSink {
       certDir: opts.certDir,
       credentialDir: opts.credentialDir,
       breakers: opts.breakers?.shared,
-      httpFrontend: opts.httpFrontend,
-      uwsModule: opts.uwsModule,
     };
-    this.uwsFrontEnd = opts.httpFrontend === 'uws';
     this.drain = new BroadcastChannel(channelName(poolId, 'drain'));
     this.memory = new BroadcastChannel(channelName(poolId, 'memory'));
     this.pool = new Piscina({
@@ -281,7 +277,6 @@ export class WorkerPool implements HostUpdateSink {
 
   async close(): Promise<void> {
     this.closing = true;
-    if (this.uwsFrontEnd) await closeFrontEnds(this.id, this.pool.threads.map((t) => t.threadId));
     this.config.close();
     this.hello.close();
     this.acks.close();
@@ -292,26 +287,4 @@ export class WorkerPool implements HostUpdateSink {
     this.memory.close();
     await this.pool.destroy();
   }
-}
-
-/**
- * Asks every worker to close its uWS sockets and waits for their answers (at most 2 s): a worker
- * thread stopped with an open uWS socket aborts the process.
- */
-async function closeFrontEnds(poolId: string, threads: number[]): Promise<void> {
-  const channel = new BroadcastChannel(channelName(poolId, 'frontend'));
-  const pending = new Set(threads);
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 2000);
-    channel.onmessage = (event) => {
-      const msg = (event as { data: FrontEndMessage }).data;
-      if ('closed' in msg) pending.delete(msg.closed);
-      if (pending.size === 0) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    channel.postMessage({ close: true } satisfies FrontEndMessage);
-  });
-  channel.close();
 }

@@ -96,7 +96,7 @@ export async function startHcm(t: ExecutionContext, routes: Route[], clusters: C
     server.close();
     pools.drainAll();
   });
-  return { port: (server.address() as { port: number }).port, stat: (n: string) => registry.readByName(n) ?? NaN, logged, breakers: breakerRegistry, slots, ctx };
+  return { port: (server.address() as { port: number }).port, stat: (n: string) => registry.readByName(n) ?? NaN, logged, breakers: breakerRegistry, slots };
 }
 
 /** A raw upstream: `onRequest(raw request text, socket)`; records connections and bytes seen. */

@@ -65,8 +65,8 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
         t.is(row.samples.length, r.timing.reps, `${f}: every repetition recorded`);
       }
       // http_lb balances per request, so its Legate row is the HTTP connection manager, not tcp_proxy.
-      // gateway_https runs `legate proxy router`: plain HTTP on both front ends, and terminating HTTPS.
-      const legate = r.scenario === 'http_lb' ? ['legate-http-least-request'] : r.scenario === 'gateway_https' ? ['legate-gateway-http', 'legate-gateway-uws', 'legate-gateway-https'] : ['legate-handoff'];
+      // gateway_https runs `legate proxy router`, plain and terminating HTTPS.
+      const legate = r.scenario === 'http_lb' ? ['legate-http-least-request'] : r.scenario === 'gateway_https' ? ['legate-gateway-http', 'legate-gateway-https'] : ['legate-handoff'];
       if (!['config_apply', 'memory', 'lb_pick', 'xds_push', 'authz_eval'].includes(r.scenario)) {
         t.deepEqual([...new Set(r.rows.map((x) => x.target))], ['direct', ...legate], `${f}: direct and Legate measured`);
       }

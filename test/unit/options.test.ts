@@ -64,13 +64,3 @@ test('--credential-dir (LEGATE_CREDENTIAL_DIR) says where Gateway credentialName
   t.is(parseProxyOptions(['--credential-dir', '/srv/creds'], {}).credentialDir, '/srv/creds');
   t.is(parseProxyOptions([], { LEGATE_CREDENTIAL_DIR: '/env/creds' }).credentialDir, '/env/creds');
 });
-
-test('--http-frontend: node by default, uws by flag or LEGATE_HTTP_FRONTEND, anything else refused; --uws-module from LEGATE_UWS_MODULE', (t) => {
-  t.is(parseProxyOptions([], {}).httpFrontend, 'node');
-  t.is(parseProxyOptions(['--http-frontend', 'uws'], {}).httpFrontend, 'uws');
-  const fromEnv = parseProxyOptions([], { LEGATE_HTTP_FRONTEND: 'uws', LEGATE_UWS_MODULE: '/x/uws.node' });
-  t.is(fromEnv.httpFrontend, 'uws');
-  t.is(fromEnv.uwsModule, '/x/uws.node');
-  t.is(parseProxyOptions(['--http-frontend=node'], { LEGATE_HTTP_FRONTEND: 'uws' }).httpFrontend, 'node', 'the flag wins');
-  t.throws(() => parseProxyOptions(['--http-frontend', 'fast'], {}), { message: /--http-frontend: expected one of node, uws/ });
-});

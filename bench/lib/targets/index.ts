@@ -6,7 +6,7 @@ import { legateGrpc, legateHandoff, legateHttp, legateHttpLeastRequest, legateHt
 import { haproxyGrpc, nginxGrpc } from './grpc_peers.js';
 import { nginxH2c, nginxHttp, nginxHttps, nginxLeastConn, nginxStream } from './nginx.js';
 import { haproxyMtls, legateSidecarsMtls, legateSidecarsPlain } from './mtls.js';
-import { legateGatewayHttp, legateGatewayHttps, legateGatewayUws } from './legate_gateway.js';
+import { legateGatewayHttp, legateGatewayHttps } from './legate_gateway.js';
 import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 
 /** Every target a scenario may name, by id. */
@@ -16,7 +16,7 @@ export const TARGETS: ReadonlyMap<string, Target> = new Map(
     ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest, legateHttpInbound, legateHttpInboundAuthz],
     ...[haproxyH2c, nginxH2c, haproxyGrpc, nginxGrpc, legateGrpc],
     ...[haproxyMtls, legateSidecarsMtls, legateSidecarsPlain],
-    ...[haproxyHttps, nginxHttps, legateGatewayHttp, legateGatewayUws, legateGatewayHttps],
+    ...[haproxyHttps, nginxHttps, legateGatewayHttp, legateGatewayHttps],
   ].map((t) => [t.id, t]),
 );
 

@@ -8,7 +8,6 @@ import { MESH_YAML, serviceEntry } from '../legate_config.js';
 import { benchCertificate } from '../tls_cert.js';
 import type { StartArgs, Target } from '../types.js';
 import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
-import { loadUws } from '../../../src/filters/network/http_connection_manager/uws/load.js';
 
 /**
  * A Gateway as Istio's ingress docs write it, `hosts: ["*"]`, on 127.0.0.1:PEER_PORT like the
@@ -40,29 +39,21 @@ spec:
   ].join('---\n');
 }
 
-/**
- * `legate proxy router` (an ingress gateway), plain HTTP or terminating HTTPS; `uws`: plain HTTP
- * served by the uWebSockets.js front end (`--http-frontend uws`), unavailable when the addon does
- * not load here (the router would fall back to the node engine and measure that instead).
- */
-function legateGateway(tls: boolean, uws = false): Target {
-  const id = tls ? 'legate-gateway-https' : uws ? 'legate-gateway-uws' : 'legate-gateway-http';
+/** `legate proxy router` (an ingress gateway), plain HTTP or terminating HTTPS. */
+function legateGateway(tls: boolean): Target {
+  const id = tls ? 'legate-gateway-https' : 'legate-gateway-http';
   return {
     id,
-    label: tls ? 'legate gateway (HTTPS, SIMPLE termination)' : uws ? 'legate gateway (HTTP, uWebSockets.js front end)' : 'legate gateway (HTTP)',
+    label: tls ? 'legate gateway (HTTPS, SIMPLE termination)' : 'legate gateway (HTTP)',
     layer: 'l7',
     serves: ['http'],
-    unavailable: () => {
-      if (!uws) return undefined;
-      const loaded = loadUws();
-      return 'reason' in loaded ? loaded.reason : undefined;
-    },
+    unavailable: () => undefined,
     async start(a) {
       const dir = join(a.tmp, `${id}-conf`);
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       writeFileSync(join(dir, 'gateway.yaml'), gatewayYaml(a, tls ? await benchCertificate(a.tmp) : undefined), { mode: 0o644 });
       const logFile = join(a.tmp, `${id}.log`);
-      const cli = [process.execPath, join(REPO, 'bin', 'legate.js'), 'proxy', 'router', '--config', dir, '--concurrency', String(a.workers), ...(uws ? ['--http-frontend', 'uws'] : [])];
+      const cli = [process.execPath, join(REPO, 'bin', 'legate.js'), 'proxy', 'router', '--config', dir, '--concurrency', String(a.workers)];
       const proc = start(onCpus(a.cpus.proxy, asProxyUser(cli)), { logFile });
       const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
       return { endpoint: { ...endpoint, tls }, pid: proc.pid, exited: proc.exited, logFile, stop: async () => (remove(), await proc.stop()) };
@@ -72,4 +63,3 @@ function legateGateway(tls: boolean, uws = false): Target {
 
 export const legateGatewayHttp = legateGateway(false);
 export const legateGatewayHttps = legateGateway(true);
-export const legateGatewayUws = legateGateway(false, true);

@@ -59,9 +59,9 @@ export class GatewayHost {
   }
 
   /** `legate proxy router` on the written config (or over ADS from `xds`); resolves once /healthz/ready answers 200. */
-  async start(opts: { args?: string[]; concurrency?: number; xds?: string; nodeArgs?: string[] } = {}): Promise<Proc> {
+  async start(opts: { args?: string[]; concurrency?: number; xds?: string } = {}): Promise<Proc> {
     const source = opts.xds ? ['--xds', opts.xds] : ['--config', join(this.dir, 'config')];
-    const argv = [NODE, ...(opts.nodeArgs ?? []), join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'router', ...source, '--concurrency', String(opts.concurrency ?? 1), '--credential-dir', this.credentialDir, ...(opts.args ?? [])];
+    const argv = [NODE, join(REPO_ROOT, 'bin/legate.js'), 'proxy', 'router', ...source, '--concurrency', String(opts.concurrency ?? 1), '--credential-dir', this.credentialDir, ...(opts.args ?? [])];
     const proxy = (this.proxy = this.ns.spawn(argv, { label: `${this.ns.name}:legate-router` }));
     await eventually(
       'router readiness (/healthz/ready 200)',

@@ -70,14 +70,12 @@ function clusterEntry(w: ConnectionContext['worker'], name: string): ClusterEntr
   return e ?? undefined;
 }
 
-/**
- * The HttpContext of an HCM chain under worker state `w` (the connection's own state, or a newer
- * one its later requests follow). Front ends that are not node sockets (uws/) build theirs here too.
- */
-export function httpContext(filter: HttpConnectionManagerFilter, ctx: ConnectionContext, w: WorkerState = ctx.worker): HttpContext {
+/** The HTTP connection manager for one accepted connection on an HCM filter chain. */
+/** `h2`: the client spoke prior-knowledge HTTP/2 (h2c preface) or negotiated h2 by ALPN. */
+export function httpConnectionManager(socket: Socket, filter: HttpConnectionManagerFilter, ctx: ConnectionContext, initial?: Buffer, h2 = false): void {
   const first = ctx.worker;
   const state = (shared ??= new HttpWorkerState(first.stats, (first.hostSlots ?? sinkHostSlots()).stats));
-  return {
+  const build = (w: WorkerState): HttpContext => ({
     filter,
     routes: state.routes(w.routes.get(filter.routeConfigName)),
     cluster: (name) => clusterEntry(w, name),
@@ -92,14 +90,7 @@ export function httpContext(filter: HttpConnectionManagerFilter, ctx: Connection
     tls: ctx.tls,
     authorization: w === first ? filter.authorization : newestAuthorization(w, ctx, filter),
     listenerName: ctx.listenerName,
-  };
-}
-
-/** The HTTP connection manager for one accepted connection on an HCM filter chain. */
-/** `h2`: the client spoke prior-knowledge HTTP/2 (h2c preface) or negotiated h2 by ALPN. */
-export function httpConnectionManager(socket: Socket, filter: HttpConnectionManagerFilter, ctx: ConnectionContext, initial?: Buffer, h2 = false): void {
-  const first = ctx.worker;
-  const build = (w: WorkerState): HttpContext => httpContext(filter, ctx, w);
+  });
   const initialCtx = build(first);
   // New requests on this connection follow configuration changes (Envoy's RDS/CDS semantics);
   // while the newest state lacks this chain's route configuration (its listener is draining),
