@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { ClientCertDetailFields } from '../config/model.js';
-import { uriSans } from './workload_identity.js';
+import { dnsSans, uriSans } from './workload_identity.js';
 
 /** What Envoy's x-forwarded-client-cert says of a downstream client certificate, read once per handshake. */
 export interface ClientCertificate {
@@ -14,6 +14,8 @@ export interface ClientCertificate {
   /** URI SANs of the certificate this proxy presented (`By=`). */
   localUris: string[];
   der: Buffer;
+  /** The element last formatted, and for which fields (a connection's filter rarely changes). */
+  element?: { fields: ClientCertDetailFields; text: string };
 }
 
 /** The client certificate of a terminated connection, or undefined when the client sent none. */
@@ -32,14 +34,6 @@ export function clientCertificateOf(socket: TLSSocket): ClientCertificate | unde
   };
 }
 
-function dnsSans(subjectAltName: string | undefined): string[] {
-  if (!subjectAltName) return [];
-  return subjectAltName
-    .split(', ')
-    .filter((p) => p.startsWith('DNS:'))
-    .map((p) => p.slice(4));
-}
-
 const ALL: ClientCertDetailFields = { subject: false, uri: false, dns: false, cert: false };
 
 /**
@@ -47,6 +41,7 @@ const ALL: ClientCertDetailFields = { subject: false, uri: false, dns: false, ce
  * then Cert, Subject, URI and DNS as set_current_client_cert_details asks.
  */
 export function formatClientCertElement(c: ClientCertificate, fields: ClientCertDetailFields = ALL): string {
+  if (c.element?.fields === fields) return c.element.text;
   const parts: string[] = [];
   for (const u of c.localUris) parts.push(`By=${u}`);
   parts.push(`Hash=${c.hash}`);
@@ -55,7 +50,9 @@ export function formatClientCertElement(c: ClientCertificate, fields: ClientCert
   // Envoy keeps the URI key when the certificate has no URI SAN.
   if (fields.uri) for (const u of c.uris.length > 0 ? c.uris : ['']) parts.push(`URI=${u}`);
   if (fields.dns) for (const d of c.dns) parts.push(`DNS=${d}`);
-  return parts.join(';');
+  const text = parts.join(';');
+  c.element = { fields, text };
+  return text;
 }
 
 function pem(der: Buffer): string {

@@ -3,7 +3,7 @@ import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, typ
 import type { UpstreamTls } from '../config/model.js';
 import { fileContext, fileContextError, workloadCertificate, workloadCertificateError, type CertificateFiles } from './contexts.js';
 import { credentialFiles } from './credentials.js';
-import { uriSans } from './workload_identity.js';
+import { dnsSans, uriSans } from './workload_identity.js';
 
 /** The endpoint label auto mTLS looks for (Envoy's transport_socket_matches `tlsMode: istio`). */
 const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
@@ -33,7 +33,7 @@ export const SAN_MISMATCH = 'ERR_TLS_SAN_MISMATCH';
 /** Envoy's match_subject_alt_names (exact): the server must present one of `sans` as a URI or DNS SAN. */
 function checkSans(sans: readonly string[]) {
   return (_host: string, cert: PeerCertificate): Error | undefined => {
-    const presented = [...uriSans(cert.subjectaltname), ...(cert.subjectaltname ?? '').split(', ').filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4))];
+    const presented = [...uriSans(cert.subjectaltname), ...dnsSans(cert.subjectaltname)];
     if (sans.some((s) => presented.includes(s))) return undefined;
     const err = new Error(`peer SAN ${presented.join(',') || '(none)'} is not one of ${sans.join(',')}`) as NodeJS.ErrnoException;
     err.code = SAN_MISMATCH;

@@ -21,13 +21,16 @@ export interface WorkloadCertificate {
   context: SecureContext;
 }
 
-/** The `URI:` SANs of a certificate (Node lists SANs as `DNS:a, URI:b`). */
-export function uriSans(subjectAltName: string | undefined): string[] {
+/** The SANs of one type of a certificate (Node lists SANs as `DNS:a, URI:b`). */
+function sansOfType(subjectAltName: string | undefined, prefix: 'URI:' | 'DNS:'): string[] {
   if (!subjectAltName) return [];
   const out: string[] = [];
-  for (const part of subjectAltName.split(', ')) if (part.startsWith('URI:')) out.push(part.slice(4));
+  for (const part of subjectAltName.split(', ')) if (part.startsWith(prefix)) out.push(part.slice(prefix.length));
   return out;
 }
+
+export const uriSans = (subjectAltName: string | undefined): string[] => sansOfType(subjectAltName, 'URI:');
+export const dnsSans = (subjectAltName: string | undefined): string[] => sansOfType(subjectAltName, 'DNS:');
 
 /** The first SPIFFE URI SAN, Istio's principal (without `spiffe://` in AuthorizationPolicy, with it in logs). */
 export function spiffePrincipal(subjectAltName: string | undefined): string | undefined {

@@ -1,3 +1,4 @@
+import { addressIp } from '../../network/http_connection_manager/forwarded_headers.js';
 import type { Authorization } from '../../../config/model.js';
 import type { StatsWriter } from '../../../stats/store.js';
 import { H } from '../../../stats/scopes.js';
@@ -74,7 +75,7 @@ export function httpAuthorization(auth: Authorization): HttpAuthorization {
 
 /** A request's attributes; `peer` is the connection's `ip:port`. */
 export function httpAuthzInput(peer: string, ctx: HttpContext, method: string, authority: string, path: string, headers: HeaderList): AuthzInput {
-  const ip = peer.slice(0, peer.lastIndexOf(':'));
+  const ip = addressIp(peer);
   return {
     sourceIp: ip,
     remoteIp: ip,
