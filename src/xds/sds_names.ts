@@ -109,3 +109,34 @@ export function exactSans(v: Json | undefined): string[] {
   const typed = (v?.match_typed_subject_alt_names ?? []).map((m: Json) => m.matcher?.exact);
   return [...new Set([...plain, ...typed].filter((s: unknown): s is string => typeof s === 'string' && s !== ''))];
 }
+
+/** A certificate named by a TLS context: a credential, or certificate and key files. */
+export type NamedCertificate = { credentialName: string } | { certificate: string; privateKey: string };
+
+/** The context's certificate: its first SDS name (a credential or `file-cert:`), else Envoy's inline filenames. */
+export function decodeCertificate(common: Json): NamedCertificate | undefined {
+  const name = parseSdsName(common.tls_certificate_sds_secret_configs?.[0]?.name);
+  if (name?.kind === 'credential' && !name.ca) return { credentialName: name.name };
+  if (name?.kind === 'file-cert') return { certificate: name.certificate, privateKey: name.privateKey };
+  const inline = common.tls_certificates?.[0];
+  if (inline?.certificate_chain?.filename && inline.private_key?.filename) return { certificate: inline.certificate_chain.filename, privateKey: inline.private_key.filename };
+  return undefined;
+}
+
+/** A CA file given inline (`trusted_ca.filename`) rather than by SDS name. */
+export function inlineCaFile(common: Json): string | undefined {
+  return (common.validation_context ?? common.combined_validation_context?.default_validation_context)?.trusted_ca?.filename;
+}
+
+/** Istio's secret fields of a TLS setting: a credentialName replaces the file fields. */
+export function secretFields(tls: { credentialName?: string; caCertificates?: string }, certificate: string | undefined, privateKey: string | undefined): { credentialName?: string; certificate?: string; privateKey?: string; caCertificates?: string } {
+  return tls.credentialName ? { credentialName: tls.credentialName } : { certificate, privateKey, caCertificates: tls.caCertificates };
+}
+
+/** A combined validation context as istiod writes it: SAN matchers, and the CA by SDS name. */
+export function validationContext(rootName: string, sanMatchers: Json[]): Json {
+  return {
+    default_validation_context: sanMatchers.length ? { match_subject_alt_names: sanMatchers } : {},
+    validation_context_sds_secret_config: sdsSecretConfig(rootName),
+  };
+}

@@ -1,5 +1,5 @@
 import type { DownstreamTls } from '../../config/model.js';
-import { decodeTlsParams, exactSans, parseSdsName, type SdsName } from '../sds_names.js';
+import { decodeCertificate, decodeTlsParams, exactSans, inlineCaFile, parseSdsName, type SdsName } from '../sds_names.js';
 import { bool, type Json } from './values.js';
 
 /**
@@ -25,24 +25,19 @@ export function decodeDownstreamTls(ctx: Json | undefined, problem: (what: strin
     return { mode: 'ISTIO_MUTUAL', ...(prefix ? { matchSubjectAltNamePrefix: prefix } : {}), ...alpnOnly };
   }
   const shared = { ...alpnOnly, ...limits };
-  const inlineCa: string | undefined = (common.validation_context ?? validation?.default_validation_context)?.trusted_ca?.filename;
+  const inlineCa = inlineCaFile(common);
   const verifies = !!rootName || !!inlineCa;
   const out: DownstreamTls = { mode: required ? 'MUTUAL' : verifies ? 'OPTIONAL_MUTUAL' : 'SIMPLE', ...shared };
-  serverCertificate(out, certName, common, problem);
+  const cert = decodeCertificate(common);
+  if (!cert) problem(`server certificate ${JSON.stringify(common.tls_certificate_sds_secret_configs?.[0]?.name ?? null)} cannot be resolved from files (kubernetes://<credentialName>, file-cert:<cert>~<key>, or inline filenames)`);
+  else if ('credentialName' in cert) out.credentialName = cert.credentialName;
+  else Object.assign(out, { serverCertificate: cert.certificate, privateKey: cert.privateKey });
   if (rootName) clientCa(out, rootName, problem);
   else if (inlineCa) out.caCertificates = inlineCa;
   else if (required) problem('a client certificate is required but no CA is named to verify it with');
   const sans = exactSans(validation?.default_validation_context ?? common.validation_context);
   if (sans.length) out.subjectAltNames = sans;
   return out;
-}
-
-function serverCertificate(out: DownstreamTls, name: SdsName | undefined, common: Json, problem: (what: string) => void): void {
-  const inline = common.tls_certificates?.[0];
-  if (name?.kind === 'credential' && !name.ca) out.credentialName = name.name;
-  else if (name?.kind === 'file-cert') Object.assign(out, { serverCertificate: name.certificate, privateKey: name.privateKey });
-  else if (inline?.certificate_chain?.filename && inline.private_key?.filename) Object.assign(out, { serverCertificate: inline.certificate_chain.filename, privateKey: inline.private_key.filename });
-  else problem(`server certificate ${JSON.stringify(common.tls_certificate_sds_secret_configs?.[0]?.name ?? null)} cannot be resolved from files (kubernetes://<credentialName>, file-cert:<cert>~<key>, or inline filenames)`);
 }
 
 function clientCa(out: DownstreamTls, name: SdsName, problem: (what: string) => void): void {

@@ -1,5 +1,5 @@
 import type { UpstreamTls } from '../../config/model.js';
-import { exactSans, parseSdsName } from '../sds_names.js';
+import { decodeCertificate, exactSans, inlineCaFile, parseSdsName } from '../sds_names.js';
 import type { ConversionReport } from './report.js';
 import { structToPlain, type Json } from './values.js';
 
@@ -24,19 +24,17 @@ export function convertUpstreamTls(c: Json, where: string, report: ConversionRep
   const validation = common.combined_validation_context;
   const certName = common.tls_certificate_sds_secret_configs?.[0]?.name;
   const rootName = validation?.validation_context_sds_secret_config?.name;
-  const cert = parseSdsName(certName);
   const root = parseSdsName(rootName);
   const sans = exactSans(validation?.default_validation_context ?? common.validation_context);
   const shared = { ...(ctx.sni ? { sni: ctx.sni } : {}), ...(sans.length ? { subjectAltNames: sans } : {}) };
-  if (cert?.kind === 'workload' && root?.kind === 'root') return { mode: 'ISTIO_MUTUAL', ...(matched ? { autoMtls: true } : {}), ...shared };
+  if (parseSdsName(certName)?.kind === 'workload' && root?.kind === 'root') return { mode: 'ISTIO_MUTUAL', ...(matched ? { autoMtls: true } : {}), ...shared };
   const unresolvable = (what: string, name: string | undefined) => report.fail(where, `upstream TLS ${what} ${JSON.stringify(name)} cannot be resolved from files (kubernetes://<credentialName>, file-cert:, file-root:, inline filenames)`);
   const out: UpstreamTls = { mode: certName || common.tls_certificates?.length ? 'MUTUAL' : 'SIMPLE', ...shared };
-  const inlineCert = common.tls_certificates?.[0];
-  if (cert?.kind === 'credential' && !cert.ca) out.credentialName = cert.name;
-  else if (cert?.kind === 'file-cert') Object.assign(out, { clientCertificate: cert.certificate, privateKey: cert.privateKey });
-  else if (inlineCert?.certificate_chain?.filename && inlineCert.private_key?.filename) Object.assign(out, { clientCertificate: inlineCert.certificate_chain.filename, privateKey: inlineCert.private_key.filename });
+  const named = decodeCertificate(common);
+  if (named && 'credentialName' in named) out.credentialName = named.credentialName;
+  else if (named) Object.assign(out, { clientCertificate: named.certificate, privateKey: named.privateKey });
   else if (out.mode === 'MUTUAL') unresolvable('client certificate', certName);
-  const inlineCa: string | undefined = (common.validation_context ?? validation?.default_validation_context)?.trusted_ca?.filename;
+  const inlineCa = inlineCaFile(common);
   if (root?.kind === 'credential' && root.ca && (!out.credentialName || out.credentialName === root.name)) out.credentialName = root.name;
   else if (root?.kind === 'file-root' && !out.credentialName) out.caCertificates = root.caCertificates;
   else if (root?.kind === 'system-root') { /* Node's default roots */ }

@@ -1,5 +1,5 @@
 import type { DownstreamTls } from '../../config/model.js';
-import { certificateSecretName, encodeTlsParams, ROOT_SECRET, rootSecretName, sdsSecretConfig, WORKLOAD_SECRET } from '../sds_names.js';
+import { certificateSecretName, encodeTlsParams, ROOT_SECRET, rootSecretName, sdsSecretConfig, secretFields, validationContext, WORKLOAD_SECRET } from '../sds_names.js';
 import type { Json } from './values.js';
 
 const DOWNSTREAM_TLS_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
@@ -21,23 +21,13 @@ export function encodeDownstreamTls(tls: DownstreamTls): Json {
   if (tls.alpnProtocols?.length) common.alpn_protocols = tls.alpnProtocols;
   if (tls.mode === 'ISTIO_MUTUAL') {
     common.tls_certificate_sds_secret_configs = [sdsSecretConfig(WORKLOAD_SECRET)];
-    common.combined_validation_context = {
-      default_validation_context: tls.matchSubjectAltNamePrefix ? { match_subject_alt_names: [{ prefix: tls.matchSubjectAltNamePrefix }] } : {},
-      validation_context_sds_secret_config: sdsSecretConfig(ROOT_SECRET),
-    };
+    common.combined_validation_context = validationContext(ROOT_SECRET, tls.matchSubjectAltNamePrefix ? [{ prefix: tls.matchSubjectAltNamePrefix }] : []);
   } else {
-    // Istio: a credentialName replaces the file fields.
-    const files = tls.credentialName ? { credentialName: tls.credentialName } : { certificate: tls.serverCertificate, privateKey: tls.privateKey, caCertificates: tls.caCertificates };
+    const files = secretFields(tls, tls.serverCertificate, tls.privateKey);
     const cert = certificateSecretName(files);
     if (cert) common.tls_certificate_sds_secret_configs = [sdsSecretConfig(cert)];
     const root = verifiesClients(tls.mode) ? rootSecretName(files) : undefined;
-    if (root) {
-      const sans = tls.subjectAltNames ?? [];
-      common.combined_validation_context = {
-        default_validation_context: sans.length ? { match_subject_alt_names: sans.map((exact) => ({ exact })) } : {},
-        validation_context_sds_secret_config: sdsSecretConfig(root),
-      };
-    }
+    if (root) common.combined_validation_context = validationContext(root, (tls.subjectAltNames ?? []).map((exact) => ({ exact })));
   }
   return { name: 'envoy.transport_sockets.tls', typed_config: { '@type': DOWNSTREAM_TLS_TYPE, common_tls_context: common, require_client_certificate: tls.mode === 'MUTUAL' || tls.mode === 'ISTIO_MUTUAL' } };
 }

@@ -1,5 +1,5 @@
 import type { Cluster, UpstreamTls } from '../../config/model.js';
-import { certificateSecretName, ROOT_SECRET, rootSecretName, sdsSecretConfig, SYSTEM_ROOT_SECRET, WORKLOAD_SECRET } from '../sds_names.js';
+import { certificateSecretName, ROOT_SECRET, rootSecretName, sdsSecretConfig, secretFields, SYSTEM_ROOT_SECRET, validationContext, WORKLOAD_SECRET } from '../sds_names.js';
 import { TLS_MODE_LABEL } from '../convert/upstream_tls.js';
 import type { Json } from './values.js';
 
@@ -29,17 +29,13 @@ export function encodeUpstreamTls(c: Cluster): Json {
 
 function upstreamTlsContext(tls: UpstreamTls): Json {
   const common: Json = {};
-  const sans = tls.subjectAltNames ?? [];
-  const validation = (root: string) => ({
-    default_validation_context: sans.length ? { match_subject_alt_names: sans.map((exact) => ({ exact })) } : {},
-    validation_context_sds_secret_config: sdsSecretConfig(root),
-  });
+  const sans = (tls.subjectAltNames ?? []).map((exact) => ({ exact }));
+  const validation = (root: string) => validationContext(root, sans);
   if (tls.mode === 'ISTIO_MUTUAL') {
     common.tls_certificate_sds_secret_configs = [sdsSecretConfig(WORKLOAD_SECRET)];
     common.combined_validation_context = validation(ROOT_SECRET);
   } else {
-    // Istio: a credentialName replaces the file fields.
-    const files = tls.credentialName ? { credentialName: tls.credentialName } : { certificate: tls.clientCertificate, privateKey: tls.privateKey, caCertificates: tls.caCertificates };
+    const files = secretFields(tls, tls.clientCertificate, tls.privateKey);
     const cert = tls.mode === 'MUTUAL' ? certificateSecretName(files) : undefined;
     if (cert) common.tls_certificate_sds_secret_configs = [sdsSecretConfig(cert)];
     if (!tls.insecureSkipVerify) common.combined_validation_context = validation(rootSecretName(files) ?? SYSTEM_ROOT_SECRET);
