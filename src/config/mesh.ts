@@ -11,6 +11,7 @@ export function defaultMesh(): MeshSettings {
     drainDurationMs: 45_000,
     terminationDrainDurationMs: 5_000,
     tcpIdleTimeoutMs: 3_600_000,
+    protocolDetectionTimeoutMs: 0,
     proxyMetadata: {},
     accessLogFile: '',
     accessLogEncoding: 'TEXT',
@@ -31,6 +32,7 @@ type Report = (path: string, message: string, severity?: Diagnostic['severity'],
 const IMPLEMENTED = new Set([
   'outboundTrafficPolicy', 'connectTimeout', 'dnsRefreshRate', 'defaultConfig', 'accessLogFile', 'accessLogEncoding',
   'rootNamespace', 'trustDomain', 'enableAutoMtls', 'defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo', 'drainDuration', 'terminationDrainDuration',
+  'protocolDetectionTimeout',
 ]);
 const PROXY_CONFIG_IMPLEMENTED = new Set(['drainDuration', 'terminationDrainDuration', 'proxyMetadata', 'gatewayTopology']);
 
@@ -87,6 +89,7 @@ export function parseMesh(meshYaml: unknown, report: Report): MeshSettings {
   }
   duration(['connectTimeout'], m.connectTimeout, (v) => (mesh.connectTimeoutMs = v));
   duration(['dnsRefreshRate'], m.dnsRefreshRate, (v) => (mesh.dnsRefreshRateMs = v));
+  duration(['protocolDetectionTimeout'], m.protocolDetectionTimeout, (v) => (mesh.protocolDetectionTimeoutMs = v));
   const dc = m.defaultConfig ?? {};
   if (typeof dc === 'object' && dc !== null) {
     for (const k of Object.keys(dc)) if (!PROXY_CONFIG_IMPLEMENTED.has(k)) at(['defaultConfig', k], `ProxyConfig ${k} is not implemented: ignored`, 'warning');

@@ -20,6 +20,8 @@ export interface MeshSettings {
   drainDurationMs: number;
   terminationDrainDurationMs: number;
   tcpIdleTimeoutMs: number;
+  /** MeshConfig protocolDetectionTimeout: how long tls_inspector/http_inspector wait for a client's first bytes (0: no limit, Istio's default). */
+  protocolDetectionTimeoutMs: number;
   proxyMetadata: Record<string, string>;
   accessLogFile: string;
   accessLogEncoding: 'TEXT' | 'JSON';

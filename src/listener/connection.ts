@@ -10,7 +10,7 @@ import type { Destination, ListenerTable, Selection } from './listener_table.js'
 import { inspectHttp, type DetectedProtocol } from './http_inspector.js';
 import { httpConnectionManager } from '../filters/network/http_connection_manager/factory.js';
 import { tcpProxy } from '../filters/network/tcp_proxy/filter.js';
-import { TCP_PROXY, type MeshSettings, type RouteConfiguration } from '../config/model.js';
+import { TCP_PROXY, type Listener, type MeshSettings, type RouteConfiguration } from '../config/model.js';
 import { tcpRbacAllows } from '../filters/network/rbac/filter.js';
 import type { GlobalConnectionLimit } from './connection_limit.js';
 import { inspectTls } from './tls_inspector.js';
@@ -90,38 +90,73 @@ export function onConnection(socket: Socket, listenerName: string, originalDst: 
   const selection = worker.listeners.select(listenerName, originalDst);
   if (!selection) return noMatch(socket, worker, lBase);
   const ctx: ConnectionContext = { worker, listenerName, originalDst };
+  if (!selection.inspect && !selection.inspectTls) return runChain(socket, selection, ctx, undefined);
+  const budget = new ListenerFiltersBudget(selection.listener);
   if (selection.inspectTls) {
     // tls_inspector first; a plaintext connection may then need http_inspector, which starts from the bytes already read.
-    return inspectTls(socket, PROTOCOL_DETECTION_TIMEOUT_MS, (hello, peeked) => {
+    return inspectTls(socket, budget.remainingMs(), (hello, peeked, timedOut) => {
+      if (timedOut && budget.closesOnTimeout(socket, worker, lBase)) return;
       const next = worker.listeners.select(listenerName, originalDst, undefined, hello);
       if (!next) noMatch(socket, worker, lBase);
-      else if (next.inspect) inspectThenRun(socket, ctx, lBase, peeked);
+      else if (next.inspect && !timedOut) inspectThenRun(socket, ctx, lBase, budget, peeked);
+      else if (next.inspect) runAfterInspection(socket, ctx, lBase, null, peeked, hello);
       else runChain(socket, next, ctx, undefined, peeked, hello);
     });
   }
-  if (!selection.inspect) return runChain(socket, selection, ctx, undefined);
-  inspectThenRun(socket, ctx, lBase, undefined);
+  inspectThenRun(socket, ctx, lBase, budget, undefined);
 }
 
-function inspectThenRun(socket: Socket, ctx: ConnectionContext, lBase: number | undefined, initial: Buffer | undefined): void {
-  const { worker, listenerName, originalDst } = ctx;
+function inspectThenRun(socket: Socket, ctx: ConnectionContext, lBase: number | undefined, budget: ListenerFiltersBudget, initial: Buffer | undefined): void {
   inspectHttp(
     socket,
-    PROTOCOL_DETECTION_TIMEOUT_MS,
-    (protocol, peeked) => {
-      const again = worker.listeners.select(listenerName, originalDst, protocol ?? null, initial ? null : undefined);
-      if (again) runChain(socket, again, ctx, protocol, peeked);
-      else noMatch(socket, worker, lBase);
+    budget.remainingMs(),
+    (protocol, peeked, timedOut) => {
+      if (timedOut && budget.closesOnTimeout(socket, ctx.worker, lBase)) return;
+      runAfterInspection(socket, ctx, lBase, protocol ?? null, peeked, initial ? null : undefined);
     },
     initial,
   );
 }
 
+function runAfterInspection(
+  socket: Socket,
+  ctx: ConnectionContext,
+  lBase: number | undefined,
+  protocol: DetectedProtocol | null,
+  peeked: Buffer | undefined,
+  hello: ClientHello | null | undefined,
+): void {
+  const again = ctx.worker.listeners.select(ctx.listenerName, ctx.originalDst, protocol, hello);
+  if (again) runChain(socket, again, ctx, protocol ?? undefined, peeked);
+  else noMatch(socket, ctx.worker, lBase);
+}
+
 /**
- * How long http_inspector waits for a client's first bytes before treating the connection as
- * TCP (a server-first protocol on a port with HTTP chains).
+ * Envoy's listener_filters_timeout: one time limit for tls_inspector and http_inspector together,
+ * counted from the first. Istio leaves it off (MeshConfig protocolDetectionTimeout 0s), so a
+ * client that says nothing waits as long as it likes; with a limit, the connection goes on to
+ * its TCP chain (continue_on_listener_filters_timeout) or is closed.
  */
-const PROTOCOL_DETECTION_TIMEOUT_MS = 5000;
+class ListenerFiltersBudget {
+  private readonly deadline: number;
+  constructor(private readonly listener: Listener) {
+    const ms = listener.listenerFiltersTimeoutMs ?? 0;
+    this.deadline = ms > 0 ? performance.now() + ms : 0;
+  }
+
+  /** For the next inspector: 0 when there is no limit, at least 1 ms otherwise. */
+  remainingMs(): number {
+    return this.deadline === 0 ? 0 : Math.max(1, Math.ceil(this.deadline - performance.now()));
+  }
+
+  /** At the timeout: true when the listener closes the connection (and counts it) rather than going on. */
+  closesOnTimeout(socket: Socket, worker: WorkerState, lBase: number | undefined): boolean {
+    if (this.listener.onListenerFiltersTimeout !== 'close') return false;
+    if (lBase !== undefined) worker.stats.inc(lBase + L.downstream_pre_cx_timeout);
+    socket.destroy();
+    return true;
+  }
+}
 
 function noMatch(socket: Socket, worker: WorkerState, lBase: number | undefined): void {
   if (lBase !== undefined) worker.stats.inc(lBase + L.no_filter_chain_match);

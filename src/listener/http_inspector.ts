@@ -32,10 +32,16 @@ export function classify(b: Buffer): DetectedProtocol | typeof PENDING {
 /**
  * Envoy's http_inspector: reads the first bytes and reports HTTP/1.x, h2c (prior knowledge) or
  * nothing — on a non-HTTP first line, at the client's FIN, or when the client stays silent for
- * `timeoutMs` (a server-first protocol), after which the connection falls back to its TCP
- * chain. The bytes it read are handed to `done`, for the chosen filter to start from.
+ * `timeoutMs` (a server-first protocol; 0: wait without limit), after which the connection falls
+ * back to its TCP chain (`timedOut` says so). The bytes it read are handed to `done`, for the
+ * chosen filter to start from.
  */
-export function inspectHttp(socket: Socket, timeoutMs: number, done: (protocol: DetectedProtocol, peeked: Buffer | undefined) => void, initial?: Buffer): void {
+export function inspectHttp(
+  socket: Socket,
+  timeoutMs: number,
+  done: (protocol: DetectedProtocol, peeked: Buffer | undefined, timedOut?: boolean) => void,
+  initial?: Buffer,
+): void {
   // `initial`: bytes tls_inspector already read (and found not to be TLS).
   let buf: Buffer | undefined = initial;
   if (initial) {
@@ -45,16 +51,16 @@ export function inspectHttp(socket: Socket, timeoutMs: number, done: (protocol: 
   // The client's FIN came while tls_inspector read: 'end' has fired already, nothing more will come.
   if (socket.readableEnded) return done(undefined, initial);
   let finished = false;
-  const finish = (p: DetectedProtocol) => {
+  const finish = (p: DetectedProtocol, timedOut = false) => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
     socket.off('end', onEnd);
     setReader(socket, undefined);
-    done(p, buf);
+    done(p, buf, timedOut);
   };
   const onEnd = () => finish(undefined);
-  const timer = setTimeout(() => finish(undefined), timeoutMs);
+  const timer = timeoutMs > 0 ? setTimeout(() => finish(undefined, true), timeoutMs) : undefined;
   socket.once('end', onEnd);
   setReader(socket, (bytes) => {
     // Kept past this call: copied (the read buffer is reused).

@@ -56,6 +56,8 @@ const LISTENER_FIELDS = [
   'downstream_cx_destroy',
   'no_filter_chain_match',
   'downstream_global_cx_overflow',
+  // listener_filters_timeout passed with onListenerFiltersTimeout: close.
+  'downstream_pre_cx_timeout',
   // Downstream TLS termination (src/listener/tls_termination.ts).
   'ssl.handshake',
   'ssl.connection_error',

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Cluster, HttpConnectionManagerFilter, RouteConfiguration } from '../../src/config/model.js';
 import { serviceEntry } from './config_helpers.js';
-import { translateYaml } from '../support/translate.js';
+import { meshYaml, translateYaml } from '../support/translate.js';
 
 const cluster = (cs: Cluster[], name: string) => cs.find((c) => c.name === name);
 const vhost = (rcs: RouteConfiguration[], rc: string, name: string) => rcs.find((r) => r.name === rc)?.virtualHosts.find((v) => v.name === name);
@@ -290,4 +290,15 @@ spec:
   t.deepEqual(l443.filterChains.map((c) => c.match.serverNames), [['api.example.com'], ['*.cdn.example.com']]);
   t.is(l443.defaultFilterChain!.name, 'PassthroughFilterChain');
   t.is(cluster(out.clusters, 'outbound|443||api.example.com')!.type, 'ORIGINAL_DST');
+});
+
+test('MeshConfig protocolDetectionTimeout: no limit by default; when set, on every listener, continuing at the timeout as istiod writes it', (t) => {
+  const se = serviceEntry('web', { vip: '240.0.0.9' });
+  const byDefault = translateYaml(se);
+  t.true(byDefault.listeners.every((l) => l.listenerFiltersTimeoutMs === undefined));
+  const set = translateYaml(meshYaml({}, 'protocolDetectionTimeout: 1.5s') + se);
+  t.deepEqual(set.lines, []);
+  t.true(set.listeners.length > 2);
+  t.true(set.listeners.every((l) => l.listenerFiltersTimeoutMs === 1500 && l.onListenerFiltersTimeout === undefined));
+  t.true(translateYaml(meshYaml({}, 'protocolDetectionTimeout: soon') + se).lines.some((l) => l.includes('protocolDetectionTimeout')), 'an invalid duration is reported');
 });

@@ -52,6 +52,9 @@ test("istiod's sidecar listeners: all accepted; decoded protos convert exactly l
     t.deepEqual(hcm.httpFilters, ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
   }
   t.is(http80.defaultFilterChain?.name, 'PassthroughFilterChain');
+  // istiod writes listener_filters_timeout 0s (protocolDetectionTimeout's default): no limit.
+  t.is(http80.listenerFiltersTimeoutMs, undefined);
+  t.is(vi.listenerFiltersTimeoutMs, undefined);
   // Istio's extra filters are reported, once each, with where they were first seen.
   for (const key of ['network_filter.istio.stats', 'http_filter.istio.metadata_exchange', 'http_filter.envoy.filters.http.grpc_stats', 'http_filter.istio.alpn'])
     t.true(report.notes.has(key), key);
@@ -81,6 +84,17 @@ test("istiod's sidecar listeners: all accepted; decoded protos convert exactly l
   t.is(byName.get('connect_originate'), undefined);
   t.true(report.notes.has('listener.internal.connect_originate'));
   t.true(report.notes.has('listener.hbone.connect_terminate'));
+});
+
+test("listener_filters_timeout: Envoy's 15 s and close when absent; a set timeout with istiod's continue", (t) => {
+  const http80 = listeners().find((l: any) => l.name === '0.0.0.0_80');
+  const { listener_filters_timeout: _, continue_on_listener_filters_timeout: __, ...bare } = http80;
+  const absent = convertListener(bare, new ConversionReport()).listener!;
+  t.is(absent.listenerFiltersTimeoutMs, 15_000);
+  t.is(absent.onListenerFiltersTimeout, 'close');
+  const set = convertListener({ ...http80, listener_filters_timeout: '1.5s' }, new ConversionReport()).listener!;
+  t.is(set.listenerFiltersTimeoutMs, 1500);
+  t.is(set.onListenerFiltersTimeout, undefined, 'continue');
 });
 
 test("istiod's inbound chains: inline route configurations come with the listener", (t) => {

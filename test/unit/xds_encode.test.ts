@@ -127,6 +127,14 @@ test('fractional percentages and CIDR ranges survive the trip exactly', (t) => {
   t.deepEqual(chain.listener!.filterChains[0]!.match.prefixRanges, ['10.0.0.0/8', '10.1.2.3/32', '0.0.0.0/0', '::/0']);
 });
 
+test('listener_filters_timeout and what happens at it survive the trip', (t) => {
+  const base: Listener = { name: 'l', address: { address: '0.0.0.0', port: 3306 }, trafficDirection: 'OUTBOUND', bindToPort: false, useOriginalDst: false, filterChains: [] };
+  for (const l of [base, { ...base, listenerFiltersTimeoutMs: 1500 }, { ...base, listenerFiltersTimeoutMs: 250, onListenerFiltersTimeout: 'close' as const }]) {
+    const back = convertListener(overTheWire('envoy.config.listener.v3.Listener', encodeListener(l)), new ConversionReport());
+    t.deepEqual(plain(back.listener), plain(l));
+  }
+});
+
 test("the node's scope: role and namespace from the id, NAMESPACE and LABELS metadata winning, gRPC's generator", (t) => {
   const sidecar = nodeScope(nodeMessage(nodeIdentity('sidecar', { POD_NAME: 'p', POD_NAMESPACE: 'shop', INSTANCE_IPS: '10.0.0.5' }, { labels: { b: '2', a: '1' }, dnsCapture: true })));
   t.like(sidecar, { id: 'sidecar~10.0.0.5~p.shop~shop.svc.cluster.local', role: 'sidecar', namespace: 'shop', labels: { a: '1', b: '2' }, dnsCapture: true, generator: 'envoy' });

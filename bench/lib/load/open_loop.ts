@@ -19,6 +19,8 @@ interface Conn {
   reader: ResponseReader;
   due: number;
   sent: number;
+  /** A request was written and its response has not ended yet. */
+  inFlight: boolean;
 }
 
 /**
@@ -57,13 +59,14 @@ export async function openLoop(o: {
       const c = idle.pop()!;
       c.due = pending.shift()!;
       c.sent = performance.now();
+      c.inFlight = true;
       c.socket.write(req);
     }
   };
   const open = (): Promise<Conn> =>
     new Promise((resolve, reject) => {
       const socket = connect({ host: o.endpoint.host, port: o.endpoint.port, noDelay: true });
-      const c: Conn = { socket, reader: new ResponseReader(), due: 0, sent: 0 };
+      const c: Conn = { socket, reader: new ResponseReader(), due: 0, sent: 0, inFlight: false };
       all.add(c);
       socket.once('connect', () => resolve(c));
       socket.on('data', (chunk: Buffer) => {
@@ -72,20 +75,26 @@ export async function openLoop(o: {
         service.recordValue(Math.max(1, Math.round((now - c.sent) * 1000)));
         corrected.recordValue(Math.max(1, Math.round((now - c.due) * 1000)));
         completed++;
+        c.inFlight = false;
         if (completed + errors >= total) return finish();
         idle.push(c);
         dispatch();
       });
       socket.on('error', (err) => {
-        errors++;
+        if (process.env.BENCH_DEBUG_ERRORS) process.stderr.write(`connection error: ${err.message}\n`);
         reject(err);
       });
-      socket.on('close', () => {
-        if (completed + errors < total && scheduled > 0) {
-          if (process.env.BENCH_DEBUG_ERRORS) process.stderr.write(`connection closed with a request in flight\n`);
-          errors++; // the request in flight is lost; a fresh connection takes this one's place
-          void open().then((n) => (idle.push(n), dispatch()), () => {});
+      socket.on('close', (hadError) => {
+        const waiting = idle.indexOf(c);
+        if (waiting >= 0) idle.splice(waiting, 1);
+        if (scheduled === 0 || completed + errors >= total) return; // not started, or over: closing is expected
+        // Only a request in flight is lost (an error); an idle connection closed by the peer is just replaced.
+        if (c.inFlight) errors++;
+        if (process.env.BENCH_DEBUG_ERRORS) {
+          process.stderr.write(`${c.inFlight ? 'a request in flight was lost' : 'an idle keep-alive connection was closed'}: ${hadError ? 'reset' : 'closed'} by the peer\n`);
         }
+        if (completed + errors >= total) return finish();
+        void open().then((n) => (idle.push(n), dispatch()), () => {});
       });
     });
   const conns = await Promise.all(Array.from({ length: o.connections }, open));

@@ -140,4 +140,16 @@ export interface Listener {
   filterChains: FilterChain[];
   defaultFilterChain?: FilterChain;
   listenerFilters?: ListenerFilterName[];
+  /**
+   * Envoy's listener_filters_timeout: one limit for tls_inspector and http_inspector together,
+   * for clients that send nothing first (server-first protocols). Absent or 0: no limit, as
+   * istiod sets it by default (MeshConfig protocolDetectionTimeout 0s).
+   */
+  listenerFiltersTimeoutMs?: number;
+  /**
+   * What happens when listener_filters_timeout passes: `continue` (Istio's
+   * continue_on_listener_filters_timeout: the chain is chosen without what the filters would
+   * have found) or `close` (Envoy's default). Absent: continue.
+   */
+  onListenerFiltersTimeout?: 'continue' | 'close';
 }

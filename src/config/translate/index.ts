@@ -270,6 +270,8 @@ export function translate(resources: readonly Resource[], opts: TranslateOptions
     jwtProviders: buildJwtProviders(defs.requestAuthentications, proxyNs, proxyLabels, mesh.rootNamespace),
   };
   listeners = secureListeners(listeners, authorization, role);
+  // istiod writes MeshConfig protocolDetectionTimeout on every listener, continuing at the timeout.
+  if (mesh.protocolDetectionTimeoutMs > 0) listeners = listeners.map((l) => ({ ...l, listenerFiltersTimeoutMs: mesh.protocolDetectionTimeoutMs }));
   const nameTable = buildNameTable(view.all, dns.autoAllocated);
   return { role, mesh, listeners, routes, clusters: [...clusters.values()], nameTable, diagnostics: report.diagnostics };
 }

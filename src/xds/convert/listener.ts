@@ -64,6 +64,12 @@ export function convertListener(l: Json, report: ConversionReport): ConvertedLis
   };
   if (l.default_filter_chain) listener.defaultFilterChain = chain(l.default_filter_chain, -1);
   if (listenerFilters.length > 0) listener.listenerFilters = listenerFilters;
+  // Envoy waits 15 s when the field is absent; istiod always writes it (0s: no limit).
+  const filtersTimeout = durationMs(l.listener_filters_timeout) ?? 15_000;
+  if (filtersTimeout > 0) {
+    listener.listenerFiltersTimeoutMs = filtersTimeout;
+    if (!bool(l.continue_on_listener_filters_timeout)) listener.onListenerFiltersTimeout = 'close';
+  }
   out.listener = listener;
   return out;
 }

@@ -27,6 +27,8 @@ export function encodeListener(l: Listener): Json {
     filter_chains: l.filterChains.map(filterChain),
   };
   if (l.defaultFilterChain) out.default_filter_chain = filterChain(l.defaultFilterChain);
+  out.listener_filters_timeout = duration(l.listenerFiltersTimeoutMs ?? 0);
+  out.continue_on_listener_filters_timeout = l.onListenerFiltersTimeout !== 'close';
   if (l.listenerFilters) out.listener_filters = l.listenerFilters.map((name) => ({ name, typed_config: { '@type': LISTENER_FILTER_TYPES[name] } }));
   return out;
 }
