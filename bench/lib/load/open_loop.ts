@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { latencyHistogram, percentilesMs } from '../stats.js';
@@ -53,6 +54,8 @@ export async function openLoop(o: {
   let finish: () => void = () => {};
   const finished = new Promise<void>((r) => (finish = r));
   const t0 = performance.now() + 20;
+  // BENCH_TRACE_LATENCY=<path>: one line per request (ms into the run it was sent, µs it took, client port), to tell stalls from spread.
+  const TRACE: string[] | undefined = process.env.BENCH_TRACE_LATENCY ? [] : undefined;
 
   const dispatch = () => {
     while (pending.length && idle.length) {
@@ -73,6 +76,7 @@ export async function openLoop(o: {
         if (c.reader.push(chunk) === 0) return;
         const now = performance.now();
         service.recordValue(Math.max(1, Math.round((now - c.sent) * 1000)));
+        if (TRACE) TRACE.push(`${(c.sent - t0).toFixed(3)} ${((now - c.sent) * 1000).toFixed(0)} ${c.socket.localPort}`);
         corrected.recordValue(Math.max(1, Math.round((now - c.due) * 1000)));
         completed++;
         c.inFlight = false;
@@ -119,5 +123,6 @@ export async function openLoop(o: {
     c.socket.destroy();
     errors += c.reader.statusErrors;
   }
+  if (TRACE) writeFileSync(`${process.env.BENCH_TRACE_LATENCY}.${Date.now()}`, TRACE.join('\n') + '\n');
   return { percentiles: percentilesMs(service), correctedPercentiles: percentilesMs(corrected), achievedRate: completed / elapsed, completed, errors };
 }
