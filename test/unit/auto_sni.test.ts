@@ -126,12 +126,13 @@ const originating = (over: Partial<Cluster> = {}): Cluster => ({
 const newPools = () => new UpstreamPools({} as StatsWriter, new Float64Array(64));
 const host = () => new Host('10.9.0.1', 443, 1, undefined, undefined, 0);
 
-test('auto SNI pools are per (host, name): one name with or without port shares a pool, another name gets its own, plain clusters ignore the Host', (t) => {
+test('auto SNI pools are per (host, name): one name with or without port, in any case, shares a pool, another name gets its own, plain clusters ignore the Host', (t) => {
   const pools = newPools();
   const c = originating();
   const h = host();
   const a = pools.get(c, undefined, h, undefined, false, 'a.example');
   t.is(pools.get(c, undefined, h, undefined, false, 'a.example:443'), a);
+  t.is(pools.get(c, undefined, h, undefined, false, 'A.Example:443'), a, 'names are case-insensitive');
   const b = pools.get(c, undefined, h, undefined, false, 'b.example');
   t.not(b, a);
   const h2 = pools.get({ ...c, http2: { upgrade: true } }, undefined, h, undefined, false, 'a.example');

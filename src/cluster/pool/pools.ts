@@ -50,7 +50,8 @@ export class UpstreamPools {
     const h2 = upstreamIsH2(cluster, h2Client);
     if (authority !== undefined) {
       const tls = tlsForHost(cluster.tls, host.labels);
-      if (tls) return this.getForServerName(cluster, statsBase, host, breaker, h2, tls, authorityHost(authority));
+      // DNS names are case-insensitive: one pool (and a lower-case SNI) for `A.example` and `a.example`.
+      if (tls) return this.getForServerName(cluster, statsBase, host, breaker, h2, tls, authorityHost(authority).toLowerCase());
     }
     const cache = h2 ? this.h2ByHost : this.byHost;
     const known = cache.get(host);
