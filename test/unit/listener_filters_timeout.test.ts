@@ -1,16 +1,10 @@
 import test from 'ava';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { ClusterTable } from '../../src/cluster/thread_local_cluster.js';
-import { onConnection, type WorkerState } from '../../src/listener/connection.js';
-import { ListenerTable } from '../../src/listener/listener_table.js';
-import { indexStats } from '../../src/config/snapshot.js';
-import { defaultMesh } from '../../src/config/mesh.js';
-import { sidecarListeners, tcpChain } from '../../src/config/translate/sidecar.js';
+import { tcpChain } from '../../src/config/translate/sidecar.js';
 import { httpConnectionManager } from '../../src/config/translate/route_config.js';
-import { DEFAULT_TRANSLATE_OPTIONS } from '../../src/config/translate/context.js';
-import type { Listener, Snapshot } from '../../src/config/model.js';
-import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
+import type { Listener } from '../../src/config/model.js';
+import { serveConnections, sidecarSnapshotTo } from '../support/connection_pipeline.js';
 
 /**
  * listener_filters_timeout (MeshConfig protocolDetectionTimeout) on a port with HTTP chains, as
@@ -18,8 +12,6 @@ import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
  * client that says nothing (a server-first protocol such as MySQL or SMTP) is the case at stake.
  */
 async function proxy(t: import('ava').ExecutionContext, upstreamPort: number, timeout: Pick<Listener, 'listenerFiltersTimeoutMs' | 'onListenerFiltersTimeout'>) {
-  const mesh = defaultMesh();
-  const base = sidecarListeners(mesh, DEFAULT_TRANSLATE_OPTIONS);
   const port: Listener = {
     name: '0.0.0.0_3306',
     address: { address: '0.0.0.0', port: 3306 },
@@ -31,31 +23,7 @@ async function proxy(t: import('ava').ExecutionContext, upstreamPort: number, ti
     defaultFilterChain: tcpChain('PassthroughFilterChain', 'up', 0),
     ...timeout,
   };
-  const snapshot: Snapshot = {
-    version: 1,
-    source: 't',
-    builtAt: '',
-    role: 'sidecar',
-    mesh,
-    listeners: [...base.listeners, port],
-    routes: [],
-    clusters: [...base.clusters, { name: 'up', type: 'STATIC', lbPolicy: 'ROUND_ROBIN', connectTimeoutMs: 1000, endpoints: [{ address: '127.0.0.1', port: upstreamPort, weight: 1 }] }],
-  };
-  const registry = new StatsRegistry({ slabs: 2, capacity: 1024 });
-  const state: WorkerState = {
-    version: 1,
-    listeners: new ListenerTable(snapshot),
-    clusters: new ClusterTable(snapshot.clusters),
-    routes: new Map(),
-    statIndex: indexStats(snapshot, registry),
-    stats: StatsWriter.claim(registry.shared, 1),
-    mesh,
-  };
-  const server = createServer({ allowHalfOpen: true }, (s) => onConnection(s, 'virtualOutbound', { address: '10.0.0.1', port: 3306 }, state));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  return { port: (server.address() as { port: number }).port, stat: (n: string) => registry.readByName(n) ?? NaN };
+  return serveConnections(t, sidecarSnapshotTo(upstreamPort, (capture) => [...capture, port]), { address: '10.0.0.1', port: 3306 });
 }
 
 /** A server-first upstream: greets every connection at once, then echoes. */

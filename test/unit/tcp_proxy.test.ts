@@ -1,50 +1,19 @@
 import test from 'ava';
 import { createServer, connect, type Socket, type Server } from 'node:net';
 import { once } from 'node:events';
-import { ClusterTable } from '../../src/cluster/thread_local_cluster.js';
-import { onConnection, type WorkerState } from '../../src/listener/connection.js';
-import { ListenerTable } from '../../src/listener/listener_table.js';
-import { indexStats } from '../../src/config/snapshot.js';
-import { defaultMesh } from '../../src/config/mesh.js';
-import { sidecarListeners, tcpChain } from '../../src/config/translate/sidecar.js';
-import { DEFAULT_TRANSLATE_OPTIONS } from '../../src/config/translate/context.js';
-import type { Snapshot } from '../../src/config/model.js';
-import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
+import { tcpChain } from '../../src/config/translate/sidecar.js';
+import { serveConnections, sidecarSnapshotTo } from '../support/connection_pipeline.js';
 
 /**
  * tcp_proxy in-process: a local "listener" feeds accepted sockets straight into the worker's
  * connection pipeline, with a cluster whose single endpoint is the test's upstream server.
  */
 async function proxyTo(t: import('ava').ExecutionContext, upstreamPort: number, idleTimeoutMs = 0) {
-  const mesh = defaultMesh();
-  const base = sidecarListeners(mesh, DEFAULT_TRANSLATE_OPTIONS);
-  const outbound = base.listeners[0];
-  outbound.defaultFilterChain = tcpChain('up', 'up', idleTimeoutMs);
-  const snapshot: Snapshot = {
-    version: 1,
-    source: 't',
-    builtAt: '',
-    role: 'sidecar',
-    mesh,
-    listeners: base.listeners,
-    routes: [],
-    clusters: [...base.clusters, { name: 'up', type: 'STATIC', lbPolicy: 'ROUND_ROBIN', connectTimeoutMs: 1000, endpoints: [{ address: '127.0.0.1', port: upstreamPort, weight: 1 }] }],
-  };
-  const registry = new StatsRegistry({ slabs: 2, capacity: 1024 });
-  const state: WorkerState = {
-    version: 1,
-    listeners: new ListenerTable(snapshot),
-    clusters: new ClusterTable(snapshot.clusters),
-    routes: new Map(),
-    statIndex: indexStats(snapshot, registry),
-    stats: StatsWriter.claim(registry.shared, 1),
-    mesh,
-  };
-  const server = createServer({ allowHalfOpen: true }, (s) => onConnection(s, 'virtualOutbound', { address: '10.0.0.1', port: 9 }, state));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  return { port: (server.address() as { port: number }).port, stat: (n: string) => registry.readByName(n) ?? NaN };
+  const snapshot = sidecarSnapshotTo(upstreamPort, (capture) => {
+    capture[0]!.defaultFilterChain = tcpChain('up', 'up', idleTimeoutMs);
+    return capture;
+  });
+  return serveConnections(t, snapshot, { address: '10.0.0.1', port: 9 });
 }
 
 async function upstream(t: import('ava').ExecutionContext, onSocket: (s: Socket) => void): Promise<{ server: Server; port: number }> {
