@@ -43,9 +43,12 @@ export class UpstreamPools {
     private readonly hostStats: Float64Array,
   ) {}
 
-  /** `breaker`: the cluster's circuit breakers under its current config (limits follow config changes). */
-  /** `h2Client`: the downstream spoke HTTP/2 (for useClientProtocol clusters). */
-  /** `authority`: the request's Host, given only for auto SNI clusters (server_name_pools.ts usesServerName). */
+  /**
+   * The pool for `host` of `cluster`. `breaker`: the cluster's circuit breakers under its current
+   * config (limits follow config changes). `h2Client`: the downstream spoke HTTP/2 (for
+   * useClientProtocol clusters). `authority`: the request's Host, given only for auto SNI
+   * clusters (server_name_pools.ts usesServerName).
+   */
   get(cluster: Cluster, statsBase: number | undefined, host: Host, breaker: Breaker = NO_BREAKER, h2Client = false, authority?: string): RequestPool {
     const h2 = upstreamIsH2(cluster, h2Client);
     if (authority !== undefined) {

@@ -70,8 +70,10 @@ function clusterEntry(w: ConnectionContext['worker'], name: string): ClusterEntr
   return e ?? undefined;
 }
 
-/** The HTTP connection manager for one accepted connection on an HCM filter chain. */
-/** `h2`: the client spoke prior-knowledge HTTP/2 (h2c preface) or negotiated h2 by ALPN. */
+/**
+ * The HTTP connection manager for one accepted connection on an HCM filter chain. `h2`: the
+ * client spoke prior-knowledge HTTP/2 (h2c preface) or negotiated h2 by ALPN.
+ */
 export function httpConnectionManager(socket: Socket, filter: HttpConnectionManagerFilter, ctx: ConnectionContext, initial?: Buffer, h2 = false): void {
   const first = ctx.worker;
   const state = (shared ??= new HttpWorkerState(first.stats, (first.hostSlots ?? sinkHostSlots()).stats));
