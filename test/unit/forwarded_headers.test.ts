@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mutateForwardedHeaders } from '../../src/filters/network/http_connection_manager/forwarded_headers.js';
+import { isInternalAddress, mutateForwardedHeaders } from '../../src/filters/network/http_connection_manager/forwarded_headers.js';
 import { formatClientCertElement, type ClientCertificate } from '../../src/tls/client_certificate.js';
 import type { HttpConnectionManagerFilter } from '../../src/config/model.js';
 import type { HeaderList } from '../../src/filters/network/http_connection_manager/codec/index.js';
@@ -52,6 +52,16 @@ test('edge: a private peer with no x-forwarded-for is internal (x-envoy-internal
   t.is(getHeader(h, 'x-envoy-retry-on'), '5xx');
   t.is(getHeader(h, 'x-forwarded-for'), '10.1.2.3');
   t.false(run(edge(), [], 'fd00::7:5555').external);
+});
+
+test("internal addresses are Envoy's: RFC 1918, 127.0.0.1, fd00::/8 and ::1; anything else (or not an address) is external", (t) => {
+  for (const ip of ['10.0.0.1', '10.255.255.255', '172.16.0.1', '172.31.9.9', '192.168.1.1', '127.0.0.1', 'fd00::7', 'FD12:3456::1', '::1', '0:0:0:0:0:0:0:1']) {
+    t.true(isInternalAddress(ip), ip);
+  }
+  for (const ip of ['172.15.0.1', '172.32.0.1', '192.169.0.1', '11.0.0.1', '127.0.0.2', '203.0.113.1', 'fc00::1', 'fd::1', '2001:db8::1',
+    '::ffff:10.0.0.1', '10.0.0', '10.0.0.1.2', '10.0.0.256', '10..0.1', 'unknown', '', 'fdxx::1']) {
+    t.false(isInternalAddress(ip), ip);
+  }
 });
 
 test("edge: a request from outside loses Envoy's internal-only headers (header sanitizing)", (t) => {

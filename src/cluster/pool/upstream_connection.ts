@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { ResponseParser, State, type ResponseHandler, type ResponseHead } from '../../filters/network/http_connection_manager/codec/index.js';
 import { readerOf, setReader } from '../../listener/socket_reader.js';
+import { writeBytes } from '../../listener/socket_writer.js';
 import type { HeaderList } from '../../filters/network/http_connection_manager/codec/index.js';
 import type { Http1Pool } from './http1_pool.js';
 import { encodeChunk, encodeRequestHead, lastChunk } from '../../filters/network/http_connection_manager/codec/index.js';
@@ -78,7 +79,7 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
     const head = encodeRequestHead(method, path, h);
     if (chunked) h.length -= 2;
     if (framing === BodyFraming.None) {
-      this.socket.write(head);
+      writeBytes(this.socket, head);
       return;
     }
     this.heldHead = head;
@@ -95,9 +96,9 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
 
   private write(data: Buffer): boolean {
     const head = this.heldHead;
-    if (head === undefined) return this.socket.write(data);
+    if (head === undefined) return writeBytes(this.socket, data);
     this.heldHead = undefined;
-    return this.socket.write(Buffer.concat([head, data], head.length + data.length));
+    return writeBytes(this.socket, Buffer.concat([head, data], head.length + data.length));
   }
 
   /** The end of the tick the head was encoded in: no body came with it, so it leaves alone. */
@@ -105,7 +106,7 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
     const head = this.heldHead;
     if (head === undefined) return;
     this.heldHead = undefined;
-    if (!this.closed && !this.socket.destroyed) this.socket.write(head);
+    if (!this.closed && !this.socket.destroyed) writeBytes(this.socket, head);
   }
 
   releaseUnused(): void {

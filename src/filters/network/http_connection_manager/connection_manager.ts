@@ -9,6 +9,7 @@ import type { HttpContext } from './http_context.js';
 import { encodeLocalReply, LOCAL_REPLIES, type LocalReply } from './local_reply.js';
 import { Flag, StreamInfo } from './stream_info.js';
 import { setReader } from '../../../listener/socket_reader.js';
+import { writeBytes } from '../../../listener/socket_writer.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
 
 /**
@@ -200,7 +201,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
 
   write(data: string | Buffer, encoding?: BufferEncoding): boolean {
     if (this.closed) return false;
-    return encoding ? this.socket.write(data as string, encoding) : this.socket.write(data);
+    return encoding ? this.socket.write(data as string, encoding) : writeBytes(this.socket, data as Buffer);
   }
 
   onceDrain(fn: () => void): void {

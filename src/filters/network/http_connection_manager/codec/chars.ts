@@ -61,6 +61,14 @@ export const latin1: (b: Buffer, start: number, end: number) => string = hasLati
   ? (b, start, end) => (b as Latin1Sliceable).latin1Slice(start, end)
   : (b, start, end) => b.toString('latin1', start, end);
 
+/** Writes `text` into b at `offset` as latin1, without the encoding switch of write() (Node-internal fast path). */
+type Latin1Writable = Buffer & { latin1Write(text: string, offset: number, length: number): number };
+const hasLatin1Write = typeof (Buffer.prototype as Partial<Latin1Writable>).latin1Write === 'function';
+
+export const writeLatin1: (b: Buffer, text: string, offset: number) => number = hasLatin1Write
+  ? (b, text, offset) => (b as Latin1Writable).latin1Write(text, offset, text.length)
+  : (b, text, offset) => b.write(text, offset, 'latin1');
+
 /** b[s, s+lower.length) equals `lower` ignoring ASCII case. */
 export function lowerEquals(b: Uint8Array, s: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) {

@@ -21,23 +21,38 @@ const COMMON_NAMES = [
   'via', 'x-real-ip', 'access-control-allow-origin', 'grpc-status', 'grpc-message', 'grpc-timeout',
 ];
 
-/** BUCKETS[length] = common names of that length. */
-const BUCKETS: string[][] = [];
-for (const n of COMMON_NAMES) (BUCKETS[n.length] ??= []).push(n);
+/** Longest common name; longer tokens are never interned. */
+const MAX_COMMON = Math.max(...COMMON_NAMES.map((n) => n.length));
+/**
+ * Common names by length and first byte, so a lookup compares about one candidate (a bucket
+ * per length alone held up to five, compared char by char on every field). Dense and filled
+ * up front: V8 keeps it a plain array, not a hash table.
+ */
+const BY_LENGTH_AND_FIRST: (string[] | undefined)[] = new Array<string[] | undefined>((MAX_COMMON + 1) << 7).fill(undefined);
+/** The same candidates' bytes: comparing bytes with bytes is cheaper than reading a string's chars. */
+const BYTES_BY_LENGTH_AND_FIRST: (Uint8Array[] | undefined)[] = new Array<Uint8Array[] | undefined>((MAX_COMMON + 1) << 7).fill(undefined);
+for (const n of COMMON_NAMES) {
+  const slot = (n.length << 7) | n.charCodeAt(0);
+  (BY_LENGTH_AND_FIRST[slot] ??= []).push(n);
+  (BYTES_BY_LENGTH_AND_FIRST[slot] ??= []).push(Buffer.from(n, 'latin1'));
+}
 
 /**
  * The interned lowercase name for the token at b[start, end), or undefined. The bytes must
  * already be validated as tchars.
  */
 export function internName(b: Uint8Array, start: number, end: number): string | undefined {
-  const bucket = BUCKETS[end - start];
+  const n = end - start;
+  if (n > MAX_COMMON || n === 0) return undefined;
+  const slot = (n << 7) | (TOKEN_LOWER[b[start]!]! & 0x7f);
+  const bucket = BYTES_BY_LENGTH_AND_FIRST[slot];
   if (bucket === undefined) return undefined;
   outer: for (let k = 0; k < bucket.length; k++) {
     const cand = bucket[k]!;
-    for (let i = 0, n = cand.length; i < n; i++) {
-      if (TOKEN_LOWER[b[start + i]!] !== cand.charCodeAt(i)) continue outer;
+    for (let i = 1; i < n; i++) {
+      if (TOKEN_LOWER[b[start + i]!] !== cand[i]) continue outer;
     }
-    return cand;
+    return BY_LENGTH_AND_FIRST[slot]![k];
   }
   return undefined;
 }
@@ -72,7 +87,8 @@ export function removeHeader(h: HeaderList, name: string): number {
     w += 2;
   }
   const removed = (h.length - w) >> 1;
-  h.length = w;
+  // Setting an array's length is a runtime call even when it does not change.
+  if (removed !== 0) h.length = w;
   return removed;
 }
 
@@ -89,7 +105,7 @@ export function setHeader(h: HeaderList, name: string, value: string): void {
         h[w + 1] = h[r + 1]!;
         w += 2;
       }
-      h.length = w;
+      if (w !== h.length) h.length = w;
       return;
     }
   }
@@ -198,7 +214,7 @@ export function stripHopByHop(h: HeaderList, opts: StripHopByHopOptions = {}): H
     }
     w += 2;
   }
-  h.length = w;
+  if (w !== h.length) h.length = w;
   if (keepUpgrade && hasHeader(h, 'upgrade')) h.push('connection', 'upgrade');
   return h;
 }

@@ -1,0 +1,108 @@
+import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+/**
+ * How bytes enter a socket on the data path. A write goes straight to the socket's libuv handle
+ * when nothing waits in the socket's Writable buffer: Node's Writable bookkeeping around each
+ * write (state updates, a write request per call, an after-write tick) costs about as much as
+ * parsing a small request. What a user relies on is kept:
+ * - order: libuv queues a write behind any still pending, and a socket whose Writable holds
+ *   bytes (or is connecting, corked or ended) is written through socket.write() as before;
+ * - backpressure: the return value is false once the handle's queue reaches the socket's
+ *   high-water mark, and 'drain' is emitted when that queue empties;
+ * - errors: a failed write destroys the socket with Node's errno error, as socket.write() does;
+ * - Socket.bytesWritten counts these writes (the handle counts them).
+ * TLS sockets and runtimes without the stream binding always use socket.write().
+ *
+ * The contract for callers is socket_reader's: `data` must not be a view of a buffer that is
+ * reused (the thread's read buffer); it is held until the kernel has taken it.
+ */
+
+interface WriteReq {
+  handle: StreamHandle;
+  oncomplete: (this: WriteReq, status: number) => void;
+  async: boolean;
+  bytes: number;
+  buffer: Buffer | null;
+  socket: Socket;
+}
+
+interface StreamHandle {
+  writeBuffer(req: WriteReq, data: Buffer): number;
+  writeQueueSize: number;
+}
+
+interface StreamBinding {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+}
+
+type SocketInternals = Socket & { _handle: StreamHandle | null; encrypted?: boolean };
+
+function loadBinding(): StreamBinding | undefined {
+  try {
+    const b = (process as unknown as { binding(name: string): Partial<StreamBinding> }).binding('stream_wrap');
+    if (typeof b.WriteWrap === 'function' && b.streamBaseState instanceof Int32Array && typeof b.kLastWriteWasAsync === 'number') {
+      return b as StreamBinding;
+    }
+  } catch {
+    // Not offered by this runtime: every write takes socket.write().
+  }
+  return undefined;
+}
+
+const binding = process.env.LEGATE_SOCKET_WRITE === 'stream' ? undefined : loadBinding();
+
+/** Sockets whose last direct write returned false and owe a 'drain'. */
+const owesDrain = new WeakSet<Socket>();
+
+function onWriteComplete(this: WriteReq, status: number): void {
+  const socket = this.socket;
+  this.buffer = null;
+  if (status < 0) {
+    socket.destroy(writeError(status));
+    return;
+  }
+  if (this.handle.writeQueueSize === 0 && owesDrain.delete(socket)) socket.emit('drain');
+}
+
+function writeError(status: number): NodeJS.ErrnoException {
+  const name = getSystemErrorName(status);
+  const err: NodeJS.ErrnoException = new Error(`write ${name}`);
+  err.code = name;
+  err.errno = status;
+  err.syscall = 'write';
+  return err;
+}
+
+/** Writes `data` to `socket`; false means "wait for 'drain'", as socket.write() answers. */
+export function writeBytes(socket: Socket, data: Buffer): boolean {
+  const s = socket as SocketInternals;
+  const handle = s._handle;
+  if (
+    binding === undefined || handle === null || s.encrypted === true || s.connecting ||
+    s.writableLength !== 0 || s.writableCorked !== 0 || s.writableEnded || s.destroyed
+  ) {
+    return socket.write(data);
+  }
+  const req = new binding.WriteWrap();
+  req.handle = handle;
+  req.oncomplete = onWriteComplete;
+  req.async = false;
+  req.bytes = 0;
+  req.buffer = null;
+  req.socket = socket;
+  const err = handle.writeBuffer(req, data);
+  if (err !== 0) {
+    // As socket.write(): the error surfaces as the socket's 'error' after this call returns.
+    process.nextTick(() => socket.destroy(writeError(err)));
+    return false;
+  }
+  if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) return true;
+  req.async = true;
+  req.buffer = data; // libuv points into it until the write completes
+  if (handle.writeQueueSize < socket.writableHighWaterMark) return true;
+  owesDrain.add(socket);
+  return false;
+}
