@@ -52,7 +52,11 @@ function loadBinding(): StreamBinding | undefined {
   return undefined;
 }
 
+// LEGATE_SOCKET_WRITE=stream: every write through socket.write() (to rule this path out when debugging).
 const binding = process.env.LEGATE_SOCKET_WRITE === 'stream' ? undefined : loadBinding();
+
+/** Whether writes can bypass the Writable on this runtime. */
+export const directWrites = binding !== undefined;
 
 /** Sockets whose last direct write returned false and owe a 'drain'. */
 const owesDrain = new WeakSet<Socket>();
