@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Instructions per proxied request, counted by valgrind (callgrind) in the proxy's own process:
+# user-space work only (the kernel's share is not counted), and the same count whatever else the
+# machine is doing, so a change to the hot path can be compared when wall-clock figures on a
+# shared VM swing by 2x (bench/README.md). Each proxy forwards HTTP/1.1 keep-alive requests from
+# autocannon (50 connections) on loopback to one nginx upstream with a 2-byte body:
+#   legate  `legate proxy router` (a Gateway + VirtualService: HCM, route, router, pool, stats)
+#   haproxy mode http, http-reuse always; nginx proxy_pass with upstream keepalive.
+# Counting starts after a warm-up (the JIT has settled) and covers N requests.
+#
+#   bench/instructions.sh [N=5000] [targets=legate,haproxy,nginx]   (after npm run build; needs valgrind)
+set -euo pipefail
+N=${1:-5000}
+TARGETS=${2:-legate,haproxy,nginx}
+WARM=${WARM:-15000}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+AC="$REPO/node_modules/.bin/autocannon"
+W=$(mktemp -d /tmp/legate-instr-XXXXXX)
+UP=18080 PORT=18000
+trap 'kill $(cat "$W"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
+command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+
+mkdir -p "$W/www" "$W/conf"
+printf ok > "$W/www/index.html"
+cat > "$W/upstream.conf" <<EOF
+worker_processes 1; daemon on; pid $W/upstream.pid; error_log $W/upstream.err;
+events { worker_connections 1024; }
+http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$UP; root $W/www; } }
+EOF
+nginx -c "$W/upstream.conf"
+
+cat > "$W/conf/gateway.yaml" <<EOF
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |-
+    defaultConfig: {terminationDrainDuration: 0s}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: upstream, namespace: bench}
+spec:
+  hosts: [upstream.bench.internal]
+  ports: [{number: 80, name: http-80, protocol: HTTP}]
+  resolution: STATIC
+  location: MESH_EXTERNAL
+  endpoints: [{address: 127.0.0.1, ports: {http-80: $UP}}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: ingress, namespace: bench}
+spec:
+  servers: [{port: {number: $PORT, name: http, protocol: HTTP}, bind: 127.0.0.1, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: all, namespace: bench}
+spec:
+  hosts: ["*"]
+  gateways: [ingress]
+  http: [{route: [{destination: {host: upstream.bench.internal, port: {number: 80}}}]}]
+EOF
+cat > "$W/haproxy.cfg" <<EOF
+global
+  nbthread 1
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$PORT
+  default_backend be
+backend be
+  server up 127.0.0.1:$UP
+EOF
+cat > "$W/nginx.conf" <<EOF
+worker_processes 1; daemon off; master_process off; pid $W/nginx.pid; error_log $W/nginx.err;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream up { server 127.0.0.1:$UP; keepalive 64; }
+  server { listen 127.0.0.1:$PORT; keepalive_requests 1000000;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}
+EOF
+
+count() { # target command...
+  local target=$1; shift
+  rm -f "$W"/cg.*
+  valgrind --tool=callgrind --instr-atstart=no --smc-check=all-non-file --callgrind-out-file="$W/cg.%p" "$@" >"$W/$target.log" 2>&1 &
+  local pid=$!
+  echo $pid > "$W/proxy.pid"
+  for _ in $(seq 300); do curl -s -o /dev/null -m 2 "http://127.0.0.1:$PORT/" && break; sleep 1; done
+  "$AC" -c 50 -a "$WARM" "http://127.0.0.1:$PORT/" >/dev/null 2>&1
+  callgrind_control -i on $pid >/dev/null 2>&1
+  "$AC" -c 50 -a "$N" "http://127.0.0.1:$PORT/" >"$W/ac.log" 2>&1
+  callgrind_control -d $pid >/dev/null 2>&1
+  kill $pid; wait $pid 2>/dev/null || true
+  local total
+  total=$(grep -h '^summary:' "$W"/cg.*.1 | awk '{print $2}')
+  grep -q "$N requests in\|$((N / 1000))k requests in" "$W/ac.log" || { echo "$target: autocannon did not complete $N requests" >&2; cat "$W/ac.log" >&2; exit 1; }
+  if grep -q non-2xx "$W/ac.log"; then echo "$target: non-2xx responses" >&2; exit 1; fi
+  printf '%-8s %12s instructions per request\n' "$target" "$(( total / N ))"
+}
+
+echo "instructions per request (callgrind, user space, proxy process only; $N requests after $WARM)"
+for t in ${TARGETS//,/ }; do
+  case $t in
+    legate) count legate node "$REPO/bin/legate.js" proxy router --config "$W/conf" --concurrency 1 --admin-port 15500 ;;
+    haproxy) count haproxy haproxy -db -f "$W/haproxy.cfg" ;;
+    nginx) count nginx nginx -c "$W/nginx.conf" ;;
+    *) echo "unknown target $t" >&2; exit 2 ;;
+  esac
+done
