@@ -3,12 +3,13 @@ import { writeLatin1 } from './chars.js';
 import type { HeaderList } from './headers.js';
 
 /**
- * Serializer: a head is built as one latin1 string, copied into one Buffer natively, and then
- * checked byte by byte where each part lies (reading bytes is several times cheaper in V8 than
- * reading a string's chars), so the caller makes one write per head. Fields are always
- * re-serialised from the list (never raw bytes passed through), and every name, value, method,
- * target and reason is checked, so no CR, LF, NUL or other control byte can reach the wire.
- * Failures throw a LegateError with a stable code.
+ * Serializer: each part of a head is checked on its own (a regex per value, method and target;
+ * field names against a cache of names already checked), the head is joined as one latin1
+ * string and copied into one Buffer natively, so the caller makes one write per head. Reading a
+ * string char by char costs V8 several times more than this. Fields are always re-serialised
+ * from the list (never raw bytes passed through), and every name, value, method, target and
+ * reason is checked, so no CR, LF, NUL or other control byte can reach the wire. Failures throw
+ * a LegateError with a stable code.
  */
 export const SerializeErrorCode = {
   InvalidMethod: 'ERR_HTTP1_INVALID_METHOD',
