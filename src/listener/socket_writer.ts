@@ -9,7 +9,7 @@ import { getSystemErrorName } from 'node:util';
  * - order: libuv queues a write behind any still pending, and a socket whose Writable holds
  *   bytes (or is connecting, corked or ended) is written through socket.write() as before;
  * - backpressure: the return value is false once the handle's queue reaches the socket's
- *   high-water mark, and 'drain' is emitted when that queue empties;
+ *   high-water mark, and 'drain' is emitted when it falls below it again;
  * - errors: a failed write destroys the socket with Node's errno error, as socket.write() does;
  * - Socket.bytesWritten counts these writes (the handle counts them).
  * TLS sockets and runtimes without the stream binding always use socket.write().
@@ -68,7 +68,8 @@ function onWriteComplete(this: WriteReq, status: number): void {
     socket.destroy(writeError(status));
     return;
   }
-  if (this.handle.writeQueueSize === 0 && owesDrain.delete(socket)) socket.emit('drain');
+  // Below the mark rather than empty: bytes a socket.write() queued behind ours may be what is left.
+  if (this.handle.writeQueueSize < socket.writableHighWaterMark && owesDrain.delete(socket)) socket.emit('drain');
 }
 
 function writeError(status: number): NodeJS.ErrnoException {
