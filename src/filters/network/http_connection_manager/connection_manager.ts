@@ -201,7 +201,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
 
   write(data: string | Buffer, encoding?: BufferEncoding): boolean {
     if (this.closed) return false;
-    return encoding ? this.socket.write(data as string, encoding) : writeBytes(this.socket, data as Buffer);
+    return typeof data === 'string' ? this.socket.write(data, encoding ?? 'latin1') : writeBytes(this.socket, data);
   }
 
   onceDrain(fn: () => void): void {
