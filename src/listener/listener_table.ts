@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { IpRanges } from './ip_ranges.js';
 import type { FilterChain, Listener, Snapshot } from '../config/model.js';
 import type { ClientHello } from '../tls/client_hello.js';
 
@@ -10,7 +10,7 @@ export interface Destination {
 interface CompiledChain {
   chain: FilterChain;
   port?: number;
-  ranges?: BlockList;
+  ranges?: IpRanges;
   /** `transport_protocol: tls` or `server_names`: matches only TLS connections, once tls_inspector has read the ClientHello. */
   needsTls: boolean;
   /** `transport_protocol: raw_buffer`: never a TLS connection. */
@@ -28,18 +28,8 @@ interface CompiledListener {
   ports: ReadonlySet<number>;
 }
 
-/** Envoy's address families for BlockList. */
-const family = (ip: string) => (isIP(ip) === 6 ? 'ipv6' : 'ipv4');
-
-function compileRanges(ranges: readonly string[] | undefined): BlockList | undefined {
-  if (!ranges || ranges.length === 0) return undefined;
-  const list = new BlockList();
-  for (const r of ranges) {
-    const [ip, bits] = r.split('/');
-    if (bits === undefined) list.addAddress(ip, family(ip));
-    else list.addSubnet(ip, Number(bits), family(ip));
-  }
-  return list;
+function compileRanges(ranges: readonly string[] | undefined): IpRanges | undefined {
+  return ranges && ranges.length > 0 ? new IpRanges(ranges) : undefined;
 }
 
 function compile(listener: Listener): CompiledListener {
@@ -140,7 +130,7 @@ function selection(l: CompiledListener, chain: FilterChain, dst: Destination, pr
 
 function portAndRangeMatch(c: CompiledChain, dst: Destination, ports: ReadonlySet<number>): boolean {
   if (c.port !== undefined ? c.port !== dst.port : ports.has(dst.port)) return false;
-  return !c.ranges || c.ranges.check(dst.address, family(dst.address));
+  return !c.ranges || c.ranges.has(dst.address);
 }
 
 function wantsProtocol(l: CompiledListener, dst: Destination): boolean {

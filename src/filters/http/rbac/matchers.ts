@@ -1,4 +1,4 @@
-import { BlockList, isIPv6 } from 'node:net';
+import { IpRanges } from '../../../listener/ip_ranges.js';
 import type { ValueMatch } from '../../../config/model.js';
 
 /** A compiled value test; `undefined` is an absent attribute, which only `not…` lists can accept. */
@@ -28,20 +28,10 @@ export function plainIp(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
-/** CIDRs and bare addresses, in one BlockList (a bare address is a /32 or /128). */
+/** CIDRs and bare addresses (a bare address is a /32 or /128). */
 export function ipMatcher(blocks: readonly string[]): Matcher {
-  const list = new BlockList();
-  for (const b of blocks) {
-    const [ip, bits] = b.split('/');
-    const family = isIPv6(ip) ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(ip, family);
-    else list.addSubnet(ip, Number(bits), family);
-  }
-  return (v) => {
-    if (!v) return false;
-    const ip = plainIp(v);
-    return list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
-  };
+  const ranges = new IpRanges(blocks);
+  return (v) => v !== undefined && v !== '' && ranges.has(plainIp(v));
 }
 
 /** Any of `values` (when given) and none of `notValues`. */

@@ -1,6 +1,6 @@
-import { isIPv6 } from 'node:net';
 import type { HttpConnectionManagerFilter } from '../../../config/model.js';
 import type { DownstreamTlsInfo } from '../../../listener/connection.js';
+import { IpRanges } from '../../../listener/ip_ranges.js';
 import { formatClientCertElement } from '../../../tls/client_certificate.js';
 import { getHeader, removeHeader, setHeader, type HeaderList } from './codec/index.js';
 
@@ -32,49 +32,12 @@ export function addressIp(address: string): string {
   return ip.startsWith('[') ? ip.slice(1, -1) : ip;
 }
 
-/**
- * Envoy's Utility::isInternalAddress: 10/8, 172.16/12, 192.168/16 and 127.0.0.1; fd00::/8 and
- * ::1. Runs per request at the edge, so it reads the text itself (a BlockList check builds a
- * native SocketAddress each time); anything that is not an address is external.
- */
+/** Envoy's Utility::isInternalAddress: 10/8, 172.16/12, 192.168/16 and 127.0.0.1; fd00::/8 and ::1. */
+const INTERNAL = new IpRanges(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.1', 'fd00::/8', '::1']);
+
+/** Anything that is not an address is external. */
 export function isInternalAddress(ip: string): boolean {
-  if (ip.includes(':')) {
-    const first = ip.indexOf(':');
-    if (first === 4 && (ip.charCodeAt(0) | 0x20) === 0x66 && (ip.charCodeAt(1) | 0x20) === 0x64) return isIPv6(ip);
-    return ip === '::1' || IPV6_LOOPBACK.test(ip);
-  }
-  const v4 = ipv4Value(ip);
-  if (v4 < 0) return false;
-  const a = v4 >>> 24;
-  const b = (v4 >>> 16) & 0xff;
-  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || v4 === 0x7f000001;
-}
-
-/** ::1 written out (leading zeros and all eight groups). */
-const IPV6_LOOPBACK = /^(?:0{1,4}:){7}0{0,3}1$|^(?:0{1,4}:){1,6}:0{0,3}1$/;
-
-/** The 32-bit value of a dotted-quad IPv4 address, or -1. */
-function ipv4Value(ip: string): number {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0 || ++dots > 3) return -1;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
-      octet = octet * 10 + (c - 0x30);
-      if (octet > 255) return -1;
-      digits++;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && digits > 0 ? value * 256 + octet : -1;
+  return INTERNAL.has(ip);
 }
 
 /**

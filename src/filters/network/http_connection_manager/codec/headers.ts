@@ -23,18 +23,20 @@ const COMMON_NAMES = [
 
 /** Longest common name; longer tokens are never interned. */
 const MAX_COMMON = Math.max(...COMMON_NAMES.map((n) => n.length));
+/** A common name and its bytes: comparing bytes with bytes is cheaper than reading a string's chars. */
+interface CommonName {
+  name: string;
+  bytes: Uint8Array;
+}
+
 /**
  * Common names by length and first byte, so a lookup compares about one candidate (a bucket
  * per length alone held up to five, compared char by char on every field). Dense and filled
  * up front: V8 keeps it a plain array, not a hash table.
  */
-const BY_LENGTH_AND_FIRST: (string[] | undefined)[] = new Array<string[] | undefined>((MAX_COMMON + 1) << 7).fill(undefined);
-/** The same candidates' bytes: comparing bytes with bytes is cheaper than reading a string's chars. */
-const BYTES_BY_LENGTH_AND_FIRST: (Uint8Array[] | undefined)[] = new Array<Uint8Array[] | undefined>((MAX_COMMON + 1) << 7).fill(undefined);
-for (const n of COMMON_NAMES) {
-  const slot = (n.length << 7) | n.charCodeAt(0);
-  (BY_LENGTH_AND_FIRST[slot] ??= []).push(n);
-  (BYTES_BY_LENGTH_AND_FIRST[slot] ??= []).push(Buffer.from(n, 'latin1'));
+const BY_LENGTH_AND_FIRST: (CommonName[] | undefined)[] = new Array<CommonName[] | undefined>((MAX_COMMON + 1) << 7).fill(undefined);
+for (const name of COMMON_NAMES) {
+  (BY_LENGTH_AND_FIRST[(name.length << 7) | name.charCodeAt(0)] ??= []).push({ name, bytes: Buffer.from(name, 'latin1') });
 }
 
 /**
@@ -44,15 +46,15 @@ for (const n of COMMON_NAMES) {
 export function internName(b: Uint8Array, start: number, end: number): string | undefined {
   const n = end - start;
   if (n > MAX_COMMON || n === 0) return undefined;
-  const slot = (n << 7) | (TOKEN_LOWER[b[start]!]! & 0x7f);
-  const bucket = BYTES_BY_LENGTH_AND_FIRST[slot];
+  const bucket = BY_LENGTH_AND_FIRST[(n << 7) | (TOKEN_LOWER[b[start]!]! & 0x7f)];
   if (bucket === undefined) return undefined;
   outer: for (let k = 0; k < bucket.length; k++) {
     const cand = bucket[k]!;
+    const bytes = cand.bytes;
     for (let i = 1; i < n; i++) {
-      if (TOKEN_LOWER[b[start + i]!] !== cand[i]) continue outer;
+      if (TOKEN_LOWER[b[start + i]!] !== bytes[i]) continue outer;
     }
-    return BY_LENGTH_AND_FIRST[slot]![k];
+    return cand.name;
   }
   return undefined;
 }

@@ -5,11 +5,10 @@ import type { HeaderList } from './headers.js';
 /**
  * Serializer: a head is joined as one latin1 string, checked with one regex per part (method,
  * target, reason) and one for the whole field section, and copied into one Buffer natively, so
- * the caller makes one write per head. Reading a
- * string char by char costs V8 several times more than this. Fields are always re-serialised
- * from the list (never raw bytes passed through), and every name, value, method, target and
- * reason is checked, so no CR, LF, NUL or other control byte can reach the wire. Failures throw
- * a LegateError with a stable code.
+ * the caller makes one write per head (reading a string char by char costs V8 several times
+ * more). Fields are always re-serialised from the list (never raw bytes passed through), and
+ * every name, value, method, target and reason is checked, so no CR, LF, NUL or other control
+ * byte can reach the wire. Failures throw a LegateError with a stable code.
  */
 export const SerializeErrorCode = {
   InvalidMethod: 'ERR_HTTP1_INVALID_METHOD',
