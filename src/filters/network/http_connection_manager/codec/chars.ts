@@ -27,11 +27,18 @@ for (let c = 0; c < 256; c++) {
   else if (c >= 0x61 && c <= 0x66) HEX[c] = c - 0x61 + 11;
 }
 
-export const CR = 0x0d;
-export const LF = 0x0a;
-export const SP = 0x20;
-export const HTAB = 0x09;
-export const COLON = 0x3a;
+/**
+ * Bytes the codec compares against. A const enum, so every use compiles to a literal: an
+ * imported `const` is a module cell that optimized code re-loads and hole-checks on each read.
+ */
+export const enum Byte {
+  HTAB = 0x09,
+  LF = 0x0a,
+  CR = 0x0d,
+  SP = 0x20,
+  COMMA = 0x2c,
+  COLON = 0x3a,
+}
 
 /** True when every char of `s` is a tchar (and `s` is non-empty). */
 export function isToken(s: string): boolean {

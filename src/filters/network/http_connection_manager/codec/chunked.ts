@@ -1,9 +1,16 @@
-import { CR, LF, SP, HTAB, HEX, TOKEN_LOWER } from './chars.js';
+import { Byte, HEX as HEX_TABLE, TOKEN_LOWER as TOKEN_TABLE } from './chars.js';
 import { CodecErrorCode } from './errors.js';
 
-/** Line parsers return an offset, or one of these. */
-export const NEED_MORE = -1;
-export const FAIL = -2;
+// A module-local alias: optimized code embeds it as a constant, while an imported binding is a
+// module cell it re-loads and hole-checks on every use (in the byte loops below).
+const HEX = HEX_TABLE;
+const TOKEN_LOWER = TOKEN_TABLE;
+
+/** Line parsers return an offset, or one of these (a const enum: literals, not module cells). */
+export const enum Offset {
+  NeedMore = -1,
+  Fail = -2,
+}
 
 /**
  * Result of parseChunkSizeLine(). One shared instance (the parser is synchronous and
@@ -22,19 +29,19 @@ const MAX_HEX_DIGITS = 16;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 function bad(code: CodecErrorCode, message: string): ChunkLineResult {
-  result.next = FAIL;
+  result.next = Offset.Fail;
   result.code = code;
   result.message = message;
   return result;
 }
 
 function more(): ChunkLineResult {
-  result.next = NEED_MORE;
+  result.next = Offset.NeedMore;
   return result;
 }
 
 function isQdtext(c: number): boolean {
-  return c === HTAB || c === SP || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80;
+  return c === Byte.HTAB || c === Byte.SP || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80;
 }
 
 /**
@@ -56,29 +63,29 @@ export function parseChunkSizeLine(b: Buffer, pos: number, end: number): ChunkLi
   if (i === pos) return bad(CodecErrorCode.InvalidChunkSize, 'invalid chunk size');
   if (size > MAX_SAFE) return bad(CodecErrorCode.InvalidChunkSize, 'chunk size overflow');
   let c = b[i]!;
-  if (c !== CR && c !== LF && c !== 0x3b && c !== SP && c !== HTAB) {
+  if (c !== Byte.CR && c !== Byte.LF && c !== 0x3b && c !== Byte.SP && c !== Byte.HTAB) {
     return bad(CodecErrorCode.InvalidChunkSize, 'invalid chunk size');
   }
   // Extensions.
   for (;;) {
     if (i === end) return more();
     c = b[i]!;
-    if (c === CR || c === LF) break;
-    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
+    if (c === Byte.CR || c === Byte.LF) break;
+    while (i < end && (b[i] === Byte.SP || b[i] === Byte.HTAB)) i++;
     if (i === end) return more();
     if (b[i] !== 0x3b) return bad(CodecErrorCode.InvalidChunkExtension, 'invalid chunk extension');
     i++;
-    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
+    while (i < end && (b[i] === Byte.SP || b[i] === Byte.HTAB)) i++;
     const ns = i;
     while (i < end && TOKEN_LOWER[b[i]!] !== 0) i++;
     if (i === end) return more();
     if (i === ns) return bad(CodecErrorCode.InvalidChunkExtension, 'empty chunk extension name');
     let j = i;
-    while (j < end && (b[j] === SP || b[j] === HTAB)) j++;
+    while (j < end && (b[j] === Byte.SP || b[j] === Byte.HTAB)) j++;
     if (j === end) return more();
     if (b[j] !== 0x3d) continue; // no value: i stays before any BWS, the loop re-checks
     i = j + 1;
-    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
+    while (i < end && (b[i] === Byte.SP || b[i] === Byte.HTAB)) i++;
     if (i === end) return more();
     if (b[i] === 0x22) {
       i++;
@@ -92,7 +99,7 @@ export function parseChunkSizeLine(b: Buffer, pos: number, end: number): ChunkLi
         if (c === 0x5c) {
           if (++i === end) return more();
           c = b[i]!;
-          if (!(c === HTAB || (c >= 0x20 && c !== 0x7f))) {
+          if (!(c === Byte.HTAB || (c >= 0x20 && c !== 0x7f))) {
             return bad(CodecErrorCode.InvalidChunkExtension, 'invalid quoted-pair in chunk extension');
           }
           i++;
@@ -108,9 +115,9 @@ export function parseChunkSizeLine(b: Buffer, pos: number, end: number): ChunkLi
       if (i === vs) return bad(CodecErrorCode.InvalidChunkExtension, 'empty chunk extension value');
     }
   }
-  if (c === LF) return bad(CodecErrorCode.CrExpected, 'bare LF');
+  if (c === Byte.LF) return bad(CodecErrorCode.CrExpected, 'bare LF');
   if (i + 1 === end) return more();
-  if (b[i + 1] !== LF) return bad(CodecErrorCode.LfExpected, 'bare CR');
+  if (b[i + 1] !== Byte.LF) return bad(CodecErrorCode.LfExpected, 'bare CR');
   result.next = i + 2;
   result.size = size;
   result.code = undefined;

@@ -1,8 +1,12 @@
-import { SP, HTAB, COLON, CR, LF, TOKEN_LOWER, latin1, lowerEquals } from './chars.js';
+import { Byte, TOKEN_LOWER as TOKEN_TABLE, latin1, lowerEquals } from './chars.js';
 import { internName, type HeaderList } from './headers.js';
 import { CodecErrorCode, HttpCodecError, detailsFor } from './errors.js';
 import { resolveLimits, type ParserLimits } from './limits.js';
-import { NEED_MORE, FAIL } from './chunked.js';
+import { Offset } from './chunked.js';
+
+// A module-local alias: optimized code embeds it as a constant, while an imported binding is a
+// module cell it re-loads and hole-checks on every use (in the byte loops below).
+const TOKEN_LOWER = TOKEN_TABLE;
 
 export const enum State {
   StartLine = 0,
@@ -103,7 +107,7 @@ export abstract class FieldParser<H extends BodyHandler> {
     this.error = new HttpCodecError(code, this.statusFor(code), details ?? detailsFor(code), message, this.stepOffset);
     this.state = State.Error;
     this.carryLen = 0;
-    return FAIL;
+    return Offset.Fail;
   }
 
   /**
@@ -142,20 +146,20 @@ export abstract class FieldParser<H extends BodyHandler> {
 
   protected fieldLine(b: Buffer, pos: number, end: number, trailer: boolean): number {
     let c = b[pos]!;
-    if (c === CR) {
-      if (pos + 1 === end) return NEED_MORE;
-      if (b[pos + 1] !== LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
+    if (c === Byte.CR) {
+      if (pos + 1 === end) return Offset.NeedMore;
+      if (b[pos + 1] !== Byte.LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
       if (trailer) {
         const t = this.trailers;
         this.complete(t);
       } else if (!this.headersDone()) {
-        return FAIL;
+        return Offset.Fail;
       }
       return pos + 2;
     }
     const badField = trailer ? CodecErrorCode.InvalidTrailer : CodecErrorCode.InvalidHeaderToken;
-    if (c === LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
-    if (c === SP || c === HTAB) {
+    if (c === Byte.LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
+    if (c === Byte.SP || c === Byte.HTAB) {
       return this.fail(trailer ? CodecErrorCode.InvalidTrailer : CodecErrorCode.ObsFold, 'obsolete line folding');
     }
     // Field name: tchar+ directly followed by ':'.
@@ -172,34 +176,34 @@ export abstract class FieldParser<H extends BodyHandler> {
       if (l !== c) upper = true;
       i++;
     }
-    if (i === end) return NEED_MORE;
-    if (c !== COLON) {
-      if (c === SP || c === HTAB) return this.fail(badField, 'whitespace before colon');
-      if (c === CR || c === LF) return this.fail(badField, 'field line without colon');
+    if (i === end) return Offset.NeedMore;
+    if (c !== Byte.COLON) {
+      if (c === Byte.SP || c === Byte.HTAB) return this.fail(badField, 'whitespace before colon');
+      if (c === Byte.CR || c === Byte.LF) return this.fail(badField, 'field line without colon');
       return this.fail(badField, 'invalid character in field name');
     }
     if (i === pos) return this.fail(badField, 'empty field name');
     const nameEnd = i++;
-    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
+    while (i < end && (b[i] === Byte.SP || b[i] === Byte.HTAB)) i++;
     const vs = i;
     // field-vchar / obs-text / SP / HTAB; comparisons beat a table load in this hot loop.
     while (i < end) {
       c = b[i]!;
-      if (c >= 0x20 ? c === 0x7f : c !== HTAB) break;
+      if (c >= 0x20 ? c === 0x7f : c !== Byte.HTAB) break;
       i++;
     }
-    if (i === end) return NEED_MORE;
-    if (c === CR) {
-      if (i + 1 === end) return NEED_MORE;
-      if (b[i + 1] !== LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
-    } else if (c === LF) {
+    if (i === end) return Offset.NeedMore;
+    if (c === Byte.CR) {
+      if (i + 1 === end) return Offset.NeedMore;
+      if (b[i + 1] !== Byte.LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
+    } else if (c === Byte.LF) {
       return this.fail(CodecErrorCode.CrExpected, 'bare LF');
     } else {
       return this.fail(trailer ? CodecErrorCode.InvalidTrailer : CodecErrorCode.InvalidHeaderValue,
         'invalid character in field value');
     }
     let ve = i;
-    while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HTAB)) ve--;
+    while (ve > vs && (b[ve - 1] === Byte.SP || b[ve - 1] === Byte.HTAB)) ve--;
     if ((this.headBytes += i - pos) > this.limits.maxHeaderBytes) {
       return this.fail(CodecErrorCode.HeaderOverflow, trailer ? 'trailer section too large' : 'header section too large');
     }
@@ -209,7 +213,7 @@ export abstract class FieldParser<H extends BodyHandler> {
     const value = ve > vs ? this.text(b, vs, ve) : '';
     let name = internName(b, pos, nameEnd);
     if (name !== undefined) {
-      if (!trailer && !this.framingField(name, value, b, vs, ve)) return FAIL;
+      if (!trailer && !this.framingField(name, value, b, vs, ve)) return Offset.Fail;
     } else {
       name = this.text(b, pos, nameEnd);
       if (upper) name = name.toLowerCase();
@@ -268,11 +272,11 @@ export abstract class FieldParser<H extends BodyHandler> {
   private connectionTokens(b: Buffer, s: number, e: number): void {
     let i = s;
     while (i < e) {
-      while (i < e && (b[i] === SP || b[i] === HTAB || b[i] === 0x2c)) i++;
+      while (i < e && (b[i] === Byte.SP || b[i] === Byte.HTAB || b[i] === Byte.COMMA)) i++;
       const ts = i;
-      while (i < e && b[i] !== 0x2c) i++;
+      while (i < e && b[i] !== Byte.COMMA) i++;
       let te = i;
-      while (te > ts && (b[te - 1] === SP || b[te - 1] === HTAB)) te--;
+      while (te > ts && (b[te - 1] === Byte.SP || b[te - 1] === Byte.HTAB)) te--;
       const n = te - ts;
       if (n === 5 && lowerEquals(b, ts, 'close')) this.connClose = true;
       else if (n === 10 && lowerEquals(b, ts, 'keep-alive')) this.connKeepAlive = true;

@@ -6,7 +6,7 @@
  */
 export type HeaderList = string[];
 
-import { equalsIgnoreCase, TOKEN_LOWER } from './chars.js';
+import { equalsIgnoreCase } from './chars.js';
 
 /** Names the parser returns as shared constants instead of allocating a string each time. */
 const COMMON_NAMES = [
@@ -46,13 +46,15 @@ for (const name of COMMON_NAMES) {
 export function internName(b: Uint8Array, start: number, end: number): string | undefined {
   const n = end - start;
   if (n > MAX_COMMON || n === 0) return undefined;
-  const bucket = BY_LENGTH_AND_FIRST[(n << 7) | (TOKEN_LOWER[b[start]!]! & 0x7f)];
+  // On tchars, b | 0x20 lowercases letters and maps no other byte onto a letter, digit or '-'
+  // (all that common names contain): an OR instead of a table load per byte.
+  const bucket = BY_LENGTH_AND_FIRST[(n << 7) | ((b[start]! | 0x20) & 0x7f)];
   if (bucket === undefined) return undefined;
   outer: for (let k = 0; k < bucket.length; k++) {
     const cand = bucket[k]!;
     const bytes = cand.bytes;
     for (let i = 1; i < n; i++) {
-      if (TOKEN_LOWER[b[start + i]!] !== bytes[i]) continue outer;
+      if ((b[start + i]! | 0x20) !== bytes[i]) continue outer;
     }
     return cand.name;
   }

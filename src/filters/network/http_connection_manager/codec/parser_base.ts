@@ -1,11 +1,11 @@
-import { CR, LF } from './chars.js';
+import { Byte } from './chars.js';
 import type { HeaderList } from './headers.js';
 import { CodecErrorCode, type HttpCodecError } from './errors.js';
 import type { ParserLimits } from './limits.js';
-import { parseChunkSizeLine, NEED_MORE, FAIL } from './chunked.js';
+import { parseChunkSizeLine, Offset } from './chunked.js';
 import { FieldParser, State, type BodyHandler } from './field_parser.js';
 
-export { NEED_MORE, FAIL, State, type BodyHandler };
+export { Offset, State, type BodyHandler };
 export { lowerEquals, equalsIgnoreCase } from './chars.js';
 
 /** A carry buffer grown past this is dropped once its line is parsed. */
@@ -57,12 +57,12 @@ export abstract class Http1ParserBase<H extends BodyHandler> extends FieldParser
           break;
         }
         case State.ChunkDataCR:
-          if (b[pos] !== CR) return this.failAt(CodecErrorCode.InvalidChunkData, 'chunk data not followed by CRLF');
+          if (b[pos] !== Byte.CR) return this.failAt(CodecErrorCode.InvalidChunkData, 'chunk data not followed by CRLF');
           pos++;
           this.state = State.ChunkDataLF;
           break;
         case State.ChunkDataLF:
-          if (b[pos] !== LF) return this.failAt(CodecErrorCode.InvalidChunkData, 'chunk data not followed by CRLF');
+          if (b[pos] !== Byte.LF) return this.failAt(CodecErrorCode.InvalidChunkData, 'chunk data not followed by CRLF');
           pos++;
           this.state = State.ChunkSize;
           break;
@@ -72,7 +72,7 @@ export abstract class Http1ParserBase<H extends BodyHandler> extends FieldParser
           break;
         default: {
           const r = this.lineStep(b, pos, end);
-          if (r === FAIL) return this.stepOffset;
+          if (r === Offset.Fail) return this.stepOffset;
           pos = r;
         }
       }
@@ -137,24 +137,24 @@ export abstract class Http1ParserBase<H extends BodyHandler> extends FieldParser
       const st = this.state;
       const r = this.processLine(b, pos, end);
       if (r >= 0) return r;
-      if (r === FAIL) {
+      if (r === Offset.Fail) {
         // Report a syntax error only once its line is complete, so the outcome never depends
         // on how the input was split (a line cut short is stashed and parsed whole later).
-        if (b.indexOf(LF, pos) !== -1) return FAIL;
+        if (b.indexOf(Byte.LF, pos) !== -1) return Offset.Fail;
         this.state = st;
         this.error = null;
       }
-      return this.stash(b, pos, end) ? end : FAIL;
+      return this.stash(b, pos, end) ? end : Offset.Fail;
     }
-    const lf = b.indexOf(LF, pos);
-    if (lf === -1) return this.stash(b, pos, end) ? end : FAIL;
-    if (!this.stash(b, pos, lf + 1)) return FAIL;
+    const lf = b.indexOf(Byte.LF, pos);
+    if (lf === -1) return this.stash(b, pos, end) ? end : Offset.Fail;
+    if (!this.stash(b, pos, lf + 1)) return Offset.Fail;
     const carry = this.carry!;
     const len = this.carryLen;
     this.carryLen = 0;
     const r = this.processLine(carry, 0, len);
     if (carry.length > CARRY_KEEP) this.carry = null;
-    if (r === FAIL) return FAIL;
+    if (r === Offset.Fail) return Offset.Fail;
     if (r !== len) return this.fail(CodecErrorCode.LfExpected, 'line does not end where expected');
     return lf + 1;
   }
@@ -188,16 +188,16 @@ export abstract class Http1ParserBase<H extends BodyHandler> extends FieldParser
     switch (this.state) {
       case State.StartLine: {
         const c = b[pos];
-        if (c === CR) {
+        if (c === Byte.CR) {
           // Empty line(s) before a start line are ignored (RFC 9112 §2.2), within the budget.
-          if (pos + 1 === end) return NEED_MORE;
-          if (b[pos + 1] !== LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
+          if (pos + 1 === end) return Offset.NeedMore;
+          if (b[pos + 1] !== Byte.LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
           if ((this.headBytes += 2) > this.limits.maxHeaderBytes) {
             return this.fail(CodecErrorCode.HeaderOverflow, 'header section too large');
           }
           return pos + 2;
         }
-        if (c === LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
+        if (c === Byte.LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
         return this.parseStartLine(b, pos, end);
       }
       case State.Headers:
@@ -211,8 +211,8 @@ export abstract class Http1ParserBase<H extends BodyHandler> extends FieldParser
 
   private chunkSizeLine(b: Buffer, pos: number, end: number): number {
     const r = parseChunkSizeLine(b, pos, end);
-    if (r.next === NEED_MORE) return NEED_MORE;
-    if (r.next === FAIL) return this.fail(r.code!, r.message!);
+    if (r.next === Offset.NeedMore) return Offset.NeedMore;
+    if (r.next === Offset.Fail) return this.fail(r.code!, r.message!);
     if (r.next - pos - 2 > this.limits.maxChunkLineBytes) {
       return this.fail(CodecErrorCode.InvalidChunkExtension, 'chunk-size line too long');
     }

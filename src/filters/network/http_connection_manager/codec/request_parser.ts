@@ -1,8 +1,12 @@
-import { CR, LF, SP, TOKEN_LOWER } from './chars.js';
+import { Byte, TOKEN_LOWER as TOKEN_TABLE } from './chars.js';
 import { CodecErrorCode, requestStatusFor } from './errors.js';
 import type { HeaderList } from './headers.js';
 import type { ParserLimits } from './limits.js';
-import { Http1ParserBase, State, NEED_MORE, FAIL, equalsIgnoreCase, type BodyHandler } from './parser_base.js';
+import { Http1ParserBase, State, Offset, equalsIgnoreCase, type BodyHandler } from './parser_base.js';
+
+// A module-local alias: optimized code embeds it as a constant, while an imported binding is a
+// module cell it re-loads and hole-checks on every use (in the byte loops below).
+const TOKEN_LOWER = TOKEN_TABLE;
 
 /** Which of the four request-target forms (RFC 9112 §3.2) the target is. */
 export const enum TargetForm {
@@ -94,9 +98,9 @@ export class RequestParser extends Http1ParserBase<RequestHandler> {
     // method SP request-target SP HTTP-version CRLF, single spaces, nothing else.
     let i = pos;
     while (i < end && TOKEN_LOWER[b[i]!] !== 0) i++;
-    if (i === end) return NEED_MORE;
+    if (i === end) return Offset.NeedMore;
     if (i === pos) return this.fail(CodecErrorCode.InvalidRequestLine, 'request line does not start with a method');
-    if (b[i] !== SP) return this.fail(CodecErrorCode.InvalidMethod, 'invalid method');
+    if (b[i] !== Byte.SP) return this.fail(CodecErrorCode.InvalidMethod, 'invalid method');
     const methodEnd = i++;
     const ts = i;
     let c = 0;
@@ -105,27 +109,27 @@ export class RequestParser extends Http1ParserBase<RequestHandler> {
       if (c <= 0x20 || c >= 0x7f) break; // VCHAR only
       i++;
     }
-    if (i === end) return NEED_MORE;
+    if (i === end) return Offset.NeedMore;
     const te = i;
-    if (c !== SP) {
-      if (c === CR) {
-        if (i + 1 === end) return NEED_MORE;
-        if (b[i + 1] !== LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
+    if (c !== Byte.SP) {
+      if (c === Byte.CR) {
+        if (i + 1 === end) return Offset.NeedMore;
+        if (b[i + 1] !== Byte.LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
         return this.fail(CodecErrorCode.InvalidVersion, 'missing HTTP version');
       }
-      if (c === LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
+      if (c === Byte.LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
       return this.fail(CodecErrorCode.InvalidUrl, 'invalid character in request-target');
     }
     if (te === ts) return this.fail(CodecErrorCode.InvalidUrl, 'empty request-target');
     const vs = ++i;
-    while (i < end && (c = b[i]!) !== CR && c !== LF) i++;
-    if (i === end) return NEED_MORE;
-    if (c === LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
-    if (i + 1 === end) return NEED_MORE;
-    if (b[i + 1] !== LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
+    while (i < end && (c = b[i]!) !== Byte.CR && c !== Byte.LF) i++;
+    if (i === end) return Offset.NeedMore;
+    if (c === Byte.LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
+    if (i + 1 === end) return Offset.NeedMore;
+    if (b[i + 1] !== Byte.LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
     const minor = parseVersion(b, vs, i);
     if (minor < 0) return this.fail(CodecErrorCode.InvalidVersion, 'unsupported HTTP version');
-    if (!this.countHeadBytes(i - pos)) return FAIL;
+    if (!this.countHeadBytes(i - pos)) return Offset.Fail;
     const method = internMethod(b, pos, methodEnd) ?? this.text(b, pos, methodEnd);
     const form = classifyTarget(b, ts, te, method);
     if (form < 0) return this.fail(CodecErrorCode.InvalidUrl, 'request-target form not allowed for method');

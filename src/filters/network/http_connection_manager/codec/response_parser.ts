@@ -1,9 +1,13 @@
-import { CR, LF, SP, FIELD_VALUE } from './chars.js';
+import { Byte, FIELD_VALUE as FIELD_VALUE_TABLE } from './chars.js';
 import { CodecErrorCode, Details } from './errors.js';
 import type { HeaderList } from './headers.js';
 import type { ParserLimits } from './limits.js';
-import { Http1ParserBase, State, NEED_MORE, FAIL, equalsIgnoreCase, type BodyHandler } from './parser_base.js';
+import { Http1ParserBase, State, Offset, equalsIgnoreCase, type BodyHandler } from './parser_base.js';
 import { parseVersion } from './request_parser.js';
+
+// A module-local alias: optimized code embeds it as a constant, while an imported binding is a
+// module cell it re-loads and hole-checks on every use (in the byte loops below).
+const FIELD_VALUE = FIELD_VALUE_TABLE;
 
 /** A parsed response head (status line + fields). */
 export class ResponseHead {
@@ -65,15 +69,15 @@ export class ResponseParser extends Http1ParserBase<ResponseHandler> {
     // its SP) is tolerated: many servers send "HTTP/1.1 200\r\n".
     let i = pos;
     let c = 0;
-    while (i < end && (c = b[i]!) !== CR && c !== LF) i++;
-    if (i === end) return NEED_MORE;
-    if (c === LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
-    if (i + 1 === end) return NEED_MORE;
-    if (b[i + 1] !== LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
+    while (i < end && (c = b[i]!) !== Byte.CR && c !== Byte.LF) i++;
+    if (i === end) return Offset.NeedMore;
+    if (c === Byte.LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
+    if (i + 1 === end) return Offset.NeedMore;
+    if (b[i + 1] !== Byte.LF) return this.fail(CodecErrorCode.LfExpected, 'bare CR');
     // Only read inside the line: a carry buffer holds stale bytes past its end.
     const minor = i - pos >= 8 ? parseVersion(b, pos, pos + 8) : -1;
     if (minor < 0) return this.fail(CodecErrorCode.InvalidVersion, 'invalid HTTP version in status line');
-    if (i - pos < 12 || b[pos + 8] !== SP) return this.fail(CodecErrorCode.InvalidStatusLine, 'invalid status line');
+    if (i - pos < 12 || b[pos + 8] !== Byte.SP) return this.fail(CodecErrorCode.InvalidStatusLine, 'invalid status line');
     let status = 0;
     for (let k = pos + 9; k < pos + 12; k++) {
       const d = b[k]! - 0x30;
@@ -83,13 +87,13 @@ export class ResponseParser extends Http1ParserBase<ResponseHandler> {
     if (status < 100) return this.fail(CodecErrorCode.InvalidStatusLine, 'invalid status code');
     let reason = '';
     if (i > pos + 12) {
-      if (b[pos + 12] !== SP) return this.fail(CodecErrorCode.InvalidStatusLine, 'invalid status line');
+      if (b[pos + 12] !== Byte.SP) return this.fail(CodecErrorCode.InvalidStatusLine, 'invalid status line');
       for (let k = pos + 13; k < i; k++) {
         if (FIELD_VALUE[b[k]!] !== 1) return this.fail(CodecErrorCode.InvalidStatusLine, 'invalid reason phrase');
       }
       if (i > pos + 13) reason = this.text(b, pos + 13, i);
     }
-    if (!this.countHeadBytes(i - pos)) return FAIL;
+    if (!this.countHeadBytes(i - pos)) return Offset.Fail;
     this.status = status;
     this.reason = reason;
     this.versionMinor = minor;
