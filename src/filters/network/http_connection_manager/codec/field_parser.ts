@@ -256,7 +256,10 @@ export abstract class FieldParser<H extends BodyHandler> {
         this.teValue = value;
         return true;
       case 'connection':
-        this.connectionTokens(b, vs, ve);
+        // The usual values, matched whole by one native comparison before tokenizing by bytes.
+        if (value === 'keep-alive') this.connKeepAlive = true;
+        else if (value === 'close') this.connClose = true;
+        else this.connectionTokens(b, vs, ve);
         return true;
       case 'upgrade':
         this.upgradeValue = value;
