@@ -19,12 +19,12 @@ import { getSystemErrorName } from 'node:util';
  */
 
 interface WriteReq {
-  handle: StreamHandle;
+  handle: StreamHandle | null;
   oncomplete: (this: WriteReq, status: number) => void;
   async: boolean;
   bytes: number;
   buffer: Buffer | null;
-  socket: Socket;
+  socket: Socket | null;
 }
 
 interface StreamHandle {
@@ -61,15 +61,22 @@ export const directWrites = binding !== undefined;
 /** Sockets whose last direct write returned false and owe a 'drain'. */
 const owesDrain = new WeakSet<Socket>();
 
+/**
+ * A write request object no write holds. Constructing one is a slow API call (about 900
+ * instructions); libuv only binds the object to a native request when the write goes async,
+ * so after a write the kernel took whole, the same object serves the next write.
+ */
+let spareReq: WriteReq | null = null;
+
 function onWriteComplete(this: WriteReq, status: number): void {
-  const socket = this.socket;
+  const socket = this.socket!;
   this.buffer = null;
   if (status < 0) {
     socket.destroy(writeError(status));
     return;
   }
   // Below the mark rather than empty: bytes a socket.write() queued behind ours may be what is left.
-  if (this.handle.writeQueueSize < socket.writableHighWaterMark && owesDrain.delete(socket)) socket.emit('drain');
+  if (this.handle!.writeQueueSize < socket.writableHighWaterMark && owesDrain.delete(socket)) socket.emit('drain');
 }
 
 function writeError(status: number): NodeJS.ErrnoException {
@@ -91,7 +98,8 @@ export function writeBytes(socket: Socket, data: Buffer): boolean {
   ) {
     return socket.write(data);
   }
-  const req = new binding.WriteWrap();
+  const req = spareReq ?? new binding.WriteWrap();
+  spareReq = null;
   req.handle = handle;
   req.oncomplete = onWriteComplete;
   req.async = false;
@@ -104,7 +112,12 @@ export function writeBytes(socket: Socket, data: Buffer): boolean {
     process.nextTick(() => socket.destroy(writeError(err)));
     return false;
   }
-  if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) return true;
+  if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) {
+    req.handle = null;
+    req.socket = null;
+    spareReq = req;
+    return true;
+  }
   req.async = true;
   req.buffer = data; // libuv points into it until the write completes
   if (handle.writeQueueSize < socket.writableHighWaterMark) return true;

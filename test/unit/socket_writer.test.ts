@@ -81,6 +81,29 @@ test('a peer that does not read: writes return false once the queue reaches the 
   t.is(got.subarray(got.length - 4).toString(), 'tail');
 });
 
+test('writes that go async on one socket and complete at once on another, interleaved, all arrive intact (write requests are reused only when free)', async (t) => {
+  const slow = await collector(t, true);
+  const fast = await collector(t);
+  const a = await connected(slow.port);
+  const b = await connected(fast.port);
+  const pieces: Buffer[] = [];
+  let expectedFast = '';
+  for (let i = 0; i < 60; i++) {
+    // 64 KiB each, a different byte per piece: a request bound to the wrong buffer would show.
+    const piece = Buffer.alloc(64 * 1024, 0x41 + (i % 26));
+    pieces.push(piece);
+    writeBytes(a, piece);
+    const small = `fast-${i};`;
+    t.true(writeBytes(b, Buffer.from(small)));
+    expectedFast += small;
+  }
+  b.end();
+  t.is((await fast.received()).toString(), expectedFast);
+  (await waitFor(() => slow.conns[0])).resume();
+  a.end();
+  t.true((await slow.received()).equals(Buffer.concat(pieces)));
+});
+
 test('a socket still connecting takes the write through socket.write() (nothing is lost)', async (t) => {
   const c = await collector(t);
   const s = connect({ port: c.port, host: '127.0.0.1' });
