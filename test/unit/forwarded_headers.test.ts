@@ -1,5 +1,5 @@
 import test from 'ava';
-import { isInternalAddress, mutateForwardedHeaders } from '../../src/filters/network/http_connection_manager/forwarded_headers.js';
+import { addressIp, isInternalAddress, mutateForwardedHeaders } from '../../src/filters/network/http_connection_manager/forwarded_headers.js';
 import { formatClientCertElement, type ClientCertificate } from '../../src/tls/client_certificate.js';
 import type { HttpConnectionManagerFilter } from '../../src/config/model.js';
 import type { HeaderList } from '../../src/filters/network/http_connection_manager/codec/index.js';
@@ -52,6 +52,14 @@ test('edge: a private peer with no x-forwarded-for is internal (x-envoy-internal
   t.is(getHeader(h, 'x-envoy-retry-on'), '5xx');
   t.is(getHeader(h, 'x-forwarded-for'), '10.1.2.3');
   t.false(run(edge(), [], 'fd00::7:5555').external);
+});
+
+test('the peer ip of a connection address: IPv4, IPv6 as Node writes it (no brackets), bracketed, or without a port', (t) => {
+  t.is(addressIp('10.1.2.3:40000'), '10.1.2.3');
+  t.is(addressIp('::ffff:127.0.0.1:5000'), '::ffff:127.0.0.1');
+  t.is(addressIp('[fd00::1]:443'), 'fd00::1');
+  t.is(addressIp('localhost'), 'localhost');
+  t.is(addressIp(''), '');
 });
 
 test("internal addresses are Envoy's: RFC 1918, 127.0.0.1, fd00::/8 and ::1; anything else (or not an address) is external", (t) => {

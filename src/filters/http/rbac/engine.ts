@@ -1,5 +1,5 @@
 import type { RbacCondition, RbacOperation, RbacPolicy, RbacRules, RbacSource } from '../../../config/model.js';
-import { getHeaderAll } from '../../network/http_connection_manager/codec/headers.js';
+import { getHeaderAll, lastColon } from '../../network/http_connection_manager/codec/index.js';
 import { namespaceOf, principalOf, type AuthzInput } from './attributes.js';
 import { envoyPolicy } from './envoy_rules.js';
 import { ipValueMatcher, istioString, listMatcher, valueMatcher, type Matcher } from './matchers.js';
@@ -23,7 +23,7 @@ function hostMatcher(pattern: string): Matcher {
   const m = caseless(pattern);
   return (v) => {
     if (m(v)) return true;
-    const colon = v ? v.lastIndexOf(':') : -1;
+    const colon = v ? lastColon(v) : -1;
     return colon > 0 && !v!.endsWith(']') && m(v!.slice(0, colon));
   };
 }

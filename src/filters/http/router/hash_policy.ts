@@ -1,6 +1,7 @@
 import type { HashPolicy } from '../../../config/model.js';
 import { combineHashes, hashToHex, xxHash64, type Hash64 } from '../../../cluster/lb/xxhash64.js';
 import { getHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
+import { addressIp } from '../../network/http_connection_manager/forwarded_headers.js';
 
 /** What a hash policy can read from a request. Addresses are `ip:port`, as the connection manager keeps them. */
 export interface HashInput {
@@ -53,12 +54,6 @@ export function setCookieValue(name: string, value: string, path: string | undef
   if (maxAge > 0) out += `; Max-Age=${maxAge}`;
   if (path) out += `; Path=${path}`;
   return `${out}; HttpOnly`;
-}
-
-function addressIp(address: string): string {
-  const colon = address.lastIndexOf(':');
-  const ip = colon < 0 ? address : address.slice(0, colon);
-  return ip.startsWith('[') ? ip.slice(1, -1) : ip;
 }
 
 /** The first value of a `cookie` header's `name=value` pair (quotes removed, as Envoy does). */

@@ -1,11 +1,11 @@
 import type { MirrorPolicy } from '../../../config/model.js';
 import { BodyFraming, type UpstreamRequest, type UpstreamStreamCallbacks } from '../../../cluster/pool/upstream_request.js';
 import type { HttpContext } from '../../network/http_connection_manager/http_context.js';
-import { setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
+import { lastColon, setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
 
 /** Envoy's shadow host: the authority with `-shadow` appended to the host part. */
 export function shadowAuthority(authority: string): string {
-  const colon = authority.lastIndexOf(':');
+  const colon = lastColon(authority);
   return colon > 0 && !authority.includes(']', colon) ? `${authority.slice(0, colon)}-shadow${authority.slice(colon)}` : `${authority}-shadow`;
 }
 

@@ -1,11 +1,12 @@
 import type { Route, RouteAction } from '../../../config/model.js';
+import { lastColon } from '../../network/http_connection_manager/codec/index.js';
 
 export function stripPort(authority: string): string {
   if (authority.startsWith('[')) {
     const end = authority.indexOf(']');
     return end < 0 ? authority : authority.slice(0, end + 1);
   }
-  const colon = authority.lastIndexOf(':');
+  const colon = lastColon(authority);
   return colon < 0 ? authority : authority.slice(0, colon);
 }
 

@@ -2,7 +2,7 @@ import type { HttpConnectionManagerFilter } from '../../../config/model.js';
 import type { DownstreamTlsInfo } from '../../../listener/connection.js';
 import { IpRanges } from '../../../listener/ip_ranges.js';
 import { formatClientCertElement } from '../../../tls/client_certificate.js';
-import { getHeader, removeHeader, setHeader, type HeaderList } from './codec/index.js';
+import { getHeader, lastColon, removeHeader, setHeader, type HeaderList } from './codec/index.js';
 
 /** Envoy's internal-only headers, dropped from requests that come from outside (header sanitizing). */
 const INTERNAL_ONLY = [
@@ -27,7 +27,7 @@ const XFCC = 'x-forwarded-client-cert';
 
 /** `ip` of an `ip:port` string (IPv6 addresses may come bracketed or bare). */
 export function addressIp(address: string): string {
-  const colon = address.lastIndexOf(':');
+  const colon = lastColon(address);
   const ip = colon < 0 ? address : address.slice(0, colon);
   return ip.startsWith('[') ? ip.slice(1, -1) : ip;
 }

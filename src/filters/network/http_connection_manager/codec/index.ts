@@ -8,6 +8,7 @@ export { ResponseParser, ResponseHead, type ResponseHandler } from './response_p
 export { State, type BodyHandler } from './parser_base.js';
 export { CodecErrorCode, HttpCodecError, Details } from './errors.js';
 export { DEFAULT_LIMITS, type ParserLimits } from './limits.js';
+export { lastColon } from './chars.js';
 export {
   type HeaderList, getHeader, getHeaderAll, hasHeader, setHeader, appendHeader, removeHeader,
   listHasToken, listTokens, stripHopByHop, HOP_BY_HOP, type StripHopByHopOptions,
