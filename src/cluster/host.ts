@@ -1,5 +1,6 @@
 import { HOST_STAT_FIELDS, SINK_SLOT } from './host_shared.js';
 import { hostKey } from './host_update.js';
+import { performance } from 'node:perf_hooks';
 
 /**
  * Bumped (per worker thread) whenever a host's `ejected` flag flips, so that load balancers

@@ -7,6 +7,7 @@ import type { TranslateOptions } from './translate/context.js';
 import type { Snapshot } from './model.js';
 import { SnapshotSource } from './snapshot_source.js';
 import { logger } from '../log.js';
+import { performance } from 'node:perf_hooks';
 
 const log = logger('config');
 

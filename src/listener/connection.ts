@@ -16,6 +16,7 @@ import type { GlobalConnectionLimit } from './connection_limit.js';
 import { inspectTls } from './tls_inspector.js';
 import { terminateTls } from './tls_termination.js';
 import type { ClientHello } from '../tls/client_hello.js';
+import { performance } from 'node:perf_hooks';
 
 /** A worker's state for one snapshot: everything a new connection reads, built once per change. */
 export interface WorkerState {

@@ -28,6 +28,7 @@ import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 import { serveHistograms } from '../stats/latency.js';
 import { configureTls } from '../tls/contexts.js';
 import { configureCredentials } from '../tls/credentials.js';
+import { performance } from 'node:perf_hooks';
 
 const init = workerData as WorkerInit;
 if (init.certDir) configureTls(init.certDir);

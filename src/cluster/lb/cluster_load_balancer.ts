@@ -6,6 +6,7 @@ import { OVERPROVISIONING_FACTOR, priorityLoad } from './priority_load.js';
 import { MATH_RANDOM, type RandomSource } from './random_source.js';
 import { NO_HOST, type HostPicker } from './types.js';
 import { hashMod, type Hash64 } from './xxhash64.js';
+import { performance } from 'node:perf_hooks';
 
 /** What balancers need from their worker: randomness and a clock (injected in tests), and the proxy's locality. */
 export interface BalancerEnv {

@@ -4,6 +4,7 @@ import { OUTLIER_FIELDS, O_CONSECUTIVE_5XX, O_CONSECUTIVE_GATEWAY, O_CONSECUTIVE
 import { OutlierDetector, type EjectionType, type OutlierStatName } from './detector.js';
 import type { OutlierReport } from './monitor.js';
 import { defineOutlierStats, type OutlierStatIndex } from './stats.js';
+import { performance } from 'node:perf_hooks';
 
 const COUNTER_FIELD: Record<EjectionType, number> = {
   consecutive_5xx: O_CONSECUTIVE_5XX,

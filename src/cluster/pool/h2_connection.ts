@@ -2,6 +2,7 @@ import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { Socket } from 'node:net';
 import { connectUpstream, tlsErrorKind, tlsFailure, type PoolTls } from '../../tls/upstream.js';
 import type { H2UpstreamStream } from './h2_upstream_stream.js';
+import { performance } from 'node:perf_hooks';
 
 /** What a session tells its pool. */
 export interface H2ConnectionOwner {

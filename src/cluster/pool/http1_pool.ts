@@ -6,6 +6,7 @@ import { readerSocketOptions, trackReads } from '../../listener/socket_reader.js
 
 import type { PendingRequest, PoolRequester } from './upstream_request.js';
 import { PendingQueue, type PendingQueueOwner } from './pending_queue.js';
+import { performance } from 'node:perf_hooks';
 
 export { UpstreamConnection } from './upstream_connection.js';
 export { PendingRequest, type PoolRequester, type UpstreamStreamCallbacks, type UpstreamRequest } from './upstream_request.js';

@@ -1,6 +1,7 @@
 import { PENDING, type Breaker } from '../circuit_breaker.js';
 import type { PoolStats } from './http1_pool.js';
 import { PendingRequest, type PoolRequester, type RequestPool } from './upstream_request.js';
+import { performance } from 'node:perf_hooks';
 
 /** The pool a queue belongs to: its breaker (replaced on config changes) and what it does when a request stops waiting. */
 export interface PendingQueueOwner extends RequestPool {

@@ -17,6 +17,7 @@ import { connectFailure, LOCAL_REPLIES, type LocalReply } from '../../network/ht
 import { Flag, StreamInfo } from '../../network/http_connection_manager/stream_info.js';
 import type { Downstream } from '../../network/http_connection_manager/downstream.js';
 import { GrpcStatus } from '../grpc/grpc.js';
+import { performance } from 'node:perf_hooks';
 
 /**
  * Request bodies up to this size are kept so that a retry can resend them: Envoy's retry/shadow

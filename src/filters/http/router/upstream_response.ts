@@ -8,6 +8,7 @@ import { mutateResponse } from '../../network/http_connection_manager/header_mut
 import { upstreamReset } from '../../network/http_connection_manager/local_reply.js';
 import { Flag } from '../../network/http_connection_manager/stream_info.js';
 import { UpstreamAttempts } from './upstream_attempts.js';
+import { performance } from 'node:perf_hooks';
 
 /**
  * Envoy's router, response side: what the upstream answers (head, body, trailers, reset) and

@@ -1,4 +1,5 @@
 import type { DownstreamTlsInfo } from '../../../listener/connection.js';
+import { performance } from 'node:perf_hooks';
 /**
  * What is known about one request for logs and stats, filled as it moves through the
  * pipeline. Response flags are Envoy's short codes, in Envoy's order of precedence when printed.

@@ -2,6 +2,7 @@ import { H } from '../../../stats/scopes.js';
 import type { HttpContext } from './http_context.js';
 import type { StreamInfo } from './stream_info.js';
 import { grpcProtocol, IstioProtocol, MUTUAL_TLS } from '../../../stats/istio/series_table.js';
+import { performance } from 'node:perf_hooks';
 
 /**
  * What a finished request adds to the histograms: Envoy's `http.<prefix>.downstream_rq_time`
