@@ -1,8 +1,7 @@
 import { Byte, HEX as HEX_TABLE, TOKEN_LOWER as TOKEN_TABLE } from './chars.js';
 import { CodecErrorCode } from './errors.js';
 
-// A module-local alias: optimized code embeds it as a constant, while an imported binding is a
-// module cell it re-loads and hole-checks on every use (in the byte loops below).
+// Module-local aliases for the byte loops below (docs/http1-codec.md, "Writing the byte loops").
 const HEX = HEX_TABLE;
 const TOKEN_LOWER = TOKEN_TABLE;
 

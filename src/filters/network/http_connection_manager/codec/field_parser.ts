@@ -1,11 +1,10 @@
-import { Byte, TOKEN_LOWER as TOKEN_TABLE, latin1, lowerEquals } from './chars.js';
+import { Byte, TOKEN_LOWER as TOKEN_TABLE, equalsIgnoreCase, latin1, lowerEquals } from './chars.js';
 import { internName, type HeaderList } from './headers.js';
 import { CodecErrorCode, HttpCodecError, detailsFor } from './errors.js';
 import { resolveLimits, type ParserLimits } from './limits.js';
 import { Offset } from './chunked.js';
 
-// A module-local alias: optimized code embeds it as a constant, while an imported binding is a
-// module cell it re-loads and hole-checks on every use (in the byte loops below).
+// Module-local aliases for the byte loops below (docs/http1-codec.md, "Writing the byte loops").
 const TOKEN_LOWER = TOKEN_TABLE;
 
 export const enum State {
@@ -256,9 +255,9 @@ export abstract class FieldParser<H extends BodyHandler> {
         this.teValue = value;
         return true;
       case 'connection':
-        // The usual values, matched whole by one native comparison before tokenizing by bytes.
-        if (value === 'keep-alive') this.connKeepAlive = true;
-        else if (value === 'close') this.connClose = true;
+        // The usual single values without tokenizing by bytes.
+        if (equalsIgnoreCase(value, 'keep-alive')) this.connKeepAlive = true;
+        else if (equalsIgnoreCase(value, 'close')) this.connClose = true;
         else this.connectionTokens(b, vs, ve);
         return true;
       case 'upgrade':

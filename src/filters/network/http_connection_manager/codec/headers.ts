@@ -195,9 +195,8 @@ export function stripHopByHop(h: HeaderList, opts: StripHopByHopOptions = {}): H
   for (let i = 0; i < h.length; i += 2) {
     if (h[i] === 'connection') {
       const v = h[i + 1]!;
-      // The usual values name no other field: skip tokenizing them. Exact matches first: one
-      // native comparison each, where a case-insensitive one reads char by char.
-      if (v === 'keep-alive' || v === 'close' || equalsIgnoreCase(v, 'keep-alive') || equalsIgnoreCase(v, 'close')) continue;
+      // The usual values name no other field: skip tokenizing them.
+      if (equalsIgnoreCase(v, 'keep-alive') || equalsIgnoreCase(v, 'close')) continue;
       for (const t of listTokens(v)) {
         if (keepUpgrade && t === 'upgrade') continue;
         (nominated ??= []).push(t);

@@ -4,8 +4,7 @@ import type { HeaderList } from './headers.js';
 import type { ParserLimits } from './limits.js';
 import { Http1ParserBase, State, Offset, equalsIgnoreCase, type BodyHandler } from './parser_base.js';
 
-// A module-local alias: optimized code embeds it as a constant, while an imported binding is a
-// module cell it re-loads and hole-checks on every use (in the byte loops below).
+// Module-local aliases for the byte loops below (docs/http1-codec.md, "Writing the byte loops").
 const TOKEN_LOWER = TOKEN_TABLE;
 
 /** Which of the four request-target forms (RFC 9112 §3.2) the target is. */

@@ -5,8 +5,7 @@ import type { ParserLimits } from './limits.js';
 import { Http1ParserBase, State, Offset, equalsIgnoreCase, type BodyHandler } from './parser_base.js';
 import { parseVersion } from './request_parser.js';
 
-// A module-local alias: optimized code embeds it as a constant, while an imported binding is a
-// module cell it re-loads and hole-checks on every use (in the byte loops below).
+// Module-local aliases for the byte loops below (docs/http1-codec.md, "Writing the byte loops").
 const FIELD_VALUE = FIELD_VALUE_TABLE;
 
 /** A parsed response head (status line + fields). */
