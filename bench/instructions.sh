@@ -29,38 +29,10 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$UP
 EOF
 nginx -c "$W/upstream.conf"
 
-cat > "$W/conf/gateway.yaml" <<EOF
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: istio, namespace: istio-system}
-data:
-  mesh: |-
-    defaultConfig: {terminationDrainDuration: 0s}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: upstream, namespace: bench}
-spec:
-  hosts: [upstream.bench.internal]
-  ports: [{number: 80, name: http-80, protocol: HTTP}]
-  resolution: STATIC
-  location: MESH_EXTERNAL
-  endpoints: [{address: 127.0.0.1, ports: {http-80: $UP}}]
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: ingress, namespace: bench}
-spec:
-  servers: [{port: {number: $PORT, name: http, protocol: HTTP}, bind: 127.0.0.1, hosts: ["*"]}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: all, namespace: bench}
-spec:
-  hosts: ["*"]
-  gateways: [ingress]
-  http: [{route: [{destination: {host: upstream.bench.internal, port: {number: 80}}}]}]
-EOF
+# The same Gateway and VirtualService as the legate-gateway-http target of bench/run.ts.
+node --input-type=module -e "
+  const { gatewayYaml } = await import('$REPO/dist/bench/lib/targets/legate_gateway.js');
+  process.stdout.write(gatewayYaml($PORT, $UP));" > "$W/conf/gateway.yaml"
 cat > "$W/haproxy.cfg" <<EOF
 global
   nbthread 1

@@ -6,22 +6,22 @@ import { REPO } from '../paths.js';
 import { start } from '../proc.js';
 import { MESH_YAML, serviceEntry } from '../legate_config.js';
 import { benchCertificate } from '../tls_cert.js';
-import type { StartArgs, Target } from '../types.js';
+import type { Target } from '../types.js';
 import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
 
 /**
- * A Gateway as Istio's ingress docs write it, `hosts: ["*"]`, on 127.0.0.1:PEER_PORT like the
- * peers: an HTTP server, or an HTTPS one terminating with the bench certificate (SIMPLE); a
- * VirtualService sends everything to the upstream's ServiceEntry.
+ * A Gateway as Istio's ingress docs write it, `hosts: ["*"]`, on 127.0.0.1:`port`: an HTTP
+ * server, or an HTTPS one terminating with the bench certificate (SIMPLE); a VirtualService
+ * sends everything to the upstream's ServiceEntry. Also written by bench/instructions.sh.
  */
-function gatewayYaml(a: StartArgs, tls: { cert: string; key: string } | undefined): string {
+export function gatewayYaml(port: number, upstreamPort: number, tls?: { cert: string; key: string }): string {
   const server = tls
-    ? `{port: {number: ${PEER_PORT}, name: https, protocol: HTTPS}, bind: 127.0.0.1, hosts: ["*"], tls: {mode: SIMPLE, serverCertificate: ${tls.cert}, privateKey: ${tls.key}}}`
-    : `{port: {number: ${PEER_PORT}, name: http, protocol: HTTP}, bind: 127.0.0.1, hosts: ["*"]}`;
+    ? `{port: {number: ${port}, name: https, protocol: HTTPS}, bind: 127.0.0.1, hosts: ["*"], tls: {mode: SIMPLE, serverCertificate: ${tls.cert}, privateKey: ${tls.key}}}`
+    : `{port: {number: ${port}, name: http, protocol: HTTP}, bind: 127.0.0.1, hosts: ["*"]}`;
   return [
     MESH_YAML,
     // The VIP is never used by a router; the ServiceEntry only names the upstream.
-    serviceEntry({ name: 'upstream', vip: '240.240.3.1', port: 80, endpointPort: a.upstream.port, protocol: 'HTTP' }),
+    serviceEntry({ name: 'upstream', vip: '240.240.3.1', port: 80, endpointPort: upstreamPort, protocol: 'HTTP' }),
     `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: ingress, namespace: bench}
@@ -51,7 +51,7 @@ function legateGateway(tls: boolean): Target {
     async start(a) {
       const dir = join(a.tmp, `${id}-conf`);
       mkdirSync(dir, { recursive: true, mode: 0o755 });
-      writeFileSync(join(dir, 'gateway.yaml'), gatewayYaml(a, tls ? await benchCertificate(a.tmp) : undefined), { mode: 0o644 });
+      writeFileSync(join(dir, 'gateway.yaml'), gatewayYaml(PEER_PORT, a.upstream.port, tls ? await benchCertificate(a.tmp) : undefined), { mode: 0o644 });
       const logFile = join(a.tmp, `${id}.log`);
       const cli = [process.execPath, join(REPO, 'bin', 'legate.js'), 'proxy', 'router', '--config', dir, '--concurrency', String(a.workers)];
       const proc = start(onCpus(a.cpus.proxy, asProxyUser(cli)), { logFile });
