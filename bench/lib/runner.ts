@@ -52,8 +52,16 @@ async function repeat(t: Timing, run: (r: { sec: number; warmup: boolean }) => P
   return samples;
 }
 
-/** The mode's timing with the scenario's overrides. */
-const scenarioTiming = (s: Scenario, o: RunOptions): Timing => ({ ...o.timing, ...s.timing?.(o.mode), ...o.timingOverride });
+/** The mode's timing with the scenario's overrides, the warm-up no shorter than its steady state needs. */
+function scenarioTiming(s: Scenario, o: RunOptions): Timing {
+  const t = { ...o.timing, ...s.timing?.(o.mode), ...o.timingOverride };
+  const floor = o.mode === 'smoke' ? 0 : s.steadyWarmupSec ?? 0;
+  if (t.warmupSec < floor) {
+    o.log(`${s.name}: warm-up raised from ${t.warmupSec} s to ${floor} s, the time this scenario needs to reach a steady state`);
+    t.warmupSec = floor;
+  }
+  return t;
+}
 
 /** "direct" has no workers: first worker count only. Quick runs keep the peers there too. */
 const runsAtWorkerCount = (id: string, index: number, mode: Mode) => index === 0 || (id !== 'direct' && (mode === 'full' || id.startsWith('legate-')));

@@ -138,6 +138,11 @@ export interface Scenario {
   targets(mode: Mode): string[];
   /** Overrides of the mode's timing (e.g. one long repetition for memory). */
   timing?(mode: Mode): Partial<Timing>;
+  /**
+   * The least warm-up, in quick and full runs, after which this scenario measures a steady
+   * state: a shorter warm-up (the mode's or --warmup's) is raised to it. Smoke runs keep theirs.
+   */
+  steadyWarmupSec?: number;
   /** Worker counts to run (the default comes from the command line). */
   workers?(mode: Mode, requested: number[]): number[];
   variants(ctx: MeasureContext): Variant[];

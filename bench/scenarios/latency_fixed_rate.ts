@@ -7,6 +7,8 @@ import { REQUEST_1K } from '../servers/bodies.js';
 
 export const RATE = 1000;
 export const CONNECTIONS = 16;
+/** Per-5 s windows of the p99 settle after 15–20 s at this rate (BENCH_TRACE_LATENCY traces). */
+const STEADY_WARMUP_SEC = 20;
 
 export const scenario: Scenario = {
   name: 'latency_fixed_rate',
@@ -15,6 +17,7 @@ export const scenario: Scenario = {
     "Istio's published test shape: open loop at 1,000 requests/s over 16 keep-alive connections, POST with a 1 KB body answered with 1 KB. " +
     'Generator: bench/lib/load/open_loop.ts (Node, hdr-histogram-js; wrk2 is not in Debian). Latency is timed from the moment each request is written; ' +
     'the CO-corrected p99 times from when it fell due (wrk2 style). "+ms vs direct" is the latency the proxy adds. ' +
+    `Every target first runs the same load for ${STEADY_WARMUP_SEC} s: at this rate V8 takes that long to finish compiling Legate's hot path on its one pinned core, and the compiles set the tail until then (bench/README.md). ` +
     'RSS: the proxy process tree after start-up, and its peak during the run (the memory scenario measures it longer, in full runs).',
   order: 60,
   unit: 'ms (p50)',
@@ -23,6 +26,7 @@ export const scenario: Scenario = {
   upstream: 'http',
   targets: byMode(HTTP_TARGETS, QUICK_LATENCY_TARGETS),
   timing: (mode) => (mode === 'quick' ? { durSec: 0.8 } : {}),
+  steadyWarmupSec: STEADY_WARMUP_SEC,
   variants: () => [
     {
       name: `${RATE} req/s, ${CONNECTIONS} conns`,
