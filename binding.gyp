@@ -4,6 +4,11 @@
       "target_name": "legate_native",
       "sources": ["src/listener/native/legate_native.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "legate_http1",
+      "sources": ["src/filters/network/http_connection_manager/codec/native/http1_scan.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

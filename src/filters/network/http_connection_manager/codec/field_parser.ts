@@ -1,8 +1,9 @@
 import { Byte, TOKEN_LOWER as TOKEN_TABLE, equalsIgnoreCase, latin1, lowerEquals } from './chars.js';
-import { internName, type HeaderList } from './headers.js';
+import { COMMON_NAMES, internName, type HeaderList } from './headers.js';
 import { CodecErrorCode, HttpCodecError, detailsFor } from './errors.js';
 import { resolveLimits, type ParserLimits } from './limits.js';
 import { Offset } from './chunked.js';
+import { SCAN_SLOTS, type FieldScanner } from './native_scan.js';
 
 // Module-local aliases for the byte loops below (docs/http1-codec.md, "Writing the byte loops").
 const TOKEN_LOWER = TOKEN_TABLE;
@@ -203,23 +204,52 @@ export abstract class FieldParser<H extends BodyHandler> {
     }
     let ve = i;
     while (ve > vs && (b[ve - 1] === Byte.SP || b[ve - 1] === Byte.HTAB)) ve--;
-    if ((this.headBytes += i - pos) > this.limits.maxHeaderBytes) {
-      return this.fail(CodecErrorCode.HeaderOverflow, trailer ? 'trailer section too large' : 'header section too large');
+    return this.addField(b, pos, nameEnd, vs, ve, i, upper, internName(b, pos, nameEnd), trailer) ? i + 2 : Offset.Fail;
+  }
+
+  /**
+   * The header lines the native scanner finds complete and valid from b[pos], taken in one
+   * call; returns the offset after the last (pos when it found none: fieldLine decides).
+   */
+  protected scannedFields(scanner: FieldScanner, b: Buffer, pos: number, end: number): number {
+    const n = scanner.scan(b, pos, end);
+    const o = scanner.out;
+    for (let k = 0, q = 0; k < n; k++, q += SCAN_SLOTS) {
+      const next = o[q + 3]!;
+      const tag = o[q + 4]!;
+      this.stepOffset = pos;
+      const common = tag > 1 ? COMMON_NAMES[(tag >> 1) - 1] : undefined;
+      if (!this.addField(b, pos, o[q]!, o[q + 1]!, o[q + 2]!, next - 2, (tag & 1) !== 0, common, false)) return Offset.Fail;
+      pos = next;
+    }
+    return pos;
+  }
+
+  /**
+   * A valid field line b[pos, lineEnd) with its name ending at nameEnd (`common` when it is
+   * one of COMMON_NAMES) and its value at [vs, ve): counted against the limits, framing
+   * fields noted, added to the list.
+   */
+  private addField(b: Buffer, pos: number, nameEnd: number, vs: number, ve: number, lineEnd: number, upper: boolean, common: string | undefined, trailer: boolean): boolean {
+    if ((this.headBytes += lineEnd - pos) > this.limits.maxHeaderBytes) {
+      this.fail(CodecErrorCode.HeaderOverflow, trailer ? 'trailer section too large' : 'header section too large');
+      return false;
     }
     if (++this.fieldCount > this.limits.maxHeaders) {
-      return this.fail(CodecErrorCode.TooManyHeaders, trailer ? 'too many trailers' : 'too many headers');
+      this.fail(CodecErrorCode.TooManyHeaders, trailer ? 'too many trailers' : 'too many headers');
+      return false;
     }
     const value = ve > vs ? this.text(b, vs, ve) : '';
-    let name = internName(b, pos, nameEnd);
+    let name = common;
     if (name !== undefined) {
-      if (!trailer && !this.framingField(name, value, b, vs, ve)) return Offset.Fail;
+      if (!trailer && !this.framingField(name, value, b, vs, ve)) return false;
     } else {
       name = this.text(b, pos, nameEnd);
       if (upper) name = name.toLowerCase();
     }
     if (trailer) (this.trailers ??= []).push(name, value);
     else this.headers.push(name, value);
-    return i + 2;
+    return true;
   }
 
   /** Records the fields that decide framing and connection handling. */

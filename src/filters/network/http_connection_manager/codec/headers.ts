@@ -9,7 +9,7 @@ export type HeaderList = string[];
 import { equalsIgnoreCase } from './chars.js';
 
 /** Names the parser returns as shared constants instead of allocating a string each time. */
-const COMMON_NAMES = [
+export const COMMON_NAMES: readonly string[] = [
   'host', 'accept', 'user-agent', 'accept-encoding', 'accept-language', 'connection',
   'content-length', 'content-type', 'transfer-encoding', 'expect', 'upgrade', 'te', 'trailer',
   'keep-alive', 'proxy-connection', 'cookie', 'set-cookie', 'date', 'server', 'cache-control',

@@ -4,9 +4,14 @@ import { CodecErrorCode, type HttpCodecError } from './errors.js';
 import type { ParserLimits } from './limits.js';
 import { parseChunkSizeLine, Offset } from './chunked.js';
 import { FieldParser, State, type BodyHandler } from './field_parser.js';
+import { fieldScanner } from './native_scan.js';
 
 export { Offset, State, type BodyHandler };
 export { lowerEquals, equalsIgnoreCase } from './chars.js';
+
+const SCANNER = fieldScanner;
+/** Bytes left in the buffer below which one call into the addon costs more than it saves. */
+const SCAN_FROM = 64;
 
 /** A carry buffer grown past this is dropped once its line is parsed. */
 const CARRY_KEEP = 8192;
@@ -200,8 +205,20 @@ export abstract class Http1ParserBase<H extends BodyHandler> extends FieldParser
         if (c === Byte.LF) return this.fail(CodecErrorCode.CrExpected, 'bare LF');
         return this.parseStartLine(b, pos, end);
       }
-      case State.Headers:
+      case State.Headers: {
+        // Whole runs of ordinary lines natively; the rest (and everything without the addon) in JS.
+        if (SCANNER !== null && end - pos >= SCAN_FROM) {
+          const r = this.scannedFields(SCANNER, b, pos, end);
+          if (r !== pos) {
+            // A blank line right after them ends the section in this step: it cannot be cut
+            // short. Anything else is the next step's, so a stash never holds taken lines.
+            if (r < 0 || r + 1 >= end || b[r] !== Byte.CR || b[r + 1] !== Byte.LF) return r;
+            this.stepOffset = r;
+            return this.fieldLine(b, r, end, false);
+          }
+        }
         return this.fieldLine(b, pos, end, false);
+      }
       case State.Trailers:
         return this.fieldLine(b, pos, end, true);
       default:

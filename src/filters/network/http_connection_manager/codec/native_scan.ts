@@ -1,0 +1,42 @@
+import { createRequire } from 'node:module';
+import { COMMON_NAMES } from './headers.js';
+
+/**
+ * The native field-line scanner (codec/native/http1_scan.c, built by `npm install`): for a
+ * run of complete, valid field lines it reports where each name and value lie, so the parser
+ * does not read those bytes in JS. It only accelerates lines the JS parser would accept the
+ * same way; the first line it does not report (blank, incomplete or invalid) is left to the
+ * JS parser and its error codes. Null when the addon is missing or LEGATE_HTTP1_SCAN=js: the
+ * parser then reads every line in JS, with the same results.
+ */
+export interface FieldScanner {
+  /** How many field lines from b[pos] end before `end`; their offsets are in `out`. */
+  scan(b: Buffer, pos: number, end: number): number;
+  /**
+   * Per line: name end, value start, value end (trimmed), next line start, and the name's
+   * index in COMMON_NAMES plus one, shifted left by one, or'd with 1 if it has upper case.
+   */
+  readonly out: Int32Array;
+}
+
+/** Int32 slots per line in FieldScanner.out. */
+export const SCAN_SLOTS = 5;
+
+interface Addon {
+  scanFields(b: Buffer, pos: number, end: number): number;
+  setCommonNames(names: readonly string[]): void;
+  scanOutput: ArrayBuffer;
+}
+
+function load(): FieldScanner | null {
+  if (process.env.LEGATE_HTTP1_SCAN === 'js') return null;
+  try {
+    const addon = createRequire(import.meta.url)('../../../../../../build/Release/legate_http1.node') as Addon;
+    addon.setCommonNames(COMMON_NAMES);
+    return { scan: addon.scanFields, out: new Int32Array(addon.scanOutput) };
+  } catch {
+    return null;
+  }
+}
+
+export const fieldScanner: FieldScanner | null = load();
