@@ -28,7 +28,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/dist/src ./dist/src
-COPY --from=build /app/build/Release/legate_native.node /app/build/Release/legate_http1.node ./build/Release/
+COPY --from=build /app/build/Release/legate_native.node ./build/Release/legate_native.node
+COPY --from=build /app/build/Release/legate_http1.node ./build/Release/legate_http1.node
 RUN ln -s /app/bin/legate.js /usr/local/bin/legate
 ENV NODE_ENV=production
 USER 1337:1337

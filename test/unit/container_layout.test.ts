@@ -24,7 +24,7 @@ function finalStageCopies(): { stage: string; src: string; dest: string }[] {
  */
 test('the Dockerfile layout (production dependencies + addon + dist) runs the proxy and the init mode', async (t) => {
   const copies = finalStageCopies();
-  t.deepEqual(copies.map((c) => c.dest).sort(), ['bin', 'build/Release/legate_native.node', 'dist/src', 'node_modules', 'package.json']);
+  t.deepEqual(copies.map((c) => c.dest).sort(), ['bin', 'build/Release/legate_http1.node', 'build/Release/legate_native.node', 'dist/src', 'node_modules', 'package.json']);
   const image = mkdtempSync(join(tmpdir(), 'legate-image-'));
   t.teardown(() => rmSync(image, { recursive: true, force: true }));
   for (const c of copies) {
