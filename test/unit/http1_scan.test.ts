@@ -27,14 +27,15 @@ test('the addon is built (npm install), so header lines are scanned natively', (
 });
 
 test('valid lines: name and value offsets, OWS trimmed, upper case and common names reported', (t) => {
-  const r = scan('Content-Length: 12\r\nx-custom:\t padded value \t\r\nETag: "a"\r\nempty:\r\n\r\nbody');
+  const head = 'Content-Length: 12\r\nx-custom:\t padded value \t\r\nETag: "a"\r\nempty:\r\n\r\nbody';
+  const r = scan(head);
   t.deepEqual(r.lines, [
     { name: 'Content-Length', value: '12', upper: true, common: 'content-length' },
     { name: 'x-custom', value: 'padded value', upper: false, common: undefined },
     { name: 'ETag', value: '"a"', upper: true, common: 'etag' },
     { name: 'empty', value: '', upper: false, common: undefined },
   ]);
-  t.is(r.stop, r.lines.reduce((n, l, i) => n + [20, 27, 11, 8][i]!, 0), 'stops at the blank line');
+  t.is(r.stop, head.indexOf('\r\n\r\n') + 2, 'stops at the blank line');
 });
 
 test('every common name is found whatever its case, and a name one byte off is not', (t) => {
