@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { logger } from '../../../../log.js';
 import { COMMON_NAMES } from './headers.js';
 
 /**
@@ -34,7 +35,9 @@ function load(): FieldScanner | null {
     const addon = createRequire(import.meta.url)('../../../../../../build/Release/legate_http1.node') as Addon;
     addon.setCommonNames(COMMON_NAMES);
     return { scan: addon.scanFields, out: new Int32Array(addon.scanOutput) };
-  } catch {
+  } catch (err) {
+    // Not fatal: the JS parser reads every line itself, only slower. Said once per thread.
+    logger('native').warn(`HTTP/1.1 field-line scanner unavailable (${(err as Error).message.split('\n')[0]}); header lines are parsed in JS — run "npm install" to build it`);
     return null;
   }
 }
