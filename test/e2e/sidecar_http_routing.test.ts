@@ -173,8 +173,9 @@ test('weighted split 80/20 between subsets over 400 requests', async (t) => {
   const v1 = env.servers.v1.requests().length;
   const v2 = env.servers.v2.requests().length;
   t.is(v1 + v2, n);
-  // Binomial(400, 0.2): mean 80, sd 8; [50, 110] is about ±3.7 sd.
-  t.true(v2 >= 50 && v2 <= 110, `v2 got ${v2} of ${n}`);
+  // Binomial(400, 0.2): mean 80, sd 8. [40, 120] is ±5 sd, left about once in 10^6 runs
+  // ([50, 110], ±3.7 sd, left it about once in 6,700); an even split gives ~200.
+  t.true(v2 >= 40 && v2 <= 120, `v2 got ${v2} of ${n}`);
   t.is(await env.pod.waitForStat(`cluster.${cluster('v1')}.upstream_rq_total`, v1), v1);
   t.is(await env.pod.stat(`cluster.${cluster('v2')}.upstream_rq_total`), v2);
 });
