@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { setReader } from './socket_reader.js';
 import { NEED_MORE, NOT_TLS, parseClientHello, TOO_LARGE, type ClientHello } from '../tls/client_hello.js';

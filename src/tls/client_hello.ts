@@ -4,6 +4,7 @@
  * the TLS terminator, or forwarded untouched on a passthrough chain). The handshake message
  * may span several records; everything past the ClientHello is ignored.
  */
+import { Buffer } from 'node:buffer';
 export interface ClientHello {
   sni: string | undefined;
   alpn: string[];

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import protobuf from 'protobufjs';
 import { protoRoot } from './protos.js';
 import { durationMs, plainToStruct, type Json } from './convert/values.js';

@@ -4,6 +4,7 @@
  * so values are carried as two unsigned 32-bit halves; helpers leave their result in
  * `rh`/`rl` instead of allocating. Strings are hashed as their UTF-8 bytes.
  */
+import { Buffer } from 'node:buffer';
 export interface Hash64 {
   /** Upper 32 bits, unsigned. */
   hi: number;

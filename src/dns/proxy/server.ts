@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';

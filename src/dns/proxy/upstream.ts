@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { randomInt } from 'node:crypto';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type {
   CorsPolicy, FaultPolicy, HashPolicy, HeaderMatcher, HeaderMutations, HeaderValueOption, QueryParameterMatcher, RedirectAction, RetryPolicy, Route,
   RouteAction, RouteConfiguration, RouteMatch, StringMatcher, VirtualHost,

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { getHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
 import type { LocalReply } from '../../network/http_connection_manager/local_reply.js';
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { H } from '../../../stats/scopes.js';
 import type { UpstreamConnection } from '../../../cluster/pool/upstream_connection.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { encodeChunk, encodeResponseHead, lastChunk, STATUS_REASONS, type HeaderList, type RequestHead } from './codec/index.js';
 import type { DownstreamStream } from './downstream.js';
 import { encodeLocalReply, type LocalReply } from './local_reply.js';

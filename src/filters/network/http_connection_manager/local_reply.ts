@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { responseHeadString, STATUS_REASONS } from './codec/index.js';
 import { httpDate } from './date.js';
 import { Flag } from './stream_info.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { randomPool, takeRandom } from './random_pool.js';
 
 const text = Buffer.allocUnsafe(36);

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { connectUpstream, tlsErrorKind, tlsForHost } from '../../../tls/upstream.js';
 import { readerSocketOptions, setReader, trackReads } from '../../../listener/socket_reader.js';

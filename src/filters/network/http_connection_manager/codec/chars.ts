@@ -2,6 +2,7 @@
  * Byte classification tables (RFC 9110 §5.6.2, RFC 9112). Lookups in a Uint8Array are the
  * cheapest per-byte test V8 offers; no regex on the hot path.
  */
+import { Buffer } from 'node:buffer';
 
 /** tchar → its lowercase byte; 0 for every non-tchar byte. */
 export const TOKEN_LOWER = new Uint8Array(256);

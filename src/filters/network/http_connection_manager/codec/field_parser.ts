@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Byte, TOKEN_LOWER as TOKEN_TABLE, equalsIgnoreCase, latin1, lowerEquals } from './chars.js';
 import { COMMON_NAMES, internName, type HeaderList } from './headers.js';
 import { CodecErrorCode, HttpCodecError, detailsFor } from './errors.js';

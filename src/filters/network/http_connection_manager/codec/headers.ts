@@ -6,6 +6,7 @@
  */
 export type HeaderList = string[];
 
+import { Buffer } from 'node:buffer';
 import { equalsIgnoreCase } from './chars.js';
 
 /** Names the parser returns as shared constants instead of allocating a string each time. */

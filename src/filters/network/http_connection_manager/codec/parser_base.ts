@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Byte } from './chars.js';
 import type { HeaderList } from './headers.js';
 import { CodecErrorCode, type HttpCodecError } from './errors.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { LegateError } from '../../../../errors.js';
 import { writeLatin1 } from './chars.js';
 import type { HeaderList } from './headers.js';

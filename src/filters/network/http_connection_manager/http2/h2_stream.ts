@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { UpstreamConnection } from '../../../../cluster/pool/upstream_connection.js';
 import { getHeader, RequestHead, TargetForm, type HeaderList } from '../codec/index.js';
