@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { latin1 } from './codec/chars.js';
 import { randomPool, takeRandom } from './random_pool.js';
 
 const text = Buffer.allocUnsafe(36);
@@ -21,5 +22,5 @@ export function newRequestId(): string {
     text[p++] = HEX[b >> 4]!;
     text[p++] = HEX[b & 15]!;
   }
-  return text.toString('latin1', 0, 36);
+  return latin1(text, 0, 36);
 }

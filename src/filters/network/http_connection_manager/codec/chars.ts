@@ -69,6 +69,14 @@ export const latin1: (b: Buffer, start: number, end: number) => string = hasLati
   ? (b, start, end) => (b as Latin1Sliceable).latin1Slice(start, end)
   : (b, start, end) => b.toString('latin1', start, end);
 
+/** Buffer → lower-case hex string, without toString()'s encoding switch (Node-internal fast path). */
+type HexSliceable = Buffer & { hexSlice(start: number, end: number): string };
+const hasHexSlice = typeof (Buffer.prototype as Partial<HexSliceable>).hexSlice === 'function';
+
+export const hex: (b: Buffer, start: number, end: number) => string = hasHexSlice
+  ? (b, start, end) => (b as HexSliceable).hexSlice(start, end)
+  : (b, start, end) => b.toString('hex', start, end);
+
 /** Writes `text` into b at `offset` as latin1, without the encoding switch of write() (Node-internal fast path). */
 type Latin1Writable = Buffer & { latin1Write(text: string, offset: number, length: number): number };
 const hasLatin1Write = typeof (Buffer.prototype as Partial<Latin1Writable>).latin1Write === 'function';
