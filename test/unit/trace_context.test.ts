@@ -61,3 +61,16 @@ test('single b3 header is read; a stale x-b3-parentspanid from a context-less re
   t.is(get('x-b3-sampled'), '1');
   t.is(run(['x-b3-parentspanid', 'e457b5a2e4d86bd1'])('x-b3-parentspanid'), undefined);
 });
+
+test('a stale x-b3-parentspanid and a foreign tracestate are both removed, whichever comes first, and nothing else is', (t) => {
+  const stale = ['x-b3-parentspanid', 'e457b5a2e4d86bd1'];
+  const foreign = ['traceparent', '00-00000000000000000000000000000000-00f067aa0ba902b7-01', 'tracestate', 'x=y'];
+  for (const order of [[...stale, 'host', 'a', ...foreign], [...foreign, 'host', 'a', ...stale]]) {
+    const h = [...order];
+    propagateTraceContext(h, 100);
+    t.is(getHeader(h, 'x-b3-parentspanid'), undefined);
+    t.is(getHeader(h, 'tracestate'), undefined);
+    t.is(getHeader(h, 'host'), 'a');
+    t.is(h.filter((_, i) => i % 2 === 0).sort().join(' '), 'host traceparent x-b3-sampled x-b3-spanid x-b3-traceid');
+  }
+});

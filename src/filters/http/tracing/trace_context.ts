@@ -96,11 +96,16 @@ export function propagateTraceContext(h: HeaderList, samplingPercent = DEFAULT_S
   put(h, iSpanId, 'x-b3-spanid', spanId);
   put(h, iSampled, 'x-b3-sampled', flag);
   if (parentId) put(h, iParent, 'x-b3-parentspanid', parentId);
-  put(h, iTraceparent, 'traceparent', `00-${traceId.padStart(32, '0')}-${spanId}-0${flag}`);
-  // Removals last, highest index first, so the indexes above stay valid.
-  const drop: number[] = [];
-  if (!parentId && iParent >= 0) drop.push(iParent);
-  if (iTracestate >= 0 && w3cTraceId !== traceId.padStart(32, '0')) drop.push(iTracestate);
-  drop.sort((a, b) => b - a);
-  for (const i of drop) h.splice(i, 2);
+  const w3cId = traceId.length === 32 ? traceId : traceId.padStart(32, '0');
+  put(h, iTraceparent, 'traceparent', `00-${w3cId}-${spanId}-0${flag}`);
+  // Removals last, the higher index first, so the other stays valid.
+  const dropParent = !parentId && iParent >= 0 ? iParent : -1;
+  const dropState = iTracestate >= 0 && w3cTraceId !== w3cId ? iTracestate : -1;
+  if (dropParent > dropState) {
+    h.splice(dropParent, 2);
+    if (dropState >= 0) h.splice(dropState, 2);
+  } else if (dropState >= 0) {
+    h.splice(dropState, 2);
+    if (dropParent >= 0) h.splice(dropParent, 2);
+  }
 }
