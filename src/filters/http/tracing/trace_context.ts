@@ -96,16 +96,13 @@ export function propagateTraceContext(h: HeaderList, samplingPercent = DEFAULT_S
   put(h, iSpanId, 'x-b3-spanid', spanId);
   put(h, iSampled, 'x-b3-sampled', flag);
   if (parentId) put(h, iParent, 'x-b3-parentspanid', parentId);
-  const w3cId = traceId.length === 32 ? traceId : traceId.padStart(32, '0');
+  const w3cId = traceId.padStart(32, '0');
   put(h, iTraceparent, 'traceparent', `00-${w3cId}-${spanId}-0${flag}`);
-  // Removals last, the higher index first, so the other stays valid.
-  const dropParent = !parentId && iParent >= 0 ? iParent : -1;
-  const dropState = iTracestate >= 0 && w3cTraceId !== w3cId ? iTracestate : -1;
-  if (dropParent > dropState) {
-    h.splice(dropParent, 2);
-    if (dropState >= 0) h.splice(dropState, 2);
-  } else if (dropState >= 0) {
-    h.splice(dropState, 2);
-    if (dropParent >= 0) h.splice(dropParent, 2);
-  }
+  // Removals last (-1: keep), the higher index first, so the other stays valid.
+  const dropParent = !parentId ? iParent : -1;
+  const dropState = w3cTraceId !== w3cId ? iTracestate : -1;
+  const higher = Math.max(dropParent, dropState);
+  const lower = Math.min(dropParent, dropState);
+  if (higher >= 0) h.splice(higher, 2);
+  if (lower >= 0) h.splice(lower, 2);
 }
