@@ -104,6 +104,28 @@ test('retries within maxRetries are made and give the resource back', async (t) 
   t.is(breakers.count(slots.c, 3), 0);
 });
 
+test('a connection closed to retry a 503 is not handed to the request waiting for it: that one waits for a fresh connection', async (t) => {
+  const { up, held } = await heldUpstream(t);
+  const retry: RetryPolicy = { retryOn: '5xx', numRetries: 2, retriableStatusCodes: [], retryHostPredicate: [], hostSelectionRetryMaxAttempts: 5 };
+  const { port, stat } = await startHcm(t, [routeTo('c', { retryPolicy: retry })], [staticCluster('c', [up.port], { circuitBreakers: limits({ maxConnections: 1 }) })]);
+  const first = rawExchange(port, GET('/1'), oneResponse);
+  await until(() => held.length === 1, 'the first request upstream');
+  const second = rawExchange(port, GET('/2'), oneResponse);
+  await until(() => stat('cluster.c.upstream_rq_pending_active') === 1, 'the second request pending');
+  // The 503 and its body in one read: the retry closes the connection while the parser is
+  // still inside that read, and the end of the message must not give it back to the pool.
+  held[0].write('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\nbusy');
+  await until(() => held.length === 2, 'the pending request on a new connection');
+  held[1].write(ok('two'));
+  await until(() => held.length === 3, 'the retry');
+  held[2].write(ok('one'));
+  t.is(responses((await first).text)[0].body, 'one');
+  t.is(responses((await second).text)[0].body, 'two');
+  t.is(stat('cluster.c.upstream_rq_rx_reset'), 0, 'no request was written to the closed connection');
+  t.is(stat('cluster.c.upstream_rq_total'), 3, 'three attempts: /1, /2 and the retry of /1');
+  t.is(up.connections, 2, 'the closed one, then one fresh connection (the only one allowed) for /2 and the retry');
+});
+
 test('a pending request fails after the connect timeout', async (t) => {
   const { up, held } = await heldUpstream(t);
   const { port, stat } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port], { connectTimeoutMs: 300, circuitBreakers: limits({ maxConnections: 1 }) })]);

@@ -226,7 +226,9 @@ export class Http1Pool implements PendingQueueOwner {
       this.stats.onMaxRequests();
       reusable = false;
     }
-    if (!reusable || conn.closed || conn.draining || this.retired) {
+    // Destroyed but not yet closed: a stream that aborted it (a retry on the response head)
+    // while the rest of that response was still being parsed in the same read.
+    if (!reusable || conn.closed || conn.socket.destroyed || conn.draining || this.retired) {
       conn.socket.destroy();
       return;
     }
