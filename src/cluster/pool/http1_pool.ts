@@ -226,9 +226,7 @@ export class Http1Pool implements PendingQueueOwner {
       this.stats.onMaxRequests();
       reusable = false;
     }
-    // Destroyed but not yet closed: a stream that aborted it (a retry on the response head)
-    // while the rest of that response was still being parsed in the same read.
-    if (!reusable || conn.closed || conn.socket.destroyed || conn.draining || this.retired) {
+    if (!reusable || conn.closed || conn.draining || this.retired) {
       conn.socket.destroy();
       return;
     }

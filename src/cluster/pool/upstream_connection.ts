@@ -126,6 +126,9 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
   abort(): void {
     this.stream = undefined;
     this.heldHead = undefined;
+    // A retry on the response head aborts inside the read that holds it: the end of that
+    // message, parsed next, must not give the connection back to the pool.
+    this.reusable = false;
     this.socket.destroy();
   }
 
