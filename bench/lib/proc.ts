@@ -93,19 +93,21 @@ function processTree(root: number): number[] {
   return tree;
 }
 
-/** CPU seconds (user + system) a process tree has used so far. */
-export function treeCpuSeconds(pid: number): number {
-  let ticks = 0;
+/** CPU seconds a process tree has used so far, in user space and in the kernel. */
+export function treeCpuSeconds(pid: number): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
   for (const p of processTree(pid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime
+      user += Number(f[11]); // utime
+      system += Number(f[12]); // stime
     } catch {
       /* gone */
     }
   }
-  return ticks / 100; // USER_HZ
+  return { user: user / 100, system: system / 100 }; // USER_HZ
 }
 
 function statusKb(pid: number, file: 'status' | 'smaps_rollup', key: string): number {

@@ -112,16 +112,24 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
           const idle = running.pid === undefined ? undefined : treeMemoryMB(running.pid).rss;
           for (const v of s.variants(ctx)) {
             const mark = markCpu();
-            const cpuBefore = running.pid === undefined ? 0 : treeCpuSeconds(running.pid);
+            const cpuBefore = running.pid === undefined ? undefined : treeCpuSeconds(running.pid);
             const wallBefore = performance.now();
             const samples = await repeat(timing, (r) => v.measure(ctx, ep, r, running!.pid));
             const sum = summarise(samples);
             sum.extra.otherCpu = otherCpuSince(mark);
             // How busy the proxy was: near 100% per pinned core means CPU-bound; well below means it waited.
-            if (running.pid !== undefined) {
-              sum.extra.proxyCpu = (100 * (treeCpuSeconds(running.pid) - cpuBefore) * 1000) / (performance.now() - wallBefore);
-              // CPU per operation stays comparable when other load skews the rates (rate-type units only).
-              if (s.unit === 'req/s' || s.unit === 'conn/s') sum.extra.cpuPerOp = (sum.extra.proxyCpu * 1e4) / sum.median;
+            if (running.pid !== undefined && cpuBefore !== undefined) {
+              const cpu = treeCpuSeconds(running.pid);
+              const wallSec = (performance.now() - wallBefore) / 1000;
+              const user = (cpu.user - cpuBefore.user) / wallSec;
+              const system = (cpu.system - cpuBefore.system) / wallSec;
+              sum.extra.proxyCpu = 100 * (user + system);
+              // CPU per operation stays comparable when other load skews the rates (rate-type units
+              // only); the user-space part is what the proxy's own code costs, the rest is the kernel's.
+              if (s.unit === 'req/s' || s.unit === 'conn/s') {
+                sum.extra.cpuPerOp = ((user + system) * 1e6) / sum.median;
+                sum.extra.cpuUserPerOp = (user * 1e6) / sum.median;
+              }
             }
             if (idle !== undefined) sum.extra.rssIdle = idle;
             rows.push({ target: t.id, label: t.label, layer: t.layer, workers, cpus: ctx.cpus.proxy, pinned: ctx.cpus.pinned, variant: v.name, tool: v.tool, unit: s.unit, ...sum });

@@ -6,6 +6,8 @@ const OTHER_CPU = { key: 'otherCpu', header: 'other CPU %', digits: 0 } as const
 const PROXY_CPU = { key: 'proxyCpu', header: 'proxy CPU %', digits: 0 } as const;
 /** Proxy CPU time per request or connection (µs): less sensitive than rates to other load on the machine. */
 const CPU_PER_OP = { key: 'cpuPerOp', header: 'proxy CPU µs/op', digits: 1 } as const;
+/** Its user-space part (the kernel's is the rest): the proxy's own work, where proxies differ most. */
+const CPU_USER_PER_OP = { key: 'cpuUserPerOp', header: 'of it user µs/op', digits: 1 } as const;
 
 export function machineLine(m: Machine): string {
   const peers = Object.entries(m.versions).map(([k, v]) => `${k} ${v}`);
@@ -38,7 +40,7 @@ export function scenarioMarkdown(r: ScenarioResult): string {
   const labelOf = (id: string) => r.rows.find((x) => x.target === id)?.label ?? id;
   const cmpHeader = (ref: string) => (r.compareAs === 'difference' ? `vs ${labelOf(ref)}` : `× ${labelOf(ref)}`);
   // Every measured row records how busy the rest of the machine was (lib/other_cpu.ts).
-  const cols = [...r.columns, PROXY_CPU, CPU_PER_OP, OTHER_CPU].filter((c) => r.rows.some((x) => x.extra[c.key] !== undefined));
+  const cols = [...r.columns, PROXY_CPU, CPU_PER_OP, CPU_USER_PER_OP, OTHER_CPU].filter((c) => r.rows.some((x) => x.extra[c.key] !== undefined));
   const head = ['target', 'workers', 'variant', `${r.unit} (median)`, 'min–max', ...refs.map(cmpHeader), ...cols.map((c) => c.header), 'tool'];
   out.push(`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i >= 3 && i < head.length - 1 ? '---:' : '---')).join('|')}|`);
   for (const x of r.rows) {
