@@ -77,19 +77,20 @@ count() { # target command...
   # moves the total by about 10 % between runs; the busiest thread (Legate's worker, the only
   # thread of HAProxy and nginx here) is the data path and repeats within about 2 %.
   local total busiest
-  total=$(grep -h '^summary:' "$W"/cg.*.1-* | awk '{s += $2} END {print s}')
-  busiest=$(grep -h '^summary:' "$W"/cg.*.1-* | awk '$2 > m {m = $2} END {print m}')
+  total=$(grep -h '^summary:' "$W"/cg.*.1-* | awk '{s += $2} END {printf "%d", s}')
+  busiest=$(grep -h '^summary:' "$W"/cg.*.1-* | awk '$2 > m {m = $2} END {printf "%d", m}')
   grep -q "$N requests in\|$((N / 1000))k requests in" "$W/ac.log" || { echo "$target: autocannon did not complete $N requests" >&2; cat "$W/ac.log" >&2; exit 1; }
   if grep -q non-2xx "$W/ac.log"; then echo "$target: non-2xx responses" >&2; exit 1; fi
-  printf '%-8s %16s %16s\n' "$target" "$(( busiest / N ))" "$(( total / N ))"
+  printf '%-10s %16s %16s\n' "$target" "$(( busiest / N ))" "$(( total / N ))"
 }
 
 echo "instructions per request (callgrind, user space, proxy process only; $N requests after $WARM)"
-printf '%-8s %16s %16s\n' target "busiest thread" "all threads"
+printf '%-10s %16s %16s\n' target "busiest thread" "all threads"
 for t in ${TARGETS//,/ }; do
   case $t in
     legate) count legate node "$REPO/bin/legate.js" proxy router --config "$W/conf" --concurrency 1 --admin-port 15500 ;;
     haproxy) count haproxy haproxy -db -f "$W/haproxy.cfg" ;;
+    http-proxy|fastify) count $t node "$REPO/dist/bench/servers/node_proxy.js" $t $PORT $UP 1 ;;
     nginx) count nginx nginx -c "$W/nginx.conf" ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
