@@ -49,12 +49,16 @@ export interface StatScopeDef<F extends string> {
 
 export type Offsets<F extends string> = { readonly [K in F]: number };
 
-/** Offsets of a scope's fields, then of its histograms (HIST_SLOTS apart). */
+/**
+ * Offsets of a scope's fields, then of its histograms (HIST_SLOTS apart). Built in one go: an
+ * object grown past a dozen properties by keyed stores becomes a dictionary in V8, and then each
+ * `C.upstream_rq_total` on the data path is a generic inline-cache call (~200 instructions)
+ * instead of a constant.
+ */
 export function offsetsOf<F extends string>(fields: readonly F[], histograms: readonly F[] = []): Offsets<F> {
-  const out = {} as Record<F, number>;
-  fields.forEach((f, i) => (out[f] = i));
-  histograms.forEach((h, i) => (out[h] = fields.length + i * HIST_SLOTS));
-  return out;
+  const entries: [F, number][] = fields.map((f, i) => [f, i]);
+  histograms.forEach((h, i) => entries.push([h, fields.length + i * HIST_SLOTS]));
+  return Object.fromEntries(entries) as Offsets<F>;
 }
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
