@@ -5,10 +5,12 @@
 # shared VM swing by 2x (bench/README.md). Each proxy forwards HTTP/1.1 keep-alive requests from
 # autocannon (50 connections) on loopback to one nginx upstream with a 2-byte body:
 #   legate  `legate proxy router` (a Gateway + VirtualService: HCM, route, router, pool, stats)
-#   haproxy mode http, http-reuse always; nginx proxy_pass with upstream keepalive.
+#   haproxy mode http, http-reuse always; nginx proxy_pass with upstream keepalive;
+#   http-proxy, fastify  the benchmark's Node peers (bench/servers/node_proxy.ts).
 # Counting starts after a warm-up (the JIT has settled) and covers N requests.
 #
 #   bench/instructions.sh [N=5000] [targets=legate,haproxy,nginx]   (after npm run build; needs valgrind)
+#   (targets may also name http-proxy and fastify)
 set -euo pipefail
 N=${1:-5000}
 TARGETS=${2:-legate,haproxy,nginx}
@@ -75,7 +77,7 @@ count() { # target command...
   kill $pid; wait $pid 2>/dev/null || true
   # One file per thread. V8 compiles on helper threads for a while after the warm-up, which
   # moves the total by about 10 % between runs; the busiest thread (Legate's worker, the only
-  # thread of HAProxy and nginx here) is the data path and repeats within about 2 %.
+  # thread of HAProxy and nginx here, the Node peers' main thread) is the data path and repeats within about 2 %.
   local total busiest
   total=$(grep -h '^summary:' "$W"/cg.*.1-* | awk '{s += $2} END {printf "%d", s}')
   busiest=$(grep -h '^summary:' "$W"/cg.*.1-* | awk '$2 > m {m = $2} END {printf "%d", m}')
