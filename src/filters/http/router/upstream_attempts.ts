@@ -18,6 +18,7 @@ import { Flag, StreamInfo } from '../../network/http_connection_manager/stream_i
 import type { Downstream } from '../../network/http_connection_manager/downstream.js';
 import { GrpcStatus } from '../grpc/grpc.js';
 import { performance } from 'node:perf_hooks';
+import { streamIdle, type IdleWatched } from '../../network/http_connection_manager/stream_idle.js';
 
 /**
  * Request bodies up to this size are kept so that a retry can resend them: Envoy's retry/shadow
@@ -33,7 +34,7 @@ const PREVIOUS_HOSTS = 'envoy.retry_host_predicates.previous_hosts';
  * side is UpstreamResponse (upstream_response.ts), the downstream side ActiveStream: one object
  * per request, layered by inheritance so that no extra object is made per request.
  */
-export abstract class UpstreamAttempts implements PoolRequester {
+export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
   readonly info: StreamInfo;
   requestComplete = false;
   responseComplete = false;
@@ -64,8 +65,11 @@ export abstract class UpstreamAttempts implements PoolRequester {
   protected routeTimer: NodeJS.Timeout | undefined;
   protected tryTimer: NodeJS.Timeout | undefined;
   protected backoffTimer: NodeJS.Timeout | undefined;
-  /** Envoy's stream_idle_timeout: refreshed (not re-created) on every byte either way. */
-  protected idleTimer: NodeJS.Timeout | undefined;
+  /** Envoy's stream_idle_timeout (stream_idle.ts): the deadline moves on every byte either way. */
+  idleAt = 0;
+  idleMs = 0;
+  idlePrev: IdleWatched | null = null;
+  idleNext: IdleWatched | null = null;
   protected authority = '';
   protected path = '';
   protected headers: HeaderList;
@@ -93,6 +97,7 @@ export abstract class UpstreamAttempts implements PoolRequester {
   }
 
   abstract localReply(reply: LocalReply, grpcStatus?: number): void;
+  abstract onStreamIdle(): void;
   protected abstract resetDownstream(flag: number): void;
   protected abstract callbacks(): UpstreamStreamCallbacks;
 
@@ -303,7 +308,7 @@ export abstract class UpstreamAttempts implements PoolRequester {
   }
 
   protected cancelUpstream(): void {
-    clearTimeout(this.idleTimer);
+    streamIdle.unwatch(this);
     this.endAttempt();
     clearTimeout(this.tryTimer);
     clearTimeout(this.routeTimer);

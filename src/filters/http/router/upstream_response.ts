@@ -9,6 +9,7 @@ import { upstreamReset } from '../../network/http_connection_manager/local_reply
 import { Flag } from '../../network/http_connection_manager/stream_info.js';
 import { UpstreamAttempts } from './upstream_attempts.js';
 import { performance } from 'node:perf_hooks';
+import { streamIdle, touchIdle } from '../../network/http_connection_manager/stream_idle.js';
 
 /**
  * Envoy's router, response side: what the upstream answers (head, body, trailers, reset) and
@@ -32,7 +33,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
   onUpstreamHead(head: ResponseHead): void {
     clearTimeout(this.tryTimer);
     if (this.done) return;
-    this.idleTimer?.refresh();
+    touchIdle(this);
     const s = head.status;
     const host = this.attemptHost;
     if (host) {
@@ -72,7 +73,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
     const h = head.headers;
     h.push('connection', 'upgrade');
     const encoded = encodeResponseHead(head.status, head.reason || STATUS_REASONS[head.status], h);
-    clearTimeout(this.idleTimer);
+    streamIdle.unwatch(this);
     const up = this.upstream as UpstreamConnection;
     // The request is over (rq_active), but the tunnel keeps loading its host (LEAST_REQUEST) until it closes.
     const host = this.attemptHost;
@@ -86,7 +87,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
 
   onUpstreamBody(chunk: Buffer): void {
     if (this.done) return;
-    this.idleTimer?.refresh();
+    touchIdle(this);
     this.info.bytesSent += chunk.length;
     const up = this.upstream;
     if (!this.conn.encodeData(chunk) && up) {

@@ -19,6 +19,7 @@ import { normalizePath } from './path.js';
 import { newRequestId } from './request_id.js';
 import { mutateForwardedHeaders } from './forwarded_headers.js';
 import { recordStreamEnd } from './stream_stats.js';
+import { streamIdle, touchIdle } from './stream_idle.js';
 import type { DownstreamStream } from './downstream.js';
 import { grpcLocalReply, grpcRouteTimeoutMs, isGrpcRequest } from '../../http/grpc/grpc.js';
 
@@ -37,7 +38,7 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
     info.method = head.method;
     info.protocol = this.conn.protocol ?? (head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0');
     const idleMs = ctx.filter.streamIdleTimeoutMs;
-    if (idleMs > 0) this.idleTimer = setTimeout(() => this.onStreamIdle(), idleMs);
+    if (idleMs > 0) streamIdle.watch(this, idleMs, info.startHr);
     if (ctx.httpStats !== undefined) {
       ctx.stats.inc(ctx.httpStats + H.downstream_rq_total);
       ctx.stats.inc(ctx.httpStats + H.downstream_rq_active);
@@ -135,7 +136,7 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
   /** A body chunk the stream may keep (the caller copied it out of the read buffer). */
   decodeData(chunk: Buffer): void {
     this.info.bytesReceived += chunk.length;
-    this.idleTimer?.refresh();
+    touchIdle(this);
     if (this.done) return;
     this.routeData(chunk);
   }
@@ -228,7 +229,7 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
    * Nothing moved either way for stream_idle_timeout: Envoy's 408 "stream timeout" (SI) while no
    * response has started, else a reset (the status line is gone).
    */
-  private onStreamIdle(): void {
+  onStreamIdle(): void {
     if (this.done) return;
     if (this.ctx.httpStats !== undefined) this.ctx.stats.inc(this.ctx.httpStats + H.downstream_rq_idle_timeout);
     if (!this.responseHeadSent) return this.localReply(LOCAL_REPLIES.streamIdleTimeout);
@@ -254,7 +255,7 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
     if (this.finished) return;
     this.finished = true;
     this.done = true;
-    clearTimeout(this.idleTimer);
+    streamIdle.unwatch(this);
     clearTimeout(this.routeTimer);
     clearTimeout(this.tryTimer);
     this.endAttempt();
