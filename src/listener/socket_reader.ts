@@ -43,11 +43,24 @@ function keep(socket: Socket, s: ReaderState, b: Buffer): void {
 
 const READ_BUFFER_BYTES = 64 * 1024;
 let threadBuffer: Buffer | undefined;
-const states = new WeakMap<Socket, ReaderState>();
+/**
+ * Each socket's reader state, kept on the socket itself: read on every read, where a WeakMap
+ * lookup (a hash probe) cost more than the rest of the read handler.
+ */
+const kReaderState = Symbol('legate.readerState');
+type TrackedSocket = Socket & { [kReaderState]?: ReaderState };
+
+function stateOf(socket: Socket): ReaderState | undefined {
+  return (socket as TrackedSocket)[kReaderState];
+}
+
+function setState(socket: Socket, s: ReaderState | undefined): void {
+  (socket as TrackedSocket)[kReaderState] = s;
+}
 
 function onRead(this: Socket, nread: number, buf: Buffer): void {
-  let s = states.get(this);
-  if (!s) states.set(this, (s = newState()));
+  let s = stateOf(this);
+  if (!s) setState(this, (s = newState()));
   const bytes = buf.subarray(0, nread);
   if (s.reader) s.reader(bytes);
   else keep(this, s, Buffer.from(bytes));
@@ -61,7 +74,7 @@ export function readerSocketOptions(): { onread: OnReadOpts } {
 
 /** Call right after creating a socket with readerSocketOptions(): bytes before a reader is set are kept. */
 export function trackReads(socket: Socket): Socket {
-  states.set(socket, newState());
+  setState(socket, newState());
   return socket;
 }
 
@@ -70,11 +83,11 @@ export function trackReads(socket: Socket): Socket {
  * Bytes kept meanwhile are handed over first.
  */
 export function setReader(socket: Socket, reader: BytesReader | undefined): void {
-  let s = states.get(socket);
+  let s = stateOf(socket);
   if (!s) {
     // A stream-mode socket (not created with readerSocketOptions): same contract over 'data'.
     const state: ReaderState = (s = newState());
-    states.set(socket, state);
+    setState(socket, state);
     state.onData = (b: Buffer) => (state.reader ? state.reader(b) : keep(socket, state, b));
     socket.on('data', state.onData);
   }
@@ -99,7 +112,7 @@ export function setReader(socket: Socket, reader: BytesReader | undefined): void
 
 /** The socket's current reader (a reader that handed the socket on mid-read passes the rest of its bytes on). */
 export function readerOf(socket: Socket): BytesReader | undefined {
-  return states.get(socket)?.reader;
+  return stateOf(socket)?.reader;
 }
 
 /**
@@ -107,9 +120,9 @@ export function readerOf(socket: Socket): BytesReader | undefined {
  * reader any more, and the bytes kept meanwhile are returned for that consumer to start from.
  */
 export function detachReader(socket: Socket): Buffer[] {
-  const s = states.get(socket);
+  const s = stateOf(socket);
   if (!s) return [];
-  states.delete(socket);
+  setState(socket, undefined);
   if (s.onData) {
     socket.off('data', s.onData);
     socket.pause();

@@ -43,6 +43,8 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   private undecoded: ActiveStream | undefined;
   /** Answers fill the socket past the buffer limit: the next request waits for 'drain'. */
   private awaitingDrain = false;
+  /** This manager paused the socket's reading (resume() per request costs a Readable state walk). */
+  private readingPaused = false;
   /** Envoy's request_headers_timeout: runs from a request's first byte until its head is complete. */
   private headersTimer: NodeJS.Timeout | undefined;
   readonly localAddress: string;
@@ -92,7 +94,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   private hold(b: Buffer): void {
     // Kept past this read: copied (the read buffer is reused).
     this.pending = this.pending ? Buffer.concat([this.pending, b]) : Buffer.from(b);
-    this.socket.pause();
+    this.pauseSocket();
   }
 
   private feed(b: Buffer, off: number): void {
@@ -163,7 +165,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     if (this.socket.writableLength > PER_CONNECTION_BUFFER_LIMIT) {
       // A client that pipelines without reading: no next request until it has read our answers.
       this.awaitingDrain = true;
-      this.socket.pause();
+      this.pauseSocket();
       this.socket.once('drain', () => this.nextRequest());
       return;
     }
@@ -175,7 +177,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     if (this.closed) return;
     const next = this.pending;
     this.pending = undefined;
-    this.socket.resume();
+    this.resumeSocket();
     if (next) this.feed(next, 0);
   }
 
@@ -210,15 +212,26 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   }
 
   pauseReading(): void {
-    this.socket.pause();
+    this.pauseSocket();
   }
 
   resumeReading(): void {
-    if (!this.pending && !this.awaitingDrain) this.socket.resume();
+    if (!this.pending && !this.awaitingDrain) this.resumeSocket();
   }
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  private pauseSocket(): void {
+    this.readingPaused = true;
+    this.socket.pause();
+  }
+
+  private resumeSocket(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.socket.resume();
   }
 
   /** After a 101 from upstream: bytes flow raw both ways until either side closes. */
@@ -233,6 +246,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     if (rest) upSock.write(rest);
     relayBytes(down, upSock);
     relayBytes(upSock, down);
+    this.readingPaused = false;
     down.resume();
     upSock.on('close', () => down.destroy());
     down.on('close', () => upSock.destroy());
