@@ -7,8 +7,9 @@ import type { OnReadOpts, Socket } from 'node:net';
  * no Readable stream, no buffer allocated per read (which also keeps the young generation and
  * external memory quiet, so fewer GC pauses land on requests).
  *
- * The contract for readers: **the bytes are valid only during the call.** A reader that keeps
- * them, or writes them to another socket, copies them first (`Buffer.from(bytes)`; small
+ * The contract for readers: **the bytes are valid only during the call** (and so is the Buffer
+ * object: the same view may come back for a later read). A reader that keeps them, or writes
+ * them to another socket, copies them first (`Buffer.from(bytes)`; small
  * copies come from Node's buffer pool). Sockets made elsewhere (a `net.Server`'s, in reuseport
  * mode) deliver 'data' events to the same readers under the same contract.
  */
@@ -58,10 +59,24 @@ function setState(socket: Socket, s: ReaderState | undefined): void {
   (socket as TrackedSocket)[kReaderState] = s;
 }
 
+/**
+ * Views of the thread's read buffer, one per read length, made once: every read lands at its
+ * start, and Buffer#subarray (a species lookup and a new object) cost more than the rest of the
+ * read handler. Reads longer than VIEW_CACHE_MAX (rare for HTTP heads) take a fresh view. The
+ * readers' contract already holds the bytes valid only during the call, which covers the view.
+ */
+const VIEW_CACHE_MAX = 4096;
+const views: (Buffer | undefined)[] = new Array<Buffer | undefined>(VIEW_CACHE_MAX).fill(undefined);
+
+function viewOf(buf: Buffer, nread: number): Buffer {
+  if (nread >= VIEW_CACHE_MAX || buf !== threadBuffer) return buf.subarray(0, nread);
+  return (views[nread] ??= buf.subarray(0, nread));
+}
+
 function onRead(this: Socket, nread: number, buf: Buffer): void {
   let s = stateOf(this);
   if (!s) setState(this, (s = newState()));
-  const bytes = buf.subarray(0, nread);
+  const bytes = viewOf(buf, nread);
   if (s.reader) s.reader(bytes);
   else keep(this, s, Buffer.from(bytes));
 }
