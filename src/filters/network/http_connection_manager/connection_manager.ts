@@ -111,7 +111,9 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
         if (off < b.length) this.hold(b.subarray(off));
         return;
       }
-      if (this.stream && this.stream.requestComplete && off < b.length) {
+      // A request in flight, or answers past the buffer limit (a reply made synchronously,
+      // e.g. a direct response, ends its stream inside this loop): the rest waits.
+      if (((this.stream && this.stream.requestComplete) || this.awaitingDrain) && off < b.length) {
         this.hold(b.subarray(off));
         return;
       }
