@@ -124,3 +124,14 @@ export function writeBytes(socket: Socket, data: Buffer): boolean {
   owesDrain.add(socket);
   return false;
 }
+
+/**
+ * Bytes written to `socket` that the kernel has not taken yet: what waits in its Writable plus
+ * what direct writes left queued in the handle (the Writable does not see those). Bytes written
+ * through socket.write() and already handed to the handle count twice: an upper bound, which is
+ * what a buffer limit needs.
+ */
+export function queuedBytes(socket: Socket): number {
+  const handle = (socket as SocketInternals)._handle;
+  return socket.writableLength + (handle ? handle.writeQueueSize : 0);
+}

@@ -101,7 +101,8 @@ test('a client pipelining 10k requests without reading: the proxy stops taking r
   s.destroy();
 });
 
-test('a pipelined flood answered by the proxy itself (direct responses) is bounded too: it stops reading once 1 MiB of answers wait', async (t) => {
+// Serial: it listens for process warnings, which other tests in this file must not add to.
+test.serial('a pipelined flood answered by the proxy itself (direct responses) is bounded too: it stops reading once 1 MiB of answers wait', async (t) => {
   const direct = { ...routeTo('c'), directResponse: { status: 200, body: 'x'.repeat(4096) } };
   const { port, stat } = await startHcm(t, [direct], [staticCluster('c', [1])]);
   // Answers made synchronously (a direct response) end their stream inside one read's loop: the

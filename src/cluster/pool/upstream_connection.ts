@@ -114,11 +114,17 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
     this.pool.release(this, true);
   }
 
+  /** Reads are paused because the current response's downstream is full. */
+  private responsePaused = false;
+
   pauseResponse(): void {
+    this.responsePaused = true;
     this.socket.pause();
   }
 
   resumeResponse(): void {
+    if (!this.responsePaused) return;
+    this.responsePaused = false;
     this.socket.resume();
   }
 
@@ -171,6 +177,9 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
   onMessageComplete(trailers: HeaderList | null): void {
     const s = this.stream;
     this.stream = undefined;
+    // The response is over: a pause its downstream asked for must not follow the connection
+    // into the pool, where the next request (any client's) would wait for that client to read.
+    this.resumeResponse();
     // Back in the pool before the stream hears of it: the stream may start the next
     // (pipelined) request at once, and that request should find this warm connection.
     this.pool.release(this, this.reusable);

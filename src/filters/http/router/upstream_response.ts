@@ -92,7 +92,10 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
     const up = this.upstream;
     if (!this.conn.encodeData(chunk) && up) {
       up.pauseResponse();
-      this.conn.onceDrain(() => up.resumeResponse());
+      // Only while this response still holds the connection (it is resumed when the response ends).
+      this.conn.onceDrain(() => {
+        if (this.upstream === up) up.resumeResponse();
+      });
     }
   }
 

@@ -10,7 +10,7 @@ import type { HttpContext } from './http_context.js';
 import { encodeLocalReply, LOCAL_REPLIES, type LocalReply } from './local_reply.js';
 import { Flag, StreamInfo } from './stream_info.js';
 import { setReader } from '../../../listener/socket_reader.js';
-import { writeBytes } from '../../../listener/socket_writer.js';
+import { queuedBytes, writeBytes } from '../../../listener/socket_writer.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
 
 /**
@@ -45,6 +45,8 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   private awaitingDrain = false;
   /** This manager paused the socket's reading (resume() per request costs a Readable state walk). */
   private readingPaused = false;
+  /** The stream's wait for the client to drain (onceDrain). */
+  private drainWaiter: (() => void) | undefined;
   /** Envoy's request_headers_timeout: runs from a request's first byte until its head is complete. */
   private headersTimer: NodeJS.Timeout | undefined;
   readonly localAddress: string;
@@ -164,7 +166,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     if (this.stream !== stream) return;
     this.stream = undefined;
     if (this.shouldClose(stream.head)) return this.closeAfterReply();
-    if (this.socket.writableLength > PER_CONNECTION_BUFFER_LIMIT) {
+    if (queuedBytes(this.socket) > PER_CONNECTION_BUFFER_LIMIT) {
       // A client that pipelines without reading: no next request until it has read our answers.
       this.awaitingDrain = true;
       this.pauseSocket();
@@ -209,8 +211,20 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     return typeof data === 'string' ? this.socket.write(data, encoding ?? 'latin1') : writeBytes(this.socket, data);
   }
 
+  /**
+   * One 'drain' wait per connection: the latest waiter replaces an earlier one, which belongs to
+   * this stream or to a finished one (its response is over, nothing left to resume). Without
+   * this, each response past the high-water mark added a listener until the client read.
+   */
   onceDrain(fn: () => void): void {
-    this.socket.once('drain', fn);
+    if (this.drainWaiter === undefined) this.socket.once('drain', () => this.onDrainWaiter());
+    this.drainWaiter = fn;
+  }
+
+  private onDrainWaiter(): void {
+    const fn = this.drainWaiter;
+    this.drainWaiter = undefined;
+    fn?.();
   }
 
   pauseReading(): void {
