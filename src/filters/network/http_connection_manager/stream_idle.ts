@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
  * each read and cleared at the end, cost about 1,500 instructions and a Timeout object per
  * request on the gateway path (Istio gives gateways a 5 min stream idle timeout).
  *
- * Deadlines are exact, as Envoy's: a stream times out `idleMs` after its last activity. Sweeps
- * are at least COALESCE_MS apart, so deadlines that close together are served by one sweep,
- * at most that much late.
+ * Deadlines are kept exactly, as Envoy's timers keep them: a stream times out `idleMs` after its
+ * last activity, to the millisecond of Node's timer clock. Sweeps are at least COALESCE_MS
+ * apart, so deadlines that close together are served by one sweep, at most that much late.
  */
 export interface IdleWatched {
   /** When the stream times out (performance.now() ms); 0 while it is not watched. */
@@ -78,12 +78,11 @@ class IdleSweep {
       if (s.idleAt <= now + TIMER_SLACK_MS) due.push(s);
       else if (s.idleAt < next) next = s.idleAt;
     }
-    // Collected first: a timed-out stream's reply may start (and watch) the next pipelined one.
-    for (const s of due) {
-      this.unwatch(s);
-      s.onStreamIdle();
-    }
-    if (next !== Infinity && next < this.armedFor) this.arm(Math.max(next, now + COALESCE_MS), now);
+    // Collected, unlinked and re-armed before any stream hears: a timed-out stream's reply may
+    // start (and watch) the next pipelined request.
+    for (const s of due) this.unwatch(s);
+    if (next !== Infinity) this.arm(Math.max(next, now + COALESCE_MS), now);
+    for (const s of due) s.onStreamIdle();
   }
 }
 
