@@ -101,6 +101,29 @@ test('a client pipelining 10k requests without reading: the proxy stops taking r
   s.destroy();
 });
 
+test('a client that stops reading does not hold up others on a shared upstream connection', async (t) => {
+  // One upstream connection (maxConnections 1), so both clients use it. The first client's
+  // responses met its full socket: each paused the connection's reads, then completed. Paused,
+  // the connection went back to the pool, and the next request on it waited for that client to
+  // read: the second client was never answered.
+  const body = 'x'.repeat(4096);
+  const up = await rawUpstream(t, (_r, s) => s.write(ok(body)));
+  const one = { maxConnections: 1, maxPendingRequests: 4294967295, maxRequests: 4294967295, maxRetries: 4294967295, trackRemaining: false };
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port], { circuitBreakers: one })]);
+  const slow = connect({ port, host: '127.0.0.1' });
+  slow.pause();
+  slow.write(GET().repeat(10_000), 'latin1');
+  t.teardown(() => slow.destroy());
+  let last = -1;
+  while (last !== up.requests.length) {
+    last = up.requests.length;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const other = await rawExchange(port, GET(), n(1), 3000);
+  t.is(responses(other.text)[0]?.status, 200, 'the second client is answered while the first does not read');
+  t.is(up.connections, 1);
+});
+
 // Serial: it listens for process warnings, which other tests in this file must not add to.
 test.serial('a pipelined flood answered by the proxy itself (direct responses) is bounded too: it stops reading once 1 MiB of answers wait', async (t) => {
   const direct = { ...routeTo('c'), directResponse: { status: 200, body: 'x'.repeat(4096) } };
