@@ -124,35 +124,26 @@ test('a client that stops reading does not hold up others on a shared upstream c
   t.is(up.connections, 1);
 });
 
-// Serial: it listens for process warnings, which other tests in this file must not add to.
-test.serial('a pipelined flood answered by the proxy itself (direct responses) is bounded too: it stops reading once 1 MiB of answers wait', async (t) => {
-  const direct = { ...routeTo('c'), directResponse: { status: 200, body: 'x'.repeat(4096) } };
+test('a pipelined flood answered by the proxy itself (direct responses) is bounded too: it stops reading once 1 MiB of answers wait', async (t) => {
+  const direct = { ...routeTo('c'), directResponse: { status: 200, body: 'x'.repeat(32 * 1024) } };
   const { port, stat } = await startHcm(t, [direct], [staticCluster('c', [1])]);
-  // Answers made synchronously (a direct response) end their stream inside one read's loop: the
-  // limit must stop that loop too, not only the next read (it once went on, registering a 'drain'
-  // wait per answer past the limit until the read's ~1,800 requests were all answered).
-  const warnings: string[] = [];
-  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
-  process.on('warning', onWarning);
-  t.teardown(() => process.off('warning', onWarning));
-  const total = 10_000;
+  const total = 3_000;
   const s = connect({ port, host: '127.0.0.1' });
   s.pause();
   s.write(GET().repeat(total), 'latin1');
-  // Unbounded, the proxy would queue ~40 MiB of answers in its own memory.
   const rq = () => stat('http.outbound_0.0.0.0_80.downstream_rq_total');
   let last = -1;
   while (last !== rq()) {
     last = rq();
     await new Promise((r) => setTimeout(r, 300));
   }
-  t.true(rq() < total / 2, `the proxy stalled at ${rq()} of ${total} requests`);
-  let bytes = 0;
-  s.on('data', (d: Buffer) => (bytes += d.length));
+  // A direct response ends its stream inside the parse loop of one read, and one 64 KiB read holds
+  // ~1,870 of these requests: the limit must stop that loop too (it once answered the whole read,
+  // ~60 MiB, into the proxy's memory). 1 MiB plus what the kernel's socket buffers take is a few
+  // hundred answers of 32 KiB.
+  t.true(rq() < 1_000, `the proxy stalled at ${rq()} of ${total} requests`);
   s.resume();
   while (rq() < total) await new Promise((r) => setTimeout(r, 100));
   t.is(rq(), total, 'all answered once the client reads');
-  await new Promise((r) => setImmediate(r));
-  t.deepEqual(warnings, []);
   s.destroy();
 });

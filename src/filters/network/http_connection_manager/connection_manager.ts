@@ -170,7 +170,8 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
       // A client that pipelines without reading: no next request until it has read our answers.
       this.awaitingDrain = true;
       this.pauseSocket();
-      this.socket.once('drain', () => this.nextRequest());
+      // The finished stream's own drain wait (if any) has nothing left to resume: this replaces it.
+      this.onceDrain(() => this.nextRequest());
       return;
     }
     this.nextRequest();
@@ -214,7 +215,8 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   /**
    * One 'drain' wait per connection: the latest waiter replaces an earlier one, which belongs to
    * this stream or to a finished one (its response is over, nothing left to resume). Without
-   * this, each response past the high-water mark added a listener until the client read.
+   * this, each response past the high-water mark added a listener until the client read. The
+   * wait for the next pipelined request (streamDone) uses it too.
    */
   onceDrain(fn: () => void): void {
     if (this.drainWaiter === undefined) this.socket.once('drain', () => this.onDrainWaiter());
