@@ -7,7 +7,11 @@
     },
     {
       "target_name": "legate_http1",
-      "sources": ["src/filters/network/http_connection_manager/codec/native/http1_scan.c"],
+      "sources": [
+        "src/filters/network/http_connection_manager/codec/native/http1_scan.c",
+        "src/filters/network/http_connection_manager/codec/native/http1_head.c",
+        "src/filters/network/http_connection_manager/codec/native/http1_bytes.c"
+      ],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

@@ -4,7 +4,11 @@ import {
   LAST_CHUNK, getHeader, getHeaderAll, hasHeader, setHeader, removeHeader, appendHeader, listHasToken, listTokens,
   stripHopByHop,
 } from '../../src/filters/network/http_connection_manager/codec/index.js';
+import fc from 'fast-check';
 import { errorCode } from '../../src/errors.js';
+import { copyHeadJs } from '../../src/filters/network/http_connection_manager/codec/serializer.js';
+import { headCopier } from '../../src/filters/network/http_connection_manager/codec/native_scan.js';
+import { fuzzParams } from '../support/fuzz.js';
 import { runRequest, runResponse, bytes } from './http1_helpers.js';
 
 test('request head: one Buffer, exact bytes', (t) => {
@@ -32,6 +36,13 @@ test('serializer refuses CR, LF, NUL and other smuggling vectors', (t) => {
     [() => requestHeadString('GET', '/', ['x', 'a\x00b']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
     [() => requestHeadString('GET', '/', ['x', 'a\x7f']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
     [() => requestHeadString('GET', '/', ['x', '\u0100']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    // U+010A and U+0D0A end in the bytes of LF and CR LF: a latin1 copy would keep only those.
+    [() => requestHeadString('GET', '/', ['x', 'a\u010aInjected: 1']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => responseHeadString(200, 'OK', ['x', 'a\u0d0a\u0d0aInjected: 1', 'y', 'b']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => requestHeadString('GET', '/', ['x-a-long-name-past-sixteen-bytes\u0100', 'v']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
+    [() => requestHeadString('GET', '/', ['x', 'a value longer than sixteen bytes\x7f']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => requestHeadString('GET', '/', ['x', '\u0161']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
+    [() => requestHeadString('GET', '/', ['x', 'a value longer than sixteen bytes\u0161']), 'ERR_HTTP1_INVALID_HEADER_VALUE'],
     [() => requestHeadString('GET', '/', ['x\r\ny', 'v']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
     [() => requestHeadString('GET', '/', ['x y', 'v']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
     [() => requestHeadString('GET', '/', ['x:', 'v']), 'ERR_HTTP1_INVALID_HEADER_NAME'],
@@ -56,6 +67,38 @@ test('serializer refuses CR, LF, NUL and other smuggling vectors', (t) => {
     const err = t.throws(fn as () => void);
     t.is(errorCode(err), code, String(fn));
   }
+});
+
+test('the native head check gives the answers and bytes of the JS regex check, on hostile heads too', (t) => {
+  if (process.env.LEGATE_HTTP1_SCAN === 'js') {
+    t.is(headCopier, null, 'LEGATE_HTTP1_SCAN=js leaves every head to the JS check');
+    return;
+  }
+  t.truthy(headCopier, 'build/Release/legate_http1.node did not load');
+  const copy = headCopier!;
+  const tchars = "!#$%&'*+-.^_`|~09azAZ".split('');
+  // Chars above 0xff whose low byte is valid too (U+0161 'a', U+0120 ' ', U+013A ':').
+  const hostile = [':', ' ', '\t', '\r', '\n', '\x00', '\x1f', '\x7f', '\x80', '\xff', '\u0100', '\u010a', '\u0d0a', '\u0161', '\u0120', '\u013a'];
+  const mostly = (good: string[]) => fc.oneof({ arbitrary: fc.constantFrom(...good), weight: 200 }, { arbitrary: fc.constantFrom(...hostile), weight: 1 });
+  const line = fc.tuple(
+    fc.string({ unit: mostly(tchars), minLength: 1, maxLength: 40 }),
+    fc.constantFrom(...Array(20).fill(': '), ':', ' : '),
+    fc.string({ unit: mostly(['a', 'Z', '~', ' ', '\t', '"', '\x80', '\xe9', '\xff']), maxLength: 60 }),
+    fc.constantFrom(...Array(30).fill('\r\n'), '\n', '\r', ''),
+  ).map((p) => p.join(''));
+  const head = fc.record({ start: fc.constantFrom('', 'GET / HTTP/1.1\r\n', '0\r\n'), lines: fc.array(line, { maxLength: 12 }), end: fc.constantFrom(...Array(10).fill('\r\n'), '', '\n', 'x'), delta: fc.constantFrom(...Array(10).fill(0), -1, 1) });
+  let accepted = 0;
+  fc.assert(fc.property(head, ({ start, lines, end, delta }) => {
+    const text = start + lines.join('') + end;
+    const count = Math.max(0, lines.length + delta);
+    const native = Buffer.alloc(text.length);
+    const js = Buffer.alloc(text.length);
+    const ok = copyHeadJs(text, js, start.length, count);
+    if (copy(text, native, start.length, count) !== ok) return false;
+    if (ok) accepted++;
+    return !ok || native.equals(js);
+  }), fuzzParams(2000));
+  t.true(accepted > 100, `only ${accepted} generated heads were valid`);
 });
 
 test('chunked framing helpers produce what the parser accepts', (t) => {

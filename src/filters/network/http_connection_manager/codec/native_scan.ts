@@ -3,7 +3,11 @@ import { logger } from '../../../../log.js';
 import { COMMON_NAMES } from './headers.js';
 
 /**
- * The native field-line scanner (codec/native/http1_scan.c, built by `npm install`): for a
+ * The HTTP/1.1 addon (codec/native/, built by `npm install`): the parser's field-line scanner
+ * and the serializer's head check. Both are null when the addon is missing or
+ * LEGATE_HTTP1_SCAN=js, and the JS code does the same work, with the same results.
+ *
+ * The field-line scanner (http1_scan.c): for a
  * run of complete, valid field lines it reports where each name and value lie, so the parser
  * does not read those bytes in JS. It only accelerates lines the JS parser would accept the
  * same way; the first line it does not report (blank, incomplete or invalid) is left to the
@@ -23,23 +27,35 @@ export interface FieldScanner {
 /** Int32 slots per line in FieldScanner.out. */
 export const SCAN_SLOTS = 5;
 
+/**
+ * The serializer's check-and-copy of a joined head (codec/native/http1_head.c): true when
+ * `text`, exactly out.length chars, holds no char above 0xff and, from `from`, a field section
+ * of `count` valid `name: value` lines and the blank line; its bytes are then in `out`.
+ */
+export type HeadCopier = (text: string, out: Buffer, from: number, count: number) => boolean;
+
 interface Addon {
   scanFields(b: Buffer, pos: number, end: number): number;
   setCommonNames(names: readonly string[]): void;
   scanOutput: ArrayBuffer;
+  copyHead: HeadCopier;
 }
 
-function load(): FieldScanner | null {
+function load(): Addon | null {
   if (process.env.LEGATE_HTTP1_SCAN === 'js') return null;
   try {
     const addon = createRequire(import.meta.url)('../../../../../../build/Release/legate_http1.node') as Addon;
     addon.setCommonNames(COMMON_NAMES);
-    return { scan: addon.scanFields, out: new Int32Array(addon.scanOutput) };
+    return addon;
   } catch (err) {
-    // Not fatal: the JS parser reads every line itself, only slower. Said once per thread.
-    logger('native').warn(`HTTP/1.1 field-line scanner unavailable (${(err as Error).message.split('\n')[0]}); header lines are parsed in JS — run "npm install" to build it`);
+    // Not fatal: the JS parser and serializer do the same work, only slower. Said once per thread.
+    logger('native').warn(`HTTP/1.1 addon unavailable (${(err as Error).message.split('\n')[0]}); header lines are parsed and checked in JS — run "npm install" to build it`);
     return null;
   }
 }
 
-export const fieldScanner: FieldScanner | null = load();
+const addon = load();
+
+export const fieldScanner: FieldScanner | null = addon && { scan: addon.scanFields, out: new Int32Array(addon.scanOutput) };
+
+export const headCopier: HeadCopier | null = addon && addon.copyHead;

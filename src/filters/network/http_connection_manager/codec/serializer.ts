@@ -2,12 +2,13 @@ import { Buffer } from 'node:buffer';
 import { LegateError } from '../../../../errors.js';
 import { writeLatin1 } from './chars.js';
 import type { HeaderList } from './headers.js';
+import { headCopier, type HeadCopier } from './native_scan.js';
 
 /**
- * Serializer: a head is joined as one latin1 string, checked with one regex per part (method,
- * target, reason) and one for the whole field section, and copied into one Buffer natively, so
- * the caller makes one write per head (reading a string char by char costs V8 several times
- * more). Fields are always re-serialised from the list (never raw bytes passed through), and
+ * Serializer: a head is joined as one string, its method, target and reason checked with one
+ * regex each, and the whole field section checked as it is copied into one Buffer, natively
+ * (codec/native/http1_head.c), so the caller makes one write per head (reading a string char by
+ * char costs V8 several times more). Fields are always re-serialised from the list (never raw bytes passed through), and
  * every name, value, method, target and reason is checked, so no CR, LF, NUL or other control
  * byte can reach the wire. Failures throw a LegateError with a stable code.
  */
@@ -34,10 +35,10 @@ function checkToken(s: string, code: string, what: string): void {
 }
 
 /**
- * Checks a whole field section of `count` fields in one pass over the head text: `name: value`
- * lines of tchar names and field-value chars, exactly `count` of them, then the blank line. A
- * value carrying CR LF would add a line and fail the count. One native regex run is cheaper
- * than a check per name and value; cached by count.
+ * The JS check of a whole field section of `count` fields, for when the addon is missing: one
+ * pass over the head text, `name: value` lines of tchar names and field-value chars, exactly
+ * `count` of them, then the blank line. A value carrying CR LF would add a line and fail the
+ * count. One regex run is cheaper than a check per name and value; cached by count.
  */
 const SECTION_BY_COUNT: RegExp[] = [];
 const SECTION_CACHE_MAX = 256;
@@ -51,21 +52,34 @@ function sectionRegex(count: number): RegExp {
   return re;
 }
 
-/** `name: value\r\n` per field, then the blank line, after `start`; the fields are checked. */
-function headText(start: string, headers: HeaderList): string {
+/** The HeadCopier contract in JS: the section regex, then a latin1 copy. */
+export const copyHeadJs: HeadCopier = (text, out, from, count) => {
+  // Flatten the joined rope first (charCodeAt does it in place): a regex run on a rope leaves
+  // V8's fast path for the runtime's, which flattens and then pays more per call than the
+  // flatten itself; the copy below needs it flat anyway.
+  text.charCodeAt(0);
+  const section = sectionRegex(count);
+  section.lastIndex = from;
+  if (text.length !== out.length || !section.test(text)) return false;
+  writeLatin1(out, text, 0);
+  return true;
+};
+
+const copyHead: HeadCopier = headCopier ?? copyHeadJs;
+
+/**
+ * `start` (checked by the caller), then `name: value\r\n` per field and the blank line, as
+ * one Buffer; the fields are checked on the way.
+ */
+function headBytes(start: string, headers: HeaderList): Buffer {
   const n = headers.length;
   if ((n & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
   let text = start;
   for (let i = 0; i < n; i += 2) text += headers[i]! + ': ' + headers[i + 1]! + '\r\n';
   text += '\r\n';
-  // Flatten the joined rope first (charCodeAt does it in place): a regex run on a rope leaves
-  // V8's fast path for the runtime's, which flattens and then pays more per call than the
-  // flatten itself; the native copy below needs it flat anyway.
-  text.charCodeAt(0);
-  const section = sectionRegex(n >> 1);
-  section.lastIndex = start.length;
-  if (!section.test(text)) throw fieldError(headers);
-  return text;
+  const out = Buffer.allocUnsafe(text.length);
+  if (!copyHead(text, out, start.length, n >> 1)) throw fieldError(headers);
+  return out;
 }
 
 /** The error for the first field that failed the section check. */
@@ -77,19 +91,12 @@ function fieldError(headers: HeaderList): LegateError {
   return new LegateError(SerializeErrorCode.InvalidHeaderValue, 'invalid character in header value');
 }
 
-/** Copies `text` (checked: no char above 0xff) into a new Buffer. */
-function latin1Bytes(text: string): Buffer {
-  const out = Buffer.allocUnsafe(text.length);
-  writeLatin1(out, text, 0);
-  return out;
-}
-
 /** `METHOD target HTTP/1.x` + fields + blank line. */
 export function encodeRequestHead(method: string, target: string, headers: HeaderList, versionMinor = 1): Buffer {
   checkToken(method, SerializeErrorCode.InvalidMethod, 'method');
   if (target.length === 0) throw new LegateError(SerializeErrorCode.InvalidTarget, 'empty request-target');
   if (NOT_TARGET.test(target)) throw new LegateError(SerializeErrorCode.InvalidTarget, 'invalid character in request-target');
-  return latin1Bytes(headText(method + ' ' + target + (versionMinor === 0 ? HTTP10 : HTTP11), headers));
+  return headBytes(method + ' ' + target + (versionMinor === 0 ? HTTP10 : HTTP11), headers);
 }
 
 /** `HTTP/1.x status reason` + fields + blank line. */
@@ -99,7 +106,7 @@ export function encodeResponseHead(status: number, reason: string | undefined, h
   }
   const r = reason ?? STATUS_REASONS[status] ?? '';
   if (NOT_FIELD_VALUE.test(r)) throw new LegateError(SerializeErrorCode.InvalidStatus, 'invalid character in reason phrase');
-  return latin1Bytes(headText((versionMinor === 0 ? 'HTTP/1.0 ' : 'HTTP/1.1 ') + status + ' ' + r + '\r\n', headers));
+  return headBytes((versionMinor === 0 ? 'HTTP/1.0 ' : 'HTTP/1.1 ') + status + ' ' + r + '\r\n', headers);
 }
 
 /** The request head as latin1 text (tests, diagnostics). */
@@ -145,7 +152,7 @@ function size16(n: number): string {
 /** last-chunk, trailer fields (checked like headers), and the final CRLF. */
 export function lastChunk(trailers?: HeaderList | null): Buffer {
   if (trailers == null || trailers.length === 0) return LAST_CHUNK;
-  return latin1Bytes(headText('0\r\n', trailers));
+  return headBytes('0\r\n', trailers);
 }
 
 /** Reason phrases for the codes a proxy emits or forwards most. */

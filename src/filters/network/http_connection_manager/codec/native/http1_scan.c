@@ -9,9 +9,10 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <stdint.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "http1_bytes.h"
+#include "http1_head.h"
 
 /* Field lines reported per call; the JS side calls again for more. */
 #define MAX_FIELDS 32
@@ -29,51 +30,8 @@ typedef struct {
   uint8_t head[MAX_NAME_LEN + 1][128];
   uint8_t next[MAX_NAMES + 1];
   char names[MAX_NAMES + 1][MAX_NAME_LEN + 1];
+  head_state head_copy;
 } scan_state;
-
-/* tchar (RFC 9110 §5.6.2): 1 lowercase or other tchar, 2 uppercase letter, 0 not a tchar. */
-static uint8_t tchar[256];
-
-static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
-
-static void init_tables(void) {
-  const char *punct = "!#$%&'*+-.^_`|~";
-  for (int c = '0'; c <= '9'; c++) tchar[c] = 1;
-  for (int c = 'a'; c <= 'z'; c++) tchar[c] = 1;
-  for (int c = 'A'; c <= 'Z'; c++) tchar[c] = 2;
-  for (const char *p = punct; *p; p++) tchar[(uint8_t)*p] = 1;
-}
-
-/* field-vchar, obs-text, SP or HTAB: what a field value may hold. */
-static inline int value_byte(uint8_t c) { return c >= 0x20 ? c != 0x7f : c == '\t'; }
-
-/* Words are read little-endian: byte k of b[i, i+8) is bits 8k..8k+7. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "http1_scan.c reads words little-endian"
-#endif
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* The first byte from b[i] that a value may not hold (or end), eight bytes at a time: the
- * lowest byte flagged as a control byte or DEL is always a true one (a borrow only runs
- * upward), and HTAB, the one control byte allowed, steps past it. */
-static int32_t value_end(const uint8_t *b, int32_t i, int32_t end) {
-  while (i + 8 <= end) {
-    uint64_t x, y, flagged;
-    memcpy(&x, b + i, 8);
-    y = x ^ (0x7f * ONES);
-    flagged = (((x - 0x20 * ONES) & ~x) | ((y - ONES) & ~y)) & HIGHS;
-    if (flagged == 0) {
-      i += 8;
-      continue;
-    }
-    i += __builtin_ctzll(flagged) >> 3;
-    if (b[i] != '\t') return i;
-    i++;
-  }
-  while (i < end && value_byte(b[i])) i++;
-  return i;
-}
 
 static inline uint64_t word(const void *p) {
   uint64_t x;
@@ -90,8 +48,8 @@ static int32_t common_name(const scan_state *st, const uint8_t *b, int32_t n) {
     const char *name = st->names[k];
     int32_t i = 0;
     if (n >= 8) {
-      while (i + 8 < n && (word(b + i) | 0x20 * ONES) == word(name + i)) i += 8;
-      if (i + 8 >= n && (word(b + n - 8) | 0x20 * ONES) == word(name + n - 8)) return k;
+      while (i + 8 < n && (word(b + i) | 0x20 * HTTP1_ONES) == word(name + i)) i += 8;
+      if (i + 8 >= n && (word(b + n - 8) | 0x20 * HTTP1_ONES) == word(name + n - 8)) return k;
       continue;
     }
     while (i < n && (b[i] | 0x20) == (uint8_t)name[i]) i++;
@@ -105,7 +63,7 @@ static int32_t scan_fields(const scan_state *st, const uint8_t *b, int32_t pos, 
   while (n < MAX_FIELDS) {
     int32_t i = pos;
     int kinds = 0, kind;
-    while (i < end && (kind = tchar[b[i]]) != 0) {
+    while (i < end && (kind = http1_tchar[b[i]]) != 0) {
       kinds |= kind;
       i++;
     }
@@ -113,7 +71,7 @@ static int32_t scan_fields(const scan_state *st, const uint8_t *b, int32_t pos, 
     int32_t name_end = i++;
     while (i < end && (b[i] == ' ' || b[i] == '\t')) i++;
     int32_t vs = i;
-    i = value_end(b, i, end);
+    i = http1_value_end(b, i, end);
     if (i + 1 >= end || b[i] != '\r' || b[i + 1] != '\n') break;
     int32_t ve = i;
     while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) ve--;
@@ -189,11 +147,12 @@ static void free_state(napi_env env, void *data, void *hint) {
   (void)hint;
   scan_state *st = data;
   napi_delete_reference(env, st->out_ref);
+  http1_free_head_state(&st->head_copy);
   free(st);
 }
 
 NAPI_MODULE_INIT() {
-  pthread_once(&tables_once, init_tables); /* each worker thread loads the module */
+  http1_init_tables(); /* each worker thread loads the module */
   scan_state *st = calloc(1, sizeof(*st));
   napi_value out, fn;
   void *out_data;
@@ -210,6 +169,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "scanFields", fn);
   napi_create_function(env, "setCommonNames", NAPI_AUTO_LENGTH, js_set_common_names, st, &fn);
   napi_set_named_property(env, exports, "setCommonNames", fn);
+  napi_create_function(env, "copyHead", NAPI_AUTO_LENGTH, http1_js_copy_head, &st->head_copy, &fn);
+  napi_set_named_property(env, exports, "copyHead", fn);
   napi_set_named_property(env, exports, "scanOutput", out);
   return exports;
 }
