@@ -4,7 +4,7 @@ import { COMMON_NAMES } from './headers.js';
 
 /**
  * The HTTP/1.1 addon (codec/native/, built by `npm install`): the parser's field-line scanner
- * and the serializer's head check. Both are null when the addon is missing or
+ * and the serializer's head writer. Both are null when the addon is missing or
  * LEGATE_HTTP1_SCAN=js, and the JS code does the same work, with the same results.
  *
  * The field-line scanner (http1_scan.c): for a
@@ -28,17 +28,23 @@ export interface FieldScanner {
 export const SCAN_SLOTS = 5;
 
 /**
- * The serializer's check-and-copy of a joined head (codec/native/http1_head.c): true when
- * `text`, exactly out.length chars, holds no char above 0xff and, from `from`, a field section
- * of `count` valid `name: value` lines and the blank line; its bytes are then in `out`.
+ * The serializer's head writer (codec/native/http1_head.c): `text` is the start line (`start`
+ * chars) and every name and value of `count` fields joined with nothing between, their lengths
+ * in `lengths` (name, value, name, …). It writes the head, `name: value` CR LF per field and the
+ * blank line, into `out` (text.length + 4 * count + 2 bytes) and returns true, or false when a
+ * name or value is invalid or a char is above 0xff. `lengths.length / 2` fields at most.
  */
-export type HeadCopier = (text: string, out: Buffer, from: number, count: number) => boolean;
+export interface HeadWriter {
+  write(text: string, out: Buffer, start: number, count: number): boolean;
+  readonly lengths: Int32Array;
+}
 
 interface Addon {
   scanFields(b: Buffer, pos: number, end: number): number;
   setCommonNames(names: readonly string[]): void;
   scanOutput: ArrayBuffer;
-  copyHead: HeadCopier;
+  writeHead: HeadWriter['write'];
+  headFieldLengths: ArrayBuffer;
 }
 
 function load(): Addon | null {
@@ -58,4 +64,4 @@ const addon = load();
 
 export const fieldScanner: FieldScanner | null = addon && { scan: addon.scanFields, out: new Int32Array(addon.scanOutput) };
 
-export const headCopier: HeadCopier | null = addon && addon.copyHead;
+export const headWriter: HeadWriter | null = addon && { write: addon.writeHead, lengths: new Int32Array(addon.headFieldLengths) };

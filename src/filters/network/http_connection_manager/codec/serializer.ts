@@ -2,13 +2,13 @@ import { Buffer } from 'node:buffer';
 import { LegateError } from '../../../../errors.js';
 import { writeLatin1 } from './chars.js';
 import type { HeaderList } from './headers.js';
-import { headCopier, type HeadCopier } from './native_scan.js';
+import { headWriter, type HeadWriter } from './native_scan.js';
 
 /**
- * Serializer: a head is joined as one string, its method, target and reason checked with one
- * regex each, and the whole field section checked as it is copied into one Buffer, natively
- * (codec/native/http1_head.c), so the caller makes one write per head (reading a string char by
- * char costs V8 several times more). Fields are always re-serialised from the list (never raw bytes passed through), and
+ * Serializer: a head's method, target and reason are checked with one regex each, and its
+ * fields written into one Buffer and checked natively (codec/native/http1_head.c) or, without
+ * the addon, with a regex per name and value, so the caller makes one write per head (reading a
+ * string char by char costs V8 several times more). Fields are always re-serialised from the list (never raw bytes passed through), and
  * every name, value, method, target and reason is checked, so no CR, LF, NUL or other control
  * byte can reach the wire. Failures throw a LegateError with a stable code.
  */
@@ -35,51 +35,50 @@ function checkToken(s: string, code: string, what: string): void {
 }
 
 /**
- * The JS check of a whole field section of `count` fields, for when the addon is missing: one
- * pass over the head text, `name: value` lines of tchar names and field-value chars, exactly
- * `count` of them, then the blank line. A value carrying CR LF would add a line and fail the
- * count. One regex run is cheaper than a check per name and value; cached by count.
+ * The head as bytes, written by the addon when it loaded: the start line and every name and
+ * value are joined with nothing between them (two pieces a field for V8 to flatten, not four),
+ * each length goes into the writer's shared array, and one call writes and checks the fields.
  */
-const SECTION_BY_COUNT: RegExp[] = [];
-const SECTION_CACHE_MAX = 256;
-
-function sectionRegex(count: number): RegExp {
-  let re = SECTION_BY_COUNT[count];
-  if (re === undefined) {
-    re = new RegExp(`(?:[!#$%&'*+\\-.^_\`|~0-9A-Za-z]+: [\\t\\x20-\\x7e\\x80-\\xff]*\\r\\n){${count}}\\r\\n$`, 'y');
-    if (count < SECTION_CACHE_MAX) SECTION_BY_COUNT[count] = re;
+export function headBytesNative(writer: HeadWriter, start: string, headers: HeaderList): Buffer {
+  const n = headers.length;
+  if ((n & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
+  const lengths = writer.lengths;
+  if (n > lengths.length) return headBytesJs(start, headers);
+  let text = start;
+  for (let i = 0; i < n; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    text = text + name + value;
+    lengths[i] = name.length;
+    lengths[i + 1] = value.length;
   }
-  return re;
+  const out = Buffer.allocUnsafe(text.length + 2 * n + 2);
+  if (!writer.write(text, out, start.length, n >> 1)) throw fieldError(headers);
+  return out;
 }
 
-/** The HeadCopier contract in JS: the section regex, then a latin1 copy. */
-export const copyHeadJs: HeadCopier = (text, out, from, count) => {
-  // Flatten the joined rope first (charCodeAt does it in place): a regex run on a rope leaves
-  // V8's fast path for the runtime's, which flattens and then pays more per call than the
-  // flatten itself; the copy below needs it flat anyway.
-  text.charCodeAt(0);
-  const section = sectionRegex(count);
-  section.lastIndex = from;
-  if (text.length !== out.length || !section.test(text)) return false;
-  writeLatin1(out, text, 0);
-  return true;
-};
-
-const copyHead: HeadCopier = headCopier ?? copyHeadJs;
-
-/**
- * `start` (checked by the caller), then `name: value\r\n` per field and the blank line, as
- * one Buffer; the fields are checked on the way.
- */
-function headBytes(start: string, headers: HeaderList): Buffer {
+/** The head as bytes in JS (no addon, or a head of more fields than the writer takes). */
+export function headBytesJs(start: string, headers: HeaderList): Buffer {
   const n = headers.length;
   if ((n & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
   let text = start;
-  for (let i = 0; i < n; i += 2) text += headers[i]! + ': ' + headers[i + 1]! + '\r\n';
+  for (let i = 0; i < n; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    if (name.length === 0 || NOT_TOKEN.test(name) || NOT_FIELD_VALUE.test(value)) throw fieldError(headers);
+    text += name + ': ' + value + '\r\n';
+  }
   text += '\r\n';
   const out = Buffer.allocUnsafe(text.length);
-  if (!copyHead(text, out, start.length, n >> 1)) throw fieldError(headers);
+  writeLatin1(out, text, 0);
   return out;
+}
+
+const writer = headWriter;
+
+/** `start` (checked by the caller), then `name: value\r\n` per field and the blank line; fields checked. */
+function headBytes(start: string, headers: HeaderList): Buffer {
+  return writer !== null ? headBytesNative(writer, start, headers) : headBytesJs(start, headers);
 }
 
 /** The error for the first field that failed the section check. */

@@ -1,12 +1,11 @@
 /*
- * The serializer's last check on a head it wrote: the field section must be exactly `count`
- * lines of `name: value` (tchar names, field-value bytes), then the blank line, with no char
- * above 0xff anywhere. A value carrying CR LF adds a line and fails the count. The head
- * arrives as the JS string the serializer joined; it is read as UTF-16 so a char above 0xff is
- * seen (a latin1 write would keep only its low byte, and U+010A would become LF), narrowed into
- * the caller's Buffer and checked there. In C this costs 1-2 instructions a byte against about
- * 11 for the regex that did it in JS (serializer.ts keeps that regex for when the addon is
- * missing, and the tests hold the two to the same answers).
+ * The serializer's writer for a head's field section. The JS side joins the start line and
+ * every name and value with nothing between them (two string pieces a field, not four: V8
+ * pays for each piece when it flattens the join) and puts each name's and value's length in a
+ * shared Int32Array; this writes `name: value\r\n` per field and the blank line into the head's
+ * Buffer, checking every name (tchar+) and value (field-value bytes) on the way. The join is
+ * read as UTF-16 so a char above 0xff is seen and refused: a latin1 read would keep only its
+ * low byte, and U+010A would become LF. SSE2 (every x86-64) takes sixteen bytes a step.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -17,27 +16,31 @@
 #include "http1_bytes.h"
 #include "http1_head.h"
 
-/* Narrows n UTF-16 units into out; false when one is above 0xff. SSE2 (every x86-64) packs
- * sixteen at a time: a pack saturates, so a unit above 0xff shows in the OR of the inputs. */
-static int narrow(const uint16_t *wide, uint8_t *out, int32_t n) {
+/* Narrows n UTF-16 units into out; returns the OR of them all (above 0xff: not latin1). */
+static uint16_t narrow(const uint16_t *wide, uint8_t *out, int32_t n) {
   int32_t i = 0;
   uint16_t high = 0;
 #ifdef __SSE2__
-  __m128i any = _mm_setzero_si128();
-  for (; i + 16 <= n; i += 16) {
-    __m128i a = _mm_loadu_si128((const __m128i *)(wide + i));
-    __m128i b = _mm_loadu_si128((const __m128i *)(wide + i + 8));
-    any = _mm_or_si128(any, _mm_or_si128(a, b));
-    _mm_storeu_si128((__m128i *)(out + i), _mm_packus_epi16(a, b));
+  if (n >= 16) {
+    __m128i any = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) {
+      __m128i a = _mm_loadu_si128((const __m128i *)(wide + i));
+      __m128i b = _mm_loadu_si128((const __m128i *)(wide + i + 8));
+      any = _mm_or_si128(any, _mm_or_si128(a, b));
+      /* A pack saturates: a unit above 0xff shows in `any`, not in the bytes. */
+      _mm_storeu_si128((__m128i *)(out + i), _mm_packus_epi16(a, b));
+    }
+    any = _mm_or_si128(any, _mm_srli_si128(any, 8));
+    any = _mm_or_si128(any, _mm_srli_si128(any, 4));
+    any = _mm_or_si128(any, _mm_srli_si128(any, 2));
+    high = (uint16_t)_mm_extract_epi16(any, 0);
   }
-  /* The high byte of every 16-bit lane: all zero when no unit was above 0xff. */
-  if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_srli_epi16(any, 8), _mm_setzero_si128())) != 0xffff) return 0;
 #endif
   for (; i < n; i++) {
     high |= wide[i];
     out[i] = (uint8_t)wide[i];
   }
-  return (high >> 8) == 0;
+  return high;
 }
 
 #ifdef __SSE2__
@@ -60,78 +63,131 @@ static inline int not_value(const uint8_t *b, int32_t i) {
 }
 #endif
 
-/* Where the name from b[i] ends: its first byte that is not a tchar. */
-static inline int32_t name_end(const uint8_t *b, int32_t i, int32_t end) {
+/* b[0, n) is a field name: one or more tchars. b has 16 readable bytes past any n. */
+static int is_name(const uint8_t *b, int32_t n) {
+  int32_t i = 0;
+  if (n == 0) return 0;
 #ifdef __SSE2__
-  while (i + 16 <= end) {
+  for (;; i += 16) {
     int m = not_plain_name(b, i);
-    if (m == 0) {
-      i += 16;
-      continue;
+    int32_t left = n - i;
+    if (left < 16) m &= (1 << left) - 1;
+    if (m != 0) {
+      i += __builtin_ctz(m);
+      break;
     }
-    i += __builtin_ctz(m);
-    break;
+    if (left <= 16) return 1;
   }
 #endif
-  while (i < end && http1_tchar[b[i]] != 0) i++;
-  return i;
+  for (; i < n; i++) {
+    if (http1_tchar[b[i]] == 0) return 0;
+  }
+  return 1;
 }
 
-/* Where the value from b[i] ends: its first byte a value may not hold. */
-static inline int32_t value_end(const uint8_t *b, int32_t i, int32_t end) {
+/* b[0, n) is a field value: field-vchar, obs-text, SP or HTAB bytes only. b has 16 readable
+ * bytes past any n. */
+static int is_value(const uint8_t *b, int32_t n) {
 #ifdef __SSE2__
-  while (i + 16 <= end) {
+  for (int32_t i = 0; i < n; i += 16) {
     int m = not_value(b, i);
-    if (m != 0) return i + __builtin_ctz(m);
-    i += 16;
+    int32_t left = n - i;
+    if (left < 16) m &= (1 << left) - 1;
+    if (m != 0) return 0;
+  }
+  return 1;
+#else
+  return http1_value_end(b, 0, n) == n;
+#endif
+}
+
+/* Copies n bytes; both sides have 16 bytes of room past any n, so short runs are one store. */
+static inline void copy_run(uint8_t *dst, const uint8_t *src, int32_t n) {
+#ifdef __SSE2__
+  if (n <= 16) {
+    _mm_storeu_si128((__m128i *)dst, _mm_loadu_si128((const __m128i *)src));
+    return;
   }
 #endif
-  return http1_value_end(b, i, end);
+  memcpy(dst, src, (size_t)n);
 }
 
-/* b[pos, end) is `count` lines of `tchar+: value-byte*\r\n`, then `\r\n`, and nothing more. */
-static int field_section(const uint8_t *b, int32_t pos, int32_t end, int32_t count) {
+/*
+ * Writes the head from the narrowed join `text` (text_len bytes, 16 readable past its end):
+ * the start line (text[0, start), checked by the caller), then per field `name: value\r\n`
+ * from the lengths, then `\r\n`; false when a name or value is invalid or the lengths do not
+ * add up to the text and the Buffer. `out` needs 16 bytes of room past each run it is given,
+ * which the 4 separator bytes per field and the final 2 do not all give: runs near its end
+ * are copied exactly.
+ */
+static int write_head(const uint8_t *text, int32_t text_len, const int32_t *lengths, int32_t count,
+                      int32_t start, uint8_t *out, int32_t out_len) {
+  int32_t src = start, dst = start;
+  memcpy(out, text, (size_t)start);
   for (int32_t k = 0; k < count; k++) {
-    int32_t i = name_end(b, pos, end);
-    if (i == pos || i + 1 >= end || b[i] != ':' || b[i + 1] != ' ') return 0;
-    i = value_end(b, i + 2, end);
-    if (i + 1 >= end || b[i] != '\r' || b[i + 1] != '\n') return 0;
-    pos = i + 2;
+    int32_t nl = lengths[2 * k], vl = lengths[2 * k + 1];
+    if (nl <= 0 || vl < 0 || nl > text_len - src || vl > text_len - src - nl) return 0;
+    if (!is_name(text + src, nl) || !is_value(text + src + nl, vl)) return 0;
+    if (out_len - dst < nl + vl + 4) return 0;
+    if (out_len - dst >= nl + 16) copy_run(out + dst, text + src, nl);
+    else memcpy(out + dst, text + src, (size_t)nl);
+    src += nl;
+    dst += nl;
+    out[dst++] = ':';
+    out[dst++] = ' ';
+    if (out_len - dst >= vl + 16) copy_run(out + dst, text + src, vl);
+    else memcpy(out + dst, text + src, (size_t)vl);
+    src += vl;
+    dst += vl;
+    out[dst++] = '\r';
+    out[dst++] = '\n';
   }
-  return pos + 2 == end && b[pos] == '\r' && b[pos + 1] == '\n';
+  if (src != text_len || dst + 2 != out_len) return 0;
+  out[dst] = '\r';
+  out[dst + 1] = '\n';
+  return 1;
 }
 
-/* The UTF-16 scratch of this thread's addon instance, grown to the longest head seen. */
-static uint16_t *scratch(head_state *st, size_t units) {
-  if (units > st->capacity) {
+/* This thread's scratch: the join as UTF-16, then narrowed, each grown to the longest head
+ * seen (plus 16 bytes, so the checks may read a whole block past any run). */
+static int scratch(head_state *st, size_t units) {
+  if (units + 16 > st->capacity) {
     size_t want = units < 4096 ? 4096 : units * 2;
-    uint16_t *grown = realloc(st->wide, want * sizeof(uint16_t));
-    if (grown == NULL) return NULL;
-    st->wide = grown;
+    uint16_t *wide = realloc(st->wide, want * sizeof(uint16_t));
+    if (wide == NULL) return 0;
+    st->wide = wide;
+    uint8_t *bytes = realloc(st->bytes, want);
+    if (bytes == NULL) return 0;
+    st->bytes = bytes;
     st->capacity = want;
   }
-  return st->wide;
+  return 1;
 }
 
-napi_value http1_js_copy_head(napi_env env, napi_callback_info info) {
-  size_t argc = 4, copied = 0, len = 0;
+napi_value http1_js_write_head(napi_env env, napi_callback_info info) {
+  size_t argc = 4, copied = 0, out_len = 0;
   napi_value argv[4], result;
   head_state *st;
   void *out;
-  int32_t from, count, ok = 0;
-  uint16_t *wide;
+  int32_t start, count, text_len, ok = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&st) == napi_ok && argc == 4 &&
-      napi_get_buffer_info(env, argv[1], &out, &len) == napi_ok && len <= INT32_MAX &&
-      napi_get_value_int32(env, argv[2], &from) == napi_ok &&
+      napi_get_buffer_info(env, argv[1], &out, &out_len) == napi_ok && out_len <= INT32_MAX &&
+      napi_get_value_int32(env, argv[2], &start) == napi_ok &&
       napi_get_value_int32(env, argv[3], &count) == napi_ok &&
-      from >= 0 && (size_t)from <= len && count >= 0 &&
-      (wide = scratch(st, len + 1)) != NULL &&
-      napi_get_value_string_utf16(env, argv[0], (char16_t *)wide, len + 1, &copied) == napi_ok &&
-      copied == len) {
-    ok = narrow(wide, out, (int32_t)len) && field_section(out, from, (int32_t)len, count);
+      count >= 0 && count <= HEAD_MAX_FIELDS && start >= 0 &&
+      (text_len = (int32_t)out_len - 4 * count - 2) >= start &&
+      scratch(st, (size_t)text_len + 1) &&
+      napi_get_value_string_utf16(env, argv[0], (char16_t *)st->wide, (size_t)text_len + 1, &copied) == napi_ok &&
+      copied == (size_t)text_len) {
+    /* Narrowed in one pass; a char above 0xff shows in the OR of them all. */
+    ok = (narrow(st->wide, st->bytes, text_len) >> 8) == 0 &&
+         write_head(st->bytes, text_len, st->lengths, count, start, out, (int32_t)out_len);
   }
   napi_get_boolean(env, ok, &result);
   return result;
 }
 
-void http1_free_head_state(head_state *st) { free(st->wide); }
+void http1_free_head_state(head_state *st) {
+  free(st->wide);
+  free(st->bytes);
+}

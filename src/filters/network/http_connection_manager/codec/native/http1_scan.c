@@ -30,7 +30,8 @@ typedef struct {
   uint8_t head[MAX_NAME_LEN + 1][128];
   uint8_t next[MAX_NAMES + 1];
   char names[MAX_NAMES + 1][MAX_NAME_LEN + 1];
-  head_state head_copy;
+  head_state head_writer;
+  napi_ref lengths_ref;
 } scan_state;
 
 static inline uint64_t word(const void *p) {
@@ -147,30 +148,36 @@ static void free_state(napi_env env, void *data, void *hint) {
   (void)hint;
   scan_state *st = data;
   napi_delete_reference(env, st->out_ref);
-  http1_free_head_state(&st->head_copy);
+  napi_delete_reference(env, st->lengths_ref);
+  http1_free_head_state(&st->head_writer);
   free(st);
 }
 
 NAPI_MODULE_INIT() {
   http1_init_tables(); /* each worker thread loads the module */
   scan_state *st = calloc(1, sizeof(*st));
-  napi_value out, fn;
-  void *out_data;
+  napi_value out, lengths, fn;
+  void *out_data, *lengths_data;
   if (st == NULL) return NULL;
-  /* One output array per thread: the worker's JS reads it right after each call. */
+  /* One output array per thread: the worker's JS reads it right after each call. Likewise one
+   * array of field lengths that the JS side fills right before each writeHead. */
   if (napi_create_arraybuffer(env, MAX_FIELDS * SLOTS * sizeof(int32_t), &out_data, &out) != napi_ok ||
-      napi_create_reference(env, out, 1, &st->out_ref) != napi_ok) {
+      napi_create_reference(env, out, 1, &st->out_ref) != napi_ok ||
+      napi_create_arraybuffer(env, HEAD_MAX_FIELDS * 2 * sizeof(int32_t), &lengths_data, &lengths) != napi_ok ||
+      napi_create_reference(env, lengths, 1, &st->lengths_ref) != napi_ok) {
     free(st);
     return NULL;
   }
   st->out = out_data;
+  st->head_writer.lengths = lengths_data;
   napi_set_instance_data(env, st, free_state, NULL);
   napi_create_function(env, "scanFields", NAPI_AUTO_LENGTH, js_scan_fields, st, &fn);
   napi_set_named_property(env, exports, "scanFields", fn);
   napi_create_function(env, "setCommonNames", NAPI_AUTO_LENGTH, js_set_common_names, st, &fn);
   napi_set_named_property(env, exports, "setCommonNames", fn);
-  napi_create_function(env, "copyHead", NAPI_AUTO_LENGTH, http1_js_copy_head, &st->head_copy, &fn);
-  napi_set_named_property(env, exports, "copyHead", fn);
+  napi_create_function(env, "writeHead", NAPI_AUTO_LENGTH, http1_js_write_head, &st->head_writer, &fn);
+  napi_set_named_property(env, exports, "writeHead", fn);
   napi_set_named_property(env, exports, "scanOutput", out);
+  napi_set_named_property(env, exports, "headFieldLengths", lengths);
   return exports;
 }
