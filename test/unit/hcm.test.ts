@@ -50,6 +50,21 @@ test('request bodies are streamed with content-length and chunked framing', asyn
   t.regex(up.requests[1].toLowerCase(), /transfer-encoding: chunked/);
 });
 
+test('a declared response body reaches the client whole, however the upstream splits it from its head', async (t) => {
+  const big = 'b'.repeat(20000); // past the room kept after a head: joined to it in a new Buffer
+  const later = (s: { write(d: string): unknown }, parts: string[]) => parts.forEach((p, i) => setTimeout(() => s.write(p), 20 * (i + 1)));
+  const up = await rawUpstream(t, (_r, s, n) => {
+    const head = (len: number) => `HTTP/1.1 200 OK\r\ncontent-length: ${len}\r\n\r\n`;
+    if (n === 1) s.write(head(10) + 'helloworld'); // with its head: one write
+    else if (n === 2) (s.write(head(10)), later(s, ['hello', 'world'])); // after it, in two reads
+    else if (n === 3) (s.write(head(10) + 'hel'), later(s, ['lowor', 'ld'])); // partly with it
+    else s.write(head(big.length) + big);
+  });
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const { text } = await rawExchange(port, GET('/1') + GET('/2') + GET('/3') + GET('/4'), n(4));
+  t.deepEqual(responses(text).map((r) => r.body), ['helloworld', 'helloworld', 'helloworld', big]);
+});
+
 test('a connect failure is 503 UF with Envoy\'s body, retried per policy first', async (t) => {
   const { port, stat, logged } = await startHcm(
     t,

@@ -23,6 +23,14 @@ test('response head: default reason, custom reason, unknown status', (t) => {
   t.is(responseHeadString(299, undefined, [], 0), 'HTTP/1.0 299 \r\n\r\n');
 });
 
+test('a response head can leave room for its body after it', (t) => {
+  const b = encodeResponseHead(200, undefined, ['content-length', '2'], 1, 2);
+  const head = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n';
+  t.is(b.length, head.length + 2);
+  t.is(b.toString('latin1', 0, head.length), head);
+  t.is(headBytesJs('HTTP/1.1 200 OK\r\n', ['content-length', '2'], 2).toString('latin1', 0, head.length), head);
+});
+
 test('obs-text values are written back byte-exact (latin1)', (t) => {
   const b = encodeResponseHead(200, 'OK', ['x-latin', 'caf\xe9\xff']);
   t.deepEqual([...b.subarray(b.indexOf('caf'), b.indexOf('caf') + 5)], [0x63, 0x61, 0x66, 0xe9, 0xff]);
@@ -101,11 +109,13 @@ test('the native head writer gives the bytes and errors of the JS one, on hostil
   t.true(written > 500, `only ${written} generated heads were valid`);
   // Lengths that do not add up to the join are refused, not written.
   writer.lengths.set([1, 1]);
-  t.false(writer.write('abcd', Buffer.alloc(4 + 4 + 2), 0, 1));
+  t.false(writer.write('abcd', Buffer.alloc(4 + 4 + 2), 4 + 4 + 2, 0, 1));
   writer.lengths.set([3, 2]);
-  t.false(writer.write('abcd', Buffer.alloc(4 + 4 + 2), 0, 1));
+  t.false(writer.write('abcd', Buffer.alloc(4 + 4 + 2), 4 + 4 + 2, 0, 1));
   writer.lengths.set([2, 2]);
-  t.true(writer.write('abcd', Buffer.alloc(4 + 4 + 2), 0, 1));
+  t.true(writer.write('abcd', Buffer.alloc(4 + 4 + 2), 4 + 4 + 2, 0, 1));
+  // A head length past the Buffer is refused.
+  t.false(writer.write('abcd', Buffer.alloc(4 + 4 + 2), 4 + 4 + 3, 0, 1));
   // More fields than the shared length array holds: written by the JS writer, same bytes.
   const many = Array.from({ length: writer.lengths.length + 2 }, (_, i) => (i % 2 === 0 ? `x-${i}` : `v${i}`));
   t.is(headBytesNative(writer, '', many).toString('latin1'), headBytesJs('', many).toString('latin1'));

@@ -65,7 +65,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
     this.countResponse(s);
     if (head.upgrade) return this.startTunnel(head);
     const noBody = this.head.method === 'HEAD' || s === 204 || s === 304 || head.contentLength === 0;
-    this.conn.encodeHeaders(this, s, head.reason, h, noBody, head.chunked || head.bodyUntilClose);
+    this.conn.encodeHeaders(this, s, head.reason, h, noBody, head.chunked || head.bodyUntilClose ? -1 : head.contentLength);
   }
 
   /** A 101 (HTTP/1.1 only): the head goes out and bytes flow raw both ways. */

@@ -21,11 +21,11 @@ export interface Downstream {
   /** `Expect: 100-continue` is answered by the proxy (HTTP/1.1). */
   continueRequest(): void;
   /**
-   * The response head. `endStream`: no body follows (HEAD, 204, 304); `unknownLength`: a body
-   * without a declared length follows (HTTP/1.1: chunked). HTTP/1.1 may hold the head to send
-   * it together with the first body bytes (flushHeaders()).
+   * The response head. `endStream`: no body follows (HEAD, 204, 304); `bodyLength`: the body's
+   * declared length, or -1 when it has none (HTTP/1.1 then sends it chunked). HTTP/1.1 may hold
+   * the head to send it together with the first body bytes (flushHeaders()).
    */
-  encodeHeaders(stream: DownstreamStream, status: number, reason: string, headers: HeaderList, endStream: boolean, unknownLength: boolean): void;
+  encodeHeaders(stream: DownstreamStream, status: number, reason: string, headers: HeaderList, endStream: boolean, bodyLength: number): void;
   /** `chunk` is valid only during the call. False: the client is full (onceDrain()). */
   encodeData(chunk: Buffer): boolean;
   /** The response's end, with trailers when the upstream sent any. */

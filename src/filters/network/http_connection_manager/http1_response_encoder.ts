@@ -1,6 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { encodeChunk, encodeResponseHead, lastChunk, STATUS_REASONS, type HeaderList, type RequestHead } from './codec/index.js';
 import type { DownstreamStream } from './downstream.js';
+
+/** The largest declared body that gets room after its response head (one copy, one write). */
+const BODY_ROOM_MAX = 16 * 1024;
 import { encodeLocalReply, type LocalReply } from './local_reply.js';
 
 /**
@@ -10,8 +13,12 @@ import { encodeLocalReply, type LocalReply } from './local_reply.js';
 export abstract class Http1ResponseEncoder {
   /** The response in progress is sent chunked. */
   private chunkedResponse = false;
-  /** A response head waiting to be written together with the first body bytes. */
+  /**
+   * A response head waiting to be written together with the first body bytes: its first
+   * pendingHeadLength bytes, then room for a body of the declared length.
+   */
   private pendingHead: Buffer | undefined;
+  private pendingHeadLength = 0;
 
   abstract write(data: string | Buffer, encoding?: BufferEncoding): boolean;
   abstract shouldClose(head: RequestHead): boolean;
@@ -21,24 +28,34 @@ export abstract class Http1ResponseEncoder {
     this.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
   }
 
-  encodeHeaders(stream: DownstreamStream, status: number, reason: string, h: HeaderList, endStream: boolean, unknownLength: boolean): void {
-    const chunked = (this.chunkedResponse = !endStream && unknownLength);
+  encodeHeaders(stream: DownstreamStream, status: number, reason: string, h: HeaderList, endStream: boolean, bodyLength: number): void {
+    const chunked = (this.chunkedResponse = !endStream && bodyLength < 0);
     if (chunked) h.push('transfer-encoding', 'chunked');
     if (this.shouldClose(stream.head)) h.push('connection', 'close');
     // Held until the body's first bytes (usually from the same upstream read) so that head and
-    // body leave in one write; flushed at the end of the read otherwise.
-    this.pendingHead = encodeResponseHead(status, reason || STATUS_REASONS[status], h);
+    // body leave in one write; flushed at the end of the read otherwise. A small declared body
+    // gets room after the head, so it is copied once, not joined to the head in a third Buffer.
+    const room = !endStream && bodyLength > 0 && bodyLength <= BODY_ROOM_MAX ? bodyLength : 0;
+    const head = encodeResponseHead(status, reason || STATUS_REASONS[status], h, 1, room);
+    this.pendingHead = head;
+    this.pendingHeadLength = head.length - room;
   }
 
   encodeData(chunk: Buffer): boolean {
     // `chunk` may lie in the thread's read buffer (src/listener/socket_reader.ts): whatever is written is a copy.
-    const data = this.chunkedResponse ? encodeChunk(chunk) : chunk;
     const head = this.pendingHead;
-    if (head === undefined) return this.write(this.chunkedResponse ? data : Buffer.from(data));
+    if (head === undefined) return this.write(this.chunkedResponse ? encodeChunk(chunk) : Buffer.from(chunk));
     this.pendingHead = undefined;
-    const out = Buffer.allocUnsafe(head.length + data.length);
-    head.copy(out, 0);
-    data.copy(out, head.length);
+    const used = this.pendingHeadLength;
+    if (used + chunk.length <= head.length) {
+      head.set(chunk, used);
+      const n = used + chunk.length;
+      return this.write(n === head.length ? head : head.subarray(0, n));
+    }
+    const data = this.chunkedResponse ? encodeChunk(chunk) : chunk;
+    const out = Buffer.allocUnsafe(used + data.length);
+    head.copy(out, 0, 0, used);
+    data.copy(out, used);
     return this.write(out);
   }
 
@@ -46,7 +63,8 @@ export abstract class Http1ResponseEncoder {
     const head = this.pendingHead;
     if (head !== undefined) {
       this.pendingHead = undefined;
-      this.write(head);
+      const used = this.pendingHeadLength;
+      this.write(used === head.length ? head : head.subarray(0, used));
     }
   }
 

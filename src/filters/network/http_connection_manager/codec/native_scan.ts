@@ -31,11 +31,12 @@ export const SCAN_SLOTS = 5;
  * The serializer's head writer (codec/native/http1_head.c): `text` is the start line (`start`
  * chars) and every name and value of `count` fields joined with nothing between, their lengths
  * in `lengths` (name, value, name, …). It writes the head, `name: value` CR LF per field and the
- * blank line, into `out` (text.length + 4 * count + 2 bytes) and returns true, or false when a
- * name or value is invalid or a char is above 0xff. `lengths.length / 2` fields at most.
+ * blank line, into the first `headLength` (text.length + 4 * count + 2) bytes of `out` and
+ * returns true, or false when a name or value is invalid or a char is above 0xff.
+ * `lengths.length / 2` fields at most.
  */
 export interface HeadWriter {
-  write(text: string, out: Buffer, start: number, count: number): boolean;
+  write(text: string, out: Buffer, headLength: number, start: number, count: number): boolean;
   readonly lengths: Int32Array;
 }
 

@@ -39,11 +39,11 @@ function checkToken(s: string, code: string, what: string): void {
  * value are joined with nothing between them (two pieces a field for V8 to flatten, not four),
  * each length goes into the writer's shared array, and one call writes and checks the fields.
  */
-export function headBytesNative(writer: HeadWriter, start: string, headers: HeaderList): Buffer {
+export function headBytesNative(writer: HeadWriter, start: string, headers: HeaderList, room = 0): Buffer {
   const n = headers.length;
   if ((n & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
   const lengths = writer.lengths;
-  if (n > lengths.length) return headBytesJs(start, headers);
+  if (n > lengths.length) return headBytesJs(start, headers, room);
   let text = start;
   for (let i = 0; i < n; i += 2) {
     const name = headers[i]!;
@@ -52,13 +52,14 @@ export function headBytesNative(writer: HeadWriter, start: string, headers: Head
     lengths[i] = name.length;
     lengths[i + 1] = value.length;
   }
-  const out = Buffer.allocUnsafe(text.length + 2 * n + 2);
-  if (!writer.write(text, out, start.length, n >> 1)) throw fieldError(headers);
+  const length = text.length + 2 * n + 2;
+  const out = Buffer.allocUnsafe(length + room);
+  if (!writer.write(text, out, length, start.length, n >> 1)) throw fieldError(headers);
   return out;
 }
 
 /** The head as bytes in JS (no addon, or a head of more fields than the writer takes). */
-export function headBytesJs(start: string, headers: HeaderList): Buffer {
+export function headBytesJs(start: string, headers: HeaderList, room = 0): Buffer {
   const n = headers.length;
   if ((n & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
   let text = start;
@@ -69,16 +70,19 @@ export function headBytesJs(start: string, headers: HeaderList): Buffer {
     text += name + ': ' + value + '\r\n';
   }
   text += '\r\n';
-  const out = Buffer.allocUnsafe(text.length);
+  const out = Buffer.allocUnsafe(text.length + room);
   writeLatin1(out, text, 0);
   return out;
 }
 
 const writer = headWriter;
 
-/** `start` (checked by the caller), then `name: value\r\n` per field and the blank line; fields checked. */
-function headBytes(start: string, headers: HeaderList): Buffer {
-  return writer !== null ? headBytesNative(writer, start, headers) : headBytesJs(start, headers);
+/**
+ * `start` (checked by the caller), then `name: value\r\n` per field and the blank line; fields
+ * checked. `room` bytes are left unwritten after the head, for a body to follow in one write.
+ */
+function headBytes(start: string, headers: HeaderList, room = 0): Buffer {
+  return writer !== null ? headBytesNative(writer, start, headers, room) : headBytesJs(start, headers, room);
 }
 
 /** The error for the first field that failed the section check. */
@@ -98,14 +102,17 @@ export function encodeRequestHead(method: string, target: string, headers: Heade
   return headBytes(method + ' ' + target + (versionMinor === 0 ? HTTP10 : HTTP11), headers);
 }
 
-/** `HTTP/1.x status reason` + fields + blank line. */
-export function encodeResponseHead(status: number, reason: string | undefined, headers: HeaderList, versionMinor = 1): Buffer {
+/**
+ * `HTTP/1.x status reason` + fields + blank line; the Buffer is `room` bytes longer than the
+ * head, unwritten, for the body's first bytes to leave in the same write.
+ */
+export function encodeResponseHead(status: number, reason: string | undefined, headers: HeaderList, versionMinor = 1, room = 0): Buffer {
   if (!Number.isInteger(status) || status < 100 || status > 999) {
     throw new LegateError(SerializeErrorCode.InvalidStatus, `invalid status ${status}`);
   }
   const r = reason ?? STATUS_REASONS[status] ?? '';
   if (NOT_FIELD_VALUE.test(r)) throw new LegateError(SerializeErrorCode.InvalidStatus, 'invalid character in reason phrase');
-  return headBytes((versionMinor === 0 ? 'HTTP/1.0 ' : 'HTTP/1.1 ') + status + ' ' + r + '\r\n', headers);
+  return headBytes((versionMinor === 0 ? 'HTTP/1.0 ' : 'HTTP/1.1 ') + status + ' ' + r + '\r\n', headers, room);
 }
 
 /** The request head as latin1 text (tests, diagnostics). */

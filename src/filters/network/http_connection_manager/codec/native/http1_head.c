@@ -116,33 +116,32 @@ static inline void copy_run(uint8_t *dst, const uint8_t *src, int32_t n) {
  * Writes the head from the narrowed join `text` (text_len bytes, 16 readable past its end):
  * the start line (text[0, start), checked by the caller), then per field `name: value\r\n`
  * from the lengths, then `\r\n`; false when a name or value is invalid or the lengths do not
- * add up to the text and the Buffer. `out` needs 16 bytes of room past each run it is given,
- * which the 4 separator bytes per field and the final 2 do not all give: runs near its end
- * are copied exactly.
+ * add up to the text and head_len. A run is copied in one 16-byte store when the head has
+ * that much room past it, exactly otherwise.
  */
 static int write_head(const uint8_t *text, int32_t text_len, const int32_t *lengths, int32_t count,
-                      int32_t start, uint8_t *out, int32_t out_len) {
+                      int32_t start, uint8_t *out, int32_t head_len) {
   int32_t src = start, dst = start;
   memcpy(out, text, (size_t)start);
   for (int32_t k = 0; k < count; k++) {
     int32_t nl = lengths[2 * k], vl = lengths[2 * k + 1];
     if (nl <= 0 || vl < 0 || nl > text_len - src || vl > text_len - src - nl) return 0;
     if (!is_name(text + src, nl) || !is_value(text + src + nl, vl)) return 0;
-    if (out_len - dst < nl + vl + 4) return 0;
-    if (out_len - dst >= nl + 16) copy_run(out + dst, text + src, nl);
+    if (head_len - dst < nl + vl + 4) return 0;
+    if (head_len - dst >= nl + 16) copy_run(out + dst, text + src, nl);
     else memcpy(out + dst, text + src, (size_t)nl);
     src += nl;
     dst += nl;
     out[dst++] = ':';
     out[dst++] = ' ';
-    if (out_len - dst >= vl + 16) copy_run(out + dst, text + src, vl);
+    if (head_len - dst >= vl + 16) copy_run(out + dst, text + src, vl);
     else memcpy(out + dst, text + src, (size_t)vl);
     src += vl;
     dst += vl;
     out[dst++] = '\r';
     out[dst++] = '\n';
   }
-  if (src != text_len || dst + 2 != out_len) return 0;
+  if (src != text_len || dst + 2 != head_len) return 0;
   out[dst] = '\r';
   out[dst + 1] = '\n';
   return 1;
@@ -165,23 +164,25 @@ static int scratch(head_state *st, size_t units) {
 }
 
 napi_value http1_js_write_head(napi_env env, napi_callback_info info) {
-  size_t argc = 4, copied = 0, out_len = 0;
-  napi_value argv[4], result;
+  size_t argc = 5, copied = 0, out_len = 0;
+  napi_value argv[5], result;
   head_state *st;
   void *out;
-  int32_t start, count, text_len, ok = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&st) == napi_ok && argc == 4 &&
+  int32_t start, count, head_len, text_len, ok = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&st) == napi_ok && argc == 5 &&
       napi_get_buffer_info(env, argv[1], &out, &out_len) == napi_ok && out_len <= INT32_MAX &&
-      napi_get_value_int32(env, argv[2], &start) == napi_ok &&
-      napi_get_value_int32(env, argv[3], &count) == napi_ok &&
+      napi_get_value_int32(env, argv[2], &head_len) == napi_ok &&
+      napi_get_value_int32(env, argv[3], &start) == napi_ok &&
+      napi_get_value_int32(env, argv[4], &count) == napi_ok &&
+      head_len >= 0 && (size_t)head_len <= out_len &&
       count >= 0 && count <= HEAD_MAX_FIELDS && start >= 0 &&
-      (text_len = (int32_t)out_len - 4 * count - 2) >= start &&
+      (text_len = head_len - 4 * count - 2) >= start &&
       scratch(st, (size_t)text_len + 1) &&
       napi_get_value_string_utf16(env, argv[0], (char16_t *)st->wide, (size_t)text_len + 1, &copied) == napi_ok &&
       copied == (size_t)text_len) {
     /* Narrowed in one pass; a char above 0xff shows in the OR of them all. */
     ok = (narrow(st->wide, st->bytes, text_len) >> 8) == 0 &&
-         write_head(st->bytes, text_len, st->lengths, count, start, out, (int32_t)out_len);
+         write_head(st->bytes, text_len, st->lengths, count, start, out, head_len);
   }
   napi_get_boolean(env, ok, &result);
   return result;

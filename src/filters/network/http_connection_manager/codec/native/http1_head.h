@@ -16,10 +16,11 @@ typedef struct {
 } head_state;
 
 /*
- * writeHead(text, out, start, count): text is the start line (`start` chars) and then every
- * name and value of `count` fields joined with nothing between; their lengths are in
- * headFieldLengths. Writes the head into `out` (text.length + 4 * count + 2 bytes) and returns
- * true, or false when a name or value is invalid or a char is above 0xff.
+ * writeHead(text, out, headLength, start, count): text is the start line (`start` chars) and
+ * then every name and value of `count` fields joined with nothing between; their lengths are in
+ * headFieldLengths. Writes the head into the first headLength (text.length + 4 * count + 2)
+ * bytes of `out` and returns true, or false when a name or value is invalid or a char is above
+ * 0xff.
  */
 napi_value http1_js_write_head(napi_env env, napi_callback_info info);
 void http1_free_head_state(head_state *st);
