@@ -101,10 +101,11 @@ static int is_value(const uint8_t *b, int32_t n) {
 #endif
 }
 
-/* Copies n bytes; both sides have 16 bytes of room past any n, so short runs are one store. */
-static inline void copy_run(uint8_t *dst, const uint8_t *src, int32_t n) {
+/* Copies n bytes to dst, which has `room` bytes; src has 16 readable bytes past any n, so a
+ * short run is one store when dst has 16 bytes of room. */
+static inline void copy_run(uint8_t *dst, const uint8_t *src, int32_t n, int32_t room) {
 #ifdef __SSE2__
-  if (n <= 16) {
+  if (n <= 16 && room >= 16) {
     _mm_storeu_si128((__m128i *)dst, _mm_loadu_si128((const __m128i *)src));
     return;
   }
@@ -116,8 +117,7 @@ static inline void copy_run(uint8_t *dst, const uint8_t *src, int32_t n) {
  * Writes the head from the narrowed join `text` (text_len bytes, 16 readable past its end):
  * the start line (text[0, start), checked by the caller), then per field `name: value\r\n`
  * from the lengths, then `\r\n`; false when a name or value is invalid or the lengths do not
- * add up to the text and head_len. A run is copied in one 16-byte store when the head has
- * that much room past it, exactly otherwise.
+ * add up to the text and head_len.
  */
 static int write_head(const uint8_t *text, int32_t text_len, const int32_t *lengths, int32_t count,
                       int32_t start, uint8_t *out, int32_t head_len) {
@@ -128,16 +128,13 @@ static int write_head(const uint8_t *text, int32_t text_len, const int32_t *leng
     if (nl <= 0 || vl < 0 || nl > text_len - src || vl > text_len - src - nl) return 0;
     if (!is_name(text + src, nl) || !is_value(text + src + nl, vl)) return 0;
     if (head_len - dst < nl + vl + 4) return 0;
-    if (head_len - dst >= nl + 16) copy_run(out + dst, text + src, nl);
-    else memcpy(out + dst, text + src, (size_t)nl);
-    src += nl;
+    copy_run(out + dst, text + src, nl, head_len - dst);
     dst += nl;
     out[dst++] = ':';
     out[dst++] = ' ';
-    if (head_len - dst >= vl + 16) copy_run(out + dst, text + src, vl);
-    else memcpy(out + dst, text + src, (size_t)vl);
-    src += vl;
+    copy_run(out + dst, text + src + nl, vl, head_len - dst);
     dst += vl;
+    src += nl + vl;
     out[dst++] = '\r';
     out[dst++] = '\n';
   }
