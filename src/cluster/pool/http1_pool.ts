@@ -7,6 +7,7 @@ import { readerSocketOptions, trackReads } from '../../listener/socket_reader.js
 import type { PendingRequest, PoolRequester } from './upstream_request.js';
 import { PendingQueue, type PendingQueueOwner } from './pending_queue.js';
 import { performance } from 'node:perf_hooks';
+import { loopNow } from '../../loop_clock.js';
 
 export { UpstreamConnection } from './upstream_connection.js';
 export { PendingRequest, type PoolRequester, type UpstreamStreamCallbacks, type UpstreamRequest } from './upstream_request.js';
@@ -205,7 +206,7 @@ export class Http1Pool implements PendingQueueOwner {
       conn.socket.destroy();
       return;
     }
-    conn.idleSince = performance.now();
+    conn.idleSince = loopNow();
     this.idle.push(conn);
     this.armIdleSweep();
     this.breaker.whenOthersWait(this.onOthersWaiting);

@@ -17,8 +17,8 @@ import { connectFailure, LOCAL_REPLIES, type LocalReply } from '../../network/ht
 import { Flag, StreamInfo } from '../../network/http_connection_manager/stream_info.js';
 import type { Downstream } from '../../network/http_connection_manager/downstream.js';
 import { GrpcStatus } from '../grpc/grpc.js';
-import { performance } from 'node:perf_hooks';
 import { streamIdle, type IdleWatched } from '../../network/http_connection_manager/stream_idle.js';
+import { loopNow } from '../../../loop_clock.js';
 
 /**
  * Request bodies up to this size are kept so that a retry can resend them: Envoy's retry/shadow
@@ -126,7 +126,7 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
     this.attemptHost = host;
     this.lastHost = host;
     this.info.attempts++;
-    this.attemptStartAt = performance.now();
+    this.attemptStartAt = loopNow();
     this.info.upstreamHost = host.key;
     if (this.clusterStats !== undefined) ctx.stats.inc(this.clusterStats + C.upstream_rq_total);
     ctx.hostStats[host.statBase + HS.rq_total]++;
@@ -267,7 +267,7 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
    * timeout starts here, and so does x-envoy-upstream-service-time (across every attempt).
    */
   protected routerRequestComplete(): void {
-    if (this.requestCompleteAt === 0) this.requestCompleteAt = performance.now();
+    if (this.requestCompleteAt === 0) this.requestCompleteAt = loopNow();
     this.startRouteTimer();
   }
 

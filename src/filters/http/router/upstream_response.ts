@@ -8,8 +8,8 @@ import { mutateResponse } from '../../network/http_connection_manager/header_mut
 import { upstreamReset } from '../../network/http_connection_manager/local_reply.js';
 import { Flag } from '../../network/http_connection_manager/stream_info.js';
 import { UpstreamAttempts } from './upstream_attempts.js';
-import { performance } from 'node:perf_hooks';
 import { streamIdle, touchIdle } from '../../network/http_connection_manager/stream_idle.js';
+import { loopNow } from '../../../loop_clock.js';
 
 /**
  * Envoy's router, response side: what the upstream answers (head, body, trailers, reset) and
@@ -49,7 +49,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
     }
     this.retryRefused();
     // Envoy sends it only for a complete request (not for an early answer to a request still arriving).
-    const serviceMs = this.requestCompleteAt > 0 ? Math.round(performance.now() - this.requestCompleteAt) : undefined;
+    const serviceMs = this.requestCompleteAt > 0 ? Math.round(loopNow() - this.requestCompleteAt) : undefined;
     const info = this.info;
     info.upstreamServiceTimeMs = serviceMs;
     info.responseCode = s;
@@ -114,7 +114,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
     this.responseComplete = true;
     if (this.clusterStats !== undefined) {
       this.ctx.stats.inc(this.clusterStats + C.upstream_rq_completed);
-      this.ctx.stats.record(this.clusterStats + C.upstream_rq_time, Math.floor(performance.now() - this.attemptStartAt));
+      this.ctx.stats.record(this.clusterStats + C.upstream_rq_time, Math.floor(loopNow() - this.attemptStartAt));
     }
     // Envoy: a retried request whose answer the policy would not retry again; an answer that only
     // stands because the retries ran out (URX) is no success.

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { loopNow } from '../../../loop_clock.js';
 
 /**
  * Envoy's stream_idle_timeout without a timer per stream. A stream with a timeout is linked
@@ -91,5 +92,5 @@ export const streamIdle = new IdleSweep();
 
 /** Activity on `s`: its deadline moves to `idleMs` from now (nothing when it is not watched). */
 export function touchIdle(s: IdleWatched): void {
-  if (s.idleAt !== 0) s.idleAt = performance.now() + s.idleMs;
+  if (s.idleAt !== 0) s.idleAt = loopNow() + s.idleMs;
 }

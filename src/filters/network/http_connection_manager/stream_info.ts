@@ -1,5 +1,5 @@
 import type { DownstreamTlsInfo } from '../../../listener/connection.js';
-import { performance } from 'node:perf_hooks';
+import { loopNow, wallClockAt } from '../../../loop_clock.js';
 /**
  * What is known about one request for logs and stats, filled as it moves through the
  * pipeline. Response flags are Envoy's short codes, in Envoy's order of precedence when printed.
@@ -48,8 +48,8 @@ export function formatFlags(flags: number): string {
 }
 
 export class StreamInfo {
-  startTime = Date.now();
-  startHr = performance.now();
+  /** When the request's first bytes were handled (loopNow() ms). */
+  startHr = loopNow();
   method = '-';
   path = '-';
   protocol = 'HTTP/1.1';
@@ -83,7 +83,12 @@ export class StreamInfo {
     readonly downstreamRemote: string,
   ) {}
 
+  /** Envoy's START_TIME (epoch ms). */
+  get startTime(): number {
+    return wallClockAt(this.startHr);
+  }
+
   durationMs(): number {
-    return Math.round(performance.now() - this.startHr);
+    return Math.round(loopNow() - this.startHr);
   }
 }

@@ -2,7 +2,7 @@ import { H } from '../../../stats/scopes.js';
 import type { HttpContext } from './http_context.js';
 import type { StreamInfo } from './stream_info.js';
 import { grpcProtocol, IstioProtocol, MUTUAL_TLS } from '../../../stats/istio/series_table.js';
-import { performance } from 'node:perf_hooks';
+import { loopNow } from '../../../loop_clock.js';
 
 /**
  * What a finished request adds to the histograms: Envoy's `http.<prefix>.downstream_rq_time`
@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
  * records them. Everything here is numbers: the label set is found by number (series_table.ts).
  */
 export function recordStreamEnd(ctx: HttpContext, info: StreamInfo): void {
-  const ms = Math.floor(performance.now() - info.startHr);
+  const ms = Math.floor(loopNow() - info.startHr);
   const stats = ctx.stats;
   if (ctx.httpStats !== undefined) stats.record(ctx.httpStats + H.downstream_rq_time, ms);
   const istio = ctx.istio;
