@@ -11,18 +11,8 @@ AC="$B/node_modules/.bin/autocannon"
 UP=18080 PORT=18000
 W=$(mktemp -d /tmp/legate-ab-XXXXXX)
 trap 'kill $(cat "$W"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
-mkdir -p "$W/www" "$W/conf"
-printf ok > "$W/www/index.html"
-cat > "$W/upstream.conf" <<EOC
-worker_processes 1; daemon on; pid $W/upstream.pid; error_log $W/upstream.err;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$UP; root $W/www; } }
-EOC
-taskset -c 1 nginx -c "$W/upstream.conf"
-# The same Gateway and VirtualService as bench/instructions.sh.
-node --input-type=module -e "
-  const { gatewayYaml } = await import('$B/dist/bench/lib/targets/legate_gateway.js');
-  process.stdout.write(gatewayYaml($PORT, $UP));" > "$W/conf/gateway.yaml"
+. "$(dirname "$0")/router_setup.sh"
+router_setup "$W" $UP $PORT "$B" 1
 
 run() { # label repo
   taskset -c 0 node "$2/bin/legate.js" proxy router --config "$W/conf" --concurrency 1 --admin-port 15500 >"$W/legate.log" 2>&1 &

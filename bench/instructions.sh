@@ -22,19 +22,8 @@ UP=18080 PORT=18000
 trap 'kill $(cat "$W"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 
-mkdir -p "$W/www" "$W/conf"
-printf ok > "$W/www/index.html"
-cat > "$W/upstream.conf" <<EOF
-worker_processes 1; daemon on; pid $W/upstream.pid; error_log $W/upstream.err;
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$UP; root $W/www; } }
-EOF
-nginx -c "$W/upstream.conf"
-
-# The same Gateway and VirtualService as the legate-gateway-http target of bench/run.ts.
-node --input-type=module -e "
-  const { gatewayYaml } = await import('$REPO/dist/bench/lib/targets/legate_gateway.js');
-  process.stdout.write(gatewayYaml($PORT, $UP));" > "$W/conf/gateway.yaml"
+. "$REPO/bench/router_setup.sh"
+router_setup "$W" $UP $PORT "$REPO"
 cat > "$W/haproxy.cfg" <<EOF
 global
   nbthread 1

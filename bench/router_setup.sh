@@ -1,0 +1,18 @@
+# Sourced by bench/instructions.sh and bench/cpu_ab.sh: the router path they both measure.
+# router_setup DIR UPSTREAM_PORT LISTEN_PORT REPO [cpu]: writes DIR/conf/gateway.yaml (the same
+# Gateway and VirtualService as the legate-gateway-http target of bench/run.ts) and starts an
+# nginx upstream on 127.0.0.1:UPSTREAM_PORT serving a 2-byte body (on `cpu` when given).
+router_setup() {
+  local dir=$1 up=$2 port=$3 repo=$4 cpu=${5:-}
+  mkdir -p "$dir/www" "$dir/conf"
+  printf ok > "$dir/www/index.html"
+  cat > "$dir/upstream.conf" <<EOC
+worker_processes 1; daemon on; pid $dir/upstream.pid; error_log $dir/upstream.err;
+events { worker_connections 1024; }
+http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$up; root $dir/www; } }
+EOC
+  if [ -n "$cpu" ]; then taskset -c "$cpu" nginx -c "$dir/upstream.conf"; else nginx -c "$dir/upstream.conf"; fi
+  node --input-type=module -e "
+    const { gatewayYaml } = await import('$repo/dist/bench/lib/targets/legate_gateway.js');
+    process.stdout.write(gatewayYaml($port, $up));" > "$dir/conf/gateway.yaml"
+}
