@@ -116,6 +116,11 @@ test('the native head writer gives the bytes and errors of the JS one, on hostil
   t.true(writer.write('abcd', Buffer.alloc(4 + 4 + 2), 4 + 4 + 2, 0, 1));
   // A head length past the Buffer is refused.
   t.false(writer.write('abcd', Buffer.alloc(4 + 4 + 2), 4 + 4 + 3, 0, 1));
+  // Long heads, around the 4 KiB the writer's scratch starts with (the checks read 16 bytes past a run).
+  for (let len = 4060; len <= 4120; len += 3) {
+    const long = ['x-long', 'v'.repeat(len), 'x-after', 'w'];
+    t.is(outcome(() => headBytesNative(writer, 'HTTP/1.1 200 OK\r\n', long)), outcome(() => headBytesJs('HTTP/1.1 200 OK\r\n', long)));
+  }
   // More fields than the shared length array holds: written by the JS writer, same bytes.
   const many = Array.from({ length: writer.lengths.length + 2 }, (_, i) => (i % 2 === 0 ? `x-${i}` : `v${i}`));
   t.is(headBytesNative(writer, '', many).toString('latin1'), headBytesJs('', many).toString('latin1'));

@@ -147,8 +147,9 @@ static int write_head(const uint8_t *text, int32_t text_len, const int32_t *leng
 /* This thread's scratch: the join as UTF-16, then narrowed, each grown to the longest head
  * seen (plus 16 bytes, so the checks may read a whole block past any run). */
 static int scratch(head_state *st, size_t units) {
-  if (units + 16 > st->capacity) {
-    size_t want = units < 4096 ? 4096 : units * 2;
+  size_t need = units + 16;
+  if (need > st->capacity) {
+    size_t want = need <= 4096 ? 4096 : need * 2;
     uint16_t *wide = realloc(st->wide, want * sizeof(uint16_t));
     if (wide == NULL) return 0;
     st->wide = wide;
