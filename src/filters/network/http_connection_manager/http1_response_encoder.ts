@@ -1,10 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { encodeChunk, encodeResponseHead, lastChunk, STATUS_REASONS, type HeaderList, type RequestHead } from './codec/index.js';
 import type { DownstreamStream } from './downstream.js';
+import { encodeLocalReply, type LocalReply } from './local_reply.js';
 
 /** The largest declared body that gets room after its response head (one copy, one write). */
 const BODY_ROOM_MAX = 16 * 1024;
-import { encodeLocalReply, type LocalReply } from './local_reply.js';
 
 /**
  * The HTTP/1.1 side of Downstream's response encoding. A connection answers one request at a

@@ -7,12 +7,10 @@ import { COMMON_NAMES } from './headers.js';
  * and the serializer's head writer. Both are null when the addon is missing or
  * LEGATE_HTTP1_SCAN=js, and the JS code does the same work, with the same results.
  *
- * The field-line scanner (http1_scan.c): for a
- * run of complete, valid field lines it reports where each name and value lie, so the parser
- * does not read those bytes in JS. It only accelerates lines the JS parser would accept the
- * same way; the first line it does not report (blank, incomplete or invalid) is left to the
- * JS parser and its error codes. Null when the addon is missing or LEGATE_HTTP1_SCAN=js: the
- * parser then reads every line in JS, with the same results.
+ * The field-line scanner (http1_scan.c): for a run of complete, valid field lines it reports
+ * where each name and value lie, so the parser does not read those bytes in JS. It only
+ * accelerates lines the JS parser would accept the same way; the first line it does not report
+ * (blank, incomplete or invalid) is left to the JS parser and its error codes.
  */
 export interface FieldScanner {
   /** How many field lines from b[pos] end before `end`; their offsets are in `out`. */

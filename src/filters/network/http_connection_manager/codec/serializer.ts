@@ -7,10 +7,11 @@ import { headWriter, type HeadWriter } from './native_scan.js';
 /**
  * Serializer: a head's method, target and reason are checked with one regex each, and its
  * fields written into one Buffer and checked natively (codec/native/http1_head.c) or, without
- * the addon, with a regex per name and value, so the caller makes one write per head (reading a
- * string char by char costs V8 several times more). Fields are always re-serialised from the list (never raw bytes passed through), and
- * every name, value, method, target and reason is checked, so no CR, LF, NUL or other control
- * byte can reach the wire. Failures throw a LegateError with a stable code.
+ * the addon, with a regex per name and value, so the caller makes one write per head (reading
+ * a string char by char costs V8 several times more). Fields are always re-serialised from the
+ * list (never raw bytes passed through), and every name, value, method, target and reason is
+ * checked, so no CR, LF, NUL or other control byte can reach the wire. Failures throw a
+ * LegateError with a stable code.
  */
 export const SerializeErrorCode = {
   InvalidMethod: 'ERR_HTTP1_INVALID_METHOD',
@@ -38,10 +39,10 @@ function checkToken(s: string, code: string, what: string): void {
  * The head as bytes, written by the addon when it loaded: the start line and every name and
  * value are joined with nothing between them (two pieces a field for V8 to flatten, not four),
  * each length goes into the writer's shared array, and one call writes and checks the fields.
+ * `headers` has even length (headBytes checks).
  */
 export function headBytesNative(writer: HeadWriter, start: string, headers: HeaderList, room = 0): Buffer {
   const n = headers.length;
-  if ((n & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
   const lengths = writer.lengths;
   if (n > lengths.length) return headBytesJs(start, headers, room);
   let text = start;
@@ -58,10 +59,12 @@ export function headBytesNative(writer: HeadWriter, start: string, headers: Head
   return out;
 }
 
-/** The head as bytes in JS (no addon, or a head of more fields than the writer takes). */
+/**
+ * The head as bytes in JS (no addon, or a head of more fields than the writer takes).
+ * `headers` has even length (headBytes checks).
+ */
 export function headBytesJs(start: string, headers: HeaderList, room = 0): Buffer {
   const n = headers.length;
-  if ((n & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
   let text = start;
   for (let i = 0; i < n; i += 2) {
     const name = headers[i]!;
@@ -75,14 +78,13 @@ export function headBytesJs(start: string, headers: HeaderList, room = 0): Buffe
   return out;
 }
 
-const writer = headWriter;
-
 /**
  * `start` (checked by the caller), then `name: value\r\n` per field and the blank line; fields
  * checked. `room` bytes are left unwritten after the head, for a body to follow in one write.
  */
 function headBytes(start: string, headers: HeaderList, room = 0): Buffer {
-  return writer !== null ? headBytesNative(writer, start, headers, room) : headBytesJs(start, headers, room);
+  if ((headers.length & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
+  return headWriter !== null ? headBytesNative(headWriter, start, headers, room) : headBytesJs(start, headers, room);
 }
 
 /** The error for the first field that failed the section check. */
