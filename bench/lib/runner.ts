@@ -63,8 +63,8 @@ function scenarioTiming(s: Scenario, o: RunOptions): Timing {
   return t;
 }
 
-/** "direct" has no workers: first worker count only. Quick runs keep the peers there too. */
-const runsAtWorkerCount = (id: string, index: number, mode: Mode) => index === 0 || (id !== 'direct' && (mode === 'full' || id.startsWith('legate-')));
+/** The "direct" rows have no workers: first worker count only. Quick runs keep the peers there too. */
+const runsAtWorkerCount = (id: string, index: number, mode: Mode) => index === 0 || (!id.startsWith('direct') && (mode === 'full' || id.startsWith('legate-')));
 
 /**
  * Runs a scenario: for each worker count, the upstream on the load cores, then each target

@@ -58,14 +58,16 @@ http {
 `;
 }
 
+/** One nginx upstream in `dir` on `port`; `argv` wraps its command (e.g. pins it with `onCpus`). */
+export function startNginxUpstream(dir: string, port: number, grpc = false, argv = (cmd: string[]) => cmd): Started {
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  writeFileSync(join(dir, 'nginx.conf'), nginxUpstreamConf(dir, port, grpc));
+  return start(argv(['nginx', '-p', dir, '-c', join(dir, 'nginx.conf')]), { logFile: join(dir, 'stderr.log') });
+}
+
 /** One nginx instance per port: stub_status counts per instance, so each upstream reports its own requests. */
 function startNginxUpstreams(tmp: string, ports: number[], grpc = false): Started[] {
-  return ports.map((port, i) => {
-    const dir = join(tmp, grpc ? 'upstream-nginx-grpc' : i === 0 ? 'upstream-nginx' : `upstream-nginx-${i + 1}`);
-    mkdirSync(join(dir, 'tmp'), { recursive: true });
-    writeFileSync(join(dir, 'nginx.conf'), nginxUpstreamConf(dir, port, grpc));
-    return start(['nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { logFile: join(dir, 'stderr.log') });
-  });
+  return ports.map((port, i) => startNginxUpstream(join(tmp, grpc ? 'upstream-nginx-grpc' : i === 0 ? 'upstream-nginx' : `upstream-nginx-${i + 1}`), port, grpc));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Target } from '../types.js';
-import { direct } from './direct.js';
+import { direct, directCrossCore } from './direct.js';
 import { legateHttpInbound, legateHttpInboundAuthz } from './legate_inbound.js';
 import { haproxyH2c, haproxyHttp, haproxyHttps, haproxyLeastconn, haproxyTcp } from './haproxy.js';
 import { legateGrpc, legateHandoff, legateHttp, legateHttpLeastRequest, legateHttpNoStats, legateReuseport } from './legate.js';
@@ -12,7 +12,7 @@ import { fastifyProxy, httpProxy, nodeNetPipe } from './node_proxies.js';
 /** Every target a scenario may name, by id. */
 export const TARGETS: ReadonlyMap<string, Target> = new Map(
   [
-    ...[direct, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats],
+    ...[direct, directCrossCore, haproxyHttp, haproxyTcp, nginxHttp, nginxStream, httpProxy, fastifyProxy, nodeNetPipe, legateHandoff, legateReuseport, legateHttp, legateHttpNoStats],
     ...[haproxyLeastconn, nginxLeastConn, legateHttpLeastRequest, legateHttpInbound, legateHttpInboundAuthz],
     ...[haproxyH2c, nginxH2c, haproxyGrpc, nginxGrpc, legateGrpc],
     ...[haproxyMtls, legateSidecarsMtls, legateSidecarsPlain],
@@ -27,7 +27,10 @@ export const INBOUND_AUTHZ_TARGETS = ['legate-http-inbound', 'legate-http-inboun
 export const TCP_TARGETS = ['direct', 'haproxy-tcp', 'nginx-stream', 'node-net-pipe', 'legate-handoff', 'legate-reuseport'];
 /** Quick runs keep to the comparisons the issues name (HAProxy, nginx, Legate's two accept modes). */
 export const QUICK_TCP_TARGETS = ['direct', 'haproxy-tcp', 'node-net-pipe', 'legate-handoff', 'legate-reuseport'];
-export const QUICK_LATENCY_TARGETS = ['direct', 'haproxy', 'haproxy-tcp', 'legate-handoff', 'legate-reuseport', 'legate-http'];
+export const QUICK_LATENCY_TARGETS = ['direct', 'direct-cross-core', 'haproxy', 'haproxy-tcp', 'legate-handoff', 'legate-reuseport', 'legate-http'];
+
+/** Latency in full runs: every HTTP target, and the cost of crossing cores without a proxy. */
+export const LATENCY_TARGETS = ['direct', 'direct-cross-core', ...HTTP_TARGETS.slice(1)];
 
 /** The targets for a mode: smoke, quick or full list. */
 export const byMode = (full: string[], quick: string[]) => (mode: 'smoke' | 'quick' | 'full') => (mode === 'smoke' ? SMOKE_TARGETS : mode === 'quick' ? quick : full);
