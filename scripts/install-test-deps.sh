@@ -3,9 +3,9 @@
 # real clients (curl, dig, nc, wrk), setpriv (util-linux) to run as uid 1337, dnsmasq as a
 # real DNS server, python3-grpcio as an independent xDS client of `legate xds-server`,
 # nghttp2-client (h2load) as an HTTP/2 load client, openssl (s_client / s_server / verify) for
-# the TLS tests. Idempotent.
+# the TLS tests, valgrind (memcheck over the native HTTP/1.1 addon). Idempotent.
 set -euo pipefail
-pkgs=(iptables iproute2 curl dnsutils netcat-openbsd dnsmasq-base procps util-linux wrk python3-grpcio nghttp2-client openssl)
+pkgs=(iptables iproute2 curl dnsutils netcat-openbsd dnsmasq-base procps util-linux wrk python3-grpcio nghttp2-client openssl valgrind)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
