@@ -25,7 +25,7 @@ run() { # label repo
   taskset -c 1 "$AC" -c 50 -a "$N" "http://127.0.0.1:$PORT/" >"$W/ac.log" 2>&1
   after=$(awk '{print $14, $15}' "/proc/$pid/stat")
   kill $pid; wait $pid 2>/dev/null || true
-  grep -q non-2xx "$W/ac.log" && { echo "$1: non-2xx responses" >&2; exit 1; }
+  grep -q "non 2xx" "$W/ac.log" && { echo "$1: non-2xx responses" >&2; exit 1; }
   awk -v label="$1" -v n="$N" -v hz="$(getconf CLK_TCK)" -v b="$before" -v a="$after" 'BEGIN {
     split(b, x, " "); split(a, y, " "); u = (y[1] - x[1]) * 1e6 / hz / n; s = (y[2] - x[2]) * 1e6 / hz / n
     printf "%-4s %8.1f %8.1f %8.1f\n", label, u + s, u, s }'

@@ -71,7 +71,7 @@ count() { # target command...
   total=$(grep -h '^summary:' "$W"/cg.*.1-* | awk '{s += $2} END {printf "%d", s}')
   busiest=$(grep -h '^summary:' "$W"/cg.*.1-* | awk '$2 > m {m = $2} END {printf "%d", m}')
   grep -q "$N requests in\|$((N / 1000))k requests in" "$W/ac.log" || { echo "$target: autocannon did not complete $N requests" >&2; cat "$W/ac.log" >&2; exit 1; }
-  if grep -q non-2xx "$W/ac.log"; then echo "$target: non-2xx responses" >&2; exit 1; fi
+  if grep -q "non 2xx" "$W/ac.log"; then echo "$target: non-2xx responses" >&2; exit 1; fi
   printf '%-10s %16s %16s\n' "$target" "$(( busiest / N ))" "$(( total / N ))"
 }
 
