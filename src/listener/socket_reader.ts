@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { OnReadOpts, Socket } from 'node:net';
+import { beginReadRun, endReadRun } from '../loop_clock.js';
 
 /**
  * How bytes leave a socket on the data path. Sockets the proxy creates read into one buffer per
@@ -77,8 +78,13 @@ function onRead(this: Socket, nread: number, buf: Buffer): void {
   let s = stateOf(this);
   if (!s) setState(this, (s = newState()));
   const bytes = viewOf(buf, nread);
-  if (s.reader) s.reader(bytes);
-  else keep(this, s, Buffer.from(bytes));
+  beginReadRun();
+  try {
+    if (s.reader) s.reader(bytes);
+    else keep(this, s, Buffer.from(bytes));
+  } finally {
+    endReadRun();
+  }
 }
 
 /** Options for `new Socket()` / `connect()` that make the socket read into the thread's buffer. */
