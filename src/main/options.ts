@@ -89,7 +89,7 @@ export const PROXY_DEFAULTS: Omit<ProxyOptions, 'config' | 'concurrency' | 'dnsU
   maxConnections: 0,
   certDir: '/etc/certs',
   credentialDir: DEFAULT_CREDENTIAL_DIR,
-  workerSemiSpaceMb: 8,
+  workerSemiSpaceMb: 2,
 };
 
 interface FlagSpec {

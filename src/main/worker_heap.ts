@@ -1,16 +1,24 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8 starts a heap's young generation small (1 MiB semi-spaces) and grows it only when many
+ * V8 heap settings for the proxy, applied before the workers start (V8 reads most heap flags
+ * when an isolate is created; the main thread's heap keeps its sizes).
+ *
+ * Young generation: V8 starts a heap's semi-spaces at 1 MiB and grows them only when many
  * objects survive. A proxy's garbage is almost all per-request and dies young, so the space
- * stays small and fills every few hundred requests: each fill is a scavenge that stops the
- * worker for a fraction of a millisecond, and the requests in flight wait (the latency tail).
- * Starting the workers' semi-spaces at `mb` makes scavenges rarer for the same work; their
- * length depends on what survives, not on the size. The default (8) costs about 9 MB of RSS
- * per worker and halves the scavenges (one per ~1,100 requests of 1 KB, not ~550). Heap flags are read when an isolate is
- * created, so this must run before the workers start (the main thread's heap is not changed).
+ * fills every few hundred requests; each fill is a scavenge of a fraction of a millisecond.
+ * `semiSpaceMb` starts the workers' semi-spaces larger, for fewer scavenges. The default is
+ * 2: at 8 (the default until session 13) or 4, on the tcp_proxy path at 1,000 req/s every
+ * scavenge (one every ~9 s) was followed by a full mark-compact of 10-17 ms plus marking steps
+ * of up to 14 ms (`--trace-gc`: "finalize incremental marking via task"), which set p99.9 at
+ * 20-30 ms; at 2 or below there was none, and the HTTP path's scavenges stayed ~1 a second.
+ *
+ * Memory reducer off: V8 runs full GCs to shrink a heap whose allocation rate looks low, which
+ * is how a proxy at a moderate, steady rate looks. On the pinned core it took 15-40 ms pauses
+ * on the main thread and 10-30 ms on a worker, to give back under 1 MB of heaps of 8-13 MB.
  */
-export function configureWorkerHeap(semiSpaceMb: number): void {
+export function configureHeap(semiSpaceMb: number): void {
+  setFlagsFromString('--no-memory-reducer');
   if (semiSpaceMb <= 0) return; // V8's own sizing
   setFlagsFromString(`--min-semi-space-size=${semiSpaceMb}`);
   // V8 caps the starting size at the maximum (16 MiB by default on 64-bit).

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Worker } from 'node:worker_threads';
-import { configureWorkerHeap } from '../../src/main/worker_heap.js';
+import { configureHeap } from '../../src/main/worker_heap.js';
 import { parseProxyOptions } from '../../src/main/options.js';
 
 /** The new-space size a freshly started worker thread reports. */
@@ -14,16 +14,16 @@ function workerNewSpace(): Promise<number> {
   });
 }
 
-test('--worker-semi-space-mb: 8 by default, 0 leaves V8 its own sizing, env LEGATE_WORKER_SEMI_SPACE_MB', (t) => {
-  t.is(parseProxyOptions(['--config', 'x'], {}).workerSemiSpaceMb, 8);
+test('--worker-semi-space-mb: 2 by default, 0 leaves V8 its own sizing, env LEGATE_WORKER_SEMI_SPACE_MB', (t) => {
+  t.is(parseProxyOptions(['--config', 'x'], {}).workerSemiSpaceMb, 2);
   t.is(parseProxyOptions(['--config', 'x', '--worker-semi-space-mb', '0'], {}).workerSemiSpaceMb, 0);
   t.is(parseProxyOptions(['--config', 'x'], { LEGATE_WORKER_SEMI_SPACE_MB: '32' }).workerSemiSpaceMb, 32);
   t.throws(() => parseProxyOptions(['--config', 'x', '--worker-semi-space-mb', 'big'], {}), { message: /--worker-semi-space-mb: expected a whole number/ });
 });
 
-test('worker heap: workers started after configureWorkerHeap get the larger young generation', async (t) => {
+test('worker heap: workers started after configureHeap get the larger young generation', async (t) => {
   const before = await workerNewSpace();
-  configureWorkerHeap(8);
+  configureHeap(8);
   const after = await workerNewSpace();
   t.true(before < 8 * 1024 * 1024, `V8's default start is small (${before})`);
   t.true(after >= 8 * 1024 * 1024, `new space ${after} bytes`);
