@@ -1,4 +1,4 @@
-import { configureHeap } from './worker_heap.js';
+import { configureWorkerHeap } from './worker_heap.js';
 import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
 import { appHealthRoutes } from '../admin/app_health.js';
 import { statusPortRoutes } from '../admin/status_port.js';
@@ -59,7 +59,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const firstSnapshot = source instanceof XdsSource ? await waitForXds(source, opts.xds!) : loadFiles(source);
   // Bad lifecycle settings (e.g. MINIMUM_DRAIN_DURATION) stop the start, not the shutdown.
   const startTermination = terminationSettings(process.env, firstSnapshot.mesh);
-  configureHeap(opts.workerSemiSpaceMb);
+  configureWorkerHeap(opts.workerSemiSpaceMb);
   const pool = new WorkerPool(opts.concurrency, registry, native, {
     breakers,
     maxConnections: opts.maxConnections,

@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8 heap settings for the proxy, applied before the workers start (V8 reads most heap flags
- * when an isolate is created; the main thread's heap keeps its sizes).
+ * V8 heap settings for the worker threads, applied before they start: V8 reads these flags
+ * when an isolate is created, so the main thread's heap, created first, keeps V8's defaults.
  *
  * Young generation: V8 starts a heap's semi-spaces at 1 MiB and grows them only when many
  * objects survive. A proxy's garbage is almost all per-request and dies young, so the space
@@ -14,10 +14,11 @@ import { setFlagsFromString } from 'node:v8';
  * 20-30 ms; at 2 or below there was none, and the HTTP path's scavenges stayed ~1 a second.
  *
  * Memory reducer off: V8 runs full GCs to shrink a heap whose allocation rate looks low, which
- * is how a proxy at a moderate, steady rate looks. On the pinned core it took 15-40 ms pauses
- * on the main thread and 10-30 ms on a worker, to give back under 1 MB of heaps of 8-13 MB.
+ * is how a proxy at a moderate, steady rate looks. On a worker it took 10-30 ms pauses to give
+ * back under 1 MB of a heap of 8-13 MB. (The main thread's reducer still runs, twice, about
+ * 16 s after start: the flag cannot reach an isolate that already exists.)
  */
-export function configureHeap(semiSpaceMb: number): void {
+export function configureWorkerHeap(semiSpaceMb: number): void {
   setFlagsFromString('--no-memory-reducer');
   if (semiSpaceMb <= 0) return; // V8's own sizing
   setFlagsFromString(`--min-semi-space-size=${semiSpaceMb}`);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Worker } from 'node:worker_threads';
-import { configureHeap } from '../../src/main/worker_heap.js';
+import { configureWorkerHeap } from '../../src/main/worker_heap.js';
 import { parseProxyOptions } from '../../src/main/options.js';
 
 /** The new-space size a freshly started worker thread reports. */
@@ -21,9 +21,9 @@ test('--worker-semi-space-mb: 2 by default, 0 leaves V8 its own sizing, env LEGA
   t.throws(() => parseProxyOptions(['--config', 'x', '--worker-semi-space-mb', 'big'], {}), { message: /--worker-semi-space-mb: expected a whole number/ });
 });
 
-test('worker heap: workers started after configureHeap get the larger young generation', async (t) => {
+test('worker heap: workers started after configureWorkerHeap get the larger young generation', async (t) => {
   const before = await workerNewSpace();
-  configureHeap(8);
+  configureWorkerHeap(8);
   const after = await workerNewSpace();
   t.true(before < 8 * 1024 * 1024, `V8's default start is small (${before})`);
   t.true(after >= 8 * 1024 * 1024, `new space ${after} bytes`);

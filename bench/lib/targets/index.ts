@@ -30,7 +30,7 @@ export const QUICK_TCP_TARGETS = ['direct', 'haproxy-tcp', 'node-net-pipe', 'leg
 export const QUICK_LATENCY_TARGETS = ['direct', 'direct-cross-core', 'haproxy', 'haproxy-tcp', 'legate-handoff', 'legate-reuseport', 'legate-http'];
 
 /** Latency in full runs: every HTTP target, and the cost of crossing cores without a proxy. */
-export const LATENCY_TARGETS = ['direct', 'direct-cross-core', ...HTTP_TARGETS.slice(1)];
+export const LATENCY_TARGETS = ['direct', 'direct-cross-core', ...HTTP_TARGETS.filter((id) => id !== 'direct')];
 
 /** The targets for a mode: smoke, quick or full list. */
 export const byMode = (full: string[], quick: string[]) => (mode: 'smoke' | 'quick' | 'full') => (mode === 'smoke' ? SMOKE_TARGETS : mode === 'quick' ? quick : full);
