@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "legate_native",
-      "sources": ["src/listener/native/legate_native.c"],
+      "sources": ["src/listener/native/legate_native.c", "src/listener/native/busy_poll.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {

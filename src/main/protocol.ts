@@ -66,6 +66,8 @@ export interface WorkerInit {
   certDir?: string;
   /** Gateway credentials (`--credential-dir`): `<dir>/<credentialName>/tls.crt`, …. */
   credentialDir?: string;
+  /** `--busy-poll`: the worker's loop polls without sleeping. */
+  busyPoll?: boolean;
 }
 
 export const HANDOFF_FREE = 0;

@@ -68,6 +68,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     locality: opts.locality,
     certDir: opts.certDir,
     credentialDir: opts.credentialDir,
+    busyPoll: opts.busyPoll,
     onRestart: () => mainStats.inc(server.workerRestarts),
   });
   // Every cluster's hosts get a shared slot (outlier counters and verdicts, /clusters stats);

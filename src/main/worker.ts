@@ -28,11 +28,14 @@ import { readerSocketOptions, trackReads } from '../listener/socket_reader.js';
 import { serveHistograms } from '../stats/latency.js';
 import { configureTls } from '../tls/contexts.js';
 import { configureCredentials } from '../tls/credentials.js';
+import { nativeSockets } from '../listener/native/index.js';
 import { performance } from 'node:perf_hooks';
 
 const init = workerData as WorkerInit;
 if (init.certDir) configureTls(init.certDir);
 if (init.credentialDir) configureCredentials(init.credentialDir);
+// --busy-poll: this thread's loop never sleeps (listener/native/busy_poll.c); without the addon it sleeps as usual.
+if (init.busyPoll) nativeSockets()?.busyPoll(true);
 const stats = StatsWriter.claim(init.stats, threadId);
 const breakers = init.breakers && CircuitBreakers.claim(init.breakers, threadId);
 serveHistograms(init.poolId, stats.latency);

@@ -62,7 +62,7 @@ export class WorkerPool implements HostUpdateSink {
     readonly size: number,
     private readonly registry: StatsRegistry,
     private readonly native: NativeSockets | null,
-    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; certDir?: string; credentialDir?: string; onRestart: () => void; hostSlots?: number; breakers?: CircuitBreakerRegistry; maxConnections?: number },
+    opts: { acceptMode: AcceptMode; transparent: boolean; locality?: string; certDir?: string; credentialDir?: string; busyPoll?: boolean; onRestart: () => void; hostSlots?: number; breakers?: CircuitBreakerRegistry; maxConnections?: number },
   ) {
     this.hostShared = createHostShared(opts.hostSlots ?? DEFAULT_HOST_SLOTS, registry.shared.slabs);
     this.hostSlots = new HostSlots(this.hostShared, registry.shared.slabs - 1);
@@ -88,6 +88,7 @@ export class WorkerPool implements HostUpdateSink {
       locality: opts.locality ?? '',
       certDir: opts.certDir,
       credentialDir: opts.credentialDir,
+      busyPoll: opts.busyPoll,
       breakers: opts.breakers?.shared,
     };
     this.drain = new BroadcastChannel(channelName(poolId, 'drain'));

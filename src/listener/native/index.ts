@@ -18,6 +18,8 @@ export interface NativeSockets {
   listenSocket(address: string, port: number, reusePort: boolean, transparent: boolean, backlog: number): number;
   /** Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
   raiseFdLimit(): number;
+  /** Starts or stops busy polling of the calling thread's event loop (busy_poll.c). */
+  busyPoll(on: boolean): boolean;
 }
 
 let loaded: NativeSockets | null | undefined;

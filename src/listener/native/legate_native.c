@@ -1,7 +1,8 @@
 /*
  * Socket calls Node does not expose: the original destination of a REDIRECTed
  * connection, dup() for handing an accepted fd to a worker thread, and the
- * socket options of the reuseport and TPROXY accept modes. Errors are thrown
+ * socket options of the reuseport and TPROXY accept modes (and, in busy_poll.c,
+ * busy polling of a worker's loop). Errors are thrown
  * with the errno name as `code` so callers can match them across threads.
  */
 #define NAPI_VERSION 8
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <linux/netfilter_ipv4.h>
+#include "busy_poll.h"
 
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST 80
@@ -231,6 +233,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"setTransparent", NULL, set_transparent, NULL, NULL, NULL, napi_default, NULL},
     {"raiseFdLimit", NULL, raise_fd_limit, NULL, NULL, NULL, napi_default, NULL},
     {"listenSocket", NULL, listen_socket, NULL, NULL, NULL, napi_default, NULL},
+    {"busyPoll", NULL, busy_poll_set, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
