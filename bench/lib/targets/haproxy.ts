@@ -16,11 +16,11 @@ import { benchCertificate } from '../tls_cert.js';
 type Front = 'plain' | 'h2c' | 'tls';
 
 /** The `global` and `defaults` sections every HAProxy target of the bench shares (HTTP: keep-alive both sides, connections reused). */
-export function haproxyPreamble(mode: 'http' | 'tcp', workers: number): string {
+export function haproxyPreamble(mode: 'http' | 'tcp', workers: number, busyPolling = false): string {
   return `
 global
   nbthread ${workers}
-  maxconn 8000
+${busyPolling ? '  busy-polling\n' : ''}  maxconn 8000
 defaults
   mode ${mode}
   timeout connect 5s
@@ -29,28 +29,31 @@ defaults
 ${mode === 'http' ? '  option http-keep-alive\n  http-reuse always\n' : ''}`;
 }
 
-function config(mode: 'http' | 'tcp', a: StartArgs, leastconn: boolean, front: Front, tlsPem?: string): string {
+function config(mode: 'http' | 'tcp', a: StartArgs, leastconn: boolean, front: Front, tlsPem?: string, busyPolling = false): string {
   const servers = leastconn ? a.upstreams.map((u, i) => `  server up${i + 1} ${u.host}:${u.port}\n`).join('') : `  server up ${a.upstream.host}:${a.upstream.port}\n`;
-  return `${haproxyPreamble(mode, a.workers)}frontend fe
+  return `${haproxyPreamble(mode, a.workers, busyPolling)}frontend fe
   bind 127.0.0.1:${PEER_PORT} backlog 8192${front === 'h2c' ? ' proto h2' : ''}${tlsPem ? ` ssl crt ${tlsPem} alpn http/1.1` : ''}
   default_backend be
 backend be
 ${leastconn ? '  balance leastconn\n' : ''}${servers}`;
 }
 
-/** `front`: h2c (the h2c scenario), or TLS termination with the bench certificate (gateway_https). */
-function haproxy(mode: 'http' | 'tcp', leastconn = false, front: Front = 'plain'): Target {
+/**
+ * `front`: h2c (the h2c scenario), or TLS termination with the bench certificate (gateway_https).
+ * `busyPolling`: HAProxy's threads poll without sleeping (the peer of Legate's `--busy-poll`).
+ */
+function haproxy(mode: 'http' | 'tcp', leastconn = false, front: Front = 'plain', busyPolling = false): Target {
   const tls = front === 'tls';
-  const id = front === 'h2c' ? 'haproxy-h2c' : leastconn ? 'haproxy-leastconn' : mode === 'http' ? (tls ? 'haproxy-https' : 'haproxy') : 'haproxy-tcp';
+  const id = busyPolling ? 'haproxy-busy-poll' : front === 'h2c' ? 'haproxy-h2c' : leastconn ? 'haproxy-leastconn' : mode === 'http' ? (tls ? 'haproxy-https' : 'haproxy') : 'haproxy-tcp';
   return {
     id,
-    label: front === 'h2c' ? 'haproxy (mode http, h2c frontend)' : leastconn ? 'haproxy (mode http, balance leastconn)' : mode === 'http' ? (tls ? 'haproxy (mode http, TLS termination)' : 'haproxy (mode http)') : 'haproxy (mode tcp)',
+    label: busyPolling ? 'haproxy (mode http, busy-polling)' : front === 'h2c' ? 'haproxy (mode http, h2c frontend)' : leastconn ? 'haproxy (mode http, balance leastconn)' : mode === 'http' ? (tls ? 'haproxy (mode http, TLS termination)' : 'haproxy (mode http)') : 'haproxy (mode tcp)',
     layer: mode === 'http' ? 'l7' : 'l4',
     serves: mode === 'http' ? ['http'] : ['http', 'tcp-source'],
     unavailable: (t) => (t.haproxy ? undefined : 'haproxy is not installed (bench/install-peers.sh)'),
     async start(a) {
       const file = join(a.tmp, `${id}.cfg`);
-      writeFileSync(file, config(mode, a, leastconn, front, tls ? (await benchCertificate(a.tmp)).combined : undefined));
+      writeFileSync(file, config(mode, a, leastconn, front, tls ? (await benchCertificate(a.tmp)).combined : undefined, busyPolling));
       const logFile = join(a.tmp, `${id}.log`);
       const proc = start(onCpus(a.cpus.proxy, ['haproxy', '-db', '-f', file]), { logFile });
       const { endpoint, remove } = redirectedEndpoint(a.upstreamKind, PEER_PORT);
@@ -64,3 +67,4 @@ export const haproxyTcp = haproxy('tcp');
 export const haproxyLeastconn = haproxy('http', true);
 export const haproxyH2c = haproxy('http', false, 'h2c');
 export const haproxyHttps = haproxy('http', false, 'tls');
+export const haproxyBusyPoll = haproxy('http', false, 'plain', true);

@@ -25,28 +25,29 @@ export function legateArgv(cpus: string, configDir: string, workers: number, acc
  * manager, route table, router and upstream pool, with the access log off and Istio's metrics on
  * (as a sidecar runs) unless the target says they are off. `leastRequest`: the ServiceEntry lists
  * every upstream the scenario started and a DestinationRule sets LEAST_REQUEST, so each request
- * is balanced (issue 7).
+ * is balanced (issue 7). `busyPoll`: the workers poll without sleeping (`--busy-poll`), for the
+ * latency rows next to HAProxy's `busy-polling`.
  */
-function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC' = 'TCP', opts: { istioStats?: boolean; leastRequest?: boolean } = {}): Target {
-  const { istioStats = true, leastRequest = false } = opts;
+function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC' = 'TCP', opts: { istioStats?: boolean; leastRequest?: boolean; busyPoll?: boolean } = {}): Target {
+  const { istioStats = true, leastRequest = false, busyPoll = false } = opts;
   const mode = acceptMode === 'handoff' ? 'hand-off' : 'reuseport';
   // The same proxy with Istio's standard metrics off (--disable-istio-stats): the cost of metrics on the hot path.
-  const off = istioStats ? '' : '-nostats';
+  const off = (istioStats ? '' : '-nostats') + (busyPoll ? '-busy-poll' : '');
   const http = `legate ${mode} (HTTP connection manager + router${leastRequest ? ', LEAST_REQUEST' : ''})`;
   if (protocol === 'GRPC') {
     return { ...legate(acceptMode, 'HTTP', opts), id: 'legate-grpc', label: `legate ${mode} (GRPC port: h2c both sides)`, serves: ['grpc'], start: (a) => startLegate(a, acceptMode, 'GRPC', istioStats, leastRequest, off) };
   }
   return {
     id: (leastRequest ? 'legate-http-least-request' : protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`) + off,
-    label: (protocol === 'HTTP' ? http : `legate ${mode} (tcp_proxy, no HTTP processing)`) + (istioStats ? '' : ', Istio metrics off'),
+    label: (protocol === 'HTTP' ? http : `legate ${mode} (tcp_proxy, no HTTP processing)`) + (istioStats ? '' : ', Istio metrics off') + (busyPoll ? ', --busy-poll' : ''),
     layer: protocol === 'HTTP' ? 'l7' : 'l4',
     serves: protocol === 'HTTP' ? ['http'] : ['http', 'tcp-source'],
     unavailable: () => undefined,
-    start: (a) => startLegate(a, acceptMode, protocol, istioStats, leastRequest, off),
+    start: (a) => startLegate(a, acceptMode, protocol, istioStats, leastRequest, off, busyPoll),
   };
 }
 
-async function startLegate(a: StartArgs, acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC', istioStats: boolean, leastRequest: boolean, off: string): Promise<RunningTarget> {
+async function startLegate(a: StartArgs, acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC', istioStats: boolean, leastRequest: boolean, off: string, busyPoll = false): Promise<RunningTarget> {
   // Its own directory: the proxy watches it, so nothing else may be written there.
   const name = `legate-${acceptMode}${off}${protocol === 'GRPC' ? '-grpc' : ''}`;
   const dir = join(a.tmp, `${name}-conf`);
@@ -57,7 +58,8 @@ async function startLegate(a: StartArgs, acceptMode: 'handoff' | 'reuseport', pr
   if (leastRequest) docs.push(destinationRule('upstream', 'LEAST_REQUEST'));
   writeFileSync(join(dir, 'bench.yaml'), docs.join('---\n'), { mode: 0o644 });
   const logFile = join(a.tmp, `${name}.log`);
-  const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode, istioStats ? [] : ['--disable-istio-stats']), { logFile });
+  const flags = [...(istioStats ? [] : ['--disable-istio-stats']), ...(busyPoll ? ['--busy-poll'] : [])];
+  const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode, flags), { logFile });
   return { endpoint: { host: LEGATE_VIP, port: vipPort }, pid: proc.pid, exited: proc.exited, logFile, stop: () => proc.stop() };
 }
 
@@ -65,5 +67,6 @@ export const legateHandoff = legate('handoff');
 export const legateReuseport = legate('reuseport');
 export const legateHttp = legate('handoff', 'HTTP');
 export const legateHttpNoStats = legate('handoff', 'HTTP', { istioStats: false });
+export const legateHttpBusyPoll = legate('handoff', 'HTTP', { busyPoll: true });
 export const legateHttpLeastRequest = legate('handoff', 'HTTP', { leastRequest: true });
 export const legateGrpc = legate('handoff', 'GRPC');
