@@ -20,8 +20,9 @@ export interface BenchOptions {
 }
 
 const USAGE = `usage: node dist/bench/run.js [--quick | --smoke] [--out DIR] [--only SCENARIO,…] [--targets ID,…] [--workers 1,2,…]
-       [--warmup SEC] [--reps N] [--dur SEC] [--no-install]
-  (default: the full run; --quick takes under 2 minutes; --smoke is the test suite's seconds-long run without peers)`;
+       [--warmup SEC] [--reps N] [--dur SEC] [--interleave] [--no-install]
+  (default: the full run; --quick takes under 2 minutes; --smoke is the test suite's seconds-long run without peers;
+   --interleave: the targets take turns, one repetition each per round, each round a fresh start)`;
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const o: BenchOptions = { mode: 'full', install: true, inside: false, timing: {} };
@@ -48,6 +49,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     } else if (a === '--warmup') o.timing.warmupSec = num(argv[++i], a, 0);
     else if (a === '--reps') o.timing.reps = Math.round(num(argv[++i], a, 1));
     else if (a === '--dur') o.timing.durSec = num(argv[++i], a, 0.1);
+    else if (a === '--interleave') o.timing.interleaved = true;
     else if (a === '--no-install') o.install = false;
     else if (a === '--inside') o.inside = true;
     else throw new Error(`unknown option ${a}\n${USAGE}`);

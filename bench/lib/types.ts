@@ -7,6 +7,8 @@ export interface Timing {
   warmupSec: number;
   reps: number;
   durSec: number;
+  /** The targets take turns: each repetition is a round in which every target is started, warmed up and measured once. */
+  interleaved?: boolean;
 }
 
 /** Where the proxy runs and where everything else (load generator, upstream) runs. */

@@ -85,3 +85,34 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('bench --interleave: the targets take turns, one repetition each per round, and the summary says so', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.fail('the benchmark smoke run needs root; run the tests as root as CI does');
+    return;
+  }
+  t.timeout(120_000);
+  const out = mkdtempSync(join(tmpdir(), 'legate-bench-interleave-'));
+  try {
+    const child = spawn(process.execPath, [RUN, '--smoke', '--only', 'http_small', '--interleave', '--reps', '3', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    t.is(code, 0, stderr);
+    // The log shows the order: round 1 of every target before round 2 of any.
+    const starts = [...stderr.matchAll(/http_small: (direct|legate)[^\n]*round (\d) of 3/g)].map((m) => `${m[1]}${m[2]}`);
+    t.deepEqual(starts, ['direct1', 'legate1', 'direct2', 'legate2', 'direct3', 'legate3'], stderr);
+    const json = readdirSync(out).find((f) => f.endsWith('-http_small.smoke.json'))!;
+    const r = JSON.parse(readFileSync(join(out, json), 'utf8')) as { timing: { interleaved?: boolean }; rows: { target: string; samples: number[]; error?: string; extra: { proxyCpu?: number } }[] };
+    t.true(r.timing.interleaved);
+    for (const row of r.rows) {
+      t.is(row.error, undefined, `${row.target} ran`);
+      t.is(row.samples.length, 3, `${row.target}: a sample per round`);
+    }
+    t.true((r.rows.find((x) => x.target === 'legate-handoff')?.extra.proxyCpu ?? 0) > 0, 'the proxy CPU is summed over the rounds');
+    const summary = readFileSync(join(out, readdirSync(out).find((f) => f.endsWith('-summary.smoke.md'))!), 'utf8');
+    t.regex(summary, /3 rounds; in each, every target in turn is started/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -17,6 +17,7 @@ export function machineLine(m: Machine): string {
 export function timingLine(t: Timing): string {
   const warmup = t.warmupSec > 0 ? `warm-up ${t.warmupSec} s (discarded), then ` : '';
   // durSec 0: each repetition is one operation (e.g. one configuration apply), not a timed run.
+  if (t.interleaved) return `${t.reps} rounds; in each, every target in turn is started, warmed up for ${t.warmupSec} s (discarded) and measured for ${t.durSec} s; the median is shown with the min–max spread`;
   return `${warmup}${t.reps} repetitions${t.durSec > 0 ? ` of ${t.durSec} s` : ''}; the median is shown with the min–max spread`;
 }
 
