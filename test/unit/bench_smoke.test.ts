@@ -4,7 +4,7 @@
  * peers to install). Checks that the harness still runs end to end and that its JSON,
  * Markdown and SVG are written and parse — never the figures themselves.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,20 +30,28 @@ function wellFormedSvg(text: string): string | undefined {
   return undefined;
 }
 
-test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', async (t) => {
+/** Runs `bench/run.js args --out <fresh dir>` as root, checks it exits 0, hands the directory and its log to `check`. */
+async function benchRun(t: ExecutionContext, args: string[], timeoutMs: number, check: (out: string, stderr: string) => void): Promise<void> {
   if (process.getuid?.() !== 0) {
     t.fail('the benchmark smoke run needs root (network namespace, iptables, a proxy as uid 1337); run the tests as root as CI does');
     return;
   }
-  t.timeout(160_000);
+  t.timeout(timeoutMs);
   const out = mkdtempSync(join(tmpdir(), 'legate-bench-smoke-'));
   try {
-    const child = spawn(process.execPath, [RUN, '--smoke', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [RUN, ...args, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     t.is(code, 0, stderr);
+    check(out, stderr);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
 
+test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', async (t) => {
+  await benchRun(t, ['--smoke'], 160_000, (out) => {
     const files = readdirSync(out);
     const jsons = files.filter((f) => f.endsWith('.smoke.json'));
     const scenarios = ['http_small', 'gateway_https', 'http_lb', 'http_1k', 'http_64k', 'tcp_bulk', 'tcp_connect_rate', 'latency_fixed_rate', 'memory', 'config_apply', 'lb_pick', 'xds_push', 'authz_eval'];
@@ -81,24 +89,11 @@ test('bench --smoke writes JSON, an SVG per scenario and a Markdown summary', as
     t.regex(summary, /- Machine: .+ cores, .+Node v\d+/);
     for (const s of scenarios) t.regex(summary, new RegExp(`^## ${s} — `, 'm'));
     t.regex(summary, /\| legate hand-off \(tcp_proxy, no HTTP processing\) \| 1, (pinned cpu 0|unpinned) \|/);
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+  });
 });
 
 test('bench --interleave: the targets take turns, one repetition each per round, and the summary says so', async (t) => {
-  if (process.getuid?.() !== 0) {
-    t.fail('the benchmark smoke run needs root; run the tests as root as CI does');
-    return;
-  }
-  t.timeout(120_000);
-  const out = mkdtempSync(join(tmpdir(), 'legate-bench-interleave-'));
-  try {
-    const child = spawn(process.execPath, [RUN, '--smoke', '--only', 'http_small', '--interleave', '--reps', '3', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    t.is(code, 0, stderr);
+  await benchRun(t, ['--smoke', '--only', 'http_small', '--interleave', '--reps', '3'], 120_000, (out, stderr) => {
     // The log shows the order: round 1 of every target before round 2 of any.
     const starts = [...stderr.matchAll(/http_small: (direct|legate)[^\n]*round (\d) of 3/g)].map((m) => `${m[1]}${m[2]}`);
     t.deepEqual(starts, ['direct1', 'legate1', 'direct2', 'legate2', 'direct3', 'legate3'], stderr);
@@ -112,7 +107,5 @@ test('bench --interleave: the targets take turns, one repetition each per round,
     t.true((r.rows.find((x) => x.target === 'legate-handoff')?.extra.proxyCpu ?? 0) > 0, 'the proxy CPU is summed over the rounds');
     const summary = readFileSync(join(out, readdirSync(out).find((f) => f.endsWith('-summary.smoke.md'))!), 'utf8');
     t.regex(summary, /3 rounds; in each, every target in turn is started/);
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+  });
 });
