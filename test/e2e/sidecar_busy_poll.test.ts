@@ -29,13 +29,14 @@ test('--busy-poll: the worker spins while idle, still proxies, and SIGTERM exits
   const r = await httpRequest(pod.ns, `http://${HOST}/x`, { args: ['--resolve', `${HOST}:80:${VIP}`] });
   t.is(r.status, 200, r.stderr);
 
-  // Idle: a proxy that sleeps in epoll_wait uses a few ms a second; a spinning worker takes its
-  // core (less on a busy CI machine, so the bar is a third of one).
+  // Idle: a proxy that sleeps in epoll_wait uses a few ms in 1.5 s (0 in the check without the
+  // flag); a spinning worker takes its core, or its fair share of one on a busy 2-core CI machine
+  // running other tests (so the bar is a fifth).
   const pid = pod.proxy!.pid;
   const before = cpuMs(pid);
   await sleep(1500);
   const used = cpuMs(pid) - before;
-  t.true(used >= 500, `${used} ms of CPU in 1.5 s idle`);
+  t.true(used >= 300, `${used} ms of CPU in 1.5 s idle`);
 
   const again = await httpRequest(pod.ns, `http://${HOST}/y`, { args: ['--resolve', `${HOST}:80:${VIP}`] });
   t.is(again.status, 200, again.stderr);
