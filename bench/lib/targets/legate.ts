@@ -28,37 +28,44 @@ export function legateArgv(cpus: string, configDir: string, workers: number, acc
  * is balanced (issue 7). `busyPoll`: the workers poll without sleeping (`--busy-poll`), for the
  * latency rows next to HAProxy's `busy-polling`.
  */
-function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC' = 'TCP', opts: { istioStats?: boolean; leastRequest?: boolean; busyPoll?: boolean } = {}): Target {
-  const { istioStats = true, leastRequest = false, busyPoll = false } = opts;
+interface LegateVariant {
+  istioStats: boolean;
+  leastRequest: boolean;
+  busyPoll: boolean;
+}
+
+/** What the id and the config directory carry for a variant: `-nostats` (--disable-istio-stats: the cost of metrics on the hot path), `-busy-poll`. */
+const variantSuffix = (v: LegateVariant) => (v.istioStats ? '' : '-nostats') + (v.busyPoll ? '-busy-poll' : '');
+
+function legate(acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC' = 'TCP', opts: Partial<LegateVariant> = {}): Target {
+  const v: LegateVariant = { istioStats: true, leastRequest: false, busyPoll: false, ...opts };
   const mode = acceptMode === 'handoff' ? 'hand-off' : 'reuseport';
-  // The same proxy with Istio's standard metrics off (--disable-istio-stats): the cost of metrics on the hot path.
-  const off = (istioStats ? '' : '-nostats') + (busyPoll ? '-busy-poll' : '');
-  const http = `legate ${mode} (HTTP connection manager + router${leastRequest ? ', LEAST_REQUEST' : ''})`;
+  const http = `legate ${mode} (HTTP connection manager + router${v.leastRequest ? ', LEAST_REQUEST' : ''})`;
   if (protocol === 'GRPC') {
-    return { ...legate(acceptMode, 'HTTP', opts), id: 'legate-grpc', label: `legate ${mode} (GRPC port: h2c both sides)`, serves: ['grpc'], start: (a) => startLegate(a, acceptMode, 'GRPC', istioStats, leastRequest, off) };
+    return { ...legate(acceptMode, 'HTTP', opts), id: 'legate-grpc', label: `legate ${mode} (GRPC port: h2c both sides)`, serves: ['grpc'], start: (a) => startLegate(a, acceptMode, 'GRPC', v) };
   }
   return {
-    id: (leastRequest ? 'legate-http-least-request' : protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`) + off,
-    label: (protocol === 'HTTP' ? http : `legate ${mode} (tcp_proxy, no HTTP processing)`) + (istioStats ? '' : ', Istio metrics off') + (busyPoll ? ', --busy-poll' : ''),
+    id: (v.leastRequest ? 'legate-http-least-request' : protocol === 'HTTP' ? 'legate-http' : `legate-${acceptMode}`) + variantSuffix(v),
+    label: (protocol === 'HTTP' ? http : `legate ${mode} (tcp_proxy, no HTTP processing)`) + (v.istioStats ? '' : ', Istio metrics off') + (v.busyPoll ? ', --busy-poll' : ''),
     layer: protocol === 'HTTP' ? 'l7' : 'l4',
     serves: protocol === 'HTTP' ? ['http'] : ['http', 'tcp-source'],
     unavailable: () => undefined,
-    start: (a) => startLegate(a, acceptMode, protocol, istioStats, leastRequest, off, busyPoll),
+    start: (a) => startLegate(a, acceptMode, protocol, v),
   };
 }
 
-async function startLegate(a: StartArgs, acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC', istioStats: boolean, leastRequest: boolean, off: string, busyPoll = false): Promise<RunningTarget> {
+async function startLegate(a: StartArgs, acceptMode: 'handoff' | 'reuseport', protocol: 'TCP' | 'HTTP' | 'GRPC', v: LegateVariant): Promise<RunningTarget> {
   // Its own directory: the proxy watches it, so nothing else may be written there.
-  const name = `legate-${acceptMode}${off}${protocol === 'GRPC' ? '-grpc' : ''}`;
+  const name = `legate-${acceptMode}${variantSuffix(v)}${protocol === 'GRPC' ? '-grpc' : ''}`;
   const dir = join(a.tmp, `${name}-conf`);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const vipPort = VIP_PORTS[a.upstreamKind];
-  const more = leastRequest ? a.upstreams.slice(1).map((u) => u.port) : [];
+  const more = v.leastRequest ? a.upstreams.slice(1).map((u) => u.port) : [];
   const docs = [MESH_YAML, serviceEntry({ name: 'upstream', vip: LEGATE_VIP, port: vipPort, endpointPort: a.upstream.port, moreEndpointPorts: more, protocol })];
-  if (leastRequest) docs.push(destinationRule('upstream', 'LEAST_REQUEST'));
+  if (v.leastRequest) docs.push(destinationRule('upstream', 'LEAST_REQUEST'));
   writeFileSync(join(dir, 'bench.yaml'), docs.join('---\n'), { mode: 0o644 });
   const logFile = join(a.tmp, `${name}.log`);
-  const flags = [...(istioStats ? [] : ['--disable-istio-stats']), ...(busyPoll ? ['--busy-poll'] : [])];
+  const flags = [...(v.istioStats ? [] : ['--disable-istio-stats']), ...(v.busyPoll ? ['--busy-poll'] : [])];
   const proc = start(legateArgv(a.cpus.proxy, dir, a.workers, acceptMode, flags), { logFile });
   return { endpoint: { host: LEGATE_VIP, port: vipPort }, pid: proc.pid, exited: proc.exited, logFile, stop: () => proc.stop() };
 }
