@@ -55,8 +55,14 @@ test('busyPoll: a worker left spinning still exits when its work is done (the ha
 });
 
 test('busyPoll: a spinning worker is closed cleanly by terminate()', async (t) => {
-  const w = new Worker(`require(${JSON.stringify(ADDON)}).busyPoll(true); setInterval(() => {}, 1000);`, { eval: true });
-  await new Promise((r) => setTimeout(r, 200));
+  // Terminated only once it says it spins: a worker stopped before its environment exists exits 0
+  // without ever having run (what a fixed 200 ms wait got on a loaded CI machine).
+  const src = `const { parentPort } = require('node:worker_threads');
+    require(${JSON.stringify(ADDON)}).busyPoll(true);
+    setInterval(() => {}, 1000);
+    setTimeout(() => parentPort.postMessage('spinning'), 50);`;
+  const w = new Worker(src, { eval: true });
+  t.is(await new Promise((resolve) => w.once('message', resolve)), 'spinning');
   t.is(await w.terminate(), 1);
 });
 
