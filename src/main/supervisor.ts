@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { configureWorkerHeap } from './worker_heap.js';
 import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
 import { appHealthRoutes } from '../admin/app_health.js';
@@ -98,6 +99,27 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   );
   const bound = native && opts.acceptMode === 'handoff' ? new BoundListeners(native, pool, { transparent: opts.transparent, backlog: opts.backlog, onLost: () => mainStats.inc(server.handoffFailed) }) : undefined;
   if (!native) log.error('listeners are not started without the native addon; admin and readiness still serve');
+  const http: Server[] = [];
+  /** Stops everything started: at the end of a shutdown, or when a later start step fails. */
+  const release = async () => {
+    source.close();
+    bound?.closeAll();
+    pool.stopAccepting();
+    // Apps resolve until the end of the drain; the DNS proxy goes with the admin ports.
+    await dns.close();
+    for (const h of http) h.close();
+    await pool.close();
+  };
+  /**
+   * A start step that fails (a port in use, say) stops what the steps before it started, so the
+   * process exits with the error, as Envoy does, instead of lingering half-started: workers and
+   * listeners alive, nothing answering readiness, and nothing for the kubelet to restart.
+   */
+  const startStep = <T>(step: Promise<T>): Promise<T> =>
+    step.catch(async (err: unknown) => {
+      await release().catch((e: Error) => log.error(`stopping after a failed start: ${e.message}`));
+      throw err;
+    });
   // Updates are applied one at a time, in order. Listeners a change adds are bound once the
   // workers serve the snapshot that has them (so no connection reaches a worker that does not
   // know its listener), and then accept at once. DNS host sets follow the snapshot on the same
@@ -127,7 +149,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
     return applying;
   };
   await publish({ snapshot: firstSnapshot });
-  await dns.start(firstSnapshot);
+  await startStep(dns.start(firstSnapshot));
   source.on('update', (u: SnapshotUpdate) => void publish(u));
   source.on('rejected', () => {
     mainStats.inc(server.configRejected);
@@ -189,17 +211,11 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const routes = adminRoutes(view);
   routes.get['/dns'] = dnsAdminHandler(dns);
   routes.help['/dns'] = 'DNS proxy name table, caches and DNS clusters';
-  const http = [
-    await startHttp(routes, opts.adminAddress, opts.adminPort),
-    // Also the rewritten app probes (Istio's /app-health on its status port): `legate inject` points the kubelet here.
-    await startHttp({ get: { '/healthz/ready': (_q, res) => void res.writeHead(view.ready() ? 200 : 503).end(), ...appHealthRoutes(process.env.ISTIO_KUBE_APP_PROBERS) } }, '0.0.0.0', opts.readinessPort),
-    await startHttp(
-      // Istio's merged metrics port: the same text as the admin's /stats/prometheus.
-      { get: { '/stats/prometheus': routes.get['/stats/prometheus'] } },
-      '0.0.0.0',
-      opts.prometheusPort,
-    ),
-  ];
+  http.push(await startStep(startHttp(routes, opts.adminAddress, opts.adminPort)));
+  // Also the rewritten app probes (Istio's /app-health on its status port): `legate inject` points the kubelet here.
+  http.push(await startStep(startHttp({ get: { '/healthz/ready': (_q, res) => void res.writeHead(view.ready() ? 200 : 503).end(), ...appHealthRoutes(process.env.ISTIO_KUBE_APP_PROBERS) } }, '0.0.0.0', opts.readinessPort)));
+  // Istio's merged metrics port: the same text as the admin's /stats/prometheus.
+  http.push(await startStep(startHttp({ get: { '/stats/prometheus': routes.get['/stats/prometheus'] } }, '0.0.0.0', opts.prometheusPort)));
   if (opts.statusPort > 0) {
     // pilot-agent's port: where injected pods send the kubelet's probes and Prometheus. Not
     // being able to serve it degrades probes and scraping only, so the proxy goes on.
@@ -253,12 +269,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
       drainListeners({ graceful: true, inboundOnly: role === 'sidecar' });
       source.close();
       await waitForTermination(term, () => activeDownstreamConnections(registry), (n) => n > 0 && log.info(`${n} active connections`));
-      bound?.closeAll();
-      pool.stopAccepting();
-      // Apps resolve until the end of the drain; the DNS proxy goes with the admin ports.
-      await dns.close();
-      for (const h of http) h.close();
-      await pool.close();
+      await release();
       process.exit(code);
     })();
     return quitting;

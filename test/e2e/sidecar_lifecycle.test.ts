@@ -1,13 +1,14 @@
 /**
  * End-to-end: the proxy's lifecycle with real traffic — SIGTERM drain (Istio's
- * terminationDrainDuration), exit code.
+ * terminationDrainDuration), exit code, a start that fails.
  *
  * Killing one worker thread from the outside is not tested: a worker thread cannot be
  * signalled on its own (any fatal signal ends the whole process) and the proxy has no admin
  * or debug hook that ends a worker, so there is no outside way to do it yet.
  */
 import test from 'ava';
-import { APP_UID, ECHO_PORT, meshConfigMap, podWithRemote, PORTS, pingClient, sleep } from './harness/index.js';
+import { APP_UID, ECHO_PORT, meshConfigMap, Pod, podWithRemote, PORTS, pingClient, RemoteHost, sleep } from './harness/index.js';
+import { NODE } from './harness/programs.js';
 
 interface Pong {
   ev: string;
@@ -76,5 +77,23 @@ for (const acceptMode of ['handoff', 'reuseport'] as const) {
       const r = await pod.ns.exec(['timeout', '60', 'sh', '-c', script], { check: false, timeoutMs: 70_000 });
       t.is(r.stdout, 'hello\n', `start ${i}: ${JSON.stringify(r)}`);
     }
+  });
+}
+
+for (const [name, port] of [['admin', PORTS.admin], ['readiness', PORTS.readiness]] as const) {
+  test(`a start that fails (the ${name} port :${port} is taken): exit 1 with the error, workers and listeners stopped`, async (t) => {
+    const pod = await Pod.create(t, { remote: await RemoteHost.create(t) });
+    pod.writeConfig(meshConfigMap());
+    const squatter = pod.ns.spawn([NODE, '-e', `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('listening'))`], { label: 'squatter' });
+    t.teardown(() => void squatter.stop('SIGKILL'));
+    await squatter.waitForLine(/listening/);
+
+    const proxy = await pod.startProxy({ waitReady: false });
+    // Before the fix the proxy printed the error and lived on: workers running, the capture
+    // listeners bound, nothing serving readiness, and no exit for the kubelet to act on.
+    const exit = await Promise.race([proxy.exited, sleep(20_000).then(() => undefined)]);
+    t.truthy(exit, `the proxy still runs 20 s after its ${name} port could not be bound\n${proxy.describe()}`);
+    t.deepEqual(exit, { code: 1, signal: null }, proxy.describe());
+    t.regex(proxy.stderr, new RegExp(`EADDRINUSE.*:${port}`));
   });
 }
