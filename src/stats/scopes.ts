@@ -32,6 +32,7 @@ const CLUSTER_FIELDS = [
   'upstream_rq_pending_active',
   'upstream_rq_active',
   'upstream_cx_max_requests',
+  'upstream_cx_protocol_error',
   'upstream_cx_max_duration_reached',
   // Upstream TLS (src/tls/upstream.ts), Envoy's transport-socket stats under the cluster.
   'ssl.handshake',

@@ -5,12 +5,13 @@
  * requests sent during the fault and those that did not get the answer the case demands
  * ("lost", target 0) — see harness/load.ts — and checks Envoy's answer: a reset (not a hang)
  * for a broken body, 504 UT for silence, the response for slowness, 200 across idle closes (the
- * pool resends once on a reused connection), 502 UPE for garbage.
+ * pool resends once on a reused connection), 502 UPE for garbage, and for an upstream that
+ * answers twice, the second answer never served to the next request.
  */
 import test, { type ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
 import {
-  accessLogEntry, httpLoad, httpRequest, meshConfigMap, podWithHttp, recordFaultCounts, serviceEntry, virtualService,
+  accessLogEntry, destinationRule, httpLoad, httpRequest, meshConfigMap, podWithHttp, recordFaultCounts, serviceEntry, virtualService,
   type HttpResponse, type PodWithHttp,
 } from './harness/index.js';
 
@@ -37,8 +38,8 @@ const config = (remoteIp: string) => [
   }),
 ];
 
-async function setup(t: ExecutionContext, idleCloseMs?: number): Promise<PodWithHttp> {
-  const env = await podWithHttp(t, { servers: {}, config: (r) => config(r.ip) });
+async function setup(t: ExecutionContext, idleCloseMs?: number, extraConfig: string[] = []): Promise<PodWithHttp> {
+  const env = await podWithHttp(t, { servers: {}, config: (r) => [...config(r.ip), ...extraConfig] });
   env.servers.faulty = await env.remote.httpServer(UPSTREAM, 'faulty', idleCloseMs === undefined ? {} : { idleCloseMs });
   return env;
 }
@@ -118,4 +119,21 @@ test('fault: upstream answers garbage — 502 UPE, and the proxy keeps serving',
   t.is((await accessLogEntry(env.pod, rs[0]!.id)).response_flags, 'UPE');
   await stillServes(t, env);
   recordFaultCounts(t, 'upstream-garbage', { sent: rs.length, lost: lost.length });
+});
+
+test('fault: upstream answers twice — the extra answer is not served to the next request (the connection is closed)', async (t) => {
+  // One connection for the cluster, so the second request waits for the first one's connection:
+  // the one the upstream wrote an unrequested response on.
+  const env = await setup(t, undefined, [destinationRule('faulty', { host: HOST, trafficPolicy: { connectionPool: { tcp: { maxConnections: 1 } } } })]);
+  const server = env.servers.faulty!;
+  const first = curls(env, 1, '/first?double=1&delay=1000');
+  await server.proc.waitForLine((l) => l.includes('"url":"/first?double=1&delay=1000"'));
+  const [second] = await curls(env, 1, '/second');
+  const [answered] = await first;
+  t.is(answered!.status, 200);
+  t.is(second!.status, 200, JSON.stringify(second));
+  t.false('x-smuggled' in second!.headers, `the second request got the first one's extra response: ${second!.text}`);
+  t.is((JSON.parse(second!.text) as { url: string }).url, '/second');
+  t.true(await env.pod.stat(`cluster.${CLUSTER}.upstream_cx_protocol_error`) >= 1);
+  await stillServes(t, env);
 });

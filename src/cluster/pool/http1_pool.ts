@@ -43,6 +43,8 @@ export interface PoolStats {
   onPending(delta: 1 | -1): void;
   onRequest(delta: 1 | -1): void;
   onMaxRequests(): void;
+  /** The upstream broke HTTP framing, or sent bytes no request asked for (upstream_cx_protocol_error). */
+  onProtocolError(): void;
   onMaxDuration(): void;
   /** Upstream TLS: a handshake completed, or failed (Envoy's cluster `ssl.*` stats). */
   onTls(result: 'handshake' | ReturnType<typeof tlsErrorKind>): void;
@@ -220,6 +222,11 @@ export class Http1Pool implements PendingQueueOwner {
   }
 
   /** The response completed (or the stream gave the connection back unused): reuse it if allowed. */
+  /** A connection of this pool heard the upstream break HTTP/1.1 framing; it is being closed. */
+  onProtocolError(): void {
+    this.stats.onProtocolError();
+  }
+
   release(conn: UpstreamConnection, reusable: boolean): void {
     this.endRequest(conn);
     const max = this.opts.maxRequestsPerConnection;

@@ -165,6 +165,7 @@ export class UpstreamPools {
       },
       onRequest: (delta) => s.add(base + C.upstream_rq_active, delta),
       onMaxRequests: () => s.inc(base + C.upstream_cx_max_requests),
+      onProtocolError: () => s.inc(base + C.upstream_cx_protocol_error),
       onMaxDuration: () => s.inc(base + C.upstream_cx_max_duration_reached),
       onTls: (result) => s.inc(base + C[`ssl.${result}`]),
     };
@@ -181,6 +182,7 @@ const NO_POOL_STATS: PoolStats = {
   onPending: NOTHING,
   onRequest: NOTHING,
   onMaxRequests: NOTHING,
+  onProtocolError: NOTHING,
   onMaxDuration: NOTHING,
   onTls: NOTHING,
 };

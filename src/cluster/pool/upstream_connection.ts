@@ -40,6 +40,11 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
   /** When the connection last went idle (performance.now()); the pool's sweep closes it after the idle timeout. */
   idleSince = 0;
   private local: string | undefined;
+  /** A read is being parsed: a response that ends in it is finished once the parse returns. */
+  private parsing = false;
+  /** The response that ended in the read being parsed (its trailers, or null). */
+  private endedInRead = false;
+  private endedTrailers: HeaderList | null = null;
 
   constructor(
     readonly pool: Http1Pool,
@@ -141,20 +146,30 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
   private onData(b: Buffer): void {
     if (!this.stream) {
       // Bytes on an idle connection: the upstream is out of step with us; never reuse it.
+      this.pool.onProtocolError();
       this.socket.destroy();
       return;
     }
     this.responseStarted = true;
-    let off = 0;
-    while (off < b.length && this.stream) {
-      off = this.parser.execute(b, off);
-      if (this.parser.error) {
-        const s = this.stream;
-        this.stream = undefined;
-        this.socket.destroy();
-        s?.onUpstreamReset('protocol_error', false, this.parser.error.details ?? 'protocol error');
-        return;
-      }
+    this.parsing = true;
+    const off = this.parser.execute(b, 0);
+    this.parsing = false;
+    if (this.parser.error) {
+      const s = this.stream;
+      this.stream = undefined;
+      this.pool.onProtocolError();
+      this.socket.destroy();
+      s?.onUpstreamReset('protocol_error', false, this.parser.error.details ?? 'protocol error');
+      return;
+    }
+    if (this.endedInRead) {
+      // Bytes after the end of the response answer no request (a second response, say). Parsed
+      // as the next request's response they would be served to whoever sent it, possibly
+      // another client: the connection is closed instead, as Envoy's codec does.
+      const outOfStep = off < b.length;
+      if (outOfStep) this.pool.onProtocolError();
+      this.endResponse(this.endedTrailers, this.reusable && !outOfStep);
+      return;
     }
     // A 101 handed the socket to a tunnel: the bytes after the head are the tunnel's.
     if (off < b.length && this.parser.state === State.Upgraded) readerOf(this.socket)?.(b.subarray(off));
@@ -175,6 +190,18 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
   }
 
   onMessageComplete(trailers: HeaderList | null): void {
+    if (this.parsing) {
+      this.endedInRead = true;
+      this.endedTrailers = trailers;
+      return;
+    }
+    // A read-until-close body, ended by the peer's FIN.
+    this.endResponse(trailers, this.reusable);
+  }
+
+  private endResponse(trailers: HeaderList | null, reusable: boolean): void {
+    this.endedInRead = false;
+    this.endedTrailers = null;
     const s = this.stream;
     this.stream = undefined;
     // The response is over: a pause its downstream asked for must not follow the connection
@@ -182,7 +209,7 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
     this.resumeResponse();
     // Back in the pool before the stream hears of it: the stream may start the next
     // (pipelined) request at once, and that request should find this warm connection.
-    this.pool.release(this, this.reusable);
+    this.pool.release(this, reusable);
     s?.onUpstreamComplete(trailers);
   }
 

@@ -25,6 +25,8 @@
  *   resetmid=N          send the head (content-length 2N) and N body bytes, then reset (RST)
  *   hang=1              never answer (the connection stays open)
  *   garbage=1           answer bytes that are not HTTP, then close
+ *   double=1            answer, and in the same write a second response no request asked for
+ *                       (`x-smuggled: 1`, body `smuggled`); the connection stays open
  * An upgrade request (WebSocket) is answered 101 and then every byte is echoed upper-cased
  * until the peer ends or sends "bye" ({ev: 'upgrade', url, headers} on stdout). With
  * `upgrade=decline` in its query it is answered 200 instead (no tunnel), and every byte that
@@ -89,6 +91,11 @@ const server = createServer((req, res) => {
       headers[h.slice(0, i)] = h.slice(i + 1);
     }
     const answer = () => {
+      if (q.has('double')) {
+        const body = JSON.stringify(report) + '\n';
+        const first = `HTTP/1.1 200 OK\r\nx-server-name: ${name}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+        return void req.socket.write(`${first}HTTP/1.1 200 OK\r\nx-smuggled: 1\r\ncontent-length: 8\r\n\r\nsmuggled`);
+      }
       if (q.has('size')) return sendBody(res, status, Number(q.get('size')), q.get('chunked') === '1', headers);
       const body = JSON.stringify(report) + '\n';
       res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
