@@ -1,6 +1,9 @@
 import { Buffer } from 'node:buffer';
 import type { OnReadOpts, Socket } from 'node:net';
 import { beginReadRun, endReadRun } from '../loop_clock.js';
+import { logger } from '../log.js';
+
+const log = logger('connection');
 
 /**
  * How bytes leave a socket on the data path. Sockets the proxy creates read into one buffer per
@@ -82,9 +85,21 @@ function onRead(this: Socket, nread: number, buf: Buffer): void {
   try {
     if (s.reader) s.reader(bytes);
     else keep(this, s, Buffer.from(bytes));
+  } catch (err) {
+    readerFailed(this, err);
   } finally {
     endReadRun();
   }
+}
+
+/**
+ * A reader threw: a bug met on this connection's bytes. Only this connection goes (its close
+ * handlers clean up what it was part of); uncaught, the exception would end the worker thread
+ * and every connection on it, which a client could then do at will.
+ */
+function readerFailed(socket: Socket, err: unknown): void {
+  log.error(`connection closed: its bytes failed a handler: ${(err as Error)?.stack ?? String(err)}`);
+  socket.destroy();
 }
 
 /** Options for `new Socket()` / `connect()` that make the socket read into the thread's buffer. */
@@ -109,7 +124,14 @@ export function setReader(socket: Socket, reader: BytesReader | undefined): void
     // A stream-mode socket (not created with readerSocketOptions): same contract over 'data'.
     const state: ReaderState = (s = newState());
     setState(socket, state);
-    state.onData = (b: Buffer) => (state.reader ? state.reader(b) : keep(socket, state, b));
+    state.onData = (b: Buffer) => {
+      try {
+        if (state.reader) state.reader(b);
+        else keep(socket, state, b);
+      } catch (err) {
+        readerFailed(socket, err);
+      }
+    };
     socket.on('data', state.onData);
   }
   s.reader = reader;

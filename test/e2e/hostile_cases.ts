@@ -100,12 +100,17 @@ export const HOSTILE_ROWS: HostileRow[] = [
   { name: 'non-ASCII in the target', bytes: `GET /caf\xe9 HTTP/1.1\r\nHost: ${H}\r\n\r\n`, status: 400 },
   { name: '* target on GET', bytes: `GET * HTTP/1.1\r\nHost: ${H}\r\n\r\n`, status: 400 },
   { name: 'authority-form target on GET', bytes: `GET ${H}:80 HTTP/1.1\r\nHost: ${H}\r\n\r\n`, status: 400 },
+  { name: 'two Host fields (the upstream may read the other)', bytes: `GET / HTTP/1.1\r\nHost: ${H}\r\nHost: other.example\r\n\r\n`, status: 400 },
   { name: 'CONNECT to a path', bytes: `CONNECT /x HTTP/1.1\r\nHost: ${H}\r\n\r\n`, status: 400 },
   { name: 'CONNECT with a body', bytes: `CONNECT ${H}:443 HTTP/1.1\r\nHost: ${H}:443\r\nContent-Length: 5\r\n\r\nhello`, status: 400 },
   { name: 'CONNECT with Transfer-Encoding', bytes: `CONNECT ${H}:443 HTTP/1.1\r\nHost: ${H}:443\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, status: 501 },
   // HCM policy (not framing).
   // (Envoy keeps the connection after this reply to a complete request; the client asks to close.)
   { name: 'no Host on HTTP/1.1', bytes: `GET / HTTP/1.1\r\nConnection: close\r\n\r\n`, status: 400 },
+  { name: 'Host not a valid authority', bytes: `GET / HTTP/1.1\r\nHost: ${H}/x\r\nConnection: close\r\n\r\n`, status: 400 },
+  { name: 'a fragment in the target (policy bypass)', bytes: `GET /admin#x HTTP/1.1\r\nHost: ${H}\r\nConnection: close\r\n\r\n`, status: 400 },
+  { name: 'absolute-form target with an unclosed IPv6 literal', bytes: `GET http://[::1/ HTTP/1.1\r\nHost: ${H}\r\nConnection: close\r\n\r\n`, status: 400 },
+  { name: 'absolute-form target, https on plaintext', bytes: `GET https://${H}/ HTTP/1.1\r\nHost: ${H}\r\nConnection: close\r\n\r\n`, status: 400 },
   { name: 'HTTP/1.0 (not sniffed as HTTP/1.1)', bytes: `GET / HTTP/1.0\r\nHost: ${H}\r\n\r\n`, status: NOT_HTTP },
   // Limits (item 2): Envoy's max_request_headers_kb 60 and max_headers_count 100.
   { name: 'headers over 60 KiB', bytes: `${GET}X-Big: ${'a'.repeat(61 * 1024)}\r\n\r\n`, status: 431 },

@@ -145,6 +145,40 @@ test('malformed requests get 400/501, the connection closes, and nothing reaches
   t.is(up.requests.length, 0);
 });
 
+test('the target and Host are checked before routing: two Hosts, an invalid authority, a fragment, a bad absolute URL are 400 and reach no upstream', async (t) => {
+  const up = await rawUpstream(t, (r, s) => s.write(ok(r.slice(0, r.indexOf('\r\n')))));
+  const { port, logged } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const refused: [string, string][] = [
+    ['GET / HTTP/1.1\r\nhost: a\r\nHOST: b\r\n\r\n', 'http1.codec_error'],
+    [GET('/', 'a b'), 'http.invalid_authority'],
+    [GET('/', 'a/b'), 'http.invalid_authority'],
+    [GET('/', '[::1'), 'http.invalid_authority'],
+    [GET('/admin#x'), 'path_normalization_failed'],
+    ['GET http://[::1/x HTTP/1.1\r\nhost: a\r\n\r\n', 'http1.invalid_url'],
+    ['GET http://a b/x HTTP/1.1\r\nhost: a\r\n\r\n', 'http1.codec_error'],
+    ['GET http://a%/x#f HTTP/1.1\r\nhost: a\r\n\r\n', 'path_normalization_failed'],
+    ['GET ftp://a/x HTTP/1.1\r\nhost: a\r\n\r\n', 'http1.invalid_scheme'],
+    ['GET https://a/x HTTP/1.1\r\nhost: a\r\n\r\n', 'http1.https_url_on_plaintext_connection'],
+  ];
+  for (const [req, details] of refused) {
+    const { text } = await rawExchange(port, req, n(1));
+    t.is(responses(text)[0]?.status, 400, JSON.stringify(req));
+    t.is(logged.at(-1)?.details, details, JSON.stringify(req));
+  }
+  t.is(up.requests.length, 0);
+  // Served: an IPv6 literal with a port; absolute-form (its host replaces Host, userinfo dropped, no path is "/").
+  const served: [string, string, string][] = [
+    [GET('/v6', '[::1]:80'), 'GET /v6 HTTP/1.1', '[::1]:80'],
+    ['GET HTTP://u:p@b.local:8080/p?q=1 HTTP/1.1\r\nhost: a\r\n\r\n', 'GET /p?q=1 HTTP/1.1', 'b.local:8080'],
+    ['GET http://b.local?q HTTP/1.1\r\nhost: a\r\n\r\n', 'GET /?q HTTP/1.1', 'b.local'],
+  ];
+  for (const [req, line, host] of served) {
+    const { text } = await rawExchange(port, req, n(1));
+    t.is(responses(text)[0]?.body, line, JSON.stringify(req));
+    t.regex(up.requests.at(-1)!, new RegExp(`\\r\\nhost: ${host.replace(/[[\]]/g, '\\$&')}\\r\\n`, 'i'));
+  }
+});
+
 test('HTTP/1.0 is refused with 426 as Envoy does by default; missing Host is 400', async (t) => {
   const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [1])]);
   t.is(responses((await rawExchange(port, 'GET / HTTP/1.0\r\n\r\n', n(1))).text)[0].status, 426);

@@ -78,3 +78,21 @@ test('sockets made elsewhere (a server\'s, reuseport mode) deliver to readers th
   await once(s, 'end');
   t.is(got, 'xy');
 });
+
+for (const mode of ['onread', 'stream'] as const) {
+  test(`a reader that throws closes its own connection only; the thread and other connections go on (${mode} sockets)`, async (t) => {
+    const port = await sender(t, ['bad', 'more']);
+    const open = (): Socket => (mode === 'onread' ? readerSocket(port) : connect({ port, host: '127.0.0.1' }));
+    const failing = open();
+    const healthy = open();
+    let healthyGot = '';
+    setReader(healthy, (b) => (healthyGot += b.toString()));
+    setReader(failing, () => {
+      throw new Error('a bug met on these bytes');
+    });
+    await once(failing, 'close');
+    t.true(failing.destroyed);
+    await once(healthy, 'end');
+    t.is(healthyGot, 'badmore');
+  });
+}

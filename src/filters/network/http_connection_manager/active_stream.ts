@@ -16,6 +16,7 @@ import { mutateRequest } from './header_mutation.js';
 import { httpsRedirectReply, LOCAL_REPLIES, type LocalReply } from './local_reply.js';
 import { Flag } from './stream_info.js';
 import { normalizePath } from './path.js';
+import { isValidAuthority, splitAbsoluteTarget } from './request_target.js';
 import { newRequestId } from './request_id.js';
 import { mutateForwardedHeaders } from './forwarded_headers.js';
 import { recordStreamEnd } from './stream_stats.js';
@@ -49,13 +50,20 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
     let target = head.target;
     let authority = getHeader(h, 'host');
     if (head.targetForm === TargetForm.Absolute) {
-      const url = new URL(target);
-      authority = url.host;
-      target = url.pathname + url.search;
+      const url = splitAbsoluteTarget(target);
+      if (url === undefined) return this.localReply(LOCAL_REPLIES.invalidUrl);
+      if (url.scheme !== 'http' && url.scheme !== 'https') return this.localReply(LOCAL_REPLIES.invalidScheme);
+      if (url.scheme === 'https' && !ctx.tls) return this.localReply(LOCAL_REPLIES.httpsInPlaintext);
+      authority = url.authority;
+      target = url.pathAndQuery;
       setHeader(h, 'host', authority);
     }
     if (!authority) return this.localReply(LOCAL_REPLIES.missingHost);
+    if (!isValidAuthority(authority)) return this.localReply(LOCAL_REPLIES.invalidAuthority);
     if (head.targetForm !== TargetForm.Origin && head.targetForm !== TargetForm.Absolute) return this.localReply(LOCAL_REPLIES.noRoute);
+    // Envoy's default since 1.19.1: a fragment is no part of a request target, and matching
+    // "/admin#x" against a policy for "/admin" would let it by.
+    if (target.indexOf('#') >= 0) return this.localReply(LOCAL_REPLIES.pathWithFragment);
     const q = target.indexOf('?');
     let path = q < 0 ? target : target.slice(0, q);
     const query = q < 0 ? '' : target.slice(q + 1);

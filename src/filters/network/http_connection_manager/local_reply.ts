@@ -23,6 +23,11 @@ export const LOCAL_REPLIES = {
   timeout: { status: 504, body: 'upstream request timeout', details: 'upstream_response_timeout', flag: Flag.UT },
   http10: { status: 426, body: '', details: 'http1.codec_error', flag: Flag.DPE },
   missingHost: { status: 400, body: '', details: 'missing_host_header', flag: Flag.DPE },
+  invalidAuthority: { status: 400, body: '', details: 'http.invalid_authority', flag: Flag.DPE },
+  invalidUrl: { status: 400, body: 'Bad Request', details: 'http1.invalid_url', flag: Flag.DPE },
+  invalidScheme: { status: 400, body: 'Bad Request', details: 'http1.invalid_scheme', flag: Flag.DPE },
+  httpsInPlaintext: { status: 400, body: 'Bad Request', details: 'http1.https_url_on_plaintext_connection', flag: Flag.DPE },
+  pathWithFragment: { status: 400, body: '', details: 'path_normalization_failed', flag: Flag.DPE },
   streamIdleTimeout: { status: 408, body: 'stream timeout', details: 'stream_idle_timeout', flag: Flag.SI },
   requestHeaderTimeout: { status: 408, body: 'request header timeout', details: 'request_header_timeout', flag: 0 },
 } satisfies Record<string, LocalReply>;

@@ -24,6 +24,8 @@ export const enum CodecErrorCode {
   InvalidContentLength = 'HPE_INVALID_CONTENT_LENGTH',
   /** More than one Content-Length field, even with identical values (Envoy behaviour). */
   DuplicateContentLength = 'HPE_UNEXPECTED_CONTENT_LENGTH',
+  /** More than one Host field in a request (RFC 9112 §3.2: 400). */
+  DuplicateHost = 'HPE_DUPLICATE_HOST',
   /** Both Content-Length and Transfer-Encoding. */
   ContentLengthAndTransferEncoding = 'HPE_CL_TE',
   /** Transfer-Encoding other than exactly `chunked` (or repeated). */

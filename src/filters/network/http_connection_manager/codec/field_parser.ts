@@ -75,6 +75,7 @@ export abstract class FieldParser<H extends BodyHandler> {
   protected connUpgrade = false;
   protected upgradeValue: string | undefined = undefined;
   protected expectValue: string | undefined = undefined;
+  protected hostCount = 0;
 
   constructor(handler: H, limits?: Partial<ParserLimits>) {
     this.handler = handler;
@@ -102,6 +103,7 @@ export abstract class FieldParser<H extends BodyHandler> {
     this.connUpgrade = false;
     this.upgradeValue = undefined;
     this.expectValue = undefined;
+    this.hostCount = 0;
   }
 
   protected fail(code: CodecErrorCode, message: string, details?: string): number {
@@ -296,6 +298,9 @@ export abstract class FieldParser<H extends BodyHandler> {
         return true;
       case 'expect':
         this.expectValue = value;
+        return true;
+      case 'host':
+        this.hostCount++;
         return true;
     }
     return true;

@@ -149,6 +149,11 @@ export class RequestParser extends Http1ParserBase<RequestHandler> {
       this.fail(CodecErrorCode.ConnectWithBody, 'CONNECT request with a body');
       return false;
     }
+    // RFC 9112 §3.2: the proxy would route by one Host and the upstream might read the other.
+    if (this.hostCount > 1) {
+      this.fail(CodecErrorCode.DuplicateHost, 'more than one Host');
+      return false;
+    }
     let chunked = false;
     if (this.teCount > 0) {
       if (cl !== -1) {
