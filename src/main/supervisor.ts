@@ -1,4 +1,6 @@
 import type { Server } from 'node:http';
+// First: sets V8's regex backtracking limit before any worker isolate exists.
+import '../config/re2.js';
 import { configureWorkerHeap } from './worker_heap.js';
 import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
 import { appHealthRoutes } from '../admin/app_health.js';

@@ -48,6 +48,8 @@ const config = (remoteIp: string) => [
       { name: 'nocase', match: [{ uri: { exact: '/CaSe' }, ignoreUriCase: true }], route: [to('v2')], headers: { response: { set: { 'x-route': 'nocase' } } } },
       { name: 'tier', match: [{ headers: { 'x-tier': { regex: 'gold|platinum' } } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'tier' } } } },
       { name: 'admin', match: [{ headers: { 'x-user': { prefix: 'admin-' } } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'admin' } } } },
+      // RE2 runs in linear time; V8's backtracking engine would take hours on /slow/aaa…a!.
+      { name: 'redos', match: [{ uri: { regex: '/slow/(a+)+b' }, ignoreUriCase: true }], route: [to('v2')], headers: { response: { set: { 'x-route': 'redos' } } } },
       // First match wins: /first/second never reaches the second route.
       { name: 'first', match: [{ uri: { prefix: '/first' } }], route: [to('v1')], headers: { response: { set: { 'x-route': 'first' } } } },
       { name: 'never', match: [{ uri: { prefix: '/first/second' } }], route: [to('v2')], headers: { response: { set: { 'x-route': 'never' } } } },
@@ -80,7 +82,7 @@ async function get(env: PodWithHttp, path: string, args: string[] = []): Promise
   return r;
 }
 
-test('VirtualService matches: uri exact/prefix/regex/ignoreUriCase, headers exact/prefix/regex, withoutHeaders, method, queryParams; first match wins; subsets by labels', async (t) => {
+test('VirtualService matches: uri exact/prefix/regex (linear time)/ignoreUriCase, headers exact/prefix/regex, withoutHeaders, method, queryParams; first match wins; subsets by labels', async (t) => {
   const env = await podWithHttp(t, { servers: { v1: V1, v2: V2 }, config: (r) => config(r.ip) });
   const cases: [string, string[], string, string | undefined][] = [
     // path, curl args, server that answers, x-route
@@ -102,6 +104,8 @@ test('VirtualService matches: uri exact/prefix/regex/ignoreUriCase, headers exac
     ['/t', ['-H', 'x-tier: golden'], 'v1', undefined],
     ['/u', ['-H', 'x-user: admin-bob'], 'v2', 'admin'],
     ['/u', ['-H', 'x-user: bob'], 'v1', undefined],
+    ['/slow/aAab', [], 'v2', 'redos'],
+    [`/slow/${'a'.repeat(48)}!`, [], 'v1', undefined],
     ['/first/second', [], 'v1', 'first'],
     ['/canary/x', [], 'v1', 'stable'],
     ['/canary/x', ['-H', 'x-canary: 1'], 'v2', 'canary'],
@@ -116,11 +120,11 @@ test('VirtualService matches: uri exact/prefix/regex/ignoreUriCase, headers exac
     t.is(report(r).url, path, what);
   }
   // Each subset is its own cluster; the VIP's own (subset-less) cluster was never used.
-  t.is(await env.pod.waitForStat(`cluster.${cluster('v2')}.upstream_rq_2xx`, 12), 12);
-  t.is(await env.pod.stat(`cluster.${cluster('v1')}.upstream_rq_2xx`), 9);
+  t.is(await env.pod.waitForStat(`cluster.${cluster('v2')}.upstream_rq_2xx`, 13), 13);
+  t.is(await env.pod.stat(`cluster.${cluster('v1')}.upstream_rq_2xx`), 10);
   t.is(await env.pod.stat(`cluster.${cluster('')}.upstream_rq_total`), 0);
-  t.is(env.servers.v1.requests().length, 9);
-  t.is(env.servers.v2.requests().length, 12);
+  t.is(env.servers.v1.requests().length, 10);
+  t.is(env.servers.v2.requests().length, 13);
 });
 
 test('VirtualService actions: rewrite uri/authority, header set/add/remove, redirect, direct response', async (t) => {

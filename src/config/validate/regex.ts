@@ -1,3 +1,5 @@
+import { compileRe2 } from '../re2.js';
+
 /**
  * Istio and Envoy take RE2 regexes. JavaScript's engine accepts more (lookaround,
  * backreferences) and a little less (`(?P<name>…)`, inline flags), so a pattern is checked
@@ -20,25 +22,12 @@ export function re2Error(pattern: string): string | undefined {
     if (re.test(probe)) return msg;
   }
   if (pattern.length > 10_000) return 'regex longer than 10000 characters';
-  let js = pattern.replace(/\(\?P</g, '(?<');
-  let flags = 'u';
-  // RE2 inline flags at the start, e.g. (?i) or (?is).
-  const inline = /^\(\?([imsU]+)\)/.exec(js);
-  if (inline) {
-    js = js.slice(inline[0].length);
-    for (const f of inline[1]) if ((f === 'i' || f === 'm' || f === 's') && !flags.includes(f)) flags += f;
-  }
-  // RE2 character classes like [[:alpha:]] and \z / \A are valid RE2 but not JS: translate for the syntax check.
-  js = js.replace(/\[:(\^?)([a-z]+):\]/g, '\\w').replace(/\\[Az]/g, '');
   try {
-    new RegExp(js, flags);
-  } catch (errU) {
-    try {
-      // Some RE2-valid escapes (e.g. `\-` outside a class) are rejected by the `u` flag only.
-      new RegExp(js, flags.replace('u', ''));
-    } catch {
-      return `invalid regex: ${(errU as Error).message.replace(/^Invalid regular expression: /, '')}`;
-    }
+    // What the data path compiles (src/config/re2.ts), with case folding spelled out too.
+    compileRe2(pattern, { anchored: true });
+    compileRe2(pattern, { anchored: true, ignoreCase: true });
+  } catch (err) {
+    return `invalid regex: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`;
   }
   return undefined;
 }

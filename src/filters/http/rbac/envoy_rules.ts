@@ -1,3 +1,4 @@
+import { compileRe2 } from '../../../config/re2.js';
 import { getHeaderAll } from '../../network/http_connection_manager/codec/headers.js';
 import type { AuthzInput } from './attributes.js';
 import { ipMatcher } from './matchers.js';
@@ -41,7 +42,7 @@ export function stringMatcher(m: Json): (v: string | undefined) => boolean {
   if (m?.prefix !== undefined) { const x = norm(m.prefix); return (v) => v !== undefined && norm(v).startsWith(x); }
   if (m?.suffix !== undefined) { const x = norm(m.suffix); return (v) => v !== undefined && norm(v).endsWith(x); }
   if (m?.contains !== undefined) { const x = norm(m.contains); return (v) => v !== undefined && norm(v).includes(x); }
-  if (m?.safe_regex?.regex !== undefined) { const re = new RegExp(`^(?:${m.safe_regex.regex})$`, ic ? 'i' : ''); return (v) => v !== undefined && re.test(v); }
+  if (m?.safe_regex?.regex !== undefined) { const re = compileRe2(m.safe_regex.regex, { anchored: true, ignoreCase: ic }); return (v) => v !== undefined && re.test(v); }
   return () => false;
 }
 

@@ -1,4 +1,5 @@
 import type { Route, RouteAction } from '../../../config/model.js';
+import { compileRe2 } from '../../../config/re2.js';
 import { lastColon } from '../../network/http_connection_manager/codec/index.js';
 
 export function stripPort(authority: string): string {
@@ -33,8 +34,8 @@ export function rewritePath(path: string, route: Route, action: RouteAction): st
   const bare = q < 0 ? path : path.slice(0, q);
   const query = q < 0 ? '' : path.slice(q);
   if (action.regexRewrite) {
-    const re = new RegExp(action.regexRewrite.pattern, 'g');
-    return bare.replace(re, action.regexRewrite.substitution.replace(/\\(\d)/g, '$$$1')) + query;
+    const { re, substitution } = compiledRewrite(action.regexRewrite);
+    return bare.replace(re, substitution) + query;
   }
   const m = route.match;
   // Envoy: a prefix route swaps its prefix, a path route its path; on a regex route
@@ -42,4 +43,18 @@ export function rewritePath(path: string, route: Route, action: RouteAction): st
   if (m.safeRegex !== undefined) return action.prefixRewrite! + query;
   const matched = m.prefix ?? m.path ?? '';
   return action.prefixRewrite! + bare.slice(matched.length) + query;
+}
+
+type RegexRewrite = NonNullable<RouteAction['regexRewrite']>;
+/** Each rewrite's regex and JS substitution, compiled on first use rather than per request. */
+const rewrites = new WeakMap<RegexRewrite, { re: RegExp; substitution: string }>();
+
+function compiledRewrite(r: RegexRewrite): { re: RegExp; substitution: string } {
+  let c = rewrites.get(r);
+  if (c === undefined) {
+    // RE2's \1 is JS's $1.
+    c = { re: compileRe2(r.pattern, { global: true }), substitution: r.substitution.replace(/\\(\d)/g, '$$$1') };
+    rewrites.set(r, c);
+  }
+  return c;
 }

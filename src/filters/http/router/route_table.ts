@@ -1,3 +1,4 @@
+import { compileRe2 } from '../../../config/re2.js';
 import type { HeaderMatcher, QueryParameterMatcher, Route, RouteConfiguration, VirtualHost } from '../../../config/model.js';
 import { compileStringMatcher, type Matcher } from './string_matcher.js';
 
@@ -85,7 +86,7 @@ function compilePath(route: Route): (path: string) => boolean {
     return ci ? (p) => p.toLowerCase() === want : (p) => p === want;
   }
   if (match.safeRegex !== undefined) {
-    const re = new RegExp(`^(?:${match.safeRegex})$`, ci ? 'i' : '');
+    const re = compileRe2(match.safeRegex, { anchored: true, ignoreCase: ci });
     return (p) => re.test(p);
   }
   const prefix = match.prefix ?? '/';

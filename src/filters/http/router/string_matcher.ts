@@ -1,4 +1,5 @@
 import type { StringMatcher } from '../../../config/model.js';
+import { compileRe2 } from '../../../config/re2.js';
 
 export type Matcher = (value: string) => boolean;
 
@@ -26,7 +27,7 @@ export function compileStringMatcher(m: StringMatcher): Matcher {
     return ic ? (v) => v.toLowerCase().includes(want) : (v) => v.includes(want);
   }
   if (m.safeRegex !== undefined) {
-    const re = new RegExp(`^(?:${m.safeRegex})$`, ic ? 'i' : '');
+    const re = compileRe2(m.safeRegex, { anchored: true, ignoreCase: ic });
     return (v) => re.test(v);
   }
   return () => true;
