@@ -69,6 +69,11 @@ test('an upgrade the upstream answers with 200 opens no tunnel: the answer is re
   t.is(events.filter((e) => e.ev === 'upgrade').length, 1);
   t.deepEqual(events.filter((e) => e.ev === 'after-upgrade'), [], 'no tunnel bytes reached the upstream');
   t.deepEqual(servers.strict.requests(), [], 'the bytes after the head were not parsed as a request either');
+  // The client has gone: the proxy, which held those bytes unread, closed its socket too (it
+  // used to keep it, paused and never seeing the client's FIN, for good).
+  const name = [...(await pod.stats()).keys()].find((k) => /^http\.outbound_.*_80\.downstream_cx_active$/.test(k));
+  t.truthy(name);
+  t.is(await pod.waitForStat(name!, (v) => v === 0, 5000, 0), 0, 'downstream_cx_active back to 0');
 });
 
 test('what is legal passes: "chunked " with trailing whitespace is chunked; %0D%0A in a path stays encoded; obs-text survives; paths normalised as Istio does', async (t) => {

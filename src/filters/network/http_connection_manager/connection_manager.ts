@@ -19,6 +19,11 @@ import { isDraining, trackConnection, untrackConnection, type DrainableConnectio
  */
 const PER_CONNECTION_BUFFER_LIMIT = 1024 * 1024;
 
+/** Envoy's delayed_close_timeout default: how long a connection we ended waits for its peer's close. */
+const DELAYED_CLOSE_MS = 1000;
+
+const dropBytes = (): void => {};
+
 /**
  * Envoy's HTTP connection manager for one downstream HTTP/1.1 connection: parses requests
  * one at a time (pipelined bytes wait, unread, until the response before them is written),
@@ -32,6 +37,8 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   /** Bytes of the next pipelined request(s), held until the current exchange completes. */
   private pending: Buffer | undefined;
   private closeWhenDone = false;
+  /** closeAfterReply() has ended our side. */
+  private closing = false;
   private closed = false;
   /** Bytes flow raw (after a 101): no request boundary to close at. */
   private tunneled = false;
@@ -200,11 +207,24 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     if (!this.stream && !this.pending && !this.tunneled && !this.awaitingDrain) this.closeAfterReply();
   }
 
-  /** Ends our side once queued writes flush; no further request is read. */
+  /**
+   * Ends our side once queued writes flush; no further request is read. Envoy's delayed close:
+   * the socket then reads (and drops) what still comes, so the peer's FIN or RST is seen and
+   * unread bytes do not turn our close into a reset that could beat the reply, and it is closed
+   * whole DELAYED_CLOSE_MS after the flush. Before, a socket paused with bytes held (an upgrade
+   * that got no 101, say) never saw its peer leave and kept its descriptor for good.
+   */
   closeAfterReply(): void {
     this.closeWhenDone = true;
     this.pending = undefined;
-    if (!this.closed) this.socket.end();
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    const socket = this.socket;
+    setReader(socket, dropBytes);
+    this.readingPaused = false;
+    socket.resume();
+    socket.end();
+    socket.once('finish', () => setTimeout(() => socket.destroy(), DELAYED_CLOSE_MS).unref());
   }
 
   write(data: string | Buffer, encoding?: BufferEncoding): boolean {
