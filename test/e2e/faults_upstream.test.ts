@@ -10,8 +10,9 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
+import { NODE } from './harness/programs.js';
 import {
-  accessLogEntry, destinationRule, httpLoad, httpRequest, meshConfigMap, podWithHttp, recordFaultCounts, serviceEntry, virtualService,
+  APP_UID, accessLogEntry, destinationRule, httpLoad, httpRequest, meshConfigMap, podWithHttp, recordFaultCounts, serviceEntry, virtualService,
   type HttpResponse, type PodWithHttp,
 } from './harness/index.js';
 
@@ -136,4 +137,25 @@ test('fault: upstream answers twice — the extra answer is not served to the ne
   t.is((JSON.parse(second!.text) as { url: string }).url, '/second');
   t.true(await env.pod.stat(`cluster.${CLUSTER}.upstream_cx_protocol_error`) >= 1);
   await stillServes(t, env);
+});
+
+test('fault: upstream never answers and the client resets with its next request already sent — the proxy notices and abandons the upstream request', async (t) => {
+  const env = await setup(t);
+  // The app: a request the upstream will never answer (no route timeout on this route), a
+  // pipelined second one, then a reset. Reading must go on while the second waits, or the
+  // reset is never seen and both connections stay open for good.
+  const script = `
+    const s = require('net').connect(${PORT}, '${VIP}', () => {
+      s.write('GET /x?hang=1 HTTP/1.1\\r\\nHost: ${HOST}\\r\\n\\r\\n');
+      setTimeout(() => s.write('GET /next HTTP/1.1\\r\\nHost: ${HOST}\\r\\n\\r\\n'), 300);
+      setTimeout(() => { s.resetAndDestroy(); console.log('reset'); }, 600);
+    });`;
+  const r = await env.pod.ns.exec([NODE, '-e', script], { uid: APP_UID });
+  t.is(r.stdout.trim(), 'reset');
+  const server = env.servers.faulty!;
+  const closed = await server.waitForCloses(1, UPSTREAM, 5000).then(() => true, () => false);
+  t.true(closed, 'the upstream connection of the abandoned request was closed');
+  t.is(server.requests().length, 1, 'the held request was never forwarded');
+  const name = [...(await env.pod.stats()).keys()].find((k) => /^http\.outbound_.*_80\.downstream_cx_active$/.test(k));
+  t.is(await env.pod.waitForStat(name!, (v) => v === 0, 5000, 0), 0);
 });

@@ -341,3 +341,17 @@ test('a connection the proxy ends is closed whole once the client leaves, even w
   t.is(active(), 0, 'a half-closed connection whose client stays is closed after the delay');
   idle.destroy();
 });
+
+test('pipelined requests followed by the client\'s FIN are all answered, the last with connection: close', async (t) => {
+  const up = await rawUpstream(t, (r, s) => setTimeout(() => s.write(ok(r.slice(4, r.indexOf(' HTTP')))), 30));
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  let text = '';
+  s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  s.end(GET('/1') + GET('/2') + GET('/3'));
+  await once(s, 'end');
+  const rs = responses(text);
+  t.deepEqual(rs.map((r) => r.body), ['/1', '/2', '/3']);
+  t.notRegex(rs[0]!.head, /connection: close/);
+  t.regex(rs[2]!.head, /connection: close/);
+});

@@ -19,6 +19,9 @@ import { isDraining, trackConnection, untrackConnection, type DrainableConnectio
  */
 const PER_CONNECTION_BUFFER_LIMIT = 1024 * 1024;
 
+/** Bytes of later requests (or tunnel bytes before a 101) read ahead before reading pauses. */
+const HOLD_LIMIT = 64 * 1024;
+
 /** Envoy's delayed_close_timeout default: how long a connection we ended waits for its peer's close. */
 const DELAYED_CLOSE_MS = 1000;
 
@@ -39,6 +42,8 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   private closeWhenDone = false;
   /** closeAfterReply() has ended our side. */
   private closing = false;
+  /** The client half-closed after a complete request: answer what it sent, then close. */
+  private peerEnded = false;
   private closed = false;
   /** Bytes flow raw (after a 101): no request boundary to close at. */
   private tunneled = false;
@@ -103,7 +108,9 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   private hold(b: Buffer): void {
     // Kept past this read: copied (the read buffer is reused).
     this.pending = this.pending ? Buffer.concat([this.pending, b]) : Buffer.from(b);
-    this.pauseSocket();
+    // Reading goes on up to a limit, as Envoy's does: a paused socket would not see its client
+    // reset or leave, and a response that never ends would hold both connections for good.
+    if (this.pending.length >= HOLD_LIMIT) this.pauseSocket();
   }
 
   private feed(b: Buffer, off: number): void {
@@ -191,6 +198,8 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     this.pending = undefined;
     this.resumeSocket();
     if (next) this.feed(next, 0);
+    // The client has sent all it will: once its last request is answered, we are done.
+    if (this.peerEnded && !this.stream && !this.closed) this.closeAfterReply();
   }
 
   /**
@@ -199,7 +208,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
    * forwarded nor parsed as requests (Envoy closes as well).
    */
   shouldClose(head: RequestHead): boolean {
-    return this.closeWhenDone || !head.keepAlive || head.upgrade || isDraining(this.ctx.listenerName);
+    return this.closeWhenDone || !head.keepAlive || head.upgrade || (this.peerEnded && !this.pending) || isDraining(this.ctx.listenerName);
   }
 
   /** A drain started: an idle keep-alive connection is closed now, a busy one after its response. */
@@ -332,12 +341,12 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
 
   private onEnd(): void {
     // A client that half-closes after its request still gets the response; between requests it is done.
-    if (!this.stream) this.closeAfterReply();
-    else if (!this.stream.requestComplete) {
+    if (!this.stream && !this.pending) this.closeAfterReply();
+    else if (this.stream && !this.stream.requestComplete) {
       this.parser.finish();
       this.stream.onDownstreamReset();
       this.destroy();
-    } else this.closeWhenDone = true;
+    } else this.peerEnded = true;
   }
 
   private onClose(): void {
