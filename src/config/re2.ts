@@ -80,7 +80,7 @@ function escapeEnd(p: string, i: number): number {
   return i + 2;
 }
 
-/** The pattern matching as with the `i` flag, for ASCII letters: `a` becomes `[aA]`, `[a-c]` `[a-cA-C]`. */
+/** The pattern matching as with the `i` flag, for ASCII letters: `a` becomes `[aA]`, `[a-c]` `[a-cABC]`. */
 export function foldCase(p: string): string {
   let out = '';
   let i = 0;
