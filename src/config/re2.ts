@@ -34,7 +34,7 @@ export function compileRe2(pattern: string, o: Re2Options = {}): RegExp {
  * RE2 syntax V8 reads differently: `(?P<name>…)`, leading inline flags `(?ims)`, POSIX classes
  * (`[[:alpha:]]`), `\A` and `\z`. Returns the JS source and flags (`i`, `m`, `s`).
  */
-export function re2ToJs(pattern: string): { source: string; flags: string } {
+function re2ToJs(pattern: string): { source: string; flags: string } {
   let source = pattern.replace(/\(\?P</g, '(?<');
   let flags = '';
   const inline = /^\(\?([imsU]+)\)/.exec(source);

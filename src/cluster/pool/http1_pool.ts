@@ -221,12 +221,12 @@ export class Http1Pool implements PendingQueueOwner {
     if (this.idle.length > 0) this.breaker.whenOthersWait(this.onOthersWaiting);
   }
 
-  /** The response completed (or the stream gave the connection back unused): reuse it if allowed. */
   /** A connection of this pool heard the upstream break HTTP/1.1 framing; it is being closed. */
   onProtocolError(): void {
     this.stats.onProtocolError();
   }
 
+  /** The response completed (or the stream gave the connection back unused): reuse it if allowed. */
   release(conn: UpstreamConnection, reusable: boolean): void {
     this.endRequest(conn);
     const max = this.opts.maxRequestsPerConnection;
