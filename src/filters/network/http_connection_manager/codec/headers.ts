@@ -62,9 +62,13 @@ export function internName(b: Uint8Array, start: number, end: number): string | 
   return undefined;
 }
 
+// The lookups below compare lengths before strings: a length is a load, a string comparison a
+// call, and most fields of a list differ from the name sought in length.
+
 /** First value of `name` (lowercase), or undefined. */
 export function getHeader(h: HeaderList, name: string): string | undefined {
-  for (let i = 0; i < h.length; i += 2) if (h[i] === name) return h[i + 1];
+  const n = name.length;
+  for (let i = 0; i < h.length; i += 2) if (h[i]!.length === n && h[i] === name) return h[i + 1];
   return undefined;
 }
 
@@ -76,7 +80,8 @@ export function getHeaderAll(h: HeaderList, name: string): string[] {
 }
 
 export function hasHeader(h: HeaderList, name: string): boolean {
-  for (let i = 0; i < h.length; i += 2) if (h[i] === name) return true;
+  const n = name.length;
+  for (let i = 0; i < h.length; i += 2) if (h[i]!.length === n && h[i] === name) return true;
   return false;
 }
 
@@ -90,9 +95,10 @@ function truncate(h: HeaderList, length: number): void {
 
 /** Removes every field named `name`, in place. Returns how many were removed. */
 export function removeHeader(h: HeaderList, name: string): number {
+  const n = name.length;
   let w = 0;
   for (let r = 0; r < h.length; r += 2) {
-    if (h[r] === name) continue;
+    if (h[r]!.length === n && h[r] === name) continue;
     if (w !== r) {
       h[w] = h[r]!;
       h[w + 1] = h[r + 1]!;
@@ -106,8 +112,9 @@ export function removeHeader(h: HeaderList, name: string): number {
 
 /** Replaces the first `name` field's value (removing any others), or appends one. */
 export function setHeader(h: HeaderList, name: string, value: string): void {
+  const n = name.length;
   for (let i = 0; i < h.length; i += 2) {
-    if (h[i] === name) {
+    if (h[i]!.length === n && h[i] === name) {
       h[i + 1] = value;
       // Drop later duplicates.
       let w = i + 2;
@@ -186,6 +193,20 @@ export interface StripHopByHopOptions {
 }
 
 /**
+ * connection, keep-alive, proxy-connection, transfer-encoding, trailer. By length first: most
+ * fields are none of these, and a length is a load where a string comparison is a call.
+ */
+function isFixedHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 7: return name === 'trailer';
+    case 10: return name === 'connection' || name === 'keep-alive';
+    case 16: return name === 'proxy-connection';
+    case 17: return name === 'transfer-encoding';
+    default: return false;
+  }
+}
+
+/**
  * Removes hop-by-hop fields in place: the fixed list above and every field named by a token of
  * the Connection header(s). Returns the list for chaining.
  */
@@ -194,7 +215,7 @@ export function stripHopByHop(h: HeaderList, opts: StripHopByHopOptions = {}): H
   const keepTeTrailers = opts.keepTeTrailers !== false;
   let nominated: string[] | undefined;
   for (let i = 0; i < h.length; i += 2) {
-    if (h[i] === 'connection') {
+    if (h[i]!.length === 10 && h[i] === 'connection') {
       const v = h[i + 1]!;
       // The usual values name no other field: skip tokenizing them.
       if (equalsIgnoreCase(v, 'keep-alive') || equalsIgnoreCase(v, 'close')) continue;
@@ -208,12 +229,11 @@ export function stripHopByHop(h: HeaderList, opts: StripHopByHopOptions = {}): H
   for (let r = 0; r < h.length; r += 2) {
     const name = h[r]!;
     let drop = false;
-    if (name === 'connection' || name === 'keep-alive' || name === 'proxy-connection' ||
-        name === 'transfer-encoding' || name === 'trailer') {
+    if (isFixedHopByHop(name)) {
       drop = true;
-    } else if (name === 'upgrade') {
+    } else if (name.length === 7 && name === 'upgrade') {
       drop = !keepUpgrade;
-    } else if (name === 'te') {
+    } else if (name.length === 2 && name === 'te') {
       drop = !(keepTeTrailers && listHasToken(h[r + 1]!, 'trailers'));
       if (!drop) h[r + 1] = 'trailers';
     } else if (nominated !== undefined && nominated.includes(name)) {
