@@ -29,8 +29,23 @@ export class IpRanges {
     }
   }
 
+  /**
+   * The last address asked about: one client's requests ask about the same one, and a string
+   * comparison costs less than reading the address again.
+   */
+  private lastIp: string | undefined;
+  private lastHas = false;
+
   /** `ip` (text, no port) lies in one of the ranges; anything that is not an address does not. */
   has(ip: string): boolean {
+    if (ip === this.lastIp) return this.lastHas;
+    const has = this.lookup(ip);
+    this.lastIp = ip;
+    this.lastHas = has;
+    return has;
+  }
+
+  private lookup(ip: string): boolean {
     const v4 = ipv4Value(ip);
     if (v4 >= 0) {
       for (const r of this.v4) if (((v4 & r.mask) >>> 0) === r.base) return true;

@@ -119,6 +119,12 @@ export class CompiledRouteConfiguration {
   private readonly suffixes: [string, CompiledVirtualHost][] = [];
   private readonly prefixes: [string, CompiledVirtualHost][] = [];
   private catchAll: CompiledVirtualHost | undefined;
+  /**
+   * The last lookup: a worker's requests mostly name one host, and comparing with it costs
+   * less than hashing a fresh string for the map.
+   */
+  private lastAuthority: string | undefined;
+  private lastHost: CompiledVirtualHost | undefined;
 
   constructor(readonly config: RouteConfiguration) {
     for (const vh of config.virtualHosts) {
@@ -137,6 +143,14 @@ export class CompiledRouteConfiguration {
 
   /** `authority` must already be lowercase (and without port when the HCM strips it). */
   virtualHost(authority: string): CompiledVirtualHost | undefined {
+    if (authority === this.lastAuthority) return this.lastHost;
+    const vh = this.lookup(authority);
+    this.lastAuthority = authority;
+    this.lastHost = vh;
+    return vh;
+  }
+
+  private lookup(authority: string): CompiledVirtualHost | undefined {
     const hit = this.exact.get(authority);
     if (hit) return hit;
     for (const [suffix, vh] of this.suffixes) if (authority.length > suffix.length && authority.endsWith(suffix)) return vh;

@@ -14,7 +14,20 @@ for (let c = 0x41; c <= 0x5a; c++) AUTHORITY[c] = 1;
 for (let c = 0x61; c <= 0x7a; c++) AUTHORITY[c] = 1;
 for (const c of "-._~!$&'()*+,;=:@%[]") AUTHORITY[c.charCodeAt(0)] = 1;
 
+/**
+ * The last authority that passed, per thread: requests on one worker mostly name the same
+ * host, and one string comparison costs far less than the check.
+ */
+let lastValid: string | undefined;
+
 export function isValidAuthority(s: string): boolean {
+  if (s === lastValid) return true;
+  if (!checkAuthority(s)) return false;
+  lastValid = s;
+  return true;
+}
+
+function checkAuthority(s: string): boolean {
   let brackets = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
