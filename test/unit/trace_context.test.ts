@@ -16,7 +16,9 @@ test('a request without trace context starts a trace: 128-bit trace id, new span
   t.is(get('x-b3-sampled'), '1', 'sampling 100 %');
   t.is(get('traceparent'), `00-${get('x-b3-traceid')}-${get('x-b3-spanid')}-01`);
   t.is(get('tracestate'), undefined);
-  t.is(run(['host', 'a'], 0)('x-b3-sampled'), '0', 'sampling 0 %');
+  const unsampled = run(['host', 'a'], 0);
+  t.is(unsampled('x-b3-sampled'), '0', 'sampling 0 %');
+  t.is(unsampled('traceparent'), `00-${unsampled('x-b3-traceid')}-${unsampled('x-b3-spanid')}-00`);
 });
 
 test('two requests get different ids', (t) => {

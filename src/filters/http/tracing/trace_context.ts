@@ -1,5 +1,5 @@
 import type { HeaderList } from '../../network/http_connection_manager/codec/index.js';
-import { randomHexId } from './ids.js';
+import { newTraceparent, randomHexId, TRACEPARENT_SPAN_ID, TRACEPARENT_TRACE_ID } from './ids.js';
 
 /** Istio's default sampling (mesh `defaultConfig.tracing.sampling`: 1 %) for requests that bring no decision. */
 export const DEFAULT_SAMPLING_PERCENT = 1;
@@ -23,7 +23,9 @@ let iTracestate = -1;
 function locate(h: HeaderList): void {
   iTraceId = iSpanId = iParent = iSampled = iFlags = iB3 = iTraceparent = iTracestate = -1;
   for (let i = 0; i < h.length; i += 2) {
-    switch (h[i]) {
+    const name = h[i]!;
+    if (!mayBeTraceName(name)) continue;
+    switch (name) {
       case 'x-b3-traceid': iTraceId = i; break;
       case 'x-b3-spanid': iSpanId = i; break;
       case 'x-b3-parentspanid': iParent = i; break;
@@ -34,6 +36,17 @@ function locate(h: HeaderList): void {
       case 'tracestate': iTracestate = i; break;
     }
   }
+}
+
+/**
+ * False for most names by their first bytes (x-b3-*, b3, tra…): the switch above compares
+ * whole strings, one call per case, for every field of every request.
+ */
+function mayBeTraceName(name: string): boolean {
+  const c = name.charCodeAt(0);
+  if (c === 0x78) return name.charCodeAt(2) === 0x62 && name.charCodeAt(3) === 0x33; // "x-b3"
+  if (c === 0x62) return name.length === 2; // "b3"
+  return c === 0x74 && name.charCodeAt(1) === 0x72 && name.charCodeAt(2) === 0x61; // "tra"
 }
 
 function put(h: HeaderList, at: number, name: string, value: string): void {
@@ -87,17 +100,27 @@ export function propagateTraceContext(h: HeaderList, samplingPercent = DEFAULT_S
     sampled = (parseInt(tp[3], 16) & 1) === 1;
   }
   if (iSampled >= 0 && sampled === undefined) sampled = b3Sampled(h[iSampled + 1]);
-  traceId ??= randomHexId(16);
   sampled ??= Math.random() * 100 < samplingPercent;
-  const spanId = randomHexId(8);
   const flag = sampled ? '1' : '0';
+  let spanId: string;
+  let traceparent: string;
+  let w3cId: string;
+  if (traceId === undefined) {
+    // A new trace, the usual case: the ids are slices of the one traceparent string.
+    traceparent = newTraceparent(sampled);
+    traceId = w3cId = traceparent.slice(TRACEPARENT_TRACE_ID[0], TRACEPARENT_TRACE_ID[1]);
+    spanId = traceparent.slice(TRACEPARENT_SPAN_ID[0], TRACEPARENT_SPAN_ID[1]);
+  } else {
+    spanId = randomHexId(8);
+    w3cId = traceId.padStart(32, '0');
+    traceparent = `00-${w3cId}-${spanId}-0${flag}`;
+  }
 
   put(h, iTraceId, 'x-b3-traceid', traceId);
   put(h, iSpanId, 'x-b3-spanid', spanId);
   put(h, iSampled, 'x-b3-sampled', flag);
   if (parentId) put(h, iParent, 'x-b3-parentspanid', parentId);
-  const w3cId = traceId.padStart(32, '0');
-  put(h, iTraceparent, 'traceparent', `00-${w3cId}-${spanId}-0${flag}`);
+  put(h, iTraceparent, 'traceparent', traceparent);
   // Removals last (-1: keep), the higher index first, so the other stays valid.
   const dropParent = !parentId ? iParent : -1;
   const dropState = w3cTraceId !== w3cId ? iTracestate : -1;
