@@ -7,7 +7,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { JwtAuthn } from '../../src/filters/http/jwt_authn/jwt_authn.js';
-import type { JwtProvider } from '../../src/config/model.js';
+import type { Authorization, JwtProvider } from '../../src/config/model.js';
+import { HttpAuthorization } from '../../src/filters/http/rbac/http_authz.js';
+import type { AuthzInput } from '../../src/filters/http/rbac/attributes.js';
+import type { StatsWriter } from '../../src/stats/store.js';
 import { getHeader } from '../../src/filters/network/http_connection_manager/codec/headers.js';
 
 const ISS = 'https://issuer.example';
@@ -85,4 +88,16 @@ test('jwt_authn: a JWKS from a real local HTTP server, fetched once (not per req
     t.is(out.kind, 'verified');
   }
   t.is(fetches, 1);
+});
+
+test('jwt_authn: an exception thrown by what runs after verification goes to the failure callback, not to an unhandled rejection that would end the worker', async (t) => {
+  const k = await keys('k1');
+  const authz = new HttpAuthorization({ jwtProviders: [provider({ jwks: k.jwks })] } as Authorization);
+  const input = { headers: ['authorization', `Bearer ${await sign(k.privateKey, 'k1')}`] } as AuthzInput;
+  const failure = await new Promise<unknown>((resolve) => {
+    authz.check(input, '', undefined as unknown as StatsWriter, undefined, () => {
+      throw new Error('routing bug');
+    }, resolve);
+  });
+  t.is((failure as Error).message, 'routing bug');
 });

@@ -36,7 +36,12 @@ export class HttpAuthorization {
     this.jwt = auth.jwtProviders && new JwtAuthn(auth.jwtProviders);
   }
 
-  check(input: AuthzInput, query: string, stats: StatsWriter, base: number | undefined, done: (reply: LocalReply | undefined) => void): void {
+  /**
+   * `done` runs synchronously without JWT providers, else once the token is verified. An
+   * exception it throws then goes to `failed`: there is no caller left to catch it, and left
+   * as an unhandled rejection it would end the worker thread and every connection on it.
+   */
+  check(input: AuthzInput, query: string, stats: StatsWriter, base: number | undefined, done: (reply: LocalReply | undefined) => void, failed: (err: unknown) => void): void {
     if (!this.jwt) return done(this.authorize(input, stats, base));
     this.jwt.authenticate(input.headers!, query).then(
       (outcome) => {
@@ -49,7 +54,7 @@ export class HttpAuthorization {
         done(this.authorize(input, stats, base));
       },
       () => done(jwtDenied('Jwt verification fails', input)),
-    );
+    ).catch(failed);
   }
 
   /** RBAC; counted per filter as Envoy does (Istio's DENY and ALLOW are two filters). */

@@ -23,6 +23,9 @@ import { recordStreamEnd } from './stream_stats.js';
 import { streamIdle, touchIdle } from './stream_idle.js';
 import type { DownstreamStream } from './downstream.js';
 import { grpcLocalReply, grpcRouteTimeoutMs, isGrpcRequest } from '../../http/grpc/grpc.js';
+import { logger } from '../../../log.js';
+
+const log = logger('connection');
 
 /**
  * One request/response exchange on a downstream connection (an HTTP/1.1 connection or an h2
@@ -98,7 +101,16 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
   private authorize(auth: Authorization, path: string, query: string): void {
     const { ctx, head } = this;
     const input = httpAuthzInput(this.conn.remoteAddress, ctx, head.method, this.authority, path, this.headers);
-    httpAuthorization(auth).check(input, query, ctx.stats, ctx.httpStats, (reply) => (reply ? this.localReply(reply) : this.done || this.decodeRoute(path, query)));
+    httpAuthorization(auth).check(input, query, ctx.stats, ctx.httpStats, (reply) => (reply ? this.localReply(reply) : this.done || this.decodeRoute(path, query)), (err) => this.continuationFailed(err));
+  }
+
+  /**
+   * Handling the request threw after an asynchronous step (JWT verification). Like a throw
+   * while reading bytes, it ends only this stream: an HTTP/1.1 connection is closed, an h2 stream reset.
+   */
+  private continuationFailed(err: unknown): void {
+    log.error(`stream reset: handling its request failed: ${(err as Error)?.stack ?? String(err)}`);
+    this.conn.resetStream();
   }
 
   private decodeRoute(path: string, query: string): void {
