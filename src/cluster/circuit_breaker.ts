@@ -1,5 +1,8 @@
 import type { CircuitBreakerThresholds, Cluster } from '../config/model.js';
 import { UNLIMITED } from '../config/model.js';
+import { logger } from '../log.js';
+
+const log = logger('upstream');
 
 /**
  * Envoy's circuit breakers (default priority), per cluster and shared by every worker: the
@@ -196,7 +199,13 @@ class SlotWatchers {
     if (!set) return;
     for (const cb of set) {
       this.onFire(slot);
-      cb();
+      // Called from a promise: a throw would be an unhandled rejection, which ends the worker
+      // thread, and the pools after this one would not be woken.
+      try {
+        cb();
+      } catch (err) {
+        log.error(`a pool woken for connection capacity failed: ${(err as Error)?.stack ?? String(err)}`);
+      }
     }
   }
 }

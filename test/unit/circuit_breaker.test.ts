@@ -100,6 +100,25 @@ test('a release on another thread wakes a pool waiting for connection capacity',
   mine.release(CX);
 });
 
+test('a woken pool that throws is logged; the other pools waiting are still woken and the worker lives', async (t) => {
+  t.timeout(10_000, 'the second pool was never woken');
+  const registry = new CircuitBreakerRegistry({ columns: 4, capacity: 8 });
+  const cluster = limited(1);
+  const slots = registry.index([cluster], {});
+  const { workers, first } = startWorkers(registry, slots.c, 1, 'hold', 1);
+  t.teardown(() => workers.forEach((w) => void w.terminate()));
+  await Promise.all(first);
+  const mine = CircuitBreakers.claim(registry.shared, 999).forCluster(cluster, slots.c);
+  t.false(mine.tryAcquire(CX));
+  mine.waitForConnection(() => {
+    throw new Error('a bug in the first pool');
+  });
+  const second = new Promise<void>((resolve) => mine.waitForConnection(resolve));
+  for (const w of workers) w.postMessage('release');
+  await second;
+  t.pass('woken after the first threw, with no unhandled rejection');
+});
+
 test('breaker gauges are computed from the shared counts, with Envoy\'s names', (t) => {
   const stats = new StatsRegistry({ slabs: 2, capacity: 64 });
   const registry = new CircuitBreakerRegistry({ columns: 1, capacity: 8 });
