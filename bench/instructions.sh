@@ -11,6 +11,8 @@
 #
 #   bench/instructions.sh [N=5000] [targets=legate,haproxy,nginx]   (after npm run build; needs valgrind)
 #   (targets may also name http-proxy and fastify)
+#   PROFILE=DIR: also keep Legate's worker profile and V8's code map in DIR and print its
+#   costliest functions per request, JIT-compiled JS by name (bench/callgrind_names.ts).
 set -euo pipefail
 N=${1:-5000}
 TARGETS=${2:-legate,haproxy,nginx}
@@ -64,6 +66,14 @@ count() { # target command...
   "$AC" -c 50 -a "$N" "http://127.0.0.1:$PORT/" >"$W/ac.log" 2>&1
   callgrind_control -d $pid >/dev/null 2>&1
   kill $pid; wait $pid 2>/dev/null || true
+  if [ -n "${PROFILE:-}" ] && [ "$target" = legate ]; then
+    mkdir -p "$PROFILE"
+    local busiest_file
+    busiest_file=$(grep -H '^summary:' "$W"/cg.*.1-* | sort -t' ' -k2 -n | tail -1 | cut -d: -f1)
+    cp "$busiest_file" "$PROFILE/legate.callgrind"
+    mv "/tmp/perf-$pid.map" "$PROFILE/legate.perf.map"
+    node "$REPO/dist/bench/callgrind_names.js" "$PROFILE/legate.callgrind" "$PROFILE/legate.perf.map" "$N" > "$PROFILE/legate.functions.txt"
+  fi
   # One file per thread. V8 compiles on helper threads for a while after the warm-up, which
   # moves the total by about 10 % between runs; the busiest thread (Legate's worker, the only
   # thread of HAProxy and nginx here, the Node peers' main thread) is the data path and repeats within about 2 %.
@@ -79,7 +89,7 @@ echo "instructions per request (callgrind, user space, proxy process only; $N re
 printf '%-10s %16s %16s\n' target "busiest thread" "all threads"
 for t in ${TARGETS//,/ }; do
   case $t in
-    legate) count legate node "$REPO/bin/legate.js" proxy router --config "$W/conf" --concurrency 1 --admin-port 15500 ;;
+    legate) count legate node ${PROFILE:+--perf-basic-prof} "$REPO/bin/legate.js" proxy router --config "$W/conf" --concurrency 1 --admin-port 15500 ;;
     haproxy) count haproxy haproxy -db -f "$W/haproxy.cfg" ;;
     http-proxy|fastify) count $t node "$REPO/dist/bench/servers/node_proxy.js" $t $PORT $UP 1 ;;
     nginx) count nginx nginx -c "$W/nginx.conf" ;;
