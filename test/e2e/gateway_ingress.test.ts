@@ -61,6 +61,7 @@ test('ingress gateway: hosts per namespace, routes per gateway, httpsRedirect, T
   };
 
   t.is(await served('web.example.com'), 'web');
+  t.is((await get('web.example.com')).headers.server, 'istio-envoy', "istiod's server_name on gateway HCMs");
   t.is(await served('api.example.com'), 'api', 'the mesh-only fault does not apply on the gateway');
   t.is(await served('shared.example.com'), 'web', '*/ admits every namespace');
   t.is(await served('web.example.com', '/sneaky'), 'web', "team's route for a host admitted from shop only is not served");
@@ -73,6 +74,7 @@ test('ingress gateway: hosts per namespace, routes per gateway, httpsRedirect, T
   const redirect = await get('secure.example.com', '/cart?id=7');
   t.is(redirect.status, 301);
   t.is(redirect.headers.location, 'https://secure.example.com/cart?id=7');
+  t.is(redirect.headers.server, 'istio-envoy', 'a local reply says it too');
 
   const tcp = await tcpClient(remote.ns, { host: gw.ip, port: 5432, send: 10_000 });
   t.true(tcp.connected, tcp.error);

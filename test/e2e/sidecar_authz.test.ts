@@ -31,7 +31,7 @@ test('HTTP: allow and deny by path, method, header, source ipBlocks and port; DE
   const admin = await get(8081, '/admin/users');
   t.is(admin.status, 403);
   t.is(admin.body.toString(), 'RBAC: access denied');
-  t.is(admin.headers.server, 'legate');
+  t.is(admin.headers.server, 'istio-envoy');
   t.is((await get(8081, '/ok', ['-H', 'x-block: yes'])).status, 403, 'header condition');
   t.is((await get(8081, '/upload', ['-X', 'POST', '--data', 'x'])).status, 200, 'POST allowed from the remote ipBlock');
   t.is((await get(8081, '/other', ['-X', 'POST', '--data', 'x'])).status, 403, 'POST elsewhere matches no ALLOW');

@@ -44,7 +44,7 @@ test('curl --http2-prior-knowledge through the sidecar: to an HTTP/1.1 upstream 
   t.is(seen.headers['x-app'], '1');
   t.regex(seen.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
   t.is(seen.headers['x-forwarded-proto'], 'http');
-  t.is(a.headers.server, 'legate');
+  t.is(a.headers.server, 'envoy', 'the outbound HCM has no server_name: Envoy\'s default');
 
   const b = await httpRequest(pod.ns, `http://${H2}/two?trailers=1`, { args: [...H2C, '--resolve', `${H2}:80:${H2_VIP}`, '--data-binary', 'hello h2'] });
   t.is(b.status, 200, b.stderr);

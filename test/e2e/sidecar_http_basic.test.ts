@@ -53,7 +53,7 @@ test('a request through the sidecar: Envoy headers added, hop-by-hop removed, ho
   t.is(seen.peer, pod.ip);
   // Response: Envoy's headers.
   t.regex(r.headers['x-envoy-upstream-service-time'] ?? '', /^\d+$/);
-  t.is(r.headers.server, 'legate');
+  t.is(r.headers.server, 'envoy', 'the outbound HCM has no server_name: Envoy\'s default');
   t.is(r.headers['x-server-name'], 'web');
 
   t.is(await pod.waitForStat(`${STATS}.downstream_rq_2xx`, 1), 1);

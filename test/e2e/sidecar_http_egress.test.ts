@@ -41,7 +41,7 @@ test('REGISTRY_ONLY: unknown host on an HTTP port is a 502 from block_all; an un
   const byIp = await httpRequest(pod.ns, `http://${remote.ip}/x`, { args: ['-H', `x-request-id: ${id}`] });
   t.is(byIp.status, 502, byIp.stderr);
   t.is(byIp.text, '');
-  t.is(byIp.headers.server, 'legate');
+  t.is(byIp.headers.server, 'envoy', 'the outbound HCM has no server_name: Envoy\'s default');
   const byName = await httpRequest(pod.ns, 'http://stranger.example.com/x', { args: ['--resolve', `stranger.example.com:80:${remote.ip}`] });
   t.is(byName.status, 502);
   const e = await accessLogEntry(pod, id);

@@ -34,7 +34,7 @@ test('inbound HTTP goes through the connection manager to the app: from 127.0.0.
   // HTTP, not bytes: the connection manager adds what Envoy adds inbound.
   for (const h of ['x-request-id', 'x-forwarded-proto']) t.true(h in seen.headers, h);
   t.true('x-envoy-upstream-service-time' in r.headers);
-  t.is(r.headers.server, 'legate');
+  t.is(r.headers.server, 'istio-envoy');
 
   // Two requests on one client connection stay one connection to the app.
   const two = await remote.ns.exec(['curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-o', '/dev/null', '-w', '%{http_code} %{num_connects}\n', `http://${pod.ip}:${APP_PORT}/a`, `http://${pod.ip}:${APP_PORT}/b`]);

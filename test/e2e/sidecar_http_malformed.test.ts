@@ -36,7 +36,7 @@ test('CL+TE and unknown transfer codings: Envoy\'s 400/501 from the proxy, conne
   const lines = head.split('\r\n');
   t.is(lines[0], 'HTTP/1.1 400 Bad Request', clte);
   t.true(lines.includes('connection: close'), head);
-  t.true(lines.includes('server: legate'), head);
+  t.true(lines.includes('server: envoy'), head);
   // Envoy (early_errors_via_hcm) answers codec errors as local replies whose body is the reason phrase.
   t.is(text, 'Bad Request');
   t.is(clte.match(/HTTP\/1\.1 /g)?.length, 1, 'one response: the smuggled request was never parsed');

@@ -186,7 +186,7 @@ test('fault injection: abort answers locally (FI), delay holds the request (DI) 
   const abort = await call(env, '/abort/?key=f');
   t.is(abort.status, 503);
   t.is(abort.text, 'fault filter abort');
-  t.is(abort.headers.server, 'legate');
+  t.is(abort.headers.server, 'envoy', 'the outbound HCM has no server_name: Envoy\'s default');
   const fi = await accessLogEntry(pod, abort.id);
   t.is(fi.response_flags, 'FI');
   t.is(fi.upstream_host, null);

@@ -152,7 +152,7 @@ test('VirtualService actions: rewrite uri/authority, header set/add/remove, redi
   const rd = await get(env, '/redirect/a?keep=1');
   t.is(rd.status, 301);
   t.is(rd.headers.location, 'http://elsewhere.example/moved?keep=1');
-  t.is(rd.headers.server, 'legate');
+  t.is(rd.headers.server, 'envoy', 'the outbound HCM has no server_name: Envoy\'s default');
 
   const direct = await get(env, '/direct');
   t.is(direct.status, 418);

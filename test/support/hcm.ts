@@ -28,6 +28,8 @@ export const HCM: HttpConnectionManagerFilter = {
   useRemoteAddress: false,
   normalizePath: true,
   upgradeTypes: ['websocket'],
+  serverName: 'istio-envoy',
+  serverHeaderTransformation: 'OVERWRITE',
 };
 
 export function routeTo(cluster: string, extra: Partial<RouteAction> = {}, more: Partial<Route> = {}): Route {

@@ -137,10 +137,21 @@ test('outbound HTTP listener 0.0.0.0_9080: HCM with RDS by port, http/1.1+h2c ch
   const chain = envoy.filter_chains[0];
   t.deepEqual(ours.filterChains[0].match, { transportProtocol: chain.filter_chain_match.transport_protocol, applicationProtocols: chain.filter_chain_match.application_protocols });
   const hcm = chain.filters.find((f: any) => f.name === 'envoy.filters.network.http_connection_manager').typed_config;
-  t.like(ours.filterChains[0].filters[0], { name: 'envoy.filters.network.http_connection_manager', statPrefix: hcm.stat_prefix, routeConfigName: hcm.rds.route_config_name, useRemoteAddress: hcm.use_remote_address, normalizePath: hcm.normalize_path, upgradeTypes: hcm.upgrade_configs.map((u: any) => u.upgrade_type) });
+  t.like(ours.filterChains[0].filters[0], { name: 'envoy.filters.network.http_connection_manager', statPrefix: hcm.stat_prefix, routeConfigName: hcm.rds.route_config_name, useRemoteAddress: hcm.use_remote_address, serverName: hcm.server_name ?? 'envoy', normalizePath: hcm.normalize_path, upgradeTypes: hcm.upgrade_configs.map((u: any) => u.upgrade_type) });
   t.is(ours.defaultFilterChain!.name, envoy.default_filter_chain.name);
   t.like(ours.defaultFilterChain!.filters[0], { statPrefix: tcpOf(envoy.default_filter_chain).stat_prefix, cluster: tcpOf(envoy.default_filter_chain).cluster });
   t.deepEqual(ours.listenerFilters, envoy.listener_filters.map((f: any) => f.name));
+});
+
+test("the server header's name per HCM as istiod sets it: envoy's default outbound, istio-envoy inbound", (t) => {
+  const hcmOf = (chain: any) => chain.filters.find((f: any) => f.name === 'envoy.filters.network.http_connection_manager').typed_config;
+  const listeners = translateFiles([fixture('bookinfo')]).listeners;
+  const outbound = listeners.find((l) => l.name === '0.0.0.0_9080')!.filterChains[0].filters[0];
+  t.is(hcmOf(envoyListener('0.0.0.0_9080').filter_chains[0]).server_name, undefined, 'istiod leaves it unset outbound');
+  t.like(outbound, { serverName: 'envoy', serverHeaderTransformation: 'OVERWRITE' });
+  const envoyInbound = envoyListener('virtualInbound').filter_chains.find((c: any) => c.name === 'virtualInbound-catchall-http');
+  const inbound = listeners.find((l) => l.name === 'virtualInbound')!.filterChains.find((c) => c.name === 'virtualInbound-catchall-http')!.filters[0];
+  t.like(inbound, { serverName: hcmOf(envoyInbound).server_name });
 });
 
 test('outbound TCP listener <vip>_<port> and the capture listener, as istiod names them', (t) => {

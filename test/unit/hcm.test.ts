@@ -1,7 +1,7 @@
 import test from 'ava';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { rawExchange, rawUpstream, responses, routeTo, startHcm, staticCluster, ok } from '../support/hcm.js';
+import { HCM, rawExchange, rawUpstream, responses, routeTo, startHcm, staticCluster, ok } from '../support/hcm.js';
 
 const GET = (path = '/', host = 'svc.local', extra = '') => `GET ${path} HTTP/1.1\r\nhost: ${host}\r\n${extra}\r\n`;
 const n = (count: number) => (text: string) => responses(text).length >= count;
@@ -13,7 +13,8 @@ test('a request is routed, re-serialised with Envoy headers, and the connection 
   const rs = responses(text);
   t.deepEqual(rs.map((r) => [r.status, r.body]), [[200, 'hello'], [200, 'hello']]);
   t.regex(rs[0].head, /\r\nx-envoy-upstream-service-time: \d+/);
-  t.regex(rs[0].head, /\r\nserver: legate/);
+  t.regex(rs[0].head, /\r\nserver: istio-envoy\r\n/, "istiod's server_name replaces the upstream's");
+  t.notRegex(rs[0].head, /server: upstream/);
   t.notRegex(rs[0].head, /connection: keep-alive/);
   t.is(up.connections, 1, 'both requests used one pooled upstream connection');
   const first = up.requests[0].toLowerCase();
@@ -26,6 +27,26 @@ test('a request is routed, re-serialised with Envoy headers, and the connection 
   t.is(stat('http.outbound_0.0.0.0_80.downstream_rq_2xx'), 2);
   t.is(logged.length, 2);
   t.is(logged[0].details, 'via_upstream');
+});
+
+test("the server header follows the HCM's server_name and server_header_transformation, on proxied and local replies", async (t) => {
+  const cases = [
+    { transformation: 'OVERWRITE', upstreamSends: true, proxied: ['my-mesh'], local: ['my-mesh'] },
+    { transformation: 'APPEND_IF_ABSENT', upstreamSends: true, proxied: ['upstream'], local: ['my-mesh'] },
+    { transformation: 'APPEND_IF_ABSENT', upstreamSends: false, proxied: ['my-mesh'], local: ['my-mesh'] },
+    { transformation: 'PASS_THROUGH', upstreamSends: true, proxied: ['upstream'], local: [] },
+    { transformation: 'PASS_THROUGH', upstreamSends: false, proxied: [], local: [] },
+  ] as const;
+  for (const c of cases) {
+    const up = await rawUpstream(t, (_r, s) => s.write(ok('hi', c.upstreamSends ? 'server: upstream\r\n' : '')));
+    const filter = { ...HCM, serverName: 'my-mesh', serverHeaderTransformation: c.transformation };
+    const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])], ['known.local'], filter);
+    const { text } = await rawExchange(port, GET('/', 'known.local') + GET('/', 'unknown.local'), n(2));
+    const [proxied, local] = responses(text).map((r) => [...r.head.matchAll(/\r\nserver: ([^\r]*)/g)].map((m) => m[1]));
+    const label = `${c.transformation}, upstream ${c.upstreamSends ? 'sends' : 'sends no'} server`;
+    t.deepEqual(proxied, [...c.proxied], `${label}: proxied`);
+    t.deepEqual(local, [...c.local], `${label}: local 404`);
+  }
 });
 
 test('no route is 404 NR and the connection stays usable', async (t) => {

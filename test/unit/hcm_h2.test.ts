@@ -17,7 +17,7 @@ test('an h2c request is routed like HTTP/1.1: :authority as host, Envoy headers,
   t.is(Number(r1.headers[':status']), 200);
   t.is(r1.body.toString(), 'hello');
   t.is(r1.headers['x-up'], '1');
-  t.is(r1.headers.server, 'legate');
+  t.is(r1.headers.server, 'istio-envoy');
   t.is(r1.headers.connection, undefined);
   t.regex(up.requests[0]!, /^GET \/a\?x=1 HTTP\/1\.1\r\n/);
   t.regex(up.requests[0]!, /\r\nhost: web\.example\r\n/);

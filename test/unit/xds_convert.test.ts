@@ -138,6 +138,23 @@ test('what would change routing is rejected: unknown terminal filters, source ma
   t.throws(() => convertCluster({ name: 'agg', cluster_type: { name: 'envoy.clusters.aggregate' } }, new ConversionReport()), { message: /aggregate/ });
 });
 
+test("the server header: server_name (Envoy's envoy when absent, istio-envoy inbound), server_header_transformation checked", (t) => {
+  const hcmOf = (l: any, chain = 0) => convertListener(l, new ConversionReport()).listener!.filterChains[chain]!.filters[0];
+  const http80 = listeners().find((l: any) => l.name === '0.0.0.0_80');
+  t.like(hcmOf(overTheWire([http80])[0]), { serverName: 'envoy', serverHeaderTransformation: 'OVERWRITE' }, 'istiod sets none outbound');
+  const vi = overTheWire([listeners().find((l: any) => l.name === 'virtualInbound')])[0];
+  const catchall = vi.filter_chains.findIndex((c: any) => c.name === 'virtualInbound-catchall-http');
+  t.like(hcmOf(vi, catchall), { serverName: 'istio-envoy' });
+  const patched = (patch: Record<string, unknown>) => {
+    const l = structuredClone(http80);
+    Object.assign(l.filter_chains[0].filters[0].typed_config, patch);
+    return l;
+  };
+  t.like(hcmOf(patched({ server_name: 'edge', server_header_transformation: 'APPEND_IF_ABSENT' })), { serverName: 'edge', serverHeaderTransformation: 'APPEND_IF_ABSENT' });
+  t.throws(() => hcmOf(patched({ server_header_transformation: 'REPLACE' })), { instanceOf: ConversionError, message: /server_header_transformation/ });
+  t.throws(() => hcmOf(patched({ server_name: 'a\r\nx-injected: 1' })), { instanceOf: ConversionError, message: /server_name/ });
+});
+
 test("NDS: Istio's name table, alt hosts answering with the same addresses", (t) => {
   const [nt] = overTheWire([{ '@type': 'type.googleapis.com/istio.networking.nds.v1.NameTable', table: { 'Reviews.Default.svc.cluster.local.': { ips: ['10.0.0.7'], registry: 'Kubernetes', shortname: 'reviews', namespace: 'default', alt_hosts: ['reviews.default'] }, empty: { ips: [] } } }]);
   t.deepEqual(convertNameTable(nt), {

@@ -71,7 +71,14 @@ export interface HttpConnectionManagerFilter {
   upgradeTypes: string[];
   /** `envoy.filters.http.jwt_authn` then `envoy.filters.http.rbac` (RequestAuthentication, AuthorizationPolicy), before routing. */
   authorization?: Authorization;
+  /** Envoy's server_name: the `server` header of responses. istiod sets `istio-envoy`; Envoy's own default is `envoy`. */
+  serverName: string;
+  /** Envoy's server_header_transformation (default OVERWRITE): what becomes of an upstream's `server` header. */
+  serverHeaderTransformation: ServerHeaderTransformation;
 }
+
+export const SERVER_HEADER_TRANSFORMATIONS = ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'] as const;
+export type ServerHeaderTransformation = (typeof SERVER_HEADER_TRANSFORMATIONS)[number];
 
 export type NetworkFilter = TcpProxyFilter | HttpConnectionManagerFilter;
 

@@ -4,7 +4,7 @@ import { destinationResolver, hashPolicies, tcpProxy } from './destinations.js';
 import { hostSubsetOf, labelsMatch } from './hosts.js';
 import { matchApplies, virtualServiceRoutes, type RouteContext } from './http_route.js';
 import type { ServiceView } from './registry.js';
-import { blackholeVirtualHost, httpConnectionManager, RouteConfigBuilder } from './route_config.js';
+import { blackholeVirtualHost, httpConnectionManager, ISTIO_SERVER_NAME, RouteConfigBuilder } from './route_config.js';
 import { autoPassthroughChains, checkServerTls, passthroughChains, serverNameMatch } from './gateway_tls.js';
 
 /** Istio leaves gateways at Envoy's defaults: stream_idle_timeout 5 min, no request headers timeout. */
@@ -17,10 +17,12 @@ const SERVER_TLS_MODES = new Set(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASST
 
 /**
  * Istio's gateways are edge proxies: the peer is the client (use_remote_address), with
- * gatewayTopology's trusted hops, and client certificates forwarded as gatewayTopology says.
+ * gatewayTopology's trusted hops, and client certificates forwarded as gatewayTopology says;
+ * responses say `server: istio-envoy`.
  */
 function edgeHeaders(topology: MeshSettings['gatewayTopology']): Partial<HttpConnectionManagerFilter> {
   return {
+    serverName: ISTIO_SERVER_NAME,
     useRemoteAddress: true,
     xffNumTrustedHops: topology.numTrustedProxies,
     forwardClientCertDetails: topology.forwardClientCertDetails,

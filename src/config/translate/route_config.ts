@@ -19,6 +19,14 @@ export interface HcmTimeouts {
 
 export const SIDECAR_HCM_TIMEOUTS: Readonly<HcmTimeouts> = Object.freeze({ streamIdleTimeoutMs: 0, requestHeadersTimeoutMs: 0 });
 
+/**
+ * The `server` header of responses (Envoy's server_name). istiod sets `istio-envoy` on inbound
+ * and gateway HCMs and leaves outbound ones at Envoy's default, `envoy`: what an app sees from
+ * a call through its own sidecar.
+ */
+export const ENVOY_SERVER_NAME = 'envoy';
+export const ISTIO_SERVER_NAME = 'istio-envoy';
+
 export function httpConnectionManager(routeConfigName: string, statPrefix: string, timeouts: HcmTimeouts = SIDECAR_HCM_TIMEOUTS): HttpConnectionManagerFilter {
   return {
     name: HTTP_CONNECTION_MANAGER,
@@ -31,6 +39,8 @@ export function httpConnectionManager(routeConfigName: string, statPrefix: strin
     useRemoteAddress: false,
     normalizePath: true,
     upgradeTypes: ['websocket'],
+    serverName: ENVOY_SERVER_NAME,
+    serverHeaderTransformation: 'OVERWRITE',
   };
 }
 

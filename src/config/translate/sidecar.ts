@@ -11,7 +11,7 @@ import {
   type RouteConfiguration,
 } from '../model.js';
 import { defaultCircuitBreakers } from './traffic_policy.js';
-import { httpConnectionManager } from './route_config.js';
+import { httpConnectionManager, ISTIO_SERVER_NAME } from './route_config.js';
 import { emptyMutations } from './http_route.js';
 import type { TranslateOptions } from './context.js';
 import type { SidecarDef } from './types.js';
@@ -131,6 +131,7 @@ function inboundHttpChain(opts: TranslateOptions): FilterChain {
       {
         ...httpConnectionManager(INBOUND_ROUTES, `inbound_0.0.0.0_${opts.inboundPort}`, opts.hcmTimeouts),
         stripAnyHostPort: false,
+        serverName: ISTIO_SERVER_NAME,
         forwardClientCertDetails: 'APPEND_FORWARD',
         setCurrentClientCertDetails: { subject: true, uri: true, dns: true, cert: false },
       },

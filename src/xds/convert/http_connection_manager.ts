@@ -1,9 +1,10 @@
-import { FORWARD_CLIENT_CERT_DETAILS, HTTP_CONNECTION_MANAGER, type Authorization, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
+import { FORWARD_CLIENT_CERT_DETAILS, HTTP_CONNECTION_MANAGER, SERVER_HEADER_TRANSFORMATIONS, type Authorization, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
 import type { ConversionReport } from './report.js';
 import { decodeHttpAuthorization, HTTP_AUTHZ_FILTER } from '../authorization.js';
 import { convertJwtAuthn, convertRbac } from './authorization.js';
 import { convertRouteConfiguration } from './route.js';
 import { bool, durationMs, typeName, type Json } from './values.js';
+import { isFieldValue } from '../../filters/network/http_connection_manager/codec/chars.js';
 
 const HTTP_FILTERS: Record<string, HttpFilterName> = {
   'envoy.extensions.filters.http.fault.v3.HTTPFault': 'envoy.filters.http.fault',
@@ -75,6 +76,7 @@ export function convertHttpConnectionManager(h: Json, report: ConversionReport, 
       normalizePath: bool(h.normalize_path) ?? false,
       upgradeTypes: (h.upgrade_configs ?? []).filter((u: Json) => bool(u.enabled) !== false).map((u: Json) => String(u.upgrade_type).toLowerCase()),
       ...(authorization ? { authorization } : {}),
+      ...serverHeaderOf(h, report, at),
     },
   };
   if (h.rds) {
@@ -87,6 +89,15 @@ export function convertHttpConnectionManager(h: Json, report: ConversionReport, 
     out.filter.routeConfigName = out.inlineRoute.name;
   } else report.fail(at, 'http_connection_manager needs rds or route_config (scoped routes are not supported)');
   return out;
+}
+
+/** server_name and server_header_transformation, with Envoy's defaults (`envoy`, OVERWRITE). */
+function serverHeaderOf(h: Json, report: ConversionReport, at: string): Pick<HttpConnectionManagerFilter, 'serverName' | 'serverHeaderTransformation'> {
+  const serverName = typeof h.server_name === 'string' && h.server_name !== '' ? h.server_name : 'envoy';
+  if (!isFieldValue(serverName)) report.fail(at, `server_name ${JSON.stringify(serverName)} cannot be a header value`);
+  const t = h.server_header_transformation ?? 'OVERWRITE';
+  if (!SERVER_HEADER_TRANSFORMATIONS.includes(t)) report.fail(at, `server_header_transformation ${JSON.stringify(t)} is not one of ${SERVER_HEADER_TRANSFORMATIONS.join(', ')}`);
+  return { serverName, serverHeaderTransformation: SERVER_HEADER_TRANSFORMATIONS.includes(t) ? t : 'OVERWRITE' };
 }
 
 /** xff_num_trusted_hops, forward_client_cert_details and set_current_client_cert_details (istiod sets them on inbound and gateway HCMs). */

@@ -25,6 +25,8 @@ export function encodeHttpConnectionManager(h: HttpConnectionManagerFilter, inli
     stream_idle_timeout: duration(h.streamIdleTimeoutMs),
     use_remote_address: h.useRemoteAddress,
     normalize_path: h.normalizePath,
+    server_name: h.serverName,
+    server_header_transformation: h.serverHeaderTransformation,
   };
   if (h.xffNumTrustedHops !== undefined) out.xff_num_trusted_hops = h.xffNumTrustedHops;
   if (h.forwardClientCertDetails) out.forward_client_cert_details = h.forwardClientCertDetails;

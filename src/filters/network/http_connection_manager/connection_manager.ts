@@ -12,6 +12,7 @@ import { Flag, StreamInfo } from './stream_info.js';
 import { setReader } from '../../../listener/socket_reader.js';
 import { queuedBytes, writeBytes } from '../../../listener/socket_writer.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
+import { localReplyServer } from './server_header.js';
 
 /**
  * Envoy's per_connection_buffer_limit_bytes default (1 MiB): answers queued for a client that
@@ -87,6 +88,10 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
     trackConnection(ctx.listenerName, this);
+  }
+
+  get localReplyServer(): string | undefined {
+    return localReplyServer(this.ctx.filter);
   }
 
   /** Starts on bytes already read (protocol detection peeked at them). */
@@ -334,7 +339,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     info.responseCode = reply.status;
     info.details = reply.details;
     info.bytesSent = reply.body.length;
-    this.socket.write(encodeLocalReply(reply, true), 'latin1');
+    this.socket.write(encodeLocalReply(reply, true, this.localReplyServer), 'latin1');
     this.ctx.accessLog?.log(info);
     this.closeAfterReply();
   }

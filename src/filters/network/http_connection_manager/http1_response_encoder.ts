@@ -22,6 +22,8 @@ export abstract class Http1ResponseEncoder {
 
   abstract write(data: string | Buffer, encoding?: BufferEncoding): boolean;
   abstract shouldClose(head: RequestHead): boolean;
+  /** The `server` header of local replies (server_header.ts). */
+  abstract readonly localReplyServer: string | undefined;
 
   continueRequest(): void {
     // Envoy answers 100-continue itself and does not forward the expectation.
@@ -76,6 +78,6 @@ export abstract class Http1ResponseEncoder {
 
   encodeLocalReply(stream: DownstreamStream, reply: LocalReply, bodyStillArriving: boolean): void {
     const close = this.shouldClose(stream.head) || bodyStillArriving;
-    this.write(encodeLocalReply(reply, close, [], stream.head.method === 'HEAD'), 'latin1');
+    this.write(encodeLocalReply(reply, close, this.localReplyServer, stream.head.method === 'HEAD'), 'latin1');
   }
 }

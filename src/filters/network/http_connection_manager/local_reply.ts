@@ -81,17 +81,18 @@ export function upstreamReset(reason: string, protocolError: boolean, retried: b
   return resetBeforeResponse(protocolError ? 502 : 503, protocolError ? Flag.UPE : Flag.UC, reason, undefined, retried);
 }
 
-/** Serialises a local reply as one latin1 string (head and body, for a single write). */
-export function encodeLocalReply(reply: LocalReply, close: boolean, extra: string[] = [], head = false): string {
+/**
+ * Serialises a local reply as one latin1 string (head and body, for a single write).
+ * `server`: the HCM's (server_header.ts localReplyServer).
+ */
+export function encodeLocalReply(reply: LocalReply, close: boolean, server: string | undefined, head = false): string {
   const headers = [
     ...(reply.body ? ['content-length', String(Buffer.byteLength(reply.body)), 'content-type', 'text/plain'] : ['content-length', '0']),
     ...(reply.headers ?? []),
-    ...extra,
     'date',
     httpDate(),
-    'server',
-    'legate',
   ];
+  if (server !== undefined) headers.push('server', server);
   if (close) headers.push('connection', 'close');
   const h = responseHeadString(reply.status, STATUS_REASONS[reply.status] ?? 'Unknown', headers);
   return reply.body && !head ? h + reply.body : h;

@@ -8,6 +8,7 @@ import type { LocalReply } from '../local_reply.js';
 import { ActiveStream } from '../active_stream.js';
 import type { HttpContext } from '../http_context.js';
 import { fromH2Headers, fromRawHeaders, toH2Headers } from './h2_headers.js';
+import { localReplyServer } from '../server_header.js';
 
 /** What an h2 stream tells its connection. */
 export interface H2StreamOwner {
@@ -31,6 +32,7 @@ export class H2Downstream implements Downstream {
   private trailers: OutgoingHttpHeaders | undefined;
   private requestTrailers: HeaderList | null = null;
   private responseEnded = false;
+  private readonly localReplyServer: string | undefined;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -41,6 +43,7 @@ export class H2Downstream implements Downstream {
   ) {
     this.localAddress = owner.localAddress;
     this.remoteAddress = owner.remoteAddress;
+    this.localReplyServer = localReplyServer(ctx.filter);
     const h = fromRawHeaders(rawHeaders);
     const method = String(headers[':method']);
     const authority = headers[':authority'];
@@ -114,7 +117,7 @@ export class H2Downstream implements Downstream {
     } else if (!reply.headers?.includes('grpc-status')) head['content-length'] = 0;
     if (reply.headers) toH2Headers(reply.headers, head);
     head.date = httpDate();
-    head.server = 'legate';
+    if (this.localReplyServer !== undefined) head.server = this.localReplyServer;
     const noBody = !reply.body || this.active.head.method === 'HEAD';
     this.responseEnded = true;
     this.stream.respond(head, { endStream: noBody });
