@@ -49,6 +49,18 @@ test("the server header follows the HCM's server_name and server_header_transfor
   }
 });
 
+test('a response without a date gets one, as Envoy adds; an upstream date is kept', async (t) => {
+  const up = await rawUpstream(t, (r, s) => s.write(ok('hi', r.includes('/dated') ? 'date: Sun, 06 Nov 1994 08:49:37 GMT\r\n' : '')));
+  const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
+  const { text } = await rawExchange(port, GET('/undated') + GET('/dated'), n(2));
+  const dates = responses(text).map((r) => [...r.head.matchAll(/\r\ndate: ([^\r]*)/g)].map((m) => m[1]));
+  t.is(dates[0].length, 1);
+  // responses() reads heads in lower case.
+  t.is(new Date(dates[0][0]!).toUTCString().toLowerCase(), dates[0][0], 'an IMF-fixdate');
+  t.true(Math.abs(Date.parse(dates[0][0]!) - Date.now()) < 5_000);
+  t.deepEqual(dates[1], ['sun, 06 nov 1994 08:49:37 gmt']);
+});
+
 test('no route is 404 NR and the connection stays usable', async (t) => {
   const up = await rawUpstream(t, (_r, s) => s.write(ok()));
   const { port, logged } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])], ['known.local']);

@@ -10,7 +10,7 @@ import { Flag } from '../../network/http_connection_manager/stream_info.js';
 import { UpstreamAttempts } from './upstream_attempts.js';
 import { streamIdle, touchIdle } from '../../network/http_connection_manager/stream_idle.js';
 import { loopNow } from '../../../loop_clock.js';
-import { applyServerHeader } from '../../network/http_connection_manager/server_header.js';
+import { applyBaseResponseHeaders } from '../../network/http_connection_manager/base_response_headers.js';
 
 /**
  * Envoy's router, response side: what the upstream answers (head, body, trailers, reset) and
@@ -61,7 +61,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
     if (this.corsHeaders) h.push(...this.corsHeaders);
     if (serviceMs !== undefined) h.push('x-envoy-upstream-service-time', String(serviceMs));
     if (this.setCookie !== undefined) h.push('set-cookie', this.setCookie);
-    applyServerHeader(h, this.ctx.filter);
+    applyBaseResponseHeaders(h, this.ctx.filter);
     this.responseHeadSent = true;
     this.countResponse(s);
     if (head.upgrade) return this.startTunnel(head);

@@ -22,7 +22,7 @@ export abstract class Http1ResponseEncoder {
 
   abstract write(data: string | Buffer, encoding?: BufferEncoding): boolean;
   abstract shouldClose(head: RequestHead): boolean;
-  /** The `server` header of local replies (server_header.ts). */
+  /** The `server` header of local replies (base_response_headers.ts). */
   abstract readonly localReplyServer: string | undefined;
 
   continueRequest(): void {

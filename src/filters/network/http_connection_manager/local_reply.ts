@@ -83,7 +83,7 @@ export function upstreamReset(reason: string, protocolError: boolean, retried: b
 
 /**
  * Serialises a local reply as one latin1 string (head and body, for a single write).
- * `server`: the HCM's (server_header.ts localReplyServer).
+ * `server`: the HCM's (base_response_headers.ts localReplyServer).
  */
 export function encodeLocalReply(reply: LocalReply, close: boolean, server: string | undefined, head = false): string {
   const headers = [

@@ -8,7 +8,7 @@ import type { LocalReply } from '../local_reply.js';
 import { ActiveStream } from '../active_stream.js';
 import type { HttpContext } from '../http_context.js';
 import { fromH2Headers, fromRawHeaders, toH2Headers } from './h2_headers.js';
-import { localReplyServer } from '../server_header.js';
+import { localReplyServer } from '../base_response_headers.js';
 
 /** What an h2 stream tells its connection. */
 export interface H2StreamOwner {
