@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { CircuitBreakers, CX, RQ } from '../../src/cluster/circuit_breaker.js';
@@ -75,7 +75,8 @@ test('a dead worker\'s held connections are given back and a waiting pool is wok
   mine.release(CX);
 });
 
-test('a release on another thread wakes a pool waiting for connection capacity', async (t) => {
+/** A limit of one connection, held by a worker thread; `mine` is this thread's breaker for the cluster. */
+async function heldByAnotherThread(t: ExecutionContext) {
   const registry = new CircuitBreakerRegistry({ columns: 4, capacity: 8 });
   const cluster = limited(1);
   const slots = registry.index([cluster], {});
@@ -84,6 +85,11 @@ test('a release on another thread wakes a pool waiting for connection capacity',
   await Promise.all(first);
   const mine = CircuitBreakers.claim(registry.shared, 999).forCluster(cluster, slots.c);
   t.false(mine.tryAcquire(CX));
+  return { workers, mine };
+}
+
+test('a release on another thread wakes a pool waiting for connection capacity', async (t) => {
+  const { workers, mine } = await heldByAnotherThread(t);
   let wakes = 0;
   const woken = new Promise<void>((resolve) =>
     mine.waitForConnection(() => {
@@ -102,14 +108,7 @@ test('a release on another thread wakes a pool waiting for connection capacity',
 
 test('a woken pool that throws is logged; the other pools waiting are still woken and the worker lives', async (t) => {
   t.timeout(10_000, 'the second pool was never woken');
-  const registry = new CircuitBreakerRegistry({ columns: 4, capacity: 8 });
-  const cluster = limited(1);
-  const slots = registry.index([cluster], {});
-  const { workers, first } = startWorkers(registry, slots.c, 1, 'hold', 1);
-  t.teardown(() => workers.forEach((w) => void w.terminate()));
-  await Promise.all(first);
-  const mine = CircuitBreakers.claim(registry.shared, 999).forCluster(cluster, slots.c);
-  t.false(mine.tryAcquire(CX));
+  const { workers, mine } = await heldByAnotherThread(t);
   mine.waitForConnection(() => {
     throw new Error('a bug in the first pool');
   });
