@@ -8,7 +8,7 @@ import { httpDate } from './date.js';
  * `server`. The `server` header is `server_name` (istiod's `istio-envoy` inbound and on
  * gateways, Envoy's `envoy` on sidecar outbound), replacing the upstream's (OVERWRITE, the
  * default), added only when the upstream sent none (APPEND_IF_ABSENT), or left as the upstream
- * sent it (PASS_THROUGH).
+ * sent it (PASS_THROUGH). Local replies go through here too, with no upstream's to keep.
  */
 export function applyBaseResponseHeaders(h: HeaderList, filter: HttpConnectionManagerFilter): void {
   if (!hasHeader(h, 'date')) h.push('date', httpDate());
@@ -22,9 +22,4 @@ export function applyBaseResponseHeaders(h: HeaderList, filter: HttpConnectionMa
     case 'PASS_THROUGH':
       break;
   }
-}
-
-/** The `server` value of a response the proxy makes itself (there is no upstream's to keep); undefined: none. */
-export function localReplyServer(filter: HttpConnectionManagerFilter): string | undefined {
-  return filter.serverHeaderTransformation === 'PASS_THROUGH' ? undefined : filter.serverName;
 }

@@ -12,7 +12,7 @@ import { Flag, StreamInfo } from './stream_info.js';
 import { setReader } from '../../../listener/socket_reader.js';
 import { queuedBytes, writeBytes } from '../../../listener/socket_writer.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
-import { localReplyServer } from './base_response_headers.js';
+import type { HttpConnectionManagerFilter } from '../../../config/model.js';
 
 /**
  * Envoy's per_connection_buffer_limit_bytes default (1 MiB): answers queued for a client that
@@ -90,8 +90,8 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     trackConnection(ctx.listenerName, this);
   }
 
-  get localReplyServer(): string | undefined {
-    return localReplyServer(this.ctx.filter);
+  get filter(): HttpConnectionManagerFilter {
+    return this.ctx.filter;
   }
 
   /** Starts on bytes already read (protocol detection peeked at them). */
@@ -339,7 +339,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     info.responseCode = reply.status;
     info.details = reply.details;
     info.bytesSent = reply.body.length;
-    this.socket.write(encodeLocalReply(reply, true, this.localReplyServer), 'latin1');
+    this.socket.write(encodeLocalReply(reply, true, this.filter), 'latin1');
     this.ctx.accessLog?.log(info);
     this.closeAfterReply();
   }

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { encodeChunk, encodeResponseHead, lastChunk, STATUS_REASONS, type HeaderList, type RequestHead } from './codec/index.js';
 import type { DownstreamStream } from './downstream.js';
 import { encodeLocalReply, type LocalReply } from './local_reply.js';
+import type { HttpConnectionManagerFilter } from '../../../config/model.js';
 
 /** The largest declared body that gets room after its response head (one copy, one write). */
 const BODY_ROOM_MAX = 16 * 1024;
@@ -22,8 +23,8 @@ export abstract class Http1ResponseEncoder {
 
   abstract write(data: string | Buffer, encoding?: BufferEncoding): boolean;
   abstract shouldClose(head: RequestHead): boolean;
-  /** The `server` header of local replies (base_response_headers.ts). */
-  abstract readonly localReplyServer: string | undefined;
+  /** The connection manager's config (local replies carry its base response headers). */
+  abstract readonly filter: HttpConnectionManagerFilter;
 
   continueRequest(): void {
     // Envoy answers 100-continue itself and does not forward the expectation.
@@ -78,6 +79,6 @@ export abstract class Http1ResponseEncoder {
 
   encodeLocalReply(stream: DownstreamStream, reply: LocalReply, bodyStillArriving: boolean): void {
     const close = this.shouldClose(stream.head) || bodyStillArriving;
-    this.write(encodeLocalReply(reply, close, this.localReplyServer, stream.head.method === 'HEAD'), 'latin1');
+    this.write(encodeLocalReply(reply, close, this.filter, stream.head.method === 'HEAD'), 'latin1');
   }
 }

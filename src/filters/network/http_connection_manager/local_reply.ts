@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { responseHeadString, STATUS_REASONS } from './codec/index.js';
-import { httpDate } from './date.js';
 import { Flag } from './stream_info.js';
+import type { HttpConnectionManagerFilter } from '../../../config/model.js';
+import { applyBaseResponseHeaders } from './base_response_headers.js';
 
 /**
  * Responses the proxy makes itself, with Envoy's bodies, details and flags, so operators'
@@ -81,18 +82,13 @@ export function upstreamReset(reason: string, protocolError: boolean, retried: b
   return resetBeforeResponse(protocolError ? 502 : 503, protocolError ? Flag.UPE : Flag.UC, reason, undefined, retried);
 }
 
-/**
- * Serialises a local reply as one latin1 string (head and body, for a single write).
- * `server`: the HCM's (base_response_headers.ts localReplyServer).
- */
-export function encodeLocalReply(reply: LocalReply, close: boolean, server: string | undefined, head = false): string {
+/** Serialises a local reply as one latin1 string (head and body, for a single write). */
+export function encodeLocalReply(reply: LocalReply, close: boolean, filter: HttpConnectionManagerFilter, head = false): string {
   const headers = [
     ...(reply.body ? ['content-length', String(Buffer.byteLength(reply.body)), 'content-type', 'text/plain'] : ['content-length', '0']),
     ...(reply.headers ?? []),
-    'date',
-    httpDate(),
   ];
-  if (server !== undefined) headers.push('server', server);
+  applyBaseResponseHeaders(headers, filter);
   if (close) headers.push('connection', 'close');
   const h = responseHeadString(reply.status, STATUS_REASONS[reply.status] ?? 'Unknown', headers);
   return reply.body && !head ? h + reply.body : h;

@@ -2,13 +2,13 @@ import { Buffer } from 'node:buffer';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { UpstreamConnection } from '../../../../cluster/pool/upstream_connection.js';
 import { getHeader, RequestHead, TargetForm, type HeaderList } from '../codec/index.js';
-import { httpDate } from '../date.js';
 import type { Downstream, DownstreamStream } from '../downstream.js';
 import type { LocalReply } from '../local_reply.js';
 import { ActiveStream } from '../active_stream.js';
 import type { HttpContext } from '../http_context.js';
 import { fromH2Headers, fromRawHeaders, toH2Headers } from './h2_headers.js';
-import { localReplyServer } from '../base_response_headers.js';
+import { applyBaseResponseHeaders } from '../base_response_headers.js';
+import type { HttpConnectionManagerFilter } from '../../../../config/model.js';
 
 /** What an h2 stream tells its connection. */
 export interface H2StreamOwner {
@@ -32,7 +32,7 @@ export class H2Downstream implements Downstream {
   private trailers: OutgoingHttpHeaders | undefined;
   private requestTrailers: HeaderList | null = null;
   private responseEnded = false;
-  private readonly localReplyServer: string | undefined;
+  private readonly filter: HttpConnectionManagerFilter;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -43,7 +43,7 @@ export class H2Downstream implements Downstream {
   ) {
     this.localAddress = owner.localAddress;
     this.remoteAddress = owner.remoteAddress;
-    this.localReplyServer = localReplyServer(ctx.filter);
+    this.filter = ctx.filter;
     const h = fromRawHeaders(rawHeaders);
     const method = String(headers[':method']);
     const authority = headers[':authority'];
@@ -115,9 +115,9 @@ export class H2Downstream implements Downstream {
       head['content-length'] = Buffer.byteLength(reply.body);
       head['content-type'] = 'text/plain';
     } else if (!reply.headers?.includes('grpc-status')) head['content-length'] = 0;
-    if (reply.headers) toH2Headers(reply.headers, head);
-    head.date = httpDate();
-    if (this.localReplyServer !== undefined) head.server = this.localReplyServer;
+    const fields = reply.headers ? [...reply.headers] : [];
+    applyBaseResponseHeaders(fields, this.filter);
+    toH2Headers(fields, head);
     const noBody = !reply.body || this.active.head.method === 'HEAD';
     this.responseEnded = true;
     this.stream.respond(head, { endStream: noBody });
