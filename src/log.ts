@@ -110,3 +110,8 @@ export function logger(scope: string): Logger {
     error: (m, f) => c.level <= ORDER.error && emit('error', scope, m, f),
   };
 }
+
+/** A caught exception for a log line: its stack when it has one (a bug is being reported). */
+export function stackOf(err: unknown): string {
+  return (err as Error | undefined)?.stack ?? String(err);
+}

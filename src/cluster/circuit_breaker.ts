@@ -1,6 +1,6 @@
 import type { CircuitBreakerThresholds, Cluster } from '../config/model.js';
 import { UNLIMITED } from '../config/model.js';
-import { logger } from '../log.js';
+import { logger, stackOf } from '../log.js';
 
 const log = logger('upstream');
 
@@ -204,7 +204,7 @@ class SlotWatchers {
       try {
         cb();
       } catch (err) {
-        log.error(`a pool woken for connection capacity failed: ${(err as Error)?.stack ?? String(err)}`);
+        log.error(`a pool woken for connection capacity failed: ${stackOf(err)}`);
       }
     }
   }

@@ -6,7 +6,7 @@ import { translate } from './translate/index.js';
 import type { TranslateOptions } from './translate/context.js';
 import type { Snapshot } from './model.js';
 import { SnapshotSource } from './snapshot_source.js';
-import { logger } from '../log.js';
+import { logger, stackOf } from '../log.js';
 import { performance } from 'node:perf_hooks';
 
 const log = logger('config');
@@ -96,7 +96,7 @@ export class FileConfigSource extends SnapshotSource {
       outcome = loadSnapshot(this.paths, this.opts, this.version + 1, this.cache);
     } catch (err) {
       // A translator bug must not take the last good configuration down with it.
-      outcome = { diagnostics: [{ severity: 'error', file: this.paths.join(','), line: 0, resource: '', path: '', message: `internal error: ${(err as Error).stack ?? err}` }] };
+      outcome = { diagnostics: [{ severity: 'error', file: this.paths.join(','), line: 0, resource: '', path: '', message: `internal error: ${stackOf(err)}` }] };
     }
     if (outcome.snapshot && outcome.digest === this.appliedDigest && this.current) {
       this.counts.unchanged++;

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { OnReadOpts, Socket } from 'node:net';
 import { beginReadRun, endReadRun } from '../loop_clock.js';
-import { logger } from '../log.js';
+import { logger, stackOf } from '../log.js';
 
 const log = logger('connection');
 
@@ -98,7 +98,7 @@ function onRead(this: Socket, nread: number, buf: Buffer): void {
  * and every connection on it, which a client could then do at will.
  */
 function readerFailed(socket: Socket, err: unknown): void {
-  log.error(`connection closed: its bytes failed a handler: ${(err as Error)?.stack ?? String(err)}`);
+  log.error(`connection closed: its bytes failed a handler: ${stackOf(err)}`);
   socket.destroy();
 }
 

@@ -23,7 +23,7 @@ import { recordStreamEnd } from './stream_stats.js';
 import { streamIdle, touchIdle } from './stream_idle.js';
 import type { DownstreamStream } from './downstream.js';
 import { grpcLocalReply, grpcRouteTimeoutMs, isGrpcRequest } from '../../http/grpc/grpc.js';
-import { logger } from '../../../log.js';
+import { logger, stackOf } from '../../../log.js';
 
 const log = logger('connection');
 
@@ -109,7 +109,7 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
    * while reading bytes, it ends only this stream: an HTTP/1.1 connection is closed, an h2 stream reset.
    */
   private continuationFailed(err: unknown): void {
-    log.error(`stream reset: handling its request failed: ${(err as Error)?.stack ?? String(err)}`);
+    log.error(`stream reset: handling its request failed: ${stackOf(err)}`);
     this.conn.resetStream();
   }
 
