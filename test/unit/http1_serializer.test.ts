@@ -174,6 +174,10 @@ test('stripHopByHop removes fixed and Connection-nominated fields', (t) => {
   const h3 = ['te', 'trailers', 'a', 'b'];
   stripHopByHop(h3, { keepTeTrailers: false });
   t.deepEqual(h3, ['a', 'b']);
+  // A field the Connection header names goes wherever it stands, before the header too.
+  const h4 = ['x-early', '1', 'a', 'b', 'connection', 'x', 'connection', 'X-Early, x-late', 'x-late', '2', 'connection', 'close'];
+  stripHopByHop(h4);
+  t.deepEqual(h4, ['a', 'b']);
 });
 
 test('stripHopByHop keepUpgrade re-adds a clean Connection: upgrade', (t) => {

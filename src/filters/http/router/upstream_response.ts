@@ -3,7 +3,7 @@ import type { UpstreamStreamCallbacks } from '../../../cluster/pool/upstream_req
 import { HS } from '../../../cluster/host_shared.js';
 import { LocalOrigin } from '../../../cluster/outlier/monitor.js';
 import { C } from '../../../stats/scopes.js';
-import { encodeResponseHead, getHeader, STATUS_REASONS, stripHopByHop, type HeaderList, type ResponseHead } from '../../network/http_connection_manager/codec/index.js';
+import { encodeResponseHead, getHeader, STATUS_REASONS, stripHopByHop, KEEP_UPGRADE, type HeaderList, type ResponseHead } from '../../network/http_connection_manager/codec/index.js';
 import { mutateResponse } from '../../network/http_connection_manager/header_mutation.js';
 import { upstreamReset } from '../../network/http_connection_manager/local_reply.js';
 import { Flag } from '../../network/http_connection_manager/stream_info.js';
@@ -56,7 +56,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
     info.responseCode = s;
     info.details = 'via_upstream';
     if (grpcStatus !== undefined) this.noteGrpcStatus(h);
-    stripHopByHop(h, { keepUpgrade: head.upgrade });
+    stripHopByHop(h, head.upgrade ? KEEP_UPGRADE : undefined);
     mutateResponse(h, this.route, undefined);
     if (this.corsHeaders) h.push(...this.corsHeaders);
     if (serviceMs !== undefined) h.push('x-envoy-upstream-service-time', String(serviceMs));

@@ -11,7 +11,7 @@ import type { Authorization } from '../../../config/model.js';
 import { propagateTraceContext } from '../../http/tracing/trace_context.js';
 import { UpstreamResponse } from '../../http/router/upstream_response.js';
 import { redirectLocation, rewritePath, stripPort } from '../../http/router/rewrite.js';
-import { getHeader, removeHeader, setHeader, stripHopByHop, TargetForm, type HeaderList } from './codec/index.js';
+import { getHeader, removeHeader, setHeader, stripHopByHop, KEEP_UPGRADE, TargetForm, type HeaderList } from './codec/index.js';
 import { mutateRequest } from './header_mutation.js';
 import { httpsRedirectReply, LOCAL_REPLIES, type LocalReply } from './local_reply.js';
 import { Flag } from './stream_info.js';
@@ -201,7 +201,7 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
       setHeader(h, 'x-envoy-original-path', this.path);
       this.path = rewritePath(this.path, this.route!, action);
     }
-    stripHopByHop(h, { keepUpgrade: this.head.upgrade });
+    stripHopByHop(h, this.head.upgrade ? KEEP_UPGRADE : undefined);
     if (this.head.upgrade) setHeader(h, 'connection', 'upgrade');
     this.retry = new RetryState(action.retryPolicy, attemptCountHeader, cluster.breaker);
     if (this.requestComplete) this.routerRequestComplete();

@@ -192,6 +192,9 @@ export interface StripHopByHopOptions {
   keepTeTrailers?: boolean;
 }
 
+/** The options for a request or response forwarded as an upgrade; made once, not per message. */
+export const KEEP_UPGRADE: StripHopByHopOptions = Object.freeze({ keepUpgrade: true });
+
 /**
  * connection, keep-alive, proxy-connection, transfer-encoding, trailer. By length first: most
  * fields are none of these, and a length is a load where a string comparison is a call.
@@ -206,47 +209,62 @@ function isFixedHopByHop(name: string): boolean {
   }
 }
 
+/** The Connection value names no field but itself (the usual `keep-alive` or `close`). */
+function namesNoField(value: string): boolean {
+  return equalsIgnoreCase(value, 'keep-alive') || equalsIgnoreCase(value, 'close');
+}
+
 /**
  * Removes hop-by-hop fields in place: the fixed list above and every field named by a token of
- * the Connection header(s). Returns the list for chaining.
+ * the Connection header(s). Returns the list for chaining. One pass over the list; a second only
+ * when a Connection header names other fields (they may come before it).
  */
-export function stripHopByHop(h: HeaderList, opts: StripHopByHopOptions = {}): HeaderList {
-  const keepUpgrade = opts.keepUpgrade === true;
-  const keepTeTrailers = opts.keepTeTrailers !== false;
+export function stripHopByHop(h: HeaderList, opts?: StripHopByHopOptions): HeaderList {
+  const keepUpgrade = opts !== undefined && opts.keepUpgrade === true;
+  const keepTeTrailers = opts === undefined || opts.keepTeTrailers !== false;
   let nominated: string[] | undefined;
-  for (let i = 0; i < h.length; i += 2) {
-    if (h[i]!.length === 10 && h[i] === 'connection') {
-      const v = h[i + 1]!;
-      // The usual values name no other field: skip tokenizing them.
-      if (equalsIgnoreCase(v, 'keep-alive') || equalsIgnoreCase(v, 'close')) continue;
-      for (const t of listTokens(v)) {
-        if (keepUpgrade && t === 'upgrade') continue;
-        (nominated ??= []).push(t);
-      }
-    }
-  }
   let w = 0;
   for (let r = 0; r < h.length; r += 2) {
     const name = h[r]!;
-    let drop = false;
-    if (isFixedHopByHop(name)) {
-      drop = true;
-    } else if (name.length === 7 && name === 'upgrade') {
-      drop = !keepUpgrade;
-    } else if (name.length === 2 && name === 'te') {
-      drop = !(keepTeTrailers && listHasToken(h[r + 1]!, 'trailers'));
-      if (!drop) h[r + 1] = 'trailers';
-    } else if (nominated !== undefined && nominated.includes(name)) {
-      drop = true;
+    const value = h[r + 1]!;
+    if (name.length === 10 && name === 'connection') {
+      if (!namesNoField(value)) {
+        for (const t of listTokens(value)) if (!(keepUpgrade && t === 'upgrade')) (nominated ??= []).push(t);
+      }
+      continue;
     }
-    if (drop) continue;
+    if (isFixedHopByHop(name)) continue;
+    if (name.length === 7 && name === 'upgrade') {
+      if (!keepUpgrade) continue;
+    } else if (name.length === 2 && name === 'te') {
+      if (!(keepTeTrailers && listHasToken(value, 'trailers'))) continue;
+      h[w] = name;
+      h[w + 1] = 'trailers';
+      w += 2;
+      continue;
+    }
     if (w !== r) {
       h[w] = name;
+      h[w + 1] = value;
+    }
+    w += 2;
+  }
+  truncate(h, w);
+  if (nominated !== undefined) removeNominated(h, nominated);
+  if (keepUpgrade && hasHeader(h, 'upgrade')) h.push('connection', 'upgrade');
+  return h;
+}
+
+/** Removes every field a Connection header named. */
+function removeNominated(h: HeaderList, nominated: string[]): void {
+  let w = 0;
+  for (let r = 0; r < h.length; r += 2) {
+    if (nominated.includes(h[r]!)) continue;
+    if (w !== r) {
+      h[w] = h[r]!;
       h[w + 1] = h[r + 1]!;
     }
     w += 2;
   }
   truncate(h, w);
-  if (keepUpgrade && hasHeader(h, 'upgrade')) h.push('connection', 'upgrade');
-  return h;
 }

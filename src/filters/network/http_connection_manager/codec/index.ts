@@ -11,7 +11,7 @@ export { DEFAULT_LIMITS, type ParserLimits } from './limits.js';
 export { lastColon } from './chars.js';
 export {
   type HeaderList, getHeader, getHeaderAll, hasHeader, setHeader, appendHeader, removeHeader,
-  listHasToken, listTokens, stripHopByHop, HOP_BY_HOP, type StripHopByHopOptions,
+  listHasToken, listTokens, stripHopByHop, HOP_BY_HOP, KEEP_UPGRADE, type StripHopByHopOptions,
 } from './headers.js';
 export {
   requestHeadString, responseHeadString, encodeRequestHead, encodeResponseHead, chunkHeader, encodeChunk,
