@@ -36,6 +36,9 @@ export class UpstreamPools {
   private readonly byServerName = new WeakMap<Host, Map<string, UpstreamPool>>();
   /** `cluster\u0000host` → the keys of its auto SNI pools in `pools`, for removeHosts. */
   private readonly serverNameKeys = new Map<string, string[]>();
+  /** The last plain pool returned and its host: requests ask for the same host over and over. */
+  private lastHost: Host | undefined;
+  private lastPool: UpstreamPool | undefined;
 
   constructor(
     private readonly stats: StatsWriter,
@@ -56,10 +59,16 @@ export class UpstreamPools {
       // DNS names are case-insensitive: one pool (and a lower-case SNI) for `A.example` and `a.example`.
       if (tls) return this.getForServerName(cluster, statsBase, host, breaker, h2, tls, authorityHost(authority).toLowerCase());
     }
+    if (host === this.lastHost && !h2) {
+      const p = this.lastPool!;
+      p.breaker = breaker;
+      return p;
+    }
     const cache = h2 ? this.h2ByHost : this.byHost;
     const known = cache.get(host);
     if (known) {
       known.breaker = breaker;
+      if (!h2) this.remember(host, known);
       return known;
     }
     const key = `${cluster.name}\u0000${host.key}${h2 ? '\u0000h2' : ''}`;
@@ -70,7 +79,13 @@ export class UpstreamPools {
     }
     cache.set(host, pool);
     pool.breaker = breaker;
+    if (!h2) this.remember(host, pool);
     return pool;
+  }
+
+  private remember(host: Host | undefined, pool: UpstreamPool | undefined): void {
+    this.lastHost = host;
+    this.lastPool = pool;
   }
 
   /** Auto SNI: the pool for (host, name), its TLS naming and verifying `name`. */
@@ -116,6 +131,7 @@ export class UpstreamPools {
    * comes back starts with a fresh pool.
    */
   removeHosts(cluster: string, keys: readonly string[]): void {
+    this.remember(undefined, undefined);
     for (const k of keys) {
       const named = this.serverNameKeys.get(`${cluster}\u0000${k}`) ?? [];
       this.serverNameKeys.delete(`${cluster}\u0000${k}`);

@@ -1,13 +1,12 @@
 import type { CorsPolicy } from '../../../config/model.js';
 import { compileStringMatcher, type Matcher } from '../router/string_matcher.js';
 import { getHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
+import { objectMemo } from '../../../config/object_memo.js';
 
-const compiled = new WeakMap<CorsPolicy, Matcher[]>();
+const originMatchers = objectMemo((policy: CorsPolicy): Matcher[] => policy.allowOriginStringMatch.map(compileStringMatcher));
 
 function originAllowed(policy: CorsPolicy, origin: string): boolean {
-  let matchers = compiled.get(policy);
-  if (!matchers) compiled.set(policy, (matchers = policy.allowOriginStringMatch.map(compileStringMatcher)));
-  return matchers.some((m) => m(origin));
+  return originMatchers(policy).some((m) => m(origin));
 }
 
 export type CorsDecision =

@@ -3,6 +3,7 @@ import { getHeaderAll, lastColon } from '../../network/http_connection_manager/c
 import { namespaceOf, principalOf, type AuthzInput } from './attributes.js';
 import { envoyPolicy } from './envoy_rules.js';
 import { ipValueMatcher, istioString, listMatcher, valueMatcher, type Matcher } from './matchers.js';
+import { objectMemo } from '../../../config/object_memo.js';
 
 type Test = (input: AuthzInput) => boolean;
 
@@ -222,11 +223,5 @@ function firstMatch(policies: CompiledFilter['policies'], input: AuthzInput): st
   return undefined;
 }
 
-const compiled = new WeakMap<readonly RbacRules[], CompiledRbac>();
-
 /** One compilation per rules object (snapshots keep unchanged objects identical). */
-export function compiledRbac(rules: readonly RbacRules[]): CompiledRbac {
-  let c = compiled.get(rules);
-  if (!c) compiled.set(rules, (c = new CompiledRbac(rules)));
-  return c;
-}
+export const compiledRbac = objectMemo((rules: readonly RbacRules[]): CompiledRbac => new CompiledRbac(rules));

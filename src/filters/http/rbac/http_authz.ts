@@ -8,6 +8,7 @@ import type { AuthzInput } from './attributes.js';
 import type { HttpContext } from '../../network/http_connection_manager/http_context.js';
 import type { HeaderList } from '../../network/http_connection_manager/codec/headers.js';
 import { compiledRbac, type CompiledRbac } from './engine.js';
+import { objectMemo } from '../../../config/object_memo.js';
 
 /** Envoy's RBAC local reply: 403, this body, the matched policy in the details, no response flag. */
 export const rbacDenied = (details: string): LocalReply => ({ status: 403, body: 'RBAC: access denied', details, flag: 0 });
@@ -70,13 +71,7 @@ export class HttpAuthorization {
   }
 }
 
-const cache = new WeakMap<Authorization, HttpAuthorization>();
-
-export function httpAuthorization(auth: Authorization): HttpAuthorization {
-  let a = cache.get(auth);
-  if (!a) cache.set(auth, (a = new HttpAuthorization(auth)));
-  return a;
-}
+export const httpAuthorization = objectMemo((auth: Authorization): HttpAuthorization => new HttpAuthorization(auth));
 
 /** A request's attributes; `peer` is the connection's `ip:port`. */
 export function httpAuthzInput(peer: string, ctx: HttpContext, method: string, authority: string, path: string, headers: HeaderList): AuthzInput {

@@ -1,6 +1,7 @@
 import type { Route, RouteAction } from '../../../config/model.js';
 import { compileRe2 } from '../../../config/re2.js';
 import { lastColon } from '../../network/http_connection_manager/codec/index.js';
+import { objectMemo } from '../../../config/object_memo.js';
 
 export function stripPort(authority: string): string {
   if (authority.startsWith('[')) {
@@ -47,14 +48,8 @@ export function rewritePath(path: string, route: Route, action: RouteAction): st
 
 type RegexRewrite = NonNullable<RouteAction['regexRewrite']>;
 /** Each rewrite's regex and JS substitution, compiled on first use rather than per request. */
-const rewrites = new WeakMap<RegexRewrite, { re: RegExp; substitution: string }>();
-
-function compiledRewrite(r: RegexRewrite): { re: RegExp; substitution: string } {
-  let c = rewrites.get(r);
-  if (c === undefined) {
-    // RE2's \1 is JS's $1.
-    c = { re: compileRe2(r.pattern, { global: true }), substitution: r.substitution.replace(/\\(\d)/g, '$$$1') };
-    rewrites.set(r, c);
-  }
-  return c;
-}
+const compiledRewrite = objectMemo((r: RegexRewrite): { re: RegExp; substitution: string } => ({
+  re: compileRe2(r.pattern, { global: true }),
+  // RE2's \1 is JS's $1.
+  substitution: r.substitution.replace(/\\(\d)/g, '$$$1'),
+}));

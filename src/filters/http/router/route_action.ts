@@ -1,23 +1,20 @@
 import type { HeaderMutations, RetryPolicy, RouteAction } from '../../../config/model.js';
 import { setHeader, type HeaderList } from '../../network/http_connection_manager/codec/index.js';
 import { NO_BREAKER, RETRY, type Breaker } from '../../../cluster/circuit_breaker.js';
+import { objectMemo } from '../../../config/object_memo.js';
 
 export interface ClusterChoice {
   name: string;
   mutations?: HeaderMutations;
 }
 
-/** The route's cluster, or one of its weighted clusters chosen in proportion to the weights. */
 /** The single-cluster choice of each action, made once (actions are immutable snapshot data). */
-const singleChoice = new WeakMap<RouteAction, ClusterChoice>();
+const singleChoice = objectMemo((action: RouteAction): ClusterChoice => ({ name: action.cluster! }));
 
+/** The route's cluster, or one of its weighted clusters chosen in proportion to the weights. */
 export function chooseCluster(action: RouteAction): ClusterChoice {
   const wc = action.weightedClusters;
-  if (!wc || wc.clusters.length === 0) {
-    let c = singleChoice.get(action);
-    if (!c) singleChoice.set(action, (c = { name: action.cluster! }));
-    return c;
-  }
+  if (!wc || wc.clusters.length === 0) return singleChoice(action);
   let pick = Math.random() * wc.totalWeight;
   for (const c of wc.clusters) {
     pick -= c.weight;
@@ -29,12 +26,7 @@ export function chooseCluster(action: RouteAction): ClusterChoice {
 
 const NO_RETRY_ON: ReadonlySet<string> = new Set();
 /** retry_on parsed once per policy object (policies are immutable snapshot data). */
-const parsedRetryOn = new WeakMap<RetryPolicy, ReadonlySet<string>>();
-function retryOnOf(policy: RetryPolicy): ReadonlySet<string> {
-  let on = parsedRetryOn.get(policy);
-  if (!on) parsedRetryOn.set(policy, (on = new Set(policy.retryOn.split(',').map((s) => s.trim()).filter(Boolean))));
-  return on;
-}
+const retryOnOf = objectMemo((policy: RetryPolicy): ReadonlySet<string> => new Set(policy.retryOn.split(',').map((s) => s.trim()).filter(Boolean)));
 
 const GRPC_RETRY_ON: Record<number, string> = { 1: 'cancelled', 4: 'deadline-exceeded', 8: 'resource-exhausted', 13: 'internal', 14: 'unavailable' };
 

@@ -58,7 +58,11 @@ type ClusterEntry = NonNullable<ReturnType<HttpContext['cluster']>>;
 /** Per worker state (a new one per config change): what streams look up per request, built once per cluster. */
 const clusterEntries = new WeakMap<ConnectionContext['worker'], Map<string, ClusterEntry | null>>();
 
+/** The last entry looked up on this thread: requests ask for the same cluster over and over. */
+let last: { w: ConnectionContext['worker']; name: string; entry: ClusterEntry | undefined } | undefined;
+
 function clusterEntry(w: ConnectionContext['worker'], name: string): ClusterEntry | undefined {
+  if (last !== undefined && last.w === w && last.name === name) return last.entry;
   let entries = clusterEntries.get(w);
   if (!entries) clusterEntries.set(w, (entries = new Map()));
   let e = entries.get(name);
@@ -67,7 +71,8 @@ function clusterEntry(w: ConnectionContext['worker'], name: string): ClusterEntr
     e = tlc ? { tlc, config: tlc.config, statsBase: w.statIndex.clusters[name], breaker: breakerFor(w.breakers, w.statIndex.breakers?.[name], tlc.config) } : null;
     entries.set(name, e);
   }
-  return e ?? undefined;
+  last = { w, name, entry: e ?? undefined };
+  return last.entry;
 }
 
 /**
