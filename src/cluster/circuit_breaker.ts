@@ -113,11 +113,20 @@ export class CircuitBreakers {
   tryAcquire(slot: number, r: Resource, limit: number): boolean {
     const counts = this.counts;
     const idx = slot * RESOURCES + r;
-    // A CAS loop rather than add-then-undo: no thread ever sees a count above the limit.
-    for (;;) {
-      const seen = Atomics.load(counts, idx);
-      if (seen >= limit) return false;
-      if (Atomics.compareExchange(counts, idx, seen, seen + 1) === seen) break;
+    if (limit === INT32_MAX) {
+      // Unlimited (Istio's default): no count can reach the limit, so no check to race with.
+      Atomics.add(counts, idx, 1);
+    } else {
+      // A CAS loop rather than add-then-undo: no thread ever sees a count above the limit. The
+      // first read may be stale (a plain load, where Atomics.load is a builtin call): the CAS
+      // checks it, and a failed CAS returns the current count.
+      let seen = counts[idx]!;
+      for (;;) {
+        if (seen >= limit) return false;
+        const found = Atomics.compareExchange(counts, idx, seen, seen + 1);
+        if (found === seen) break;
+        seen = found;
+      }
     }
     if (this.column >= 0) Atomics.add(counts, this.column + idx, 1);
     return true;
@@ -140,7 +149,9 @@ export class CircuitBreakers {
   }
 
   othersWaiting(slot: number): boolean {
-    return Atomics.load(this.counts, slot * RESOURCES + WAITING) > 0;
+    // A plain load: asked each time a connection goes idle, and a stale answer only delays giving
+    // one up until whenOthersWait's notification, which does not depend on it.
+    return this.counts[slot * RESOURCES + WAITING]! > 0;
   }
 
   waitForConnection(slot: number, wake: () => void): void {
