@@ -229,7 +229,9 @@ export function stripHopByHop(h: HeaderList, opts?: StripHopByHopOptions): Heade
     const value = h[r + 1]!;
     if (name.length === 10 && name === 'connection') {
       if (!namesNoField(value)) {
-        for (const t of listTokens(value)) if (!(keepUpgrade && t === 'upgrade')) (nominated ??= []).push(t);
+        // `te` and `upgrade` follow their own rules below, whether named here or not (a client
+        // that sends `te: trailers` must also name it: `connection: te`).
+        for (const t of listTokens(value)) if (t !== 'te' && t !== 'upgrade') (nominated ??= []).push(t);
       }
       continue;
     }
