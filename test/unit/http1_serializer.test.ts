@@ -178,7 +178,7 @@ test('stripHopByHop removes fixed and Connection-nominated fields', (t) => {
   const h4 = ['x-early', '1', 'a', 'b', 'connection', 'x', 'connection', 'X-Early, x-late', 'x-late', '2', 'connection', 'close'];
   stripHopByHop(h4);
   t.deepEqual(h4, ['a', 'b']);
-  // RFC 9110 §10.1.4: a TE sender names it in Connection too; gRPC's `te: trailers` still goes through.
+  // RFC 9110 §10.1.4: a TE sender names it in Connection too; `te: trailers` still goes through.
   const h5 = ['connection', 'TE', 'te', 'trailers', 'a', 'b'];
   stripHopByHop(h5);
   t.deepEqual(h5, ['te', 'trailers', 'a', 'b']);
