@@ -77,6 +77,9 @@ export interface HttpConnectionManagerFilter {
   serverHeaderTransformation: ServerHeaderTransformation;
 }
 
+/** Envoy's server_name when none is set: what sidecar outbound says, where istiod sets none. */
+export const ENVOY_SERVER_NAME = 'envoy';
+
 export const SERVER_HEADER_TRANSFORMATIONS = ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'] as const;
 export type ServerHeaderTransformation = (typeof SERVER_HEADER_TRANSFORMATIONS)[number];
 

@@ -1,5 +1,6 @@
 import {
   BLACKHOLE_CLUSTER,
+  ENVOY_SERVER_NAME,
   HTTP_CONNECTION_MANAGER,
   PASSTHROUGH_CLUSTER,
   type HashPolicy,
@@ -21,10 +22,9 @@ export const SIDECAR_HCM_TIMEOUTS: Readonly<HcmTimeouts> = Object.freeze({ strea
 
 /**
  * The `server` header of responses (Envoy's server_name). istiod sets `istio-envoy` on inbound
- * and gateway HCMs and leaves outbound ones at Envoy's default, `envoy`: what an app sees from
- * a call through its own sidecar.
+ * and gateway HCMs and leaves outbound ones at Envoy's default (ENVOY_SERVER_NAME): what an app
+ * sees from a call through its own sidecar.
  */
-export const ENVOY_SERVER_NAME = 'envoy';
 export const ISTIO_SERVER_NAME = 'istio-envoy';
 
 export function httpConnectionManager(routeConfigName: string, statPrefix: string, timeouts: HcmTimeouts = SIDECAR_HCM_TIMEOUTS): HttpConnectionManagerFilter {

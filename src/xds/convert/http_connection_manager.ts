@@ -1,4 +1,4 @@
-import { FORWARD_CLIENT_CERT_DETAILS, HTTP_CONNECTION_MANAGER, SERVER_HEADER_TRANSFORMATIONS, type Authorization, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
+import { ENVOY_SERVER_NAME, FORWARD_CLIENT_CERT_DETAILS, HTTP_CONNECTION_MANAGER, SERVER_HEADER_TRANSFORMATIONS, type Authorization, type HttpConnectionManagerFilter, type HttpFilterName, type RouteConfiguration } from '../../config/model.js';
 import type { ConversionReport } from './report.js';
 import { decodeHttpAuthorization, HTTP_AUTHZ_FILTER } from '../authorization.js';
 import { convertJwtAuthn, convertRbac } from './authorization.js';
@@ -93,7 +93,7 @@ export function convertHttpConnectionManager(h: Json, report: ConversionReport, 
 
 /** server_name and server_header_transformation, with Envoy's defaults (`envoy`, OVERWRITE). */
 function serverHeaderOf(h: Json, report: ConversionReport, at: string): Pick<HttpConnectionManagerFilter, 'serverName' | 'serverHeaderTransformation'> {
-  const serverName = typeof h.server_name === 'string' && h.server_name !== '' ? h.server_name : 'envoy';
+  const serverName = typeof h.server_name === 'string' && h.server_name !== '' ? h.server_name : ENVOY_SERVER_NAME;
   if (!isFieldValue(serverName)) report.fail(at, `server_name ${JSON.stringify(serverName)} cannot be a header value`);
   const t = h.server_header_transformation ?? 'OVERWRITE';
   if (!SERVER_HEADER_TRANSFORMATIONS.includes(t)) report.fail(at, `server_header_transformation ${JSON.stringify(t)} is not one of ${SERVER_HEADER_TRANSFORMATIONS.join(', ')}`);
