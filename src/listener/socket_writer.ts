@@ -88,8 +88,20 @@ function writeError(status: number): NodeJS.ErrnoException {
   return err;
 }
 
+/** The data of the last writeBytes call when the kernel took all of it then (see tookWhole). */
+let lastTakenWhole: Buffer | undefined;
+
+/**
+ * Whether the last writeBytes call was for `data` and the kernel took it whole in that call:
+ * nothing holds `data` then, and its memory may be reused (the serializer's head buffers).
+ */
+export function tookWhole(data: Buffer): boolean {
+  return lastTakenWhole === data;
+}
+
 /** Writes `data` to `socket`; false means "wait for 'drain'", as socket.write() answers. */
 export function writeBytes(socket: Socket, data: Buffer): boolean {
+  lastTakenWhole = undefined;
   const s = socket as SocketInternals;
   const handle = s._handle;
   // No `s.destroyed`: destroying a socket drops its handle in the same call, so `handle === null`
@@ -118,6 +130,7 @@ export function writeBytes(socket: Socket, data: Buffer): boolean {
     req.handle = null;
     req.socket = null;
     spareReq = req;
+    lastTakenWhole = data;
     return true;
   }
   req.async = true;

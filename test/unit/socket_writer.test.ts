@@ -1,7 +1,8 @@
 import test from 'ava';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { directWrites, writeBytes } from '../../src/listener/socket_writer.js';
+import { directWrites, tookWhole, writeBytes } from '../../src/listener/socket_writer.js';
+import { headBuffer, releaseHeadBuffer } from '../../src/filters/network/http_connection_manager/codec/head_buffers.js';
 
 test('Node 20 offers the direct path (else every write silently takes socket.write())', (t) => {
   // Later Node versions may withdraw process.binding('stream_wrap'); the fallback then keeps every write working.
@@ -131,4 +132,37 @@ test('a write to a peer that reset the connection destroys the socket with an er
   const [err] = (await errored) as [NodeJS.ErrnoException];
   t.true(['EPIPE', 'ECONNRESET'].includes(err.code ?? ''), String(err.code));
   t.true(s.destroyed);
+});
+
+test('tookWhole: only a direct write the kernel took in the call; a head buffer queued behind a full socket keeps its bytes while later heads are cut', async (t) => {
+  const fast = await collector(t);
+  const b = await connected(fast.port);
+  const small = Buffer.from('taken');
+  writeBytes(b, small);
+  t.is(tookWhole(small), directWrites);
+  t.false(tookWhole(Buffer.from('taken')), 'another Buffer');
+
+  const slow = await collector(t, true);
+  const a = await connected(slow.port);
+  const fill = Buffer.alloc(4 * 1024 * 1024, 0x2e);
+  writeBytes(a, fill);
+  // The kernel's buffers are full: this head waits in the handle's queue, pointing into the slab.
+  const head = headBuffer(300);
+  head.fill(0x48);
+  writeBytes(a, head);
+  t.false(tookWhole(head));
+  // As the encoders do: released only when taken whole, so it is not. Later heads are cut and
+  // released around it (the next read's responses on other connections).
+  for (let i = 0; i < 200; i++) {
+    const other = headBuffer(300);
+    other.fill(0x30 + (i % 10));
+    writeBytes(b, other);
+    if (tookWhole(other)) releaseHeadBuffer(other);
+  }
+  b.end();
+  await fast.received();
+  (await waitFor(() => slow.conns[0])).resume();
+  a.end();
+  const got = await slow.received();
+  t.true(got.subarray(fill.length).equals(Buffer.alloc(300, 0x48)));
 });

@@ -2,10 +2,10 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { ResponseParser, State, type ResponseHandler, type ResponseHead } from '../../filters/network/http_connection_manager/codec/index.js';
 import { readerOf, setReader } from '../../listener/socket_reader.js';
-import { writeBytes } from '../../listener/socket_writer.js';
+import { tookWhole, writeBytes } from '../../listener/socket_writer.js';
 import type { HeaderList } from '../../filters/network/http_connection_manager/codec/index.js';
 import type { Http1Pool } from './http1_pool.js';
-import { encodeChunk, encodeRequestHead, lastChunk } from '../../filters/network/http_connection_manager/codec/index.js';
+import { encodeChunk, encodeRequestHead, lastChunk, releaseHeadBuffer } from '../../filters/network/http_connection_manager/codec/index.js';
 import { BodyFraming, type UpstreamRequest, type UpstreamStreamCallbacks } from './upstream_request.js';
 
 /**
@@ -85,7 +85,7 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
     const head = encodeRequestHead(method, path, h);
     if (chunked) h.length -= 2;
     if (framing === BodyFraming.None) {
-      writeBytes(this.socket, head);
+      this.writeHead(head);
       return;
     }
     this.heldHead = head;
@@ -104,7 +104,15 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
     const head = this.heldHead;
     if (head === undefined) return writeBytes(this.socket, data);
     this.heldHead = undefined;
-    return writeBytes(this.socket, Buffer.concat([head, data], head.length + data.length));
+    const joined = Buffer.concat([head, data], head.length + data.length);
+    releaseHeadBuffer(head);
+    return writeBytes(this.socket, joined);
+  }
+
+  /** Writes a head from the serializer, and releases its buffer when the kernel took it whole. */
+  private writeHead(head: Buffer): void {
+    writeBytes(this.socket, head);
+    if (tookWhole(head)) releaseHeadBuffer(head);
   }
 
   /** The end of the tick the head was encoded in: no body came with it, so it leaves alone. */
@@ -112,7 +120,7 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
     const head = this.heldHead;
     if (head === undefined) return;
     this.heldHead = undefined;
-    if (!this.closed && !this.socket.destroyed) writeBytes(this.socket, head);
+    if (!this.closed && !this.socket.destroyed) this.writeHead(head);
   }
 
   releaseUnused(): void {

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { encodeChunk, encodeResponseHead, lastChunk, STATUS_REASONS, type HeaderList, type RequestHead } from './codec/index.js';
+import { encodeChunk, encodeResponseHead, lastChunk, releaseHeadBuffer, STATUS_REASONS, type HeaderList, type RequestHead } from './codec/index.js';
+import { tookWhole } from '../../../listener/socket_writer.js';
 import type { DownstreamStream } from './downstream.js';
 import { encodeLocalReply, type LocalReply } from './local_reply.js';
 import type { HttpConnectionManagerFilter } from '../../../config/model.js';
@@ -53,21 +54,29 @@ export abstract class Http1ResponseEncoder {
     if (used + chunk.length <= head.length) {
       head.set(chunk, used);
       const n = used + chunk.length;
-      return this.write(n === head.length ? head : head.subarray(0, n));
+      return this.writeHead(head, n);
     }
     const data = this.chunkedResponse ? encodeChunk(chunk) : chunk;
     const out = Buffer.allocUnsafe(used + data.length);
     head.copy(out, 0, 0, used);
+    releaseHeadBuffer(head);
     data.copy(out, used);
     return this.write(out);
+  }
+
+  /** Writes the first `n` bytes of a head buffer, and releases it when the kernel took them all. */
+  private writeHead(head: Buffer, n: number): boolean {
+    const out = n === head.length ? head : head.subarray(0, n);
+    const ok = this.write(out);
+    if (tookWhole(out)) releaseHeadBuffer(head);
+    return ok;
   }
 
   flushHeaders(): void {
     const head = this.pendingHead;
     if (head !== undefined) {
       this.pendingHead = undefined;
-      const used = this.pendingHeadLength;
-      this.write(used === head.length ? head : head.subarray(0, used));
+      this.writeHead(head, this.pendingHeadLength);
     }
   }
 

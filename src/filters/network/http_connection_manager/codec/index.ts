@@ -17,3 +17,4 @@ export {
   requestHeadString, responseHeadString, encodeRequestHead, encodeResponseHead, chunkHeader, encodeChunk,
   lastChunk, CRLF, LAST_CHUNK, STATUS_REASONS, SerializeErrorCode,
 } from './serializer.js';
+export { releaseHeadBuffer } from './head_buffers.js';

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { LegateError } from '../../../../errors.js';
 import { writeLatin1 } from './chars.js';
+import { headBuffer, releaseHeadBuffer } from './head_buffers.js';
 import type { HeaderList } from './headers.js';
 import { headWriter, type HeadWriter } from './native_scan.js';
 
@@ -54,8 +55,11 @@ export function headBytesNative(writer: HeadWriter, start: string, headers: Head
     lengths[i + 1] = value.length;
   }
   const length = text.length + 2 * n + 2;
-  const out = Buffer.allocUnsafe(length + room);
-  if (!writer.write(text, out, length, start.length, n >> 1)) throw fieldError(headers);
+  const out = headBuffer(length + room);
+  if (!writer.write(text, out, length, start.length, n >> 1)) {
+    releaseHeadBuffer(out);
+    throw fieldError(headers);
+  }
   return out;
 }
 
@@ -73,7 +77,7 @@ export function headBytesJs(start: string, headers: HeaderList, room = 0): Buffe
     text += name + ': ' + value + '\r\n';
   }
   text += '\r\n';
-  const out = Buffer.allocUnsafe(text.length + room);
+  const out = headBuffer(text.length + room);
   writeLatin1(out, text, 0);
   return out;
 }
@@ -81,6 +85,8 @@ export function headBytesJs(start: string, headers: HeaderList, room = 0): Buffe
 /**
  * `start` (checked by the caller), then `name: value\r\n` per field and the blank line; fields
  * checked. `room` bytes are left unwritten after the head, for a body to follow in one write.
+ * The Buffer comes from headBuffer(): whoever writes it releases it (releaseHeadBuffer) once
+ * nothing holds it any more, or never.
  */
 function headBytes(start: string, headers: HeaderList, room = 0): Buffer {
   if ((headers.length & 1) !== 0) throw new LegateError(SerializeErrorCode.InvalidHeaderName, 'header list has odd length');
@@ -119,12 +125,18 @@ export function encodeResponseHead(status: number, reason: string | undefined, h
 
 /** The request head as latin1 text (tests, diagnostics). */
 export function requestHeadString(method: string, target: string, headers: HeaderList, versionMinor = 1): string {
-  return encodeRequestHead(method, target, headers, versionMinor).toString('latin1');
+  return textOf(encodeRequestHead(method, target, headers, versionMinor));
 }
 
 /** The response head as latin1 text (local replies append their body to it). */
 export function responseHeadString(status: number, reason: string | undefined, headers: HeaderList, versionMinor = 1): string {
-  return encodeResponseHead(status, reason, headers, versionMinor).toString('latin1');
+  return textOf(encodeResponseHead(status, reason, headers, versionMinor));
+}
+
+function textOf(head: Buffer): string {
+  const text = head.toString('latin1');
+  releaseHeadBuffer(head);
+  return text;
 }
 
 // ---- chunked framing ------------------------------------------------------------------------
