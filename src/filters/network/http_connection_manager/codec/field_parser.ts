@@ -250,8 +250,15 @@ export abstract class FieldParser<H extends BodyHandler> {
       name = this.text(b, pos, nameEnd);
       if (upper) name = name.toLowerCase();
     }
-    if (trailer) (this.trailers ??= []).push(name, value);
-    else this.headers.push(name, value);
+    if (trailer) {
+      (this.trailers ??= []).push(name, value);
+    } else {
+      // Two keyed stores: optimized code makes `push(name, value)` a call into a builtin.
+      const h = this.headers;
+      const n = h.length;
+      h[n] = name;
+      h[n + 1] = value;
+    }
     return true;
   }
 
