@@ -11,7 +11,11 @@ import { Buffer } from 'node:buffer';
  * and one costs about 5 µs (backing store, its GC bookkeeping, the free after a scavenge), about
  * 150 ns a head. A released slab hands out the same views again (one per length from its start).
  */
-const SLAB_BYTES = 16 * 1024;
+/**
+ * As Node's Buffer pool (8 KiB, pooled below 4 KiB): a head a client never reads keeps at most
+ * this much memory alive, as it did before.
+ */
+const SLAB_BYTES = 8 * 1024;
 /** Longer heads get a Buffer of their own: a few would fill the slab. */
 const SLAB_HEAD_MAX = 4 * 1024;
 /** Heads out at once from one slab (usually one or two); past it the slab is left to them. */
