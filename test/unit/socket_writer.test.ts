@@ -3,6 +3,9 @@ import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { directWrites, tookWhole, writeBytes } from '../../src/listener/socket_writer.js';
 import { headBuffer, releaseHeadBuffer } from '../../src/filters/network/http_connection_manager/codec/head_buffers.js';
+import { Http1ResponseEncoder } from '../../src/filters/network/http_connection_manager/http1_response_encoder.js';
+import type { DownstreamStream } from '../../src/filters/network/http_connection_manager/downstream.js';
+import { HCM, responses } from '../support/hcm.js';
 
 test('Node 20 offers the direct path (else every write silently takes socket.write())', (t) => {
   // Later Node versions may withdraw process.binding('stream_wrap'); the fallback then keeps every write working.
@@ -165,4 +168,41 @@ test('tookWhole: only a direct write the kernel took in the call; a head buffer 
   a.end();
   const got = await slow.received();
   t.true(got.subarray(fill.length).equals(Buffer.alloc(300, 0x48)));
+});
+
+test('the response encoder releases a head only when the kernel took it: a head queued behind a full socket reaches its client intact while later heads are written', async (t) => {
+  /** The HTTP/1.1 response encoder of one client socket, writing as the connection manager does. */
+  class Encoder extends Http1ResponseEncoder {
+    readonly filter = HCM;
+    constructor(private readonly socket: Socket) {
+      super();
+    }
+    write(data: string | Buffer): boolean {
+      return typeof data === 'string' ? this.socket.write(data, 'latin1') : writeBytes(this.socket, data);
+    }
+    shouldClose(): boolean {
+      return false;
+    }
+  }
+  const stream = {} as DownstreamStream;
+  const respond = (encoder: Encoder, body: string) => {
+    encoder.encodeHeaders(stream, 200, 'OK', ['content-length', String(body.length), 'x-body', body], false, body.length);
+    encoder.encodeData(Buffer.from(body, 'latin1'));
+  };
+  const slow = await collector(t, true);
+  const fast = await collector(t);
+  const a = await connected(slow.port);
+  const b = await connected(fast.port);
+  const fill = Buffer.alloc(8 * 1024 * 1024, 0x2e);
+  writeBytes(a, fill);
+  // The kernel's buffers are full: this response waits in the socket's queue, in the head slab.
+  respond(new Encoder(a), 'stalled');
+  const toFast = new Encoder(b);
+  for (let i = 0; i < 200; i++) respond(toFast, `fast-${i}`);
+  b.end();
+  t.is(responses((await fast.received()).toString('latin1')).length, 200);
+  (await waitFor(() => slow.conns[0])).resume();
+  a.end();
+  const got = (await slow.received()).subarray(fill.length).toString('latin1');
+  t.is(got, 'HTTP/1.1 200 OK\r\ncontent-length: 7\r\nx-body: stalled\r\n\r\nstalled');
 });
