@@ -6,6 +6,9 @@ import { headBuffer, releaseHeadBuffer } from '../../src/filters/network/http_co
 import { Http1ResponseEncoder } from '../../src/filters/network/http_connection_manager/http1_response_encoder.js';
 import type { DownstreamStream } from '../../src/filters/network/http_connection_manager/downstream.js';
 import { HCM, responses } from '../support/hcm.js';
+import { UpstreamConnection } from '../../src/cluster/pool/upstream_connection.js';
+import { BodyFraming, type UpstreamStreamCallbacks } from '../../src/cluster/pool/upstream_request.js';
+import type { Http1Pool } from '../../src/cluster/pool/http1_pool.js';
 
 test('Node 20 offers the direct path (else every write silently takes socket.write())', (t) => {
   // Later Node versions may withdraw process.binding('stream_wrap'); the fallback then keeps every write working.
@@ -205,4 +208,28 @@ test('the response encoder releases a head only when the kernel took it: a head 
   a.end();
   const got = (await slow.received()).subarray(fill.length).toString('latin1');
   t.is(got, 'HTTP/1.1 200 OK\r\ncontent-length: 7\r\nx-body: stalled\r\n\r\nstalled');
+});
+
+test('the upstream connection releases a request head only when the kernel took it: a head queued behind a full socket reaches the upstream intact while later heads are written', async (t) => {
+  const pool = { release() {}, forget() {}, onProtocolError() {} } as unknown as Http1Pool;
+  const stream = { onUpstreamReset() {}, onUpstreamDrain() {} } as unknown as UpstreamStreamCallbacks;
+  const slow = await collector(t, true);
+  const fast = await collector(t);
+  const a = await connected(slow.port);
+  const b = await connected(fast.port);
+  const fill = Buffer.alloc(8 * 1024 * 1024, 0x2e);
+  writeBytes(a, fill);
+  // The kernel's buffers are full: this request head waits in the socket's queue, in the head slab.
+  new UpstreamConnection(pool, a).sendHeaders(stream, 'GET', '/stalled', ['host', 'svc'], BodyFraming.None);
+  const toFast = new UpstreamConnection(pool, b);
+  let expected = '';
+  for (let i = 0; i < 200; i++) {
+    toFast.sendHeaders(stream, 'GET', `/fast-${i}`, ['host', 'svc'], BodyFraming.None);
+    expected += `GET /fast-${i} HTTP/1.1\r\nhost: svc\r\n\r\n`;
+  }
+  b.end();
+  t.is((await fast.received()).toString('latin1'), expected);
+  (await waitFor(() => slow.conns[0])).resume();
+  a.end();
+  t.is((await slow.received()).subarray(fill.length).toString('latin1'), 'GET /stalled HTTP/1.1\r\nhost: svc\r\n\r\n');
 });
