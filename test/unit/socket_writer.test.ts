@@ -173,6 +173,31 @@ test('tookWhole: only a direct write the kernel took in the call; a head buffer 
   t.true(got.subarray(fill.length).equals(Buffer.alloc(300, 0x48)));
 });
 
+/**
+ * Two connected sockets: `full`, whose peer does not read and whose kernel buffers hold 8 MiB
+ * (a write to it waits in its queue), and `free`, whose peer reads. received() ends both and
+ * returns what each peer got (the full one's after the 8 MiB), as latin1.
+ */
+async function fullAndFree(t: import('ava').ExecutionContext) {
+  const slow = await collector(t, true);
+  const fast = await collector(t);
+  const full = await connected(slow.port);
+  const free = await connected(fast.port);
+  const fill = Buffer.alloc(8 * 1024 * 1024, 0x2e);
+  writeBytes(full, fill);
+  return {
+    full,
+    free,
+    async received(): Promise<{ full: string; free: string }> {
+      free.end();
+      const freeGot = (await fast.received()).toString('latin1');
+      (await waitFor(() => slow.conns[0])).resume();
+      full.end();
+      return { free: freeGot, full: (await slow.received()).subarray(fill.length).toString('latin1') };
+    },
+  };
+}
+
 test('the response encoder releases a head only when the kernel took it: a head queued behind a full socket reaches its client intact while later heads are written', async (t) => {
   /** The HTTP/1.1 response encoder of one client socket, writing as the connection manager does. */
   class Encoder extends Http1ResponseEncoder {
@@ -192,44 +217,29 @@ test('the response encoder releases a head only when the kernel took it: a head 
     encoder.encodeHeaders(stream, 200, 'OK', ['content-length', String(body.length), 'x-body', body], false, body.length);
     encoder.encodeData(Buffer.from(body, 'latin1'));
   };
-  const slow = await collector(t, true);
-  const fast = await collector(t);
-  const a = await connected(slow.port);
-  const b = await connected(fast.port);
-  const fill = Buffer.alloc(8 * 1024 * 1024, 0x2e);
-  writeBytes(a, fill);
+  const sockets = await fullAndFree(t);
   // The kernel's buffers are full: this response waits in the socket's queue, in the head slab.
-  respond(new Encoder(a), 'stalled');
-  const toFast = new Encoder(b);
-  for (let i = 0; i < 200; i++) respond(toFast, `fast-${i}`);
-  b.end();
-  t.is(responses((await fast.received()).toString('latin1')).length, 200);
-  (await waitFor(() => slow.conns[0])).resume();
-  a.end();
-  const got = (await slow.received()).subarray(fill.length).toString('latin1');
-  t.is(got, 'HTTP/1.1 200 OK\r\ncontent-length: 7\r\nx-body: stalled\r\n\r\nstalled');
+  respond(new Encoder(sockets.full), 'stalled');
+  const toFree = new Encoder(sockets.free);
+  for (let i = 0; i < 200; i++) respond(toFree, `fast-${i}`);
+  const got = await sockets.received();
+  t.is(responses(got.free).length, 200);
+  t.is(got.full, 'HTTP/1.1 200 OK\r\ncontent-length: 7\r\nx-body: stalled\r\n\r\nstalled');
 });
 
 test('the upstream connection releases a request head only when the kernel took it: a head queued behind a full socket reaches the upstream intact while later heads are written', async (t) => {
   const pool = { release() {}, forget() {}, onProtocolError() {} } as unknown as Http1Pool;
   const stream = { onUpstreamReset() {}, onUpstreamDrain() {} } as unknown as UpstreamStreamCallbacks;
-  const slow = await collector(t, true);
-  const fast = await collector(t);
-  const a = await connected(slow.port);
-  const b = await connected(fast.port);
-  const fill = Buffer.alloc(8 * 1024 * 1024, 0x2e);
-  writeBytes(a, fill);
+  const sockets = await fullAndFree(t);
   // The kernel's buffers are full: this request head waits in the socket's queue, in the head slab.
-  new UpstreamConnection(pool, a).sendHeaders(stream, 'GET', '/stalled', ['host', 'svc'], BodyFraming.None);
-  const toFast = new UpstreamConnection(pool, b);
+  new UpstreamConnection(pool, sockets.full).sendHeaders(stream, 'GET', '/stalled', ['host', 'svc'], BodyFraming.None);
+  const toFree = new UpstreamConnection(pool, sockets.free);
   let expected = '';
   for (let i = 0; i < 200; i++) {
-    toFast.sendHeaders(stream, 'GET', `/fast-${i}`, ['host', 'svc'], BodyFraming.None);
+    toFree.sendHeaders(stream, 'GET', `/fast-${i}`, ['host', 'svc'], BodyFraming.None);
     expected += `GET /fast-${i} HTTP/1.1\r\nhost: svc\r\n\r\n`;
   }
-  b.end();
-  t.is((await fast.received()).toString('latin1'), expected);
-  (await waitFor(() => slow.conns[0])).resume();
-  a.end();
-  t.is((await slow.received()).subarray(fill.length).toString('latin1'), 'GET /stalled HTTP/1.1\r\nhost: svc\r\n\r\n');
+  const got = await sockets.received();
+  t.is(got.free, expected);
+  t.is(got.full, 'GET /stalled HTTP/1.1\r\nhost: svc\r\n\r\n');
 });
