@@ -253,7 +253,7 @@ export abstract class FieldParser<H extends BodyHandler> {
     if (trailer) {
       (this.trailers ??= []).push(name, value);
     } else {
-      // Two keyed stores: optimized code makes `push(name, value)` a call into a builtin.
+      // Two keyed stores: in some runs TurboFan left `push(name, value)` a call into a builtin.
       const h = this.headers;
       const n = h.length;
       h[n] = name;
