@@ -35,17 +35,28 @@ test('inbound HTTP goes through the connection manager to the app: from 127.0.0.
   for (const h of ['x-request-id', 'x-forwarded-proto']) t.true(h in seen.headers, h);
   t.true('x-envoy-upstream-service-time' in r.headers);
   t.is(r.headers.server, 'istio-envoy');
+  // Inbound, the route's tracing operation goes back to the caller (istiod's passthrough route
+  // says ":0/*"); a caller's own overrides it and is not passed to the app.
+  t.is(r.headers['x-envoy-decorator-operation'], ':0/*');
+  const overridden = await httpRequest(remote.ns, `http://${pod.ip}:${APP_PORT}/op`, { uid: 0, args: ['-H', 'x-envoy-decorator-operation: caller-op'] });
+  t.is(overridden.status, 200, overridden.stderr);
+  t.false('x-envoy-decorator-operation' in report(overridden).headers);
+  t.false('x-envoy-decorator-operation' in overridden.headers);
 
   // Two requests on one client connection stay one connection to the app.
   const two = await remote.ns.exec(['curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-o', '/dev/null', '-w', '%{http_code} %{num_connects}\n', `http://${pod.ip}:${APP_PORT}/a`, `http://${pod.ip}:${APP_PORT}/b`]);
   t.deepEqual(two.stdout.trim().split('\n'), ['200 1', '200 0']);
   // Upstream connections are pooled: the app sees at most one per client connection.
-  t.true(app.connections().length <= 2);
-  t.deepEqual(app.requests().map((q) => q.url), ['/in?x=1', '/a', '/b']);
+  t.true(app.connections().length <= 3);
+  t.deepEqual(app.requests().map((q) => q.url), ['/in?x=1', '/op', '/a', '/b']);
 
-  t.is(await pod.waitForStat('http.inbound_0.0.0.0_15006.downstream_rq_2xx', 3), 3);
-  t.is(await pod.stat('cluster.InboundPassthroughCluster.upstream_rq_2xx'), 3);
-  t.is(await pod.stat('listener.0.0.0.0_15006.downstream_cx_total'), 2);
+  t.is(await pod.waitForStat('http.inbound_0.0.0.0_15006.downstream_rq_2xx', 4), 4);
+  t.is(await pod.stat('cluster.InboundPassthroughCluster.upstream_rq_2xx'), 4);
+  t.is(await pod.stat('listener.0.0.0.0_15006.downstream_cx_total'), 3);
+  // A local reply after the route matched names the operation too (no app on this port: 503 UF).
+  const refused = await httpRequest(remote.ns, `http://${pod.ip}:${APP_PORT + 1}/`, { uid: 0 });
+  t.is(refused.status, 503, refused.stderr);
+  t.is(refused.headers['x-envoy-decorator-operation'], ':0/*');
   // What the translator emitted for 15006: the HTTP catch-all beside the TCP chains.
   const dump = JSON.parse(await pod.admin('/config_dump?resource=dynamic_listeners')) as { configs: { name: string; active_state: { listener: unknown } }[] };
   const inbound = dump.configs.find((c) => c.name === 'virtualInbound')?.active_state.listener as { filterChains: { filters: { name: string }[] }[]; defaultFilterChain?: { filters: { name: string }[] } };

@@ -24,6 +24,9 @@ test('trace headers at the upstream: a new trace when none came, a child span of
   };
 
   const fresh = await seen();
+  // Istio's route decorator (host:port/path*) goes to the upstream; an app's own value is replaced.
+  t.is(fresh['x-envoy-decorator-operation'], `${HOST}:80/*`);
+  t.is((await seen('x-envoy-decorator-operation: from-app'))['x-envoy-decorator-operation'], `${HOST}:80/*`);
   t.regex(fresh['x-request-id'], /^[0-9a-f-]{36}$/);
   t.regex(fresh['x-b3-traceid'], /^[0-9a-f]{32}$/);
   t.regex(fresh['x-b3-spanid'], /^[0-9a-f]{16}$/);
@@ -43,4 +46,10 @@ test('trace headers at the upstream: a new trace when none came, a child span of
   t.is(w3c.tracestate, 'congo=t61rcWkgMzE');
   t.is(w3c['x-b3-traceid'], '4bf92f3577b34da6a3ce929d0e0e4736');
   t.is(w3c['x-b3-parentspanid'], '00f067aa0ba902b7');
+
+  // Outbound, an upstream's decorator only names the span: the app does not get it.
+  const answered = await httpRequest(pod.ns, `http://${HOST}/?hdr=x-envoy-decorator-operation:upstream-op&hdr=x-other:kept`, { args: args() });
+  t.is(answered.status, 200, answered.stderr);
+  t.is(answered.headers['x-other'], 'kept');
+  t.false('x-envoy-decorator-operation' in answered.headers);
 });

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { propagateTraceContext } from '../../src/filters/http/tracing/trace_context.js';
+import { decorateRequest, decorateResponse } from '../../src/filters/http/tracing/decorator.js';
 import { getHeader } from '../../src/filters/network/http_connection_manager/codec/index.js';
 
 const run = (headers: string[], sampling?: number) => {
@@ -75,4 +76,42 @@ test('a stale x-b3-parentspanid and a foreign tracestate are both removed, which
     t.is(getHeader(h, 'host'), 'a');
     t.is(h.filter((_, i) => i % 2 === 0).sort().join(' '), 'host traceparent x-b3-sampled x-b3-spanid x-b3-traceid');
   }
+});
+
+// ---- route decorator (x-envoy-decorator-operation) ----------------------------------------
+
+const OP = 'reviews.default.svc.cluster.local:9080/*';
+
+test('egress: the upstream request carries the route operation, replacing a caller\'s; the upstream\'s answer is dropped', (t) => {
+  const h = ['host', 'reviews', 'x-envoy-decorator-operation', 'from-app'];
+  t.is(decorateRequest(h, OP, false), undefined, 'egress responses carry none');
+  t.deepEqual(h, ['host', 'reviews', 'x-envoy-decorator-operation', OP]);
+  const fresh = ['host', 'reviews'];
+  decorateRequest(fresh, OP, false);
+  t.deepEqual(fresh, ['host', 'reviews', 'x-envoy-decorator-operation', OP]);
+  const noOperation = ['host', 'reviews'];
+  decorateRequest(noOperation, undefined, false);
+  t.deepEqual(noOperation, ['host', 'reviews'], 'a route without a decorator adds nothing');
+  const response = ['content-length', '0', 'x-envoy-decorator-operation', 'upstream-op'];
+  decorateResponse(response, undefined, false);
+  t.deepEqual(response, ['content-length', '0']);
+});
+
+test('ingress: a caller\'s operation overrides the route\'s and does not reach the app; otherwise the response names the route\'s', (t) => {
+  const overridden = ['host', 'app', 'x-envoy-decorator-operation', 'caller-op'];
+  t.is(decorateRequest(overridden, OP, true), undefined, 'overridden: the response does not name it');
+  t.deepEqual(overridden, ['host', 'app']);
+  const plain = ['host', 'app'];
+  t.is(decorateRequest(plain, OP, true), OP);
+  t.deepEqual(plain, ['host', 'app'], 'nothing added toward the app');
+  const empty = ['host', 'app', 'x-envoy-decorator-operation', ''];
+  t.is(decorateRequest(empty, OP, true), OP, 'an empty header is no override');
+  t.deepEqual(empty, ['host', 'app']);
+  t.is(decorateRequest(['host', 'app'], undefined, true), undefined);
+  const response = ['content-length', '0', 'x-envoy-decorator-operation', 'app-op'];
+  decorateResponse(response, OP, true);
+  t.deepEqual(response, ['content-length', '0', 'x-envoy-decorator-operation', OP]);
+  const none = ['content-length', '0'];
+  decorateResponse(none, undefined, true);
+  t.deepEqual(none, ['content-length', '0']);
 });

@@ -153,6 +153,8 @@ function inboundRoutes(): RouteConfiguration {
             match: { prefix: '/', caseSensitive: true, headers: [], queryParameters: [] },
             route: { cluster: INBOUND_PASSTHROUGH_CLUSTER, timeoutMs: 0, requestMirrorPolicies: [], hashPolicy: [] },
             ...emptyMutations(),
+            // istiod's decorator for a passthrough inbound port (no Service names it).
+            operation: ':0/*',
           },
         ],
         includeRequestAttemptCount: false,

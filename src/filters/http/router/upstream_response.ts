@@ -11,6 +11,7 @@ import { UpstreamAttempts } from './upstream_attempts.js';
 import { streamIdle, touchIdle } from '../../network/http_connection_manager/stream_idle.js';
 import { loopNow } from '../../../loop_clock.js';
 import { applyBaseResponseHeaders } from '../../network/http_connection_manager/base_response_headers.js';
+import { decorateResponse } from '../tracing/decorator.js';
 
 /**
  * Envoy's router, response side: what the upstream answers (head, body, trailers, reset) and
@@ -19,6 +20,8 @@ import { applyBaseResponseHeaders } from '../../network/http_connection_manager/
 export abstract class UpstreamResponse extends UpstreamAttempts implements UpstreamStreamCallbacks {
   /** CORS headers for the response to an allowed origin. */
   protected corsHeaders: string[] | undefined;
+  /** The tracing operation the response tells the caller (decorator.ts; inbound only). */
+  protected responseOperation: string | undefined;
 
   protected abstract finish(): void;
   protected abstract countResponse(status: number): void;
@@ -61,6 +64,7 @@ export abstract class UpstreamResponse extends UpstreamAttempts implements Upstr
     if (this.corsHeaders) h.push(...this.corsHeaders);
     if (serviceMs !== undefined) h.push('x-envoy-upstream-service-time', String(serviceMs));
     if (this.setCookie !== undefined) h.push('set-cookie', this.setCookie);
+    decorateResponse(h, this.responseOperation, this.ctx.reporter === 'destination');
     applyBaseResponseHeaders(h, this.ctx.filter);
     this.responseHeadSent = true;
     this.countResponse(s);

@@ -9,6 +9,7 @@ import { corsDecision } from '../../http/cors/cors.js';
 import { httpAuthorization, httpAuthzInput } from '../../http/rbac/http_authz.js';
 import type { Authorization } from '../../../config/model.js';
 import { propagateTraceContext } from '../../http/tracing/trace_context.js';
+import { DECORATOR_OPERATION, decorateRequest } from '../../http/tracing/decorator.js';
 import { UpstreamResponse } from '../../http/router/upstream_response.js';
 import { redirectLocation, rewritePath, stripPort } from '../../http/router/rewrite.js';
 import { getHeader, removeHeader, setHeader, stripHopByHop, KEEP_UPGRADE, TargetForm, type HeaderList } from './codec/index.js';
@@ -129,6 +130,7 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
     }
     this.route = route;
     info.routeName = route.name;
+    this.responseOperation = decorateRequest(h, route.operation, ctx.reporter === 'destination');
     if (route.directResponse) {
       if (ctx.httpStats !== undefined) ctx.stats.inc(ctx.httpStats + H.rq_direct_response);
       return this.localReply({ status: route.directResponse.status, body: route.directResponse.body ?? '', details: 'direct_response', flag: 0 });
@@ -225,6 +227,8 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
       reply = grpcLocalReply(reply, grpcStatus);
       this.info.grpcStatus = Number(reply.headers![3]);
     }
+    const operation = this.responseOperation;
+    if (operation !== undefined) reply = { ...reply, headers: [...(reply.headers ?? []), DECORATOR_OPERATION, operation] };
     this.info.flags |= reply.flag;
     this.info.responseCode = reply.status;
     this.info.details = reply.details;
