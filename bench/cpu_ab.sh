@@ -1,36 +1,72 @@
 #!/usr/bin/env bash
-# Interleaved wall-clock A/B of two builds on the router path: CPU per request of the proxy
-# process (user and kernel, from /proc/<pid>/stat), the proxy pinned to cpu 0 and autocannon
-# and an nginx upstream on cpu 1, runs of A and B alternating so that the VM's drift hits both.
-# Use it beside bench/instructions.sh when a change is too small to see in a full bench run.
+# Paired wall-clock A/B on the router path: CPU per request of two proxies that run at the same
+# time, both pinned to cpu 0 (A on 18000, B on 18001), wrk and an nginx upstream on cpu 1. Short
+# wrk windows take turns, A B B A, so that the VM's drift, which moves this VM's figures by up to
+# 2x within a minute, falls on both sides of every pair; the idle one uses next to no CPU.
+# A and B are each a built checkout of Legate (npm ci, tsc; e.g. a `git worktree` of the base
+# commit) or `nginx` / `haproxy`, configured as in bench/instructions.sh.
 #
-#   bench/cpu_ab.sh REPO_A REPO_B [pairs=4] [requests=150000]   (each REPO built: npm ci, tsc)
+#   bench/cpu_ab.sh A B [rounds=8] [seconds=3]   (needs wrk, nginx, curl, taskset; haproxy if named)
 set -euo pipefail
-A=$(cd "$1" && pwd); B=$(cd "$2" && pwd); PAIRS=${3:-4}; N=${4:-150000}
-AC="$B/node_modules/.bin/autocannon"
-UP=18080 PORT=18000
+A=$1; B=$2; ROUNDS=${3:-8}; SECS=${4:-3}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+UP=18080
 W=$(mktemp -d /tmp/legate-ab-XXXXXX)
 trap 'kill $(cat "$W"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
-. "$(dirname "$0")/router_setup.sh"
-router_setup "$W" $UP $PORT "$B" 1
+. "$REPO/bench/router_setup.sh"
+router_setup "$W" $UP 18000 "$REPO" 1
 
-run() { # label repo
-  taskset -c 0 node "$2/bin/legate.js" proxy router --config "$W/conf" --concurrency 1 --admin-port 15500 >"$W/legate.log" 2>&1 &
-  local pid=$!
-  echo $pid > "$W/proxy.pid"
-  for _ in $(seq 100); do curl -s -o /dev/null -m 1 "http://127.0.0.1:$PORT/" && break; sleep 0.2; done
-  taskset -c 1 "$AC" -c 50 -a 60000 "http://127.0.0.1:$PORT/" >/dev/null 2>&1 # warm-up: the JIT settles
-  local before after
-  before=$(awk '{print $14, $15}' "/proc/$pid/stat")
-  taskset -c 1 "$AC" -c 50 -a "$N" "http://127.0.0.1:$PORT/" >"$W/ac.log" 2>&1
-  after=$(awk '{print $14, $15}' "/proc/$pid/stat")
-  kill $pid; wait $pid 2>/dev/null || true
-  grep -q "non 2xx" "$W/ac.log" && { echo "$1: non-2xx responses" >&2; exit 1; }
-  awk -v label="$1" -v n="$N" -v hz="$(getconf CLK_TCK)" -v b="$before" -v a="$after" 'BEGIN {
-    split(b, x, " "); split(a, y, " "); u = (y[1] - x[1]) * 1e6 / hz / n; s = (y[2] - x[2]) * 1e6 / hz / n
-    printf "%-4s %8.1f %8.1f %8.1f\n", label, u + s, u, s }'
+start() { # target port admin-port
+  local target=$1 port=$2 admin=$3
+  case "$target" in
+    nginx)
+      cat > "$W/nginx.$port.conf" <<EOF
+worker_processes 1; daemon off; master_process off; pid $W/nginx.$port.run; error_log $W/nginx.$port.err;
+events { worker_connections 4096; }
+http { access_log off; upstream up { server 127.0.0.1:$UP; keepalive 64; }
+  server { listen 127.0.0.1:$port; keepalive_requests 1000000;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+EOF
+      taskset -c 0 nginx -c "$W/nginx.$port.conf" & ;;
+    haproxy)
+      printf 'global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:%s\n  default_backend be\nbackend be\n  server up 127.0.0.1:%s\n' "$port" "$UP" > "$W/haproxy.$port.cfg"
+      taskset -c 0 haproxy -db -f "$W/haproxy.$port.cfg" & ;;
+    *)
+      local repo conf="$W/conf.$port"
+      repo=$(cd "$target" && pwd)
+      mkdir -p "$conf"
+      node --input-type=module -e "
+        const { gatewayYaml } = await import('$repo/dist/bench/lib/targets/legate_gateway.js');
+        process.stdout.write(gatewayYaml($port, $UP));" > "$conf/gateway.yaml"
+      taskset -c 0 node "$repo/bin/legate.js" proxy router --config "$conf" --concurrency 1 --admin-port "$admin" \
+        --status-port $((admin + 1)) --readiness-port $((admin + 2)) --prometheus-port $((admin + 3)) >"$W/legate.$port.log" 2>&1 & ;;
+  esac
+  echo $! > "$W/$port.pid"
+  for _ in $(seq 100); do curl -s -o /dev/null -m 1 "http://127.0.0.1:$port/" && return 0; sleep 0.2; done
+  echo "cpu_ab: $target did not answer on $port" >&2; exit 1
 }
 
-echo "CPU µs per request, router path, $N requests per run (A: $A, B: $B)"
-printf '%-4s %8s %8s %8s\n' run total user kernel
-for _ in $(seq "$PAIRS"); do run A "$A"; run B "$B"; done
+window() { # port → "total user kernel req/s" for one wrk window
+  local pid before after n
+  pid=$(cat "$W/$1.pid")
+  before=$(awk '{print $14, $15}' "/proc/$pid/stat")
+  taskset -c 1 wrk -t1 -c50 -d"${SECS}s" "http://127.0.0.1:$1/" >"$W/wrk.log" 2>&1
+  after=$(awk '{print $14, $15}' "/proc/$pid/stat")
+  grep -q "Non-2xx" "$W/wrk.log" && { echo "cpu_ab: non-2xx answers on $1" >&2; exit 1; }
+  n=$(awk '/requests in/{print $1}' "$W/wrk.log")
+  awk -v n="$n" -v s="$SECS" -v hz="$(getconf CLK_TCK)" -v b="$before" -v a="$after" 'BEGIN {
+    split(b, x, " "); split(a, y, " "); u = (y[1] - x[1]) * 1e6 / hz / n; k = (y[2] - x[2]) * 1e6 / hz / n
+    printf "%.1f %.1f %.1f %.0f", u + k, u, k, n / s }'
+}
+
+start "$A" 18000 15500
+start "$B" 18001 15600
+for _ in 1 2; do window 18000 >/dev/null; window 18001 >/dev/null; done # warm-up: the JIT settles
+
+echo "CPU µs per request, router path, ${SECS} s windows (A: $A, B: $B)"
+printf '%-5s %8s %8s %8s %8s   %8s %8s %8s %8s   %6s\n' round A A_user A_kern A_rq/s B B_user B_kern B_rq/s B/A
+for r in $(seq "$ROUNDS"); do
+  if [ $((r % 2)) -eq 1 ]; then a=$(window 18000); b=$(window 18001); else b=$(window 18001); a=$(window 18000); fi
+  echo "$r $a $b" | awk '{ printf "%-5d %8.1f %8.1f %8.1f %8d   %8.1f %8.1f %8.1f %8d   %6.2f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $6 / $2 }'
+done | tee "$W/rounds"
+sort -n -k10 "$W/rounds" | awk '{ r[NR] = $10 } END { m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2; printf "median B/A %.2f (%d rounds, range %.2f–%.2f)\n", m, NR, r[1], r[NR] }'
