@@ -4,7 +4,7 @@
 # wrk windows take turns, A B B A, so that the VM's drift, which moves this VM's figures by up to
 # 2x within a minute, falls on both sides of every pair; the idle one uses next to no CPU.
 # A and B are each a built checkout of Legate (npm ci, tsc; e.g. a `git worktree` of the base
-# commit) or `nginx` / `haproxy`, configured as in bench/instructions.sh.
+# commit) or `nginx` / `haproxy`, configured as for bench/instructions.sh (router_setup.sh).
 #
 #   bench/cpu_ab.sh A B [rounds=8] [seconds=3]   (needs wrk, nginx, curl, taskset; haproxy if named)
 set -euo pipefail
@@ -20,25 +20,16 @@ start() { # target port admin-port
   local target=$1 port=$2 admin=$3
   case "$target" in
     nginx)
-      cat > "$W/nginx.$port.conf" <<EOF
-worker_processes 1; daemon off; master_process off; pid $W/nginx.$port.run; error_log $W/nginx.$port.err;
-events { worker_connections 4096; }
-http { access_log off; upstream up { server 127.0.0.1:$UP; keepalive 64; }
-  server { listen 127.0.0.1:$port; keepalive_requests 1000000;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-EOF
+      peer_config nginx "$W/nginx.$port.conf" "$port" $UP
       taskset -c 0 nginx -c "$W/nginx.$port.conf" & ;;
     haproxy)
-      printf 'global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:%s\n  default_backend be\nbackend be\n  server up 127.0.0.1:%s\n' "$port" "$UP" > "$W/haproxy.$port.cfg"
+      peer_config haproxy "$W/haproxy.$port.cfg" "$port" $UP
       taskset -c 0 haproxy -db -f "$W/haproxy.$port.cfg" & ;;
     *)
-      local repo conf="$W/conf.$port"
+      local repo
       repo=$(cd "$target" && pwd)
-      mkdir -p "$conf"
-      node --input-type=module -e "
-        const { gatewayYaml } = await import('$repo/dist/bench/lib/targets/legate_gateway.js');
-        process.stdout.write(gatewayYaml($port, $UP));" > "$conf/gateway.yaml"
-      taskset -c 0 node "$repo/bin/legate.js" proxy router --config "$conf" --concurrency 1 --admin-port "$admin" \
+      gateway_config "$W/conf.$port" "$port" $UP "$repo"
+      taskset -c 0 node "$repo/bin/legate.js" proxy router --config "$W/conf.$port" --concurrency 1 --admin-port "$admin" \
         --status-port $((admin + 1)) --readiness-port $((admin + 2)) --prometheus-port $((admin + 3)) >"$W/legate.$port.log" 2>&1 & ;;
   esac
   echo $! > "$W/$port.pid"

@@ -26,32 +26,8 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1
 
 . "$REPO/bench/router_setup.sh"
 router_setup "$W" $UP $PORT "$REPO"
-cat > "$W/haproxy.cfg" <<EOF
-global
-  nbthread 1
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:$PORT
-  default_backend be
-backend be
-  server up 127.0.0.1:$UP
-EOF
-cat > "$W/nginx.conf" <<EOF
-worker_processes 1; daemon off; master_process off; pid $W/nginx.pid; error_log $W/nginx.err;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream up { server 127.0.0.1:$UP; keepalive 64; }
-  server { listen 127.0.0.1:$PORT; keepalive_requests 1000000;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-EOF
+peer_config haproxy "$W/haproxy.cfg" $PORT $UP
+peer_config nginx "$W/nginx.conf" $PORT $UP
 
 count() { # target command...
   local target=$1; shift
