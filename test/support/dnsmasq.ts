@@ -37,11 +37,26 @@ export class Dnsmasq {
     renameSync(tmp, join(this.hostsDir, 'hosts'));
   }
 
+  /**
+   * Starts dnsmasq on `port`, or on a free one. dnsmasq binds TCP as well as UDP on it, and a
+   * test file running alongside may take the TCP port between the check and the bind: a port
+   * of our choosing is then chosen again (a few times).
+   */
   async start(hosts: Record<string, string[]> = {}, port?: number): Promise<this> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOn(hosts, port ?? (await freeUdpPort()));
+      } catch (err) {
+        if (port !== undefined || attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  private async startOn(hosts: Record<string, string[]>, port: number): Promise<this> {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(this.hostsDir, { recursive: true });
     this.setHosts(hosts);
-    this.port = port ?? (await freeUdpPort());
+    this.port = port;
     const user = process.getuid?.() === 0 ? 'root' : userInfo().username;
     const args = [
       '--no-daemon',
