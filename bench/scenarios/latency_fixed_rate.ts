@@ -1,5 +1,5 @@
 import { openLoop } from '../lib/load/open_loop.js';
-import { treeMemoryMB } from '../lib/proc.js';
+import { treeRssSampler } from '../lib/proc.js';
 import { pct } from '../lib/stats.js';
 import { byMode, LATENCY_TARGETS, QUICK_LATENCY_TARGETS } from '../lib/targets/index.js';
 import { HTTP_PATHS, type Scenario } from '../lib/types.js';
@@ -34,7 +34,8 @@ export const scenario: Scenario = {
       tool: 'node open-loop generator',
       async measure(_ctx, endpoint, run, pid) {
         let rss = 0;
-        const sample = () => pid !== undefined && (rss = Math.max(rss, treeMemoryMB(pid).rss));
+        const rssOf = pid !== undefined ? treeRssSampler(pid) : undefined;
+        const sample = () => rssOf && (rss = Math.max(rss, rssOf()));
         const r = await openLoop({ endpoint, rate: RATE, connections: CONNECTIONS, durSec: run.sec, method: 'POST', path: HTTP_PATHS.oneK, body: REQUEST_1K, every250ms: sample });
         sample();
         return {
