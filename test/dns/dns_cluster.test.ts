@@ -15,6 +15,7 @@ import { Dnsmasq, sleep } from '../support/dnsmasq.js';
 async function setup(t: import('ava').ExecutionContext, cluster: Cluster, hosts: Record<string, string[]>) {
   if (!Dnsmasq.available()) throw new Error('dnsmasq is not installed: run scripts/install-test-deps.sh (Debian package dnsmasq-base)');
   const d = await new Dnsmasq({ localTtl: 1 }).start(hosts);
+  t.teardown(() => d.close());
   const resolver = new CachingResolver({ ...DEFAULT_RESOLVER_OPTIONS, servers: [`127.0.0.1:${d.port}`], timeoutMs: 200, tries: 1 });
   const registry = new StatsRegistry({ slabs: 2, capacity: 4096 });
   const writer = registry.mainWriter();
@@ -28,10 +29,9 @@ async function setup(t: import('ava').ExecutionContext, cluster: Cluster, hosts:
     forgetHosts: () => {},
   };
   const manager = new DnsClusterManager(resolver, sink, (name) => dnsClusterCounters(registry, writer, name), { failureBaseMs: 100, defaultRefreshMs: 5000 });
-  t.teardown(async () => {
+  t.teardown(() => {
     manager.close();
     resolver.close();
-    await d.close();
   });
   manager.update([cluster]);
   const stat = (f: string) => registry.readByName(`cluster.${cluster.name}.${f}`) ?? NaN;

@@ -26,6 +26,7 @@ const CONFIG =
 async function setup(t: import('ava').ExecutionContext, upstreamUp = true) {
   if (!Dnsmasq.available()) throw new Error('dnsmasq is not installed: run scripts/install-test-deps.sh (Debian package dnsmasq-base)');
   const d = await new Dnsmasq({ localTtl: 30 }).start({ 'other.test': ['127.0.0.9'], 'many.test': many(60, '127.1') });
+  t.teardown(() => d.close());
   const dir = mkdtempSync(join(tmpdir(), 'legate-resolv-'));
   writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
   const registry = new StatsRegistry({ slabs: 2, capacity: 4096 });
@@ -37,12 +38,9 @@ async function setup(t: import('ava').ExecutionContext, upstreamUp = true) {
   );
   const tr = translateYaml(CONFIG);
   const snap = snapshotOf(tr);
+  t.teardown(() => rt.close());
   rt.onSnapshot(snap);
   t.true(await rt.start(snap));
-  t.teardown(async () => {
-    await rt.close();
-    await d.close();
-  });
   return { d, rt, port: rt.proxyPort!, nameTable: tr.nameTable, stat: (n: string) => registry.readByName(n) ?? NaN };
 }
 

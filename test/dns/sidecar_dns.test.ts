@@ -11,6 +11,7 @@ import { serviceEntry } from '../support/translate.js';
 test('the sidecar serves DNS on --dns-port when ISTIO_META_DNS_CAPTURE is set, and shows it on /dns and /stats', async (t) => {
   if (!Dnsmasq.available()) throw new Error('dnsmasq is not installed: run scripts/install-test-deps.sh (Debian package dnsmasq-base)');
   const d = await new Dnsmasq({ localTtl: 30 }).start({ 'db.test': ['127.0.0.3'], 'other.test': ['127.0.0.9'] });
+  t.teardown(() => d.close());
   const dir = mkdtempSync(join(tmpdir(), 'legate-sidecar-dns-'));
   writeFileSync(
     join(dir, 'config.yaml'),
@@ -23,10 +24,7 @@ test('the sidecar serves DNS on --dns-port when ISTIO_META_DNS_CAPTURE is set, a
     args: ['--dns-port', String(dnsPort)],
     env: { ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true', LEGATE_DNS_UPSTREAM: `127.0.0.1:${d.port}` },
   });
-  t.teardown(async () => {
-    await proxy.stop();
-    await d.close();
-  });
+  t.teardown(() => proxy.stop());
   const ports = { ...proxy.ports, dns: dnsPort };
   const admin = (path: string) => fetch(`http://127.0.0.1:${ports.admin}${path}`).then((r) => r.text());
   let up = false;

@@ -44,8 +44,11 @@ async function ask(state: WorkerState, vip: string): Promise<string> {
 test('two TCP ServiceEntries on 3306 resolve to different VIPs and reach different backends', async (t) => {
   if (!Dnsmasq.available()) throw new Error('dnsmasq is not installed: run scripts/install-test-deps.sh (Debian package dnsmasq-base)');
   const port = await freePort();
-  const servers = [await backend('127.0.0.1', port, 'db-a'), await backend('127.0.0.2', port, 'db-b')];
+  const servers = [await backend('127.0.0.1', port, 'db-a')];
+  t.teardown(() => servers.forEach((s) => s.close()));
+  servers.push(await backend('127.0.0.2', port, 'db-b'));
   const d = await new Dnsmasq({ localTtl: 30 }).start({ 'db-a.test': ['127.0.0.1'], 'db-b.test': ['127.0.0.2'] });
+  t.teardown(() => d.close());
   const db = (host: string) => serviceEntry(host, { hosts: [host], ports: [{ number: 3306, name: 'tcp', protocol: 'TCP', targetPort: port }], resolution: 'DNS' });
   const tr = translateYaml(meshYaml({ ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' }) + db('db-a.test') + db('db-b.test'));
   const snapshot = snapshotOf(tr);
@@ -53,13 +56,9 @@ test('two TCP ServiceEntries on 3306 resolve to different VIPs and reach differe
   const clusters = new ClusterTable(snapshot.clusters);
   const sink: HostUpdateSink = { publishHosts: (u) => clusters.applyHostUpdate(u), forgetHosts: () => {} };
   const rt = new DnsRuntime({ ...DEFAULT_DNS_RUNTIME, port: 0, upstreams: [`127.0.0.1:${d.port}`] }, sink, { registry, writer: registry.mainWriter() });
+  t.teardown(() => rt.close());
   rt.onSnapshot(snapshot);
   await rt.start(snapshot);
-  t.teardown(async () => {
-    await rt.close();
-    await d.close();
-    for (const s of servers) s.close();
-  });
   const state: WorkerState = { version: 1, listeners: new ListenerTable(snapshot), clusters, routes: new Map(), statIndex: indexStats(snapshot, registry), stats: StatsWriter.claim(registry.shared, 1), mesh: snapshot.mesh };
   for (let i = 0; i < 80 && !(clusters.get('outbound|3306||db-a.test')!.hostCount && clusters.get('outbound|3306||db-b.test')!.hostCount); i++) await sleep(25);
 

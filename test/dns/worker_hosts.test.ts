@@ -22,9 +22,13 @@ test('workers route to the hosts the main thread resolved, and follow changes', 
   const native = nativeSockets();
   if (!native) throw new Error('native addon not built: run npm install');
   if (!Dnsmasq.available()) throw new Error('dnsmasq is not installed: run scripts/install-test-deps.sh (Debian package dnsmasq-base)');
+  // Each resource's teardown is registered as soon as it exists: a failure further on must not
+  // leave a server or a child process keeping this test file's worker alive.
   const echo = await echoServer();
+  t.teardown(() => echo.server.close());
   const port = await freePort();
   const d = await new Dnsmasq({ localTtl: 1 }).start({ 'echo.test': ['127.0.0.1'] });
+  t.teardown(() => d.close());
   const tr = translateYaml(
     meshYaml({}, 'dnsRefreshRate: 1s') +
       serviceEntry('echo', { hosts: ['echo.test'], addresses: ['127.0.0.1'], ports: [{ number: port, name: 'tcp', protocol: 'TCP', targetPort: echo.port }], resolution: 'DNS' }),
@@ -34,17 +38,13 @@ test('workers route to the hosts the main thread resolved, and follow changes', 
   outbound.filterChains = [];
   const registry = new StatsRegistry({ slabs: 5, capacity: 4096 });
   const pool = new WorkerPool(2, registry, native, { acceptMode: 'handoff', transparent: false, onRestart: () => {} });
+  t.teardown(() => pool.close());
   pool.publish({ snapshot, stats: indexStats(snapshot, registry) });
   const rt = new DnsRuntime({ ...DEFAULT_DNS_RUNTIME, upstreams: [`127.0.0.1:${d.port}`] }, pool, { registry, writer: registry.mainWriter() });
+  t.teardown(() => rt.close());
   rt.onSnapshot(snapshot);
   const server: Server = await listenHandoff({ ...outbound, address: { address: '127.0.0.1', port } }, native, pool, { transparent: false, backlog: 128, onLost: () => {} });
-  t.teardown(async () => {
-    server.close();
-    echo.server.close();
-    await rt.close();
-    await pool.close();
-    await d.close();
-  });
+  t.teardown(() => server.close());
   const cluster = `outbound|${port}||echo.test`;
   for (let i = 0; i < 80 && !rt.clusters.hosts(cluster)?.length; i++) await sleep(25);
   await sleep(100);

@@ -63,7 +63,8 @@ export async function startProxy(
     throw new Error(`condition not met within ${ms} ms; last config_dump legate block: ${JSON.stringify(last?.legate)}\n${output}`);
   };
   const stop = async () => {
-    if (child.exitCode !== null) return;
+    // Killed by a signal, a child has no exit code but a signal code: a second stop() must not wait for an 'exit' already emitted.
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
   };

@@ -20,6 +20,7 @@ async function setup(t: import('ava').ExecutionContext, workers = 2) {
   const native = nativeSockets();
   if (!native) throw new Error('native addon not built: run npm install');
   const echo = await echoServer();
+  t.teardown(() => echo.server.close());
   const port = await freePort();
   const yaml = `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -42,17 +43,14 @@ spec:
   const registry = new StatsRegistry({ slabs: workers * 2 + 1, capacity: 4096 });
   let lost = 0;
   const pool = new WorkerPool(workers, registry, native, { acceptMode: 'handoff', transparent: false, onRestart: () => {} });
+  t.teardown(() => pool.close());
   pool.publish({ snapshot, stats: indexStats(snapshot, registry) });
   const server: Server = await listenHandoff({ ...outbound, address: { address: '127.0.0.1', port } }, native, pool, {
     transparent: false,
     backlog: 128,
     onLost: () => lost++,
   });
-  t.teardown(async () => {
-    server.close();
-    echo.server.close();
-    await pool.close();
-  });
+  t.teardown(() => server.close());
   return { port, echo, registry, pool, lost: () => lost };
 }
 

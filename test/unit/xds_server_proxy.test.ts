@@ -90,6 +90,7 @@ test('legate proxy router --xds, driven by legate xds-server, routes like the sa
   writeFileSync(join(dir, 'routes.yaml'), routes('/api'));
 
   const fromFiles = await startProxy('router', [dir], { concurrency: 1, args: ROUTER_ARGS });
+  t.teardown(() => fromFiles.stop());
   await fromFiles.waitFor((d) => d.legate?.version >= 1);
   await eventually('the file-driven gateway', async () => (await get(gw, '/')).startsWith('200'));
   const expected = await Promise.all(PATHS.map((p) => get(gw, p)));
@@ -127,6 +128,7 @@ test('legate proxy sidecar --xds gets from legate xds-server the listeners, rout
     };
   };
   const fromFiles = await startProxy('sidecar', [fixture('bookinfo')], { concurrency: 1, env, args: ['--outbound-port', String(outbound), '--inbound-port', String(inbound)] });
+  t.teardown(() => fromFiles.stop());
   await fromFiles.waitFor((d) => d.legate?.version >= 1);
   const files = await sections(fromFiles);
   await fromFiles.stop();
