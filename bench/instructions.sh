@@ -11,6 +11,7 @@
 #
 #   bench/instructions.sh [N=5000] [targets=legate,haproxy,nginx]   (after npm run build; needs valgrind)
 #   (targets may also name http-proxy and fastify)
+#   BENCH_LEGATE_NODE_ARGS="...": extra node/V8 flags for Legate's process, as for bench/run.ts.
 #   PROFILE=DIR: also keep Legate's worker profile and V8's code map in DIR and print its
 #   costliest functions per request, JIT-compiled JS by name (bench/callgrind_names.ts).
 set -euo pipefail
@@ -69,7 +70,7 @@ echo "instructions per request (callgrind, user space, proxy process only; $N re
 printf '%-10s %16s %16s\n' target "busiest thread" "all threads"
 for t in ${TARGETS//,/ }; do
   case $t in
-    legate) count legate node ${PROFILE:+--perf-basic-prof} "$REPO/bin/legate.js" proxy router --config "$W/conf" --concurrency 1 --admin-port 15500 ;;
+    legate) count legate node ${PROFILE:+--perf-basic-prof} ${BENCH_LEGATE_NODE_ARGS:-} "$REPO/bin/legate.js" proxy router --config "$W/conf" --concurrency 1 --admin-port 15500 ;;
     haproxy) count haproxy haproxy -db -f "$W/haproxy.cfg" ;;
     http-proxy|fastify) count $t node "$REPO/dist/bench/servers/node_proxy.js" $t $PORT $UP 1 ;;
     nginx) count nginx nginx -c "$W/nginx.conf" ;;

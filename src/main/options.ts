@@ -62,7 +62,7 @@ export interface ProxyOptions {
   certDir: string;
   /** Gateway `credentialName` secrets as directories: `<dir>/<name>/tls.crt`, `tls.key`, `ca.crt`. */
   credentialDir: string;
-  /** V8 semi-space size of the worker threads in MiB (0: V8's own sizing); see worker_heap.ts. */
+  /** V8 semi-space size of the worker threads in MiB (0: V8's own sizing); see worker_v8.ts. */
   workerSemiSpaceMb: number;
   /** Workers poll their sockets without sleeping (HAProxy's busy-polling): lower latency, each worker's core at 100 %. */
   busyPoll: boolean;

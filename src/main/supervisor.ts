@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 // First: sets V8's regex backtracking limit before any worker isolate exists.
 import '../config/re2.js';
-import { configureWorkerHeap } from './worker_heap.js';
+import { configureWorkerV8 } from './worker_v8.js';
 import { adminRoutes, startHttp, type AdminView } from '../admin/server.js';
 import { appHealthRoutes } from '../admin/app_health.js';
 import { statusPortRoutes } from '../admin/status_port.js';
@@ -62,7 +62,7 @@ export async function runProxy(opts: ProxyOptions, role: ProxyRole): Promise<voi
   const firstSnapshot = source instanceof XdsSource ? await waitForXds(source, opts.xds!) : loadFiles(source);
   // Bad lifecycle settings (e.g. MINIMUM_DRAIN_DURATION) stop the start, not the shutdown.
   const startTermination = terminationSettings(process.env, firstSnapshot.mesh);
-  configureWorkerHeap(opts.workerSemiSpaceMb);
+  configureWorkerV8(opts.workerSemiSpaceMb);
   const pool = new WorkerPool(opts.concurrency, registry, native, {
     breakers,
     maxConnections: opts.maxConnections,

@@ -1,8 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8 heap settings for the worker threads, applied before they start: V8 reads these flags
- * when an isolate is created, so the main thread's heap, created first, keeps V8's defaults.
+ * V8 settings for the worker threads, applied before they start. V8 reads the heap flags when
+ * an isolate is created, so the main thread's heap, created first, keeps V8's defaults; the
+ * inlining budget is read at each optimizing compile (after this call, the main thread's too).
  *
  * Young generation: V8 starts a heap's semi-spaces at 1 MiB and grows them only when many
  * objects survive. A proxy's garbage is almost all per-request and dies young, so the space
@@ -18,10 +19,25 @@ import { setFlagsFromString } from 'node:v8';
  * back under 1 MB of a heap of 8-13 MB. (The main thread's reducer still runs, twice, about
  * 16 s after start: the flag cannot reach an isolate that already exists.)
  */
-export function configureWorkerHeap(semiSpaceMb: number): void {
+export function configureWorkerV8(semiSpaceMb: number): void {
+  for (const flag of INLINING_FLAGS) setFlagsFromString(flag);
   setFlagsFromString('--no-memory-reducer');
   if (semiSpaceMb <= 0) return; // V8's own sizing
   setFlagsFromString(`--min-semi-space-size=${semiSpaceMb}`);
   // V8 caps the starting size at the maximum (16 MiB by default on 64-bit).
   if (semiSpaceMb > 16) setFlagsFromString(`--max-semi-space-size=${semiSpaceMb}`);
 }
+
+/**
+ * TurboFan's inlining budget, 4x V8's default for one callee and 6x for a function's total
+ * (2x the absolute cap). The data path is a pipeline of small layers (codec, connection
+ * manager, filters, router, pool) whose calls V8's defaults leave as calls, with their argument
+ * adaptation, checks and lost type knowledge at each. Counted on the router path
+ * (bench/instructions.sh with NODE_FLAGS): 64.7-65.3 k instructions a request at V8's defaults,
+ * 60.8-61.2 k with these; 4x higher again (3680 / 11040) was worse, 63.4 k.
+ */
+export const INLINING_FLAGS = [
+  '--max-inlined-bytecode-size=1840',
+  '--max-inlined-bytecode-size-cumulative=5520',
+  '--max-inlined-bytecode-size-absolute=9200',
+] as const;
