@@ -33,8 +33,9 @@ export function configureWorkerV8(semiSpaceMb: number): void {
  * (2x the absolute cap). The data path is a pipeline of small layers (codec, connection
  * manager, filters, router, pool) whose calls V8's defaults leave as calls, with their argument
  * adaptation, checks and lost type knowledge at each. Counted on the router path
- * (bench/instructions.sh with NODE_FLAGS): 64.7-65.3 k instructions a request at V8's defaults,
- * 60.8-61.2 k with these; 4x higher again (3680 / 11040) was worse, 63.4 k.
+ * (bench/instructions.sh, interleaved builds): 64.0-65.1 k instructions a request at V8's
+ * defaults, 60.6-61.3 k with these (BENCH_LEGATE_NODE_ARGS tried others: twice these, 3680 /
+ * 11040, was worse at 63.4 k). Paired wall clock: 0.93 of the CPU per request.
  */
 export const INLINING_FLAGS = [
   '--max-inlined-bytecode-size=1840',
