@@ -37,7 +37,7 @@ export function configureWorkerV8(semiSpaceMb: number): void {
  * defaults, 60.6-61.3 k with these (BENCH_LEGATE_NODE_ARGS tried others: twice these, 3680 /
  * 11040, was worse at 63.4 k). Paired wall clock: 0.93 of the CPU per request.
  */
-export const INLINING_FLAGS = [
+const INLINING_FLAGS = [
   '--max-inlined-bytecode-size=1840',
   '--max-inlined-bytecode-size-cumulative=5520',
   '--max-inlined-bytecode-size-absolute=9200',
