@@ -6,14 +6,17 @@
 # autocannon (50 connections) on loopback to one nginx upstream with a 2-byte body:
 #   legate  `legate proxy router` (a Gateway + VirtualService: HCM, route, router, pool, stats)
 #   haproxy mode http, http-reuse always; nginx proxy_pass with upstream keepalive;
-#   http-proxy, fastify  the benchmark's Node peers (bench/servers/node_proxy.ts).
+#   http-proxy, fastify  the benchmark's Node peers (bench/servers/node_proxy.ts);
+#   legate-tcp, haproxy-tcp  the same requests forwarded as bytes (tcp_proxy; haproxy mode tcp):
+#   what reading and writing the sockets costs without any HTTP work, Legate's floor in Node.
 # Counting starts after two warm-ups (the JIT has settled) and covers N requests.
 #
 #   bench/instructions.sh [N=5000] [targets=legate,haproxy,nginx]   (after npm run build; needs valgrind)
-#   (targets may also name http-proxy and fastify)
+#   (targets may also name http-proxy, fastify, legate-tcp and haproxy-tcp)
 #   BENCH_LEGATE_NODE_ARGS="...": extra node/V8 flags for Legate's process, as for bench/run.ts.
 #   PROFILE=DIR: also keep Legate's worker profile and V8's code map in DIR and print its
-#   costliest functions per request, JIT-compiled JS by name (bench/callgrind_names.ts).
+#   costliest functions per request, JIT-compiled JS by name (bench/callgrind_names.ts), as
+#   DIR/legate.* (legate-tcp.* for the tcp_proxy target).
 set -euo pipefail
 N=${1:-5000}
 TARGETS=${2:-legate,haproxy,nginx}
@@ -28,6 +31,7 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1
 . "$REPO/bench/router_setup.sh"
 router_setup "$W" $UP $PORT "$REPO"
 peer_config haproxy "$W/haproxy.cfg" $PORT $UP
+peer_config haproxy-tcp "$W/haproxy-tcp.cfg" $PORT $UP
 peer_config nginx "$W/nginx.conf" $PORT $UP
 
 count() { # target command...
@@ -47,13 +51,13 @@ count() { # target command...
   "$AC" -c 50 -a "$N" "http://127.0.0.1:$PORT/" >"$W/ac.log" 2>&1
   callgrind_control -d $pid >/dev/null 2>&1
   kill $pid; wait $pid 2>/dev/null || true
-  if [ -n "${PROFILE:-}" ] && [ "$target" = legate ]; then
+  if [ -n "${PROFILE:-}" ] && [[ "$target" = legate* ]]; then
     mkdir -p "$PROFILE"
     local busiest_file
     busiest_file=$(grep -H '^summary:' "$W"/cg.*.1-* | sort -t' ' -k2 -n | tail -1 | cut -d: -f1)
-    cp "$busiest_file" "$PROFILE/legate.callgrind"
-    mv "/tmp/perf-$pid.map" "$PROFILE/legate.perf.map"
-    node "$REPO/dist/bench/callgrind_names.js" "$PROFILE/legate.callgrind" "$PROFILE/legate.perf.map" "$N" > "$PROFILE/legate.functions.txt"
+    cp "$busiest_file" "$PROFILE/$target.callgrind"
+    mv "/tmp/perf-$pid.map" "$PROFILE/$target.perf.map"
+    node "$REPO/dist/bench/callgrind_names.js" "$PROFILE/$target.callgrind" "$PROFILE/$target.perf.map" "$N" > "$PROFILE/$target.functions.txt"
   fi
   # One file per thread. V8 compiles on helper threads for a while after the warm-up, which
   # moves the total by about 10 % between runs; the busiest thread (Legate's worker, the only
@@ -63,15 +67,17 @@ count() { # target command...
   busiest=$(grep -h '^summary:' "$W"/cg.*.1-* | awk '$2 > m {m = $2} END {printf "%d", m}')
   grep -q "$N requests in\|$((N / 1000))k requests in" "$W/ac.log" || { echo "$target: autocannon did not complete $N requests" >&2; cat "$W/ac.log" >&2; exit 1; }
   if grep -q "non 2xx" "$W/ac.log"; then echo "$target: non-2xx responses" >&2; exit 1; fi
-  printf '%-10s %16s %16s\n' "$target" "$(( busiest / N ))" "$(( total / N ))"
+  printf '%-12s %16s %16s\n' "$target" "$(( busiest / N ))" "$(( total / N ))"
 }
 
 echo "instructions per request (callgrind, user space, proxy process only; $N requests after $WARM and $((WARM / 3)))"
-printf '%-10s %16s %16s\n' target "busiest thread" "all threads"
+printf '%-12s %16s %16s\n' target "busiest thread" "all threads"
 for t in ${TARGETS//,/ }; do
   case $t in
     legate) count legate node ${PROFILE:+--perf-basic-prof} ${BENCH_LEGATE_NODE_ARGS:-} "$REPO/bin/legate.js" proxy router --config "$W/conf" --concurrency 1 --admin-port 15500 ;;
+    legate-tcp) count legate-tcp node ${PROFILE:+--perf-basic-prof} ${BENCH_LEGATE_NODE_ARGS:-} "$REPO/bin/legate.js" proxy router --config "$W/conf-tcp" --concurrency 1 --admin-port 15500 ;;
     haproxy) count haproxy haproxy -db -f "$W/haproxy.cfg" ;;
+    haproxy-tcp) count haproxy-tcp haproxy -db -f "$W/haproxy-tcp.cfg" ;;
     http-proxy|fastify) count $t node "$REPO/dist/bench/servers/node_proxy.js" $t $PORT $UP 1 ;;
     nginx) count nginx nginx -c "$W/nginx.conf" ;;
     *) echo "unknown target $t" >&2; exit 2 ;;

@@ -1,7 +1,8 @@
 # Sourced by bench/instructions.sh and bench/cpu_ab.sh: the router path they both measure.
-# router_setup DIR UPSTREAM_PORT LISTEN_PORT REPO [cpu]: writes DIR/conf/gateway.yaml (see
-# gateway_config) and starts an nginx upstream on 127.0.0.1:UPSTREAM_PORT serving a 2-byte body
-# (on `cpu` when given). gateway_config and peer_config write each proxy's configuration.
+# router_setup DIR UPSTREAM_PORT LISTEN_PORT REPO [cpu]: writes DIR/conf/gateway.yaml and, for
+# the tcp_proxy variant, DIR/conf-tcp/gateway.yaml (see gateway_config) and starts an nginx
+# upstream on 127.0.0.1:UPSTREAM_PORT serving a 2-byte body (on `cpu` when given).
+# gateway_config and peer_config write each proxy's configuration.
 router_setup() {
   local dir=$1 up=$2 port=$3 repo=$4 cpu=${5:-}
   mkdir -p "$dir/www" "$dir/conf"
@@ -22,20 +23,23 @@ EOC
   done
   [ "$code" = 200 ] || { echo "router_setup: the upstream answered $code, not 200" >&2; return 1; }
   gateway_config "$dir/conf" "$port" "$up" "$repo"
+  gateway_config "$dir/conf-tcp" "$port" "$up" "$repo" TCP
 }
 
-# gateway_config CONF_DIR LISTEN_PORT UPSTREAM_PORT REPO: CONF_DIR/gateway.yaml for `legate proxy
-# router`, the same Gateway and VirtualService as the legate-gateway-http target of bench/run.ts.
+# gateway_config CONF_DIR LISTEN_PORT UPSTREAM_PORT REPO [HTTP|TCP]: CONF_DIR/gateway.yaml for
+# `legate proxy router`, the same Gateway and VirtualService as the legate-gateway-http target of
+# bench/run.ts (TCP: a TCP server and route instead, forwarded by tcp_proxy).
 gateway_config() {
   mkdir -p "$1"
   node --input-type=module -e "
     const { gatewayYaml } = await import('$4/dist/bench/lib/targets/legate_gateway.js');
-    process.stdout.write(gatewayYaml($2, $3));" > "$1/gateway.yaml"
+    process.stdout.write(gatewayYaml($2, $3, undefined, '${5:-HTTP}'));" > "$1/gateway.yaml"
 }
 
-# peer_config nginx|haproxy FILE LISTEN_PORT UPSTREAM_PORT: a one-worker, one-thread peer in the
-# foreground forwarding HTTP/1.1 keep-alive to the upstream (nginx proxy_pass with upstream
-# keepalive; haproxy mode http, http-reuse always). Run with `nginx -c FILE` / `haproxy -db -f FILE`.
+# peer_config nginx|haproxy|haproxy-tcp FILE LISTEN_PORT UPSTREAM_PORT: a one-worker, one-thread
+# peer in the foreground forwarding HTTP/1.1 keep-alive to the upstream (nginx proxy_pass with
+# upstream keepalive; haproxy mode http, http-reuse always), or bytes (haproxy mode tcp, one
+# upstream connection per client connection). Run with `nginx -c FILE` / `haproxy -db -f FILE`.
 peer_config() {
   local kind=$1 file=$2 port=$3 up=$4
   case "$kind" in
@@ -50,16 +54,17 @@ http {
 }
 EOC
     ;;
-    haproxy) cat > "$file" <<EOC
+    haproxy|haproxy-tcp) local mode=http reuse=$'  option http-keep-alive\n  http-reuse always'
+      [ "$kind" = haproxy-tcp ] && mode=tcp reuse=""
+      cat > "$file" <<EOC
 global
   nbthread 1
 defaults
-  mode http
+  mode $mode
   timeout connect 5s
   timeout client 60s
   timeout server 60s
-  option http-keep-alive
-  http-reuse always
+$reuse
 frontend fe
   bind 127.0.0.1:$port
   default_backend be

@@ -11,17 +11,19 @@ import { PEER_PORT, redirectedEndpoint } from './endpoint.js';
 
 /**
  * A Gateway as Istio's ingress docs write it, `hosts: ["*"]`, on 127.0.0.1:`port`: an HTTP
- * server, or an HTTPS one terminating with the bench certificate (SIMPLE); a VirtualService
- * sends everything to the upstream's ServiceEntry. Also written by bench/instructions.sh.
+ * server, an HTTPS one terminating with the bench certificate (SIMPLE), or with `protocol:
+ * 'TCP'` a TCP server (tcp_proxy: bytes forwarded, no HTTP processing); a VirtualService sends
+ * everything to the upstream's ServiceEntry. Also written by bench/instructions.sh.
  */
-export function gatewayYaml(port: number, upstreamPort: number, tls?: { cert: string; key: string }): string {
+export function gatewayYaml(port: number, upstreamPort: number, tls?: { cert: string; key: string }, protocol: 'HTTP' | 'TCP' = 'HTTP'): string {
+  const tcp = protocol === 'TCP';
   const server = tls
     ? `{port: {number: ${port}, name: https, protocol: HTTPS}, bind: 127.0.0.1, hosts: ["*"], tls: {mode: SIMPLE, serverCertificate: ${tls.cert}, privateKey: ${tls.key}}}`
-    : `{port: {number: ${port}, name: http, protocol: HTTP}, bind: 127.0.0.1, hosts: ["*"]}`;
+    : `{port: {number: ${port}, name: ${tcp ? 'tcp' : 'http'}, protocol: ${protocol}}, bind: 127.0.0.1, hosts: ["*"]}`;
   return [
     MESH_YAML,
     // The VIP is never used by a router; the ServiceEntry only names the upstream.
-    serviceEntry({ name: 'upstream', vip: '240.240.3.1', port: 80, endpointPort: upstreamPort, protocol: 'HTTP' }),
+    serviceEntry({ name: 'upstream', vip: '240.240.3.1', port: 80, endpointPort: upstreamPort, protocol }),
     `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: ingress, namespace: bench}
@@ -34,7 +36,7 @@ metadata: {name: all, namespace: bench}
 spec:
   hosts: ["*"]
   gateways: [ingress]
-  http: [{route: [{destination: {host: upstream.bench.internal, port: {number: 80}}}]}]
+  ${tcp ? 'tcp' : 'http'}: [{route: [{destination: {host: upstream.bench.internal, port: {number: 80}}}]}]
 `,
   ].join('---\n');
 }
