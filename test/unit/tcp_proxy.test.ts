@@ -72,6 +72,33 @@ test('an idle connection is closed after the idle timeout and counted', async (t
   t.is(stat('tcp.up.idle_timeout'), 1);
 });
 
+test('bytes in one direction only keep the connection from the idle timeout (Envoy: none sent or received on either side)', async (t) => {
+  let ticker: NodeJS.Timeout | undefined;
+  const up = await upstream(t, (s) => {
+    // The upstream talks every 50 ms; the client only listens.
+    ticker = setInterval(() => s.write('tick'), 50);
+    s.on('error', () => {});
+    s.on('close', () => clearInterval(ticker));
+  });
+  t.teardown(() => clearInterval(ticker));
+  const { port, stat } = await proxyTo(t, up.port, 200);
+  const c = connect({ port, host: '127.0.0.1' });
+  let received = 0;
+  c.on('data', (d) => (received += d.length));
+  let closed = false;
+  c.on('close', () => (closed = true));
+  await new Promise((r) => setTimeout(r, 800));
+  t.false(closed, 'closed by the idle timeout while the upstream was sending');
+  t.true(received >= 4 * 10, `only ${received} bytes arrived`);
+  // Once the upstream goes quiet, the timeout applies again.
+  clearInterval(ticker);
+  const quietSince = Date.now();
+  await once(c, 'close');
+  t.true(Date.now() - quietSince >= 150);
+  await settle();
+  t.is(stat('tcp.up.idle_timeout'), 1);
+});
+
 test('a client that does not read pauses the upstream instead of buffering without bound', async (t) => {
   let written = 0;
   let upstreamSocket: Socket | undefined;

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { connectUpstream, tlsErrorKind, tlsForHost } from '../../../tls/upstream.js';
 import { readerSocketOptions, setReader, trackReads } from '../../../listener/socket_reader.js';
+import { writeBytes } from '../../../listener/socket_writer.js';
 import type { TcpProxyFilter } from '../../../config/model.js';
 import { C, T } from '../../../stats/scopes.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
@@ -12,6 +13,7 @@ import { xxHash64 } from '../../../cluster/lb/xxhash64.js';
 import { breakerFor, CX } from '../../../cluster/circuit_breaker.js';
 import { Flag } from '../http_connection_manager/stream_info.js';
 import { TcpIstioStats } from './istio_stats.js';
+import { IdleTimeout } from './idle_timeout.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
@@ -75,6 +77,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   const outlier = cluster.outlier;
   let connected = false;
   let failed = false;
+  let idle: IdleTimeout | undefined;
   const connectFailed = (result: LocalOrigin) => {
     if (failed) return;
     failed = true;
@@ -98,16 +101,15 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
       return;
     }
     if (peeked) upstream.write(peeked);
-    relay(downstream, upstream, ctx, tcpBase);
-    relay(upstream, downstream, ctx, tcpBase);
     if (cfg.idleTimeoutMs > 0) {
-      // Node resets a socket's timer on reads and writes, so the downstream timer sees both directions.
-      downstream.setTimeout(cfg.idleTimeoutMs, () => {
+      idle = new IdleTimeout(cfg.idleTimeoutMs, () => {
         if (tcpBase !== undefined) stats.inc(tcpBase + T.idle_timeout);
         downstream.destroy();
         upstream.destroy();
       });
     }
+    relay(downstream, upstream, ctx, tcpBase, idle);
+    relay(upstream, downstream, ctx, tcpBase, idle);
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (connected) return;
@@ -129,6 +131,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
   });
   downstream.on('error', () => upstream.destroy());
   downstream.once('close', () => {
+    idle?.stop();
     istio?.closed(downstream.bytesWritten, downstream.bytesRead, 0);
     if (tcpBase !== undefined) {
       stats.add(tcpBase + T.downstream_cx_rx_bytes_total, downstream.bytesRead);
@@ -139,11 +142,14 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
 }
 
 /** One direction: bytes from `from` to `to`, pausing `from` while `to` is full; FIN carried across. */
-function relay(from: Socket, to: Socket, ctx: ConnectionContext, tcpBase: number | undefined): void {
+function relay(from: Socket, to: Socket, ctx: ConnectionContext, tcpBase: number | undefined, idle: IdleTimeout | undefined): void {
   const { stats } = ctx.worker;
   setReader(from, (chunk) => {
-    // A copy: the read buffer is reused once this returns.
-    if (!to.write(Buffer.from(chunk))) {
+    idle?.touch();
+    // A copy: the read buffer is reused once this returns. Straight to the socket's handle
+    // when nothing waits in its Writable (socket_writer.ts): a socket.write() per chunk costs
+    // about as much again as the rest of the relay.
+    if (!writeBytes(to, Buffer.from(chunk))) {
       from.pause();
       if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_flow_control_paused_reading_total);
     }
