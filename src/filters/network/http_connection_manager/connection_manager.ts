@@ -367,7 +367,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
 /** One direction of a tunnel: copies of `from`'s bytes to `to`, `from` paused while `to` is full; FIN carried. */
 function relayBytes(from: Socket, to: Socket): void {
   setReader(from, (b) => {
-    if (!to.write(Buffer.from(b))) from.pause();
+    if (!writeBytes(to, Buffer.from(b))) from.pause();
   });
   to.on('drain', () => from.resume());
   from.once('end', () => to.end());
