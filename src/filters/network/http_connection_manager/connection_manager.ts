@@ -10,6 +10,7 @@ import type { HttpContext } from './http_context.js';
 import { encodeLocalReply, LOCAL_REPLIES, type LocalReply } from './local_reply.js';
 import { Flag, StreamInfo } from './stream_info.js';
 import { setReader } from '../../../listener/socket_reader.js';
+import { relayBytes } from '../../../listener/byte_relay.js';
 import { queuedBytes, writeBytes } from '../../../listener/socket_writer.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
 import type { HttpConnectionManagerFilter } from '../../../config/model.js';
@@ -362,13 +363,4 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     this.stream?.onDownstreamReset();
     this.stream = undefined;
   }
-}
-
-/** One direction of a tunnel: copies of `from`'s bytes to `to`, `from` paused while `to` is full; FIN carried. */
-function relayBytes(from: Socket, to: Socket): void {
-  setReader(from, (b) => {
-    if (!writeBytes(to, Buffer.from(b))) from.pause();
-  });
-  to.on('drain', () => from.resume());
-  from.once('end', () => to.end());
 }

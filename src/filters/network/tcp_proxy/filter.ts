@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { connectUpstream, tlsErrorKind, tlsForHost } from '../../../tls/upstream.js';
 import { readerSocketOptions, setReader, trackReads } from '../../../listener/socket_reader.js';
-import { writeBytes } from '../../../listener/socket_writer.js';
+import { relayBytes } from '../../../listener/byte_relay.js';
 import type { TcpProxyFilter } from '../../../config/model.js';
 import { C, T } from '../../../stats/scopes.js';
 import type { ConnectionContext } from '../../../listener/connection.js';
@@ -108,8 +108,14 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
         upstream.destroy();
       });
     }
-    relay(downstream, upstream, ctx, tcpBase, idle);
-    relay(upstream, downstream, ctx, tcpBase, idle);
+    // Flow control is counted as Envoy's tcp_proxy does, on the downstream side's stats.
+    const events = {
+      onChunk: idle && (() => idle!.touch()),
+      onPause: tcpBase === undefined ? undefined : () => stats.inc(tcpBase + T.downstream_flow_control_paused_reading_total),
+      onResume: tcpBase === undefined ? undefined : () => stats.inc(tcpBase + T.downstream_flow_control_resumed_reading_total),
+    };
+    relayBytes(downstream, upstream, events);
+    relayBytes(upstream, downstream, events);
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (connected) return;
@@ -139,29 +145,4 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     }
     if (!upstream.destroyed && (downstream.errored || !connected)) upstream.destroy();
   });
-}
-
-/** One direction: bytes from `from` to `to`, pausing `from` while `to` is full; FIN carried across. */
-function relay(from: Socket, to: Socket, ctx: ConnectionContext, tcpBase: number | undefined, idle: IdleTimeout | undefined): void {
-  const { stats } = ctx.worker;
-  setReader(from, (chunk) => {
-    idle?.touch();
-    // A copy: the read buffer is reused once this returns. Straight to the socket's handle
-    // when nothing waits in its Writable (socket_writer.ts): a socket.write() per chunk costs
-    // about as much again as the rest of the relay.
-    if (!writeBytes(to, Buffer.from(chunk))) {
-      from.pause();
-      if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_flow_control_paused_reading_total);
-    }
-  });
-  to.on('drain', () => {
-    if (from.isPaused()) {
-      from.resume();
-      if (tcpBase !== undefined) stats.inc(tcpBase + T.downstream_flow_control_resumed_reading_total);
-    }
-  });
-  // A FIN that arrived before the relay started has already emitted 'end' when nothing was
-  // buffered (net.Socket reads EOF eagerly): carry it across now or it is lost.
-  if (from.readableEnded) to.end();
-  else from.once('end', () => to.end());
 }
