@@ -5,10 +5,14 @@
 # 2x within a minute, falls on both sides of every pair; the idle one uses next to no CPU.
 # A and B are each a built checkout of Legate (npm ci, tsc; e.g. a `git worktree` of the base
 # commit) or `nginx` / `haproxy`, configured as for bench/instructions.sh (router_setup.sh).
+# CPU_AB_MODE=tcp forwards the same requests as bytes instead: Legate's tcp_proxy (a TCP Gateway
+# server and route) and HAProxy mode tcp (nginx is not offered there).
 #
 #   bench/cpu_ab.sh A B [rounds=8] [seconds=3]   (needs wrk, nginx, curl, taskset; haproxy if named)
 set -euo pipefail
 A=$1; B=$2; ROUNDS=${3:-8}; SECS=${4:-3}
+MODE=${CPU_AB_MODE:-http}
+case "$MODE" in http) PROTOCOL=HTTP HAPROXY=haproxy ;; tcp) PROTOCOL=TCP HAPROXY=haproxy-tcp ;; *) echo "CPU_AB_MODE is http or tcp" >&2; exit 2 ;; esac
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 UP=18080
 W=$(mktemp -d /tmp/legate-ab-XXXXXX)
@@ -20,15 +24,17 @@ start() { # target port admin-port
   local target=$1 port=$2 admin=$3
   case "$target" in
     nginx)
+      [ "$MODE" = http ] || { echo "cpu_ab: nginx is an HTTP peer only" >&2; exit 2; }
       peer_config nginx "$W/nginx.$port.conf" "$port" $UP
       taskset -c 0 nginx -c "$W/nginx.$port.conf" & ;;
     haproxy)
-      peer_config haproxy "$W/haproxy.$port.cfg" "$port" $UP
+      peer_config $HAPROXY "$W/haproxy.$port.cfg" "$port" $UP
       taskset -c 0 haproxy -db -f "$W/haproxy.$port.cfg" & ;;
     *)
       local repo
       repo=$(cd "$target" && pwd)
-      gateway_config "$W/conf.$port" "$port" $UP "$repo"
+      # Written by this checkout's bench for both sides: the same YAML whatever A and B are.
+      gateway_config "$W/conf.$port" "$port" $UP "$REPO" $PROTOCOL
       taskset -c 0 node "$repo/bin/legate.js" proxy router --config "$W/conf.$port" --concurrency 1 --admin-port "$admin" \
         --status-port $((admin + 1)) --readiness-port $((admin + 2)) --prometheus-port $((admin + 3)) >"$W/legate.$port.log" 2>&1 & ;;
   esac
@@ -54,7 +60,7 @@ start "$A" 18000 15500
 start "$B" 18001 15600
 for _ in 1 2; do window 18000 >/dev/null; window 18001 >/dev/null; done # warm-up: the JIT settles
 
-echo "CPU µs per request, router path, ${SECS} s windows (A: $A, B: $B)"
+echo "CPU µs per request, router path ($MODE), ${SECS} s windows (A: $A, B: $B)"
 printf '%-5s %8s %8s %8s %8s   %8s %8s %8s %8s   %6s\n' round A A_user A_kern A_rq/s B B_user B_kern B_rq/s B/A
 for r in $(seq "$ROUNDS"); do
   if [ $((r % 2)) -eq 1 ]; then a=$(window 18000); b=$(window 18001); else b=$(window 18001); a=$(window 18000); fi
