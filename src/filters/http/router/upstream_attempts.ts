@@ -99,6 +99,8 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
   abstract localReply(reply: LocalReply, grpcStatus?: number): void;
   abstract onStreamIdle(): void;
   protected abstract resetDownstream(flag: number): void;
+  /** Handling the stream threw after an asynchronous step (a timer, a JWT check): reset this stream only. */
+  protected abstract continuationFailed(err: unknown): void;
   protected abstract callbacks(): UpstreamStreamCallbacks;
 
   // ---- attempts ----------------------------------------------------------------------------
@@ -159,7 +161,7 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
     }
     this.maybeMirror();
     const perTry = this.action?.retryPolicy?.perTryTimeoutMs;
-    if (perTry) this.tryTimer = setTimeout(() => this.onTryTimeout(), perTry);
+    if (perTry) this.tryTimer = this.streamTimer(() => this.onTryTimeout(), perTry);
   }
 
   /** A request body chunk the stream owns (a copy): kept for retries while small enough, and sent on. */
@@ -233,7 +235,7 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
     this.bodySent = false;
     this.upstream = undefined;
     clearTimeout(this.tryTimer);
-    this.backoffTimer = setTimeout(() => {
+    this.backoffTimer = this.streamTimer(() => {
       this.retry!.releaseRetry();
       this.startAttempt();
     }, this.retry!.nextBackoffMs());
@@ -271,10 +273,25 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
     this.startRouteTimer();
   }
 
+  /**
+   * A timer of this stream. A throw from `fn` (a bug) ends this stream only, as a throw while
+   * reading bytes ends only its connection (socket_reader.ts); uncaught, it would end the worker
+   * thread and every connection on it.
+   */
+  protected streamTimer(fn: () => void, ms: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.continuationFailed(err);
+      }
+    }, ms);
+  }
+
   private startRouteTimer(): void {
     const ms = this.timeoutMs;
     if (ms > 0 && !this.routeTimer && !this.done) {
-      this.routeTimer = setTimeout(() => {
+      this.routeTimer = this.streamTimer(() => {
         if (this.clusterStats !== undefined) this.ctx.stats.inc(this.clusterStats + C.upstream_rq_timeout);
         this.hostFailure(LocalOrigin.Timeout);
         this.upstream?.abort();

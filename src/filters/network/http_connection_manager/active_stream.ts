@@ -106,10 +106,11 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
   }
 
   /**
-   * Handling the request threw after an asynchronous step (JWT verification). Like a throw
-   * while reading bytes, it ends only this stream: an HTTP/1.1 connection is closed, an h2 stream reset.
+   * Handling the request threw after an asynchronous step (JWT verification, a timer). Like a
+   * throw while reading bytes, it ends only this stream: an HTTP/1.1 connection is closed, an h2
+   * stream reset.
    */
-  private continuationFailed(err: unknown): void {
+  protected continuationFailed(err: unknown): void {
     log.error(`stream reset: handling its request failed: ${stackOf(err)}`);
     this.conn.resetStream();
   }
@@ -151,7 +152,7 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
     const proceed = () => this.startRouting(vh.vh.includeRequestAttemptCount);
     if (fault.delayMs > 0) {
       this.info.flags |= Flag.DI;
-      this.backoffTimer = setTimeout(proceed, fault.delayMs);
+      this.backoffTimer = this.streamTimer(proceed, fault.delayMs);
     } else proceed();
   }
 
