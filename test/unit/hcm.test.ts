@@ -261,8 +261,8 @@ test.serial('a throw in a stream timer ends that stream only: the worker keeps s
     if (!req.startsWith('GET /slow')) s.write(ok('fine'));
   });
   const { port } = await startHcm(t, [routeTo('c', { timeoutMs: 100 })], [staticCluster('c', [up.port])]);
-  // A bug in the route timeout's handling, met once.
-  // Only this test's stream (the file's other tests run at the same time).
+  // A bug in the route timeout's handling, met once, by this test's stream only (the file's
+  // other tests run at the same time).
   type Patched = { hostFailure(this: { path: string }, ...args: unknown[]): void };
   const proto = ActiveStream.prototype as unknown as Patched;
   const hostFailure = proto.hostFailure;

@@ -101,16 +101,17 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
       return;
     }
     if (peeked) upstream.write(peeked);
-    if (cfg.idleTimeoutMs > 0) {
-      idle = new IdleTimeout(cfg.idleTimeoutMs, () => {
+    const watch = cfg.idleTimeoutMs > 0
+      ? new IdleTimeout(cfg.idleTimeoutMs, () => {
         if (tcpBase !== undefined) stats.inc(tcpBase + T.idle_timeout);
         downstream.destroy();
         upstream.destroy();
-      });
-    }
+      })
+      : undefined;
+    idle = watch; // stopped when the downstream closes
     // Flow control is counted as Envoy's tcp_proxy does, on the downstream side's stats.
     const events = {
-      onChunk: idle && (() => idle!.touch()),
+      onChunk: watch && (() => watch.touch()),
       onPause: tcpBase === undefined ? undefined : () => stats.inc(tcpBase + T.downstream_flow_control_paused_reading_total),
       onResume: tcpBase === undefined ? undefined : () => stats.inc(tcpBase + T.downstream_flow_control_resumed_reading_total),
     };
