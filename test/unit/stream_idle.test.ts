@@ -16,7 +16,11 @@ class Stream implements IdleWatched {
   lastActivity = 0;
   firedAt = 0;
   fired = 0;
+  ended = 0;
   constructor(readonly onIdle?: () => void) {}
+  endAfterThrow(): void {
+    this.ended++;
+  }
   onStreamIdle(): void {
     this.fired++;
     this.firedAt = performance.now();
@@ -94,4 +98,20 @@ test.serial('a timeout that starts the next stream (a pipelined request) watches
   t.is(first.fired, 1);
   t.is(next?.fired, 1);
   t.is(streamIdle.size, 0);
+});
+
+test.serial('a stream whose timeout throws is ended alone; the others due in the same sweep still time out', async (t) => {
+  // The same deadline for both, so one sweep serves them; the throw would otherwise end the
+  // worker thread (uncaught in a timer) and the second stream would never hear.
+  const broken = new Stream(() => {
+    throw new Error('a bug in a stream idle timeout');
+  }).watch(60);
+  const other = new Stream().watch(60);
+  await until(() => other.fired > 0 && broken.ended > 0);
+  t.deepEqual([broken.fired, broken.ended, other.fired, other.ended], [1, 1, 1, 0]);
+  t.is(streamIdle.size, 0);
+  // The sweep still serves streams watched after the failure.
+  const later = new Stream().watch(40);
+  await until(() => later.fired > 0);
+  t.is(later.fired, 1);
 });

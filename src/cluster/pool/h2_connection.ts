@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 import { connectUpstream, tlsErrorKind, tlsFailure, type PoolTls } from '../../tls/upstream.js';
 import type { H2UpstreamStream } from './h2_upstream_stream.js';
 import { performance } from 'node:perf_hooks';
+import { guardedTimeout } from '../../guarded_timer.js';
 
 /** What a session tells its pool. */
 export interface H2ConnectionOwner {
@@ -52,7 +53,7 @@ export class H2Connection {
     // TLS that cannot start (no certificate): a socket that never connects, failed at once.
     const socket = typeof up === 'string' ? new Socket() : up.socket;
     this.session = h2connect(`${tls ? 'https' : 'http'}://${this.authority}`, { createConnection: () => socket, settings: { enablePush: false } });
-    this.connectTimer = setTimeout(() => this.fail('connection timeout', true), connectTimeoutMs);
+    this.connectTimer = guardedTimeout(() => this.fail('connection timeout', true), connectTimeoutMs, 'an upstream h2 connect timeout', () => this.destroy());
     if (typeof up === 'string') {
       queueMicrotask(() => this.fail(up, false));
       return;
@@ -114,10 +115,15 @@ export class H2Connection {
   markIdle(timeoutMs: number): void {
     this.idleSince = performance.now();
     if (this.idleTimer) return void this.idleTimer.refresh();
-    this.idleTimer = setTimeout(() => {
+    this.idleTimer = guardedTimeout(() => {
       if (this.active === 0 && performance.now() - this.idleSince >= timeoutMs - 1) this.retire();
-    }, timeoutMs);
+    }, timeoutMs, 'an upstream h2 idle timeout', () => this.destroy());
     this.idleTimer.unref();
+  }
+
+  /** Closes the session now, streams in flight and all (what a failure in its own timers leaves). */
+  destroy(): void {
+    this.session.destroy();
   }
 
   /** No new streams; closes once the streams in flight end (GOAWAY to the upstream). */

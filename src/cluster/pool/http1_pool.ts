@@ -8,6 +8,7 @@ import type { PendingRequest, PoolRequester } from './upstream_request.js';
 import { PendingQueue, type PendingQueueOwner } from './pending_queue.js';
 import { performance } from 'node:perf_hooks';
 import { loopNow } from '../../loop_clock.js';
+import { guardedTimeout } from '../../guarded_timer.js';
 
 export { UpstreamConnection } from './upstream_connection.js';
 export { PendingRequest, type PoolRequester, type UpstreamStreamCallbacks, type UpstreamRequest } from './upstream_request.js';
@@ -157,11 +158,12 @@ export class Http1Pool implements PendingQueueOwner {
     const conn = new UpstreamConnection(this, socket);
     this.total++;
     this.connecting++;
-    const timer = setTimeout(() => {
+    const destroy = () => socket.destroy();
+    const timer = guardedTimeout(() => {
       this.stats.onConnectFail(true);
       this.connectFailed(conn, 'connection timeout', true);
       socket.destroy();
-    }, this.opts.connectTimeoutMs);
+    }, this.opts.connectTimeoutMs, 'an upstream connect timeout', destroy);
     const onError = (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       this.stats.onConnectFail(false);
@@ -178,7 +180,7 @@ export class Http1Pool implements PendingQueueOwner {
       this.stats.onConnect();
       const maxMs = this.opts.maxConnectionDurationMs;
       if (maxMs > 0) {
-        conn.durationTimer = setTimeout(() => this.onMaxDuration(conn), maxMs);
+        conn.durationTimer = guardedTimeout(() => this.onMaxDuration(conn), maxMs, 'an upstream connection\'s max duration', destroy);
         conn.durationTimer.unref();
       }
       this.serveOrIdle(conn, false);
@@ -268,7 +270,7 @@ export class Http1Pool implements PendingQueueOwner {
     const timeout = this.opts.idleTimeoutMs;
     if (this.idleSweep || timeout <= 0 || this.idle.length === 0) return;
     const due = this.idle[0]!.idleSince + timeout - performance.now();
-    this.idleSweep = setTimeout(() => this.sweepIdle(), Math.max(0, due) + 1);
+    this.idleSweep = guardedTimeout(() => this.sweepIdle(), Math.max(0, due) + 1, 'the upstream idle sweep', () => this.drain());
     this.idleSweep.unref();
   }
 

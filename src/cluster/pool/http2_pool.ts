@@ -6,6 +6,7 @@ import type { tlsErrorKind } from '../../tls/upstream.js';
 import { H2UpstreamStream } from './h2_upstream_stream.js';
 import type { PendingRequest, PoolRequester } from './upstream_request.js';
 import { PendingQueue, type PendingQueueOwner } from './pending_queue.js';
+import { guardedTimeout } from '../../guarded_timer.js';
 
 /**
  * A worker's HTTP/2 pool to one upstream host, as Envoy's: one session carries many streams
@@ -89,10 +90,10 @@ export class Http2Pool implements PendingQueueOwner, H2ConnectionOwner {
     this.stats.onConnect(true);
     const maxMs = this.opts.maxConnectionDurationMs;
     if (maxMs > 0) {
-      conn.durationTimer = setTimeout(() => {
+      conn.durationTimer = guardedTimeout(() => {
         this.stats.onMaxDuration();
         conn.retire();
-      }, maxMs);
+      }, maxMs, 'an upstream connection\'s max duration', () => conn.destroy());
       conn.durationTimer.unref();
     }
     this.servePending();

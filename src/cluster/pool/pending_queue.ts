@@ -2,6 +2,7 @@ import { PENDING, type Breaker } from '../circuit_breaker.js';
 import type { PoolStats } from './http1_pool.js';
 import { PendingRequest, type PoolRequester, type RequestPool } from './upstream_request.js';
 import { performance } from 'node:perf_hooks';
+import { guardedTimeout, runGuarded } from '../../guarded_timer.js';
 
 /** The pool a queue belongs to: its breaker (replaced on config changes) and what it does when a request stops waiting. */
 export interface PendingQueueOwner extends RequestPool {
@@ -65,7 +66,7 @@ export class PendingQueue {
   failAll(reason: string, timeout: boolean): void {
     for (const p of this.list.splice(0)) {
       this.ended();
-      p.requester.onPoolFailure(reason, timeout);
+      failRequester(p, reason, timeout);
     }
     this.disarmIfEmpty();
   }
@@ -79,7 +80,7 @@ export class PendingQueue {
   private arm(): void {
     if (this.timer || this.list.length === 0) return;
     const due = this.list[0]!.since + this.timeoutMs - performance.now();
-    this.timer = setTimeout(() => this.expire(), Math.max(0, due));
+    this.timer = guardedTimeout(() => this.expire(), Math.max(0, due), 'the pending requests\' expiry', () => this.arm());
   }
 
   private disarmIfEmpty(): void {
@@ -94,8 +95,16 @@ export class PendingQueue {
     while (this.list.length > 0 && this.list[0]!.since <= oldest + 1) {
       const p = this.list.shift()!;
       this.ended();
-      p.requester.onPoolFailure('connection timeout', true);
+      failRequester(p, 'connection timeout', true);
     }
     this.arm();
   }
+}
+
+/**
+ * One request of many hears that it failed: a throw while it handles that (a bug) ends that
+ * request, and the others still hear (a timer or a connect failure fails them all in one loop).
+ */
+function failRequester(p: PendingRequest, reason: string, timeout: boolean): void {
+  runGuarded(() => p.requester.onPoolFailure(reason, timeout), 'a pool failure\'s handling', () => p.requester.endAfterThrow());
 }

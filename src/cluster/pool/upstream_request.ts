@@ -54,6 +54,8 @@ export interface PoolRequester {
   onPoolReady(request: UpstreamRequest, reused: boolean): void;
   /** `reason` is a Node error code, 'connection timeout' or 'overflow' (a circuit breaker refused). */
   onPoolFailure(reason: string, timeout: boolean): void;
+  /** A call into this requester threw (a bug): end it, and only it. */
+  endAfterThrow(): void;
 }
 
 /** What a pool offers the router. */

@@ -48,7 +48,9 @@ export function mirrorRequest(
         for (const chunk of body) up.sendData(chunk);
         up.sendEnd(null);
       },
+      // Fire and forget: no client waits on a shadow request.
       onPoolFailure() {},
+      endAfterThrow() {},
     });
   }
 }

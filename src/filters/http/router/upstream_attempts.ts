@@ -1,4 +1,5 @@
 import type { Route, RouteAction } from '../../../config/model.js';
+import { guardedTimeout } from '../../../guarded_timer.js';
 import type { PendingRequest, PoolRequester, UpstreamRequest, UpstreamStreamCallbacks } from '../../../cluster/pool/upstream_request.js';
 import { BodyFraming } from '../../../cluster/pool/upstream_request.js';
 import type { Host } from '../../../cluster/host.js';
@@ -273,19 +274,13 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
     this.startRouteTimer();
   }
 
-  /**
-   * A timer of this stream. A throw from `fn` (a bug) ends this stream only, as a throw while
-   * reading bytes ends only its connection (socket_reader.ts); uncaught, it would end the worker
-   * thread and every connection on it.
-   */
+  endAfterThrow(): void {
+    this.conn.resetStream();
+  }
+
+  /** A timer of this stream (guarded_timer.ts): a throw from `fn` (a bug) ends this stream only. */
   protected streamTimer(fn: () => void, ms: number): NodeJS.Timeout {
-    return setTimeout(() => {
-      try {
-        fn();
-      } catch (err) {
-        this.continuationFailed(err);
-      }
-    }, ms);
+    return guardedTimeout(fn, ms, 'a stream timer', () => this.conn.resetStream());
   }
 
   private startRouteTimer(): void {

@@ -14,6 +14,7 @@ import { relayBytes } from '../../../listener/byte_relay.js';
 import { queuedBytes, writeBytes } from '../../../listener/socket_writer.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
 import type { HttpConnectionManagerFilter } from '../../../config/model.js';
+import { guardedTimeout } from '../../../guarded_timer.js';
 
 /**
  * Envoy's per_connection_buffer_limit_bytes default (1 MiB): answers queued for a client that
@@ -122,7 +123,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   private feed(b: Buffer, off: number): void {
     const parser = this.parser;
     if (this.headersTimer === undefined && off < b.length && this.ctx.filter.requestHeadersTimeoutMs > 0 && !this.stream) {
-      this.headersTimer = setTimeout(() => this.onRequestHeadersTimeout(), this.ctx.filter.requestHeadersTimeoutMs);
+      this.headersTimer = guardedTimeout(() => this.onRequestHeadersTimeout(), this.ctx.filter.requestHeadersTimeoutMs, 'a request headers timeout', () => this.socket.destroy());
     }
     while (off < b.length && !this.closed) {
       off = parser.execute(b, off);

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { loopNow } from '../../../loop_clock.js';
+import { runGuarded } from '../../../guarded_timer.js';
 
 /**
  * Envoy's stream_idle_timeout without a timer per stream. A stream with a timeout is linked
@@ -20,6 +21,8 @@ export interface IdleWatched {
   idlePrev: IdleWatched | null;
   idleNext: IdleWatched | null;
   onStreamIdle(): void;
+  /** A call into this stream threw (a bug): end it, and only it; the sweep goes on with the others. */
+  endAfterThrow(): void;
 }
 
 const COALESCE_MS = 10;
@@ -83,7 +86,7 @@ class IdleSweep {
     // start (and watch) the next pipelined request.
     for (const s of due) this.unwatch(s);
     if (next !== Infinity) this.arm(Math.max(next, now + COALESCE_MS), now);
-    for (const s of due) s.onStreamIdle();
+    for (const s of due) runGuarded(() => s.onStreamIdle(), 'a stream idle timeout', () => s.endAfterThrow());
   }
 }
 

@@ -14,6 +14,7 @@ import { breakerFor, CX } from '../../../cluster/circuit_breaker.js';
 import { Flag } from '../http_connection_manager/stream_info.js';
 import { TcpIstioStats } from './istio_stats.js';
 import { IdleTimeout } from './idle_timeout.js';
+import { guardedTimeout } from '../../../guarded_timer.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
@@ -84,11 +85,15 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     hs[hBase + HS.cx_connect_fail]++;
     outlier?.putLocalOrigin(host.slot, result);
   };
-  const connectTimer = setTimeout(() => {
+  const closeBoth = () => {
+    downstream.destroy();
+    upstream.destroy();
+  };
+  const connectTimer = guardedTimeout(() => {
     stats.inc(cBase + C.upstream_cx_connect_timeout);
     connectFailed(LocalOrigin.Timeout);
     upstream.destroy();
-  }, connectTimeoutMs);
+  }, connectTimeoutMs, 'a tcp_proxy connect timeout', closeBoth);
 
   upstream.once(up.readyEvent, () => {
     connected = true;
@@ -104,9 +109,8 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     const watch = cfg.idleTimeoutMs > 0
       ? new IdleTimeout(cfg.idleTimeoutMs, () => {
         if (tcpBase !== undefined) stats.inc(tcpBase + T.idle_timeout);
-        downstream.destroy();
-        upstream.destroy();
-      })
+        closeBoth();
+      }, closeBoth)
       : undefined;
     idle = watch; // stopped when the downstream closes
     // Flow control is counted as Envoy's tcp_proxy does, on the downstream side's stats.

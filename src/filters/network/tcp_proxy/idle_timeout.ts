@@ -1,4 +1,5 @@
 import { loopNow } from '../../../loop_clock.js';
+import { guardedTimeout } from '../../../guarded_timer.js';
 
 /**
  * Envoy's tcp_proxy idle_timeout: the connection is idle once no bytes have been sent or
@@ -12,11 +13,13 @@ export class IdleTimeout {
   last = loopNow();
   private timer: NodeJS.Timeout;
 
+  /** `onIdle` when idle; `close` if checking throws (guarded_timer.ts). */
   constructor(
     private readonly ms: number,
     private readonly onIdle: () => void,
+    private readonly close: () => void,
   ) {
-    this.timer = setTimeout(() => this.check(), ms);
+    this.timer = this.arm(ms);
   }
 
   /** Bytes moved. */
@@ -32,6 +35,10 @@ export class IdleTimeout {
     const quiet = loopNow() - this.last;
     // Timers count whole milliseconds: a millisecond short of `ms` is the deadline, not early.
     if (quiet >= this.ms - 1) return this.onIdle();
-    this.timer = setTimeout(() => this.check(), this.ms - quiet);
+    this.timer = this.arm(this.ms - quiet);
+  }
+
+  private arm(ms: number): NodeJS.Timeout {
+    return guardedTimeout(() => this.check(), ms, 'a tcp_proxy idle timeout', this.close);
   }
 }
