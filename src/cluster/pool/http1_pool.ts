@@ -5,10 +5,10 @@ import { UpstreamConnection } from './upstream_connection.js';
 import { readerSocketOptions, trackReads } from '../../listener/socket_reader.js';
 
 import type { PendingRequest, PoolRequester } from './upstream_request.js';
-import { PendingQueue, type PendingQueueOwner } from './pending_queue.js';
+import { failRequester, PendingQueue, type PendingQueueOwner } from './pending_queue.js';
 import { performance } from 'node:perf_hooks';
 import { loopNow } from '../../loop_clock.js';
-import { guardedTimeout } from '../../guarded_timer.js';
+import { guardedTimeout, runGuarded } from '../../guarded_timer.js';
 
 export { UpstreamConnection } from './upstream_connection.js';
 export { PendingRequest, type PoolRequester, type UpstreamStreamCallbacks, type UpstreamRequest } from './upstream_request.js';
@@ -183,7 +183,7 @@ export class Http1Pool implements PendingQueueOwner {
         conn.durationTimer = guardedTimeout(() => this.onMaxDuration(conn), maxMs, 'an upstream connection\'s max duration', destroy);
         conn.durationTimer.unref();
       }
-      this.serveOrIdle(conn, false);
+      runGuarded(() => this.serveOrIdle(conn, false), 'a new upstream connection\'s first request', destroy);
     });
   }
 
@@ -199,10 +199,14 @@ export class Http1Pool implements PendingQueueOwner {
   private serveOrIdle(conn: UpstreamConnection, reused: boolean): void {
     for (let p = this.pending.shift(); p; p = this.pending.shift()) {
       if (!this.startRequest(conn)) {
-        p.requester.onPoolFailure('overflow', false);
+        failRequester(p, 'overflow', false);
         continue;
       }
-      p.requester.onPoolReady(conn, reused);
+      const requester = p.requester;
+      runGuarded(() => requester.onPoolReady(conn, reused), 'a pooled connection\'s hand-over', () => {
+        conn.socket.destroy();
+        requester.endAfterThrow();
+      });
       return;
     }
     // Pools elsewhere are waiting for this cluster's connection capacity: hand it over.

@@ -105,6 +105,6 @@ export class PendingQueue {
  * One request of many hears that it failed: a throw while it handles that (a bug) ends that
  * request, and the others still hear (a timer or a connect failure fails them all in one loop).
  */
-function failRequester(p: PendingRequest, reason: string, timeout: boolean): void {
+export function failRequester(p: PendingRequest, reason: string, timeout: boolean): void {
   runGuarded(() => p.requester.onPoolFailure(reason, timeout), 'a pool failure\'s handling', () => p.requester.endAfterThrow());
 }

@@ -7,6 +7,7 @@ import type { HeaderList } from '../../filters/network/http_connection_manager/c
 import type { Http1Pool } from './http1_pool.js';
 import { encodeChunk, encodeRequestHead, lastChunk, releaseHeadBuffer } from '../../filters/network/http_connection_manager/codec/index.js';
 import { BodyFraming, type UpstreamRequest, type UpstreamStreamCallbacks } from './upstream_request.js';
+import { runGuarded } from '../../guarded_timer.js';
 
 /**
  * One upstream HTTP/1.1 connection: a socket and a response parser, carrying one request at a
@@ -53,10 +54,12 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
     this.socket = socket;
     this.parser = new ResponseParser(this);
     setReader(socket, (b: Buffer) => this.onData(b));
-    socket.on('end', () => this.onEnd());
+    // Events outside a read run the stream's code unguarded by the socket reader: a throw there
+    // (a bug) ends this connection and its stream, not the worker (guarded_timer.ts).
+    socket.on('end', () => this.guarded(() => this.onEnd(), 'an upstream FIN\'s handling'));
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
-    socket.on('drain', () => this.stream?.onUpstreamDrain());
+    socket.on('drain', () => this.guarded(() => this.stream?.onUpstreamDrain(), 'an upstream drain\'s handling'));
   }
 
   /** `ip:port` of this end of the connection (Envoy's %UPSTREAM_LOCAL_ADDRESS%). */
@@ -236,7 +239,17 @@ export class UpstreamConnection implements ResponseHandler, UpstreamRequest {
     this.pool.forget(this);
     const s = this.stream;
     this.stream = undefined;
-    s?.onUpstreamReset('connection_termination', !this.responseStarted, 'connection termination');
+    if (s === undefined) return;
+    const beforeResponse = !this.responseStarted;
+    runGuarded(() => s.onUpstreamReset('connection_termination', beforeResponse, 'connection termination'), 'an upstream close\'s handling', () => s.endAfterThrow());
+  }
+
+  private guarded(fn: () => void, what: string): void {
+    const s = this.stream;
+    runGuarded(fn, what, () => {
+      this.socket.destroy();
+      s?.endAfterThrow();
+    });
   }
 }
 

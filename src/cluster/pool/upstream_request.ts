@@ -23,6 +23,8 @@ export interface UpstreamStreamCallbacks {
   onUpstreamDrain(): void;
   /** One read's bytes have been handed over (a chance to flush what was batched). */
   onUpstreamReadEnd(): void;
+  /** A call into this stream threw (a bug) outside a read: end it, and only it. */
+  endAfterThrow(): void;
 }
 
 /**

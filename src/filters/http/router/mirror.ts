@@ -18,6 +18,7 @@ class ShadowStream implements UpstreamStreamCallbacks {
   onUpstreamReset(): void {}
   onUpstreamDrain(): void {}
   onUpstreamReadEnd(): void {}
+  endAfterThrow(): void {}
 }
 const SHADOW = new ShadowStream();
 
