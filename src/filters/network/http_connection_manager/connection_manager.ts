@@ -14,7 +14,7 @@ import { relayBytes } from '../../../listener/byte_relay.js';
 import { queuedBytes, writeBytes } from '../../../listener/socket_writer.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
 import type { HttpConnectionManagerFilter } from '../../../config/model.js';
-import { guardedTimeout } from '../../../guarded_timer.js';
+import { guardedTimeout, runGuarded } from '../../../guarded_timer.js';
 
 /**
  * Envoy's per_connection_buffer_limit_bytes default (1 MiB): answers queued for a client that
@@ -86,9 +86,11 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
       ctx.stats.inc(ctx.httpStats + H.downstream_cx_active);
     }
     setReader(socket, (b: Buffer) => this.onData(b));
-    socket.on('end', () => this.onEnd());
+    // Outside a read the socket reader's guard does not reach: a throw from the stream's code
+    // here (a bug) ends this connection, not the worker (guarded_timer.ts).
+    socket.on('end', () => runGuarded(() => this.onEnd(), 'a client FIN\'s handling', () => this.destroy()));
     socket.on('error', () => {});
-    socket.on('close', () => this.onClose());
+    socket.on('close', () => runGuarded(() => this.onClose(), 'a client close\'s handling', nothingLeft));
     trackConnection(ctx.listenerName, this);
   }
 
@@ -255,7 +257,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
    * wait for the next pipelined request (streamDone) uses it too.
    */
   onceDrain(fn: () => void): void {
-    if (this.drainWaiter === undefined) this.socket.once('drain', () => this.onDrainWaiter());
+    if (this.drainWaiter === undefined) this.socket.once('drain', () => runGuarded(() => this.onDrainWaiter(), 'a client drain\'s handling', () => this.destroy()));
     this.drainWaiter = fn;
   }
 
@@ -365,3 +367,6 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     this.stream = undefined;
   }
 }
+
+/** A closed connection's failure leaves nothing to end: its stream and sockets are gone with it. */
+function nothingLeft(): void {}

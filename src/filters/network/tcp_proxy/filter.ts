@@ -14,7 +14,7 @@ import { breakerFor, CX } from '../../../cluster/circuit_breaker.js';
 import { Flag } from '../http_connection_manager/stream_info.js';
 import { TcpIstioStats } from './istio_stats.js';
 import { IdleTimeout } from './idle_timeout.js';
-import { guardedTimeout } from '../../../guarded_timer.js';
+import { guardedTimeout, runGuarded } from '../../../guarded_timer.js';
 
 /**
  * Envoy's tcp_proxy: picks a host of the chain's cluster and streams bytes both ways with
@@ -95,7 +95,7 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     upstream.destroy();
   }, connectTimeoutMs, 'a tcp_proxy connect timeout', closeBoth);
 
-  upstream.once(up.readyEvent, () => {
+  const onReady = () => {
     connected = true;
     clearTimeout(connectTimer);
     if (tls) stats.inc(cBase + C['ssl.handshake']);
@@ -121,14 +121,16 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     };
     relayBytes(downstream, upstream, events);
     relayBytes(upstream, downstream, events);
-  });
+  };
+  // Outside a read: a throw here (a bug) closes this connection's two sockets, not the worker.
+  upstream.once(up.readyEvent, () => runGuarded(onReady, 'a tcp_proxy connect\'s handling', closeBoth));
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (connected) return;
     if (tls) stats.inc(cBase + C[`ssl.${tlsErrorKind(err)}`]);
     stats.inc(cBase + C.upstream_cx_connect_fail);
     connectFailed(LocalOrigin.ConnectFailed);
   });
-  upstream.once('close', () => {
+  upstream.once('close', () => runGuarded(() => {
     host.activeRequests--;
     clearTimeout(connectTimer);
     breaker.release(CX);
@@ -139,9 +141,9 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
     stats.add(cBase + C.upstream_cx_rx_bytes_total, upstream.bytesRead);
     if (!connected || upstream.errored) downstream.destroy();
     else if (!downstream.writableEnded) downstream.end();
-  });
+  }, 'a tcp_proxy upstream close\'s handling', closeBoth));
   downstream.on('error', () => upstream.destroy());
-  downstream.once('close', () => {
+  downstream.once('close', () => runGuarded(() => {
     idle?.stop();
     istio?.closed(downstream.bytesWritten, downstream.bytesRead, 0);
     if (tcpBase !== undefined) {
@@ -149,5 +151,5 @@ export function tcpProxy(downstream: Socket, cfg: TcpProxyFilter, ctx: Connectio
       stats.add(tcpBase + T.downstream_cx_tx_bytes_total, downstream.bytesWritten);
     }
     if (!upstream.destroyed && (downstream.errored || !connected)) upstream.destroy();
-  });
+  }, 'a tcp_proxy client close\'s handling', closeBoth));
 }
