@@ -27,3 +27,6 @@ export function runGuarded(fn: () => void, what: string, cleanup: () => void): v
     }
   }
 }
+
+/** The cleanup when what failed is already over (a closed connection): the log line is all. */
+export function nothingToEnd(): void {}

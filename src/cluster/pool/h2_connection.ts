@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { connectUpstream, tlsErrorKind, tlsFailure, type PoolTls } from '../../tls/upstream.js';
 import type { H2UpstreamStream } from './h2_upstream_stream.js';
 import { performance } from 'node:perf_hooks';
-import { guardedTimeout } from '../../guarded_timer.js';
+import { guardedTimeout, nothingToEnd, runGuarded } from '../../guarded_timer.js';
 
 /** What a session tells its pool. */
 export interface H2ConnectionOwner {
@@ -67,7 +67,7 @@ export class H2Connection {
     this.session.once('connect', () => {
       clearTimeout(this.connectTimer);
       this.connected = true;
-      owner.onSessionReady(this);
+      runGuarded(() => owner.onSessionReady(this), 'a new upstream h2 session\'s first requests', () => this.destroy());
     });
     this.session.on('goaway', () => (this.goingAway = true));
     this.session.on('error', () => {});
@@ -76,8 +76,10 @@ export class H2Connection {
       clearTimeout(this.connectTimer);
       clearTimeout(this.durationTimer);
       clearTimeout(this.idleTimer);
-      if (!this.connected) this.fail('connection termination', false);
-      owner.onSessionClosed(this);
+      runGuarded(() => {
+        if (!this.connected) this.fail('connection termination', false);
+        owner.onSessionClosed(this);
+      }, 'an upstream h2 session close\'s handling', nothingToEnd);
     });
   }
 

@@ -3,6 +3,7 @@ import { getHeader, ResponseHead, type HeaderList } from '../../filters/network/
 import { fromH2Headers, toH2Headers } from '../../filters/network/http_connection_manager/http2/h2_headers.js';
 import { BodyFraming, type UpstreamRequest, type UpstreamStreamCallbacks } from './upstream_request.js';
 import type { H2Connection } from './h2_connection.js';
+import { runGuarded } from '../../guarded_timer.js';
 
 /**
  * One request as a stream of an upstream HTTP/2 session: `host` becomes `:authority`,
@@ -39,18 +40,30 @@ export class H2UpstreamStream implements UpstreamRequest {
       return;
     }
     this.stream = stream;
-    stream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onResponse(headers, flags));
-    stream.on('headers', (headers: IncomingHttpHeaders) => this.callbacks?.onUpstreamInformational(responseHead(headers, false)));
-    stream.on('data', (chunk: Buffer) => {
+    // Everything on h2 arrives as events: a throw from the router's code (a bug) resets this
+    // upstream stream and ends the stream it serves, not the worker (guarded_timer.ts).
+    stream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.guard(() => this.onResponse(headers, flags), 'an h2 response head\'s handling'));
+    stream.on('headers', (headers: IncomingHttpHeaders) => this.guard(() => this.callbacks?.onUpstreamInformational(responseHead(headers, false)), 'an h2 informational response\'s handling'));
+    stream.on('data', (chunk: Buffer) => this.guard(() => {
       this.callbacks?.onUpstreamBody(chunk);
       this.callbacks?.onUpstreamReadEnd();
-    });
+    }, 'an h2 response body\'s handling'));
     stream.on('trailers', (t: IncomingHttpHeaders) => (this.responseTrailers = fromH2Headers(t)));
-    stream.on('end', () => this.onEnd());
-    stream.on('drain', () => this.callbacks?.onUpstreamDrain());
+    stream.on('end', () => this.guard(() => this.onEnd(), 'an h2 response end\'s handling'));
+    stream.on('drain', () => this.guard(() => this.callbacks?.onUpstreamDrain(), 'an h2 upstream drain\'s handling'));
     stream.on('wantTrailers', () => stream.sendTrailers(this.requestTrailers ?? {}));
     stream.on('error', () => {});
-    stream.on('close', () => this.onClose());
+    stream.on('close', () => this.guard(() => this.onClose(), 'an h2 upstream stream close\'s handling'));
+  }
+
+  /** Runs an event's handling; on a throw, resets this stream and ends the stream it served. */
+  private guard(fn: () => void, what: string): void {
+    const cb = this.callbacks;
+    runGuarded(fn, what, () => {
+      this.callbacks = undefined;
+      if (this.stream !== undefined && !this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      cb?.endAfterThrow();
+    });
   }
 
   private onResponse(headers: IncomingHttpHeaders, flags: number): void {

@@ -8,6 +8,7 @@ import { isDraining, trackConnection, untrackConnection, type DrainableConnectio
 import type { HttpContext } from '../http_context.js';
 import { H2Downstream, type H2StreamOwner } from './h2_stream.js';
 import { DOWNSTREAM_H2_OPTIONS, H2_CONNECTION_WINDOW, RapidResetGuard } from './h2_settings.js';
+import { nothingToEnd, runGuarded } from '../../../../guarded_timer.js';
 
 /** One http2 server per worker: only its session factory is used (sockets are handed to it). */
 let server: Http2Server | undefined;
@@ -61,7 +62,7 @@ export class H2ConnectionManager implements DrainableConnection, H2StreamOwner {
     session.setLocalWindowSize(H2_CONNECTION_WINDOW);
     session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => this.onStream(stream, headers, raw));
     session.on('error', () => {});
-    session.on('close', () => this.onClose());
+    session.on('close', () => runGuarded(() => this.onClose(), 'an h2 client session close\'s handling', nothingToEnd));
     if (ctx.httpStats !== undefined) {
       ctx.stats.inc(ctx.httpStats + H.downstream_cx_total);
       ctx.stats.inc(ctx.httpStats + H.downstream_cx_http2_total);
@@ -72,7 +73,10 @@ export class H2ConnectionManager implements DrainableConnection, H2StreamOwner {
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[]): void {
     this.resets.onStreamOpened();
-    new H2Downstream(stream, headers, raw, this.streamContext(), this).start();
+    // A throw while handling the request (a bug) resets this stream only (guarded_timer.ts).
+    runGuarded(() => new H2Downstream(stream, headers, raw, this.streamContext(), this).start(), 'an h2 request\'s handling', () => {
+      if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    });
   }
 
   onStreamClosed(premature: boolean): void {

@@ -9,6 +9,7 @@ import type { HttpContext } from '../http_context.js';
 import { fromH2Headers, fromRawHeaders, toH2Headers } from './h2_headers.js';
 import { applyBaseResponseHeaders } from '../base_response_headers.js';
 import type { HttpConnectionManagerFilter } from '../../../../config/model.js';
+import { nothingToEnd, runGuarded } from '../../../../guarded_timer.js';
 
 /** What an h2 stream tells its connection. */
 export interface H2StreamOwner {
@@ -58,12 +59,15 @@ export class H2Downstream implements Downstream {
     const expectContinue = !endStream && getHeader(h, 'expect')?.toLowerCase() === '100-continue';
     const head = new RequestHead(method, path === undefined ? '' : String(path), form, 1, h, contentLength, chunked, true, expectContinue, false, undefined);
     this.active = new ActiveStream(this, ctx, head);
-    stream.on('data', (chunk: Buffer) => this.active.decodeData(chunk));
+    // Everything on h2 arrives as events, with no socket reader around them: a throw from the
+    // stream's code (a bug) resets this stream, not the worker (guarded_timer.ts).
+    const reset = () => this.resetStream();
+    stream.on('data', (chunk: Buffer) => runGuarded(() => this.active.decodeData(chunk), 'an h2 request body\'s handling', reset));
     stream.on('trailers', (t: IncomingHttpHeaders) => (this.requestTrailers = fromH2Headers(t)));
-    stream.on('end', () => this.active.decodeComplete(this.requestTrailers));
+    stream.on('end', () => runGuarded(() => this.active.decodeComplete(this.requestTrailers), 'an h2 request end\'s handling', reset));
     stream.on('wantTrailers', () => stream.sendTrailers(this.trailers ?? {}));
     stream.on('error', () => {});
-    stream.on('close', () => this.onClose());
+    stream.on('close', () => runGuarded(() => this.onClose(), 'an h2 stream close\'s handling', nothingToEnd));
   }
 
   start(): void {
@@ -125,7 +129,7 @@ export class H2Downstream implements Downstream {
   }
 
   onceDrain(fn: () => void): void {
-    this.stream.once('drain', fn);
+    this.stream.once('drain', () => runGuarded(fn, 'an h2 client drain\'s handling', () => this.resetStream()));
   }
 
   pauseReading(): void {
