@@ -1,7 +1,7 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { ActiveStream } from '../../src/filters/network/http_connection_manager/active_stream.js';
+import { throwOnceIn } from '../support/inject_throw.js';
 import { HCM, rawExchange, rawUpstream, responses, routeTo, startHcm, staticCluster, ok } from '../support/hcm.js';
 
 const GET = (path = '/', host = 'svc.local', extra = '') => `GET ${path} HTTP/1.1\r\nhost: ${host}\r\n${extra}\r\n`;
@@ -256,33 +256,34 @@ test('a WebSocket upgrade is tunnelled after a real 101, refused otherwise', asy
   t.regex(refused.text, /^HTTP\/1.1 200/);
 });
 
+/** A request whose stream meets an injected bug: its client connection closes unanswered. */
+async function closedUnanswered(t: ExecutionContext, port: number, path: string): Promise<void> {
+  const c = connect({ port, host: '127.0.0.1' });
+  c.on('error', () => {});
+  c.write(GET(path));
+  let answer = '';
+  c.on('data', (d) => (answer += d.toString('latin1')));
+  await once(c, 'close');
+  t.is(answer, '', 'the broken stream got no response, its connection was closed');
+}
+
+/** The worker that met the bug still serves the next request. */
+async function stillServes(t: ExecutionContext, port: number): Promise<void> {
+  const after = responses((await rawExchange(port, GET('/ok'), n(1))).text);
+  t.is(after[0]!.status, 200);
+  t.is(after[0]!.body, 'fine');
+}
+
 test.serial('a throw in a stream timer ends that stream only: the worker keeps serving', async (t) => {
   const up = await rawUpstream(t, (req, s) => {
     if (!req.startsWith('GET /slow')) s.write(ok('fine'));
   });
   const { port } = await startHcm(t, [routeTo('c', { timeoutMs: 100 })], [staticCluster('c', [up.port])]);
-  // A bug in the route timeout's handling, met once, by this test's stream only (the file's
-  // other tests run at the same time).
-  type Patched = { hostFailure(this: { path: string }, ...args: unknown[]): void };
-  const proto = ActiveStream.prototype as unknown as Patched;
-  const hostFailure = proto.hostFailure;
-  proto.hostFailure = function (...args) {
-    if (this.path !== '/slow') return hostFailure.apply(this, args);
-    proto.hostFailure = hostFailure;
-    throw new Error('injected: route timer bug');
-  };
-  t.teardown(() => (proto.hostFailure = hostFailure));
-  const c = connect({ port, host: '127.0.0.1' });
-  c.on('error', () => {});
-  c.write(GET('/slow'));
-  let answer = '';
-  c.on('data', (d) => (answer += d.toString('latin1')));
-  await once(c, 'close');
-  t.is(answer, '', 'the broken stream got no response, its connection was closed');
-  t.is(proto.hostFailure, hostFailure, 'the injected throw ran');
-  const after = responses((await rawExchange(port, GET('/ok'), n(1))).text);
-  t.is(after[0]!.status, 200);
-  t.is(after[0]!.body, 'fine');
+  // In the route timeout's handling.
+  const threw = throwOnceIn(t, 'hostFailure', (s) => s.path === '/slow');
+  await closedUnanswered(t, port, '/slow');
+  t.true(threw(), 'the injected throw ran');
+  await stillServes(t, port);
 });
 
 test.serial('a throw while a stream hears its upstream close ends that stream only: the worker keeps serving', async (t) => {
@@ -291,28 +292,11 @@ test.serial('a throw while a stream hears its upstream close ends that stream on
     else s.write(ok('fine'));
   });
   const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
-  // A bug in the reset's handling, met once, by this test's stream only: it runs from the
-  // upstream socket's 'close' event, outside any read.
-  type Patched = { onUpstreamReset(this: { path: string }, ...args: unknown[]): void };
-  const proto = ActiveStream.prototype as unknown as Patched;
-  const onUpstreamReset = proto.onUpstreamReset;
-  proto.onUpstreamReset = function (...args) {
-    if (this.path !== '/boom') return onUpstreamReset.apply(this, args);
-    proto.onUpstreamReset = onUpstreamReset;
-    throw new Error('injected: upstream reset bug');
-  };
-  t.teardown(() => (proto.onUpstreamReset = onUpstreamReset));
-  const c = connect({ port, host: '127.0.0.1' });
-  c.on('error', () => {});
-  c.write(GET('/boom'));
-  let answer = '';
-  c.on('data', (d) => (answer += d.toString('latin1')));
-  await once(c, 'close');
-  t.is(answer, '', 'the broken stream got no response, its connection was closed');
-  t.is(proto.onUpstreamReset, onUpstreamReset, 'the injected throw ran');
-  const after = responses((await rawExchange(port, GET('/ok'), n(1))).text);
-  t.is(after[0]!.status, 200);
-  t.is(after[0]!.body, 'fine');
+  // It runs from the upstream socket's 'close' event, outside any read.
+  const threw = throwOnceIn(t, 'onUpstreamReset', (s) => s.path === '/boom');
+  await closedUnanswered(t, port, '/boom');
+  t.true(threw(), 'the injected throw ran');
+  await stillServes(t, port);
 });
 
 test.serial('a throw while a stream hears its client leave ends nothing else: the worker keeps serving', async (t) => {
@@ -323,17 +307,8 @@ test.serial('a throw while a stream hears its client leave ends nothing else: th
     else s.write(ok('fine'));
   });
   const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
-  // A bug in the reset's handling, met once, by this test's stream only: it runs from the
-  // client socket's 'close' event, outside any read.
-  type Patched = { onDownstreamReset(this: { path: string }, ...args: unknown[]): void };
-  const proto = ActiveStream.prototype as unknown as Patched;
-  const onDownstreamReset = proto.onDownstreamReset;
-  proto.onDownstreamReset = function (...args) {
-    if (this.path !== '/hang') return onDownstreamReset.apply(this, args);
-    proto.onDownstreamReset = onDownstreamReset;
-    throw new Error('injected: downstream reset bug');
-  };
-  t.teardown(() => (proto.onDownstreamReset = onDownstreamReset));
+  // It runs from the client socket's 'close' event, outside any read.
+  const threw = throwOnceIn(t, 'onDownstreamReset', (s) => s.path === '/hang');
   const c = connect({ port, host: '127.0.0.1' });
   c.on('error', () => {});
   c.write(GET('/hang'));
@@ -341,11 +316,9 @@ test.serial('a throw while a stream hears its client leave ends nothing else: th
   // A reset, not a FIN: a half-closed client is still answered; a reset ends its stream.
   c.resetAndDestroy();
   await once(c, 'close');
-  for (let i = 0; i < 50 && proto.onDownstreamReset !== onDownstreamReset; i++) await new Promise((r) => setTimeout(r, 10));
-  t.is(proto.onDownstreamReset, onDownstreamReset, 'the injected throw ran');
-  const after = responses((await rawExchange(port, GET('/ok'), n(1))).text);
-  t.is(after[0]!.status, 200);
-  t.is(after[0]!.body, 'fine');
+  for (let i = 0; i < 50 && !threw(); i++) await new Promise((r) => setTimeout(r, 10));
+  t.true(threw(), 'the injected throw ran');
+  await stillServes(t, port);
 });
 
 test('an upstream reset before the response is 503 UC; a stale pooled connection is retried once', async (t) => {
