@@ -42,22 +42,22 @@ export class H2UpstreamStream implements UpstreamRequest {
     this.stream = stream;
     // Everything on h2 arrives as events: a throw from the router's code (a bug) resets this
     // upstream stream and ends the stream it serves, not the worker (guarded_timer.ts).
-    stream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.guard(() => this.onResponse(headers, flags), 'an h2 response head\'s handling'));
-    stream.on('headers', (headers: IncomingHttpHeaders) => this.guard(() => this.callbacks?.onUpstreamInformational(responseHead(headers, false)), 'an h2 informational response\'s handling'));
-    stream.on('data', (chunk: Buffer) => this.guard(() => {
+    stream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.guarded(() => this.onResponse(headers, flags), 'an h2 response head\'s handling'));
+    stream.on('headers', (headers: IncomingHttpHeaders) => this.guarded(() => this.callbacks?.onUpstreamInformational(responseHead(headers, false)), 'an h2 informational response\'s handling'));
+    stream.on('data', (chunk: Buffer) => this.guarded(() => {
       this.callbacks?.onUpstreamBody(chunk);
       this.callbacks?.onUpstreamReadEnd();
     }, 'an h2 response body\'s handling'));
     stream.on('trailers', (t: IncomingHttpHeaders) => (this.responseTrailers = fromH2Headers(t)));
-    stream.on('end', () => this.guard(() => this.onEnd(), 'an h2 response end\'s handling'));
-    stream.on('drain', () => this.guard(() => this.callbacks?.onUpstreamDrain(), 'an h2 upstream drain\'s handling'));
+    stream.on('end', () => this.guarded(() => this.onEnd(), 'an h2 response end\'s handling'));
+    stream.on('drain', () => this.guarded(() => this.callbacks?.onUpstreamDrain(), 'an h2 upstream drain\'s handling'));
     stream.on('wantTrailers', () => stream.sendTrailers(this.requestTrailers ?? {}));
     stream.on('error', () => {});
-    stream.on('close', () => this.guard(() => this.onClose(), 'an h2 upstream stream close\'s handling'));
+    stream.on('close', () => this.guarded(() => this.onClose(), 'an h2 upstream stream close\'s handling'));
   }
 
   /** Runs an event's handling; on a throw, resets this stream and ends the stream it served. */
-  private guard(fn: () => void, what: string): void {
+  private guarded(fn: () => void, what: string): void {
     const cb = this.callbacks;
     runGuarded(fn, what, () => {
       this.callbacks = undefined;

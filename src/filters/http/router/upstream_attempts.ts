@@ -100,8 +100,6 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
   abstract localReply(reply: LocalReply, grpcStatus?: number): void;
   abstract onStreamIdle(): void;
   protected abstract resetDownstream(flag: number): void;
-  /** Handling the stream threw after an asynchronous step (a timer, a JWT check): reset this stream only. */
-  protected abstract continuationFailed(err: unknown): void;
   protected abstract callbacks(): UpstreamStreamCallbacks;
 
   // ---- attempts ----------------------------------------------------------------------------
@@ -274,13 +272,14 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
     this.startRouteTimer();
   }
 
+  /** A call into this stream threw (a bug) outside a read: reset it, and only it (guarded_timer.ts). */
   endAfterThrow(): void {
     this.conn.resetStream();
   }
 
   /** A timer of this stream (guarded_timer.ts): a throw from `fn` (a bug) ends this stream only. */
   protected streamTimer(fn: () => void, ms: number): NodeJS.Timeout {
-    return guardedTimeout(fn, ms, 'a stream timer', () => this.conn.resetStream());
+    return guardedTimeout(fn, ms, 'a stream timer', () => this.endAfterThrow());
   }
 
   private startRouteTimer(): void {

@@ -106,11 +106,10 @@ export class ActiveStream extends UpstreamResponse implements DownstreamStream {
   }
 
   /**
-   * Handling the request threw after an asynchronous step (JWT verification, a timer). Like a
-   * throw while reading bytes, it ends only this stream: an HTTP/1.1 connection is closed, an h2
-   * stream reset.
+   * Handling the request threw after an asynchronous step (JWT verification). Like a throw
+   * while reading bytes, it ends only this stream: an HTTP/1.1 connection is closed, an h2 stream reset.
    */
-  protected continuationFailed(err: unknown): void {
+  private continuationFailed(err: unknown): void {
     log.error(`stream reset: handling its request failed: ${stackOf(err)}`);
     this.conn.resetStream();
   }

@@ -125,7 +125,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
   private feed(b: Buffer, off: number): void {
     const parser = this.parser;
     if (this.headersTimer === undefined && off < b.length && this.ctx.filter.requestHeadersTimeoutMs > 0 && !this.stream) {
-      this.headersTimer = guardedTimeout(() => this.onRequestHeadersTimeout(), this.ctx.filter.requestHeadersTimeoutMs, 'a request headers timeout', () => this.socket.destroy());
+      this.headersTimer = guardedTimeout(() => this.onRequestHeadersTimeout(), this.ctx.filter.requestHeadersTimeoutMs, 'a request headers timeout', () => this.destroy());
     }
     while (off < b.length && !this.closed) {
       off = parser.execute(b, off);
