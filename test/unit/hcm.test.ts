@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { throwOnceIn } from '../support/inject_throw.js';
 import { HCM, rawExchange, rawUpstream, responses, routeTo, startHcm, staticCluster, ok } from '../support/hcm.js';
 
@@ -299,11 +299,11 @@ test.serial('a throw while a stream hears its upstream close ends that stream on
   await stillServes(t, port);
 });
 
-test.serial('a throw while a stream hears its client leave ends nothing else: the worker keeps serving', async (t) => {
-  let arrived!: () => void;
-  const hung = new Promise<void>((r) => (arrived = r));
+test.serial('a throw while a stream hears its client leave still cancels its upstream request: the worker keeps serving', async (t) => {
+  let arrived!: (s: Socket) => void;
+  const hung = new Promise<Socket>((r) => (arrived = r));
   const up = await rawUpstream(t, (req, s) => {
-    if (req.startsWith('GET /hang')) arrived();
+    if (req.startsWith('GET /hang')) arrived(s);
     else s.write(ok('fine'));
   });
   const { port } = await startHcm(t, [routeTo('c')], [staticCluster('c', [up.port])]);
@@ -312,12 +312,15 @@ test.serial('a throw while a stream hears its client leave ends nothing else: th
   const c = connect({ port, host: '127.0.0.1' });
   c.on('error', () => {});
   c.write(GET('/hang'));
-  await hung;
+  const upstreamSide = await hung;
+  const upstreamClosed = once(upstreamSide, 'close');
   // A reset, not a FIN: a half-closed client is still answered; a reset ends its stream.
   c.resetAndDestroy();
   await once(c, 'close');
   for (let i = 0; i < 50 && !threw(); i++) await new Promise((r) => setTimeout(r, 10));
   t.true(threw(), 'the injected throw ran');
+  // The request the upstream holds is aborted, not left to run to its end for nobody.
+  t.is(await Promise.race([upstreamClosed.then(() => 'closed'), new Promise((r) => setTimeout(r, 2000, 'still open'))]), 'closed');
   await stillServes(t, port);
 });
 

@@ -3,7 +3,7 @@ import { connect, constants, createServer as createH2Server } from 'node:http2';
 import { Flag } from '../../src/filters/network/http_connection_manager/stream_info.js';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
-import { createConnection, createServer as createNetServer } from 'node:net';
+import { createConnection, createServer as createNetServer, type Socket } from 'node:net';
 import { h2Request } from '../support/h2.js';
 import { throwOnceIn } from '../support/inject_throw.js';
 import { rawExchange, rawUpstream, routeTo, startHcm, staticCluster } from '../support/hcm.js';
@@ -56,6 +56,31 @@ test.serial('a throw while handling one h2 request resets that stream only: the 
   const after = await h2Request(session, { ':path': '/ok', ':authority': 'web' });
   t.is(Number(after.headers[':status']), 200, 'the same session still serves');
   t.is(after.body.toString(), 'fine');
+});
+
+test.serial('a throw while an h2 stream hears its client cancel still cancels its upstream request', async (t) => {
+  let arrived!: (s: Socket) => void;
+  const hung = new Promise<Socket>((r) => (arrived = r));
+  const up = await rawUpstream(t, (req, s) => {
+    if (req.startsWith('GET /hang')) arrived(s);
+    else s.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nfine');
+  });
+  const hcm = await startHcm(t, [routeTo('web')], [staticCluster('web', [up.port])], ['*'], undefined, { h2: true });
+  // It runs from the h2 stream's 'close' event, outside any read.
+  const threw = throwOnceIn(t, 'onDownstreamReset', (s) => s.head.target === '/hang');
+  const session = connect(`http://127.0.0.1:${hcm.port}`);
+  t.teardown(() => session.close());
+  const req = session.request({ ':path': '/hang', ':authority': 'web' });
+  req.on('error', () => {});
+  req.end();
+  const upstreamSide = await hung;
+  const upstreamClosed = once(upstreamSide, 'close');
+  req.close(constants.NGHTTP2_CANCEL);
+  for (let i = 0; i < 50 && !threw(); i++) await new Promise((r) => setTimeout(r, 10));
+  t.true(threw(), 'the injected throw ran');
+  t.is(await Promise.race([upstreamClosed.then(() => 'closed'), new Promise((r) => setTimeout(r, 2000, 'still open'))]), 'closed');
+  const after = await h2Request(session, { ':path': '/ok', ':authority': 'web' });
+  t.is(Number(after.headers[':status']), 200, 'the same session still serves');
 });
 
 /** An h2c upstream (node:http2): echoes method, path, authority and body; trailers when asked. */

@@ -272,8 +272,13 @@ export abstract class UpstreamAttempts implements PoolRequester, IdleWatched {
     this.startRouteTimer();
   }
 
-  /** A call into this stream threw (a bug) outside a read: reset it, and only it (guarded_timer.ts). */
+  /**
+   * A call into this stream threw (a bug) outside a read: end it, and only it (guarded_timer.ts).
+   * Its upstream request is cancelled here, not left to the client's close: the throw may have
+   * been in the handling of that close.
+   */
   endAfterThrow(): void {
+    this.cancelUpstream();
     this.conn.resetStream();
   }
 

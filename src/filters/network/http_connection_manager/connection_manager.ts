@@ -14,7 +14,7 @@ import { relayBytes } from '../../../listener/byte_relay.js';
 import { queuedBytes, writeBytes } from '../../../listener/socket_writer.js';
 import { isDraining, trackConnection, untrackConnection, type DrainableConnection } from './drain.js';
 import type { HttpConnectionManagerFilter } from '../../../config/model.js';
-import { guardedTimeout, nothingToEnd, runGuarded } from '../../../guarded_timer.js';
+import { guardedTimeout, runGuarded } from '../../../guarded_timer.js';
 
 /**
  * Envoy's per_connection_buffer_limit_bytes default (1 MiB): answers queued for a client that
@@ -90,7 +90,7 @@ export class HttpConnectionManager extends Http1ResponseEncoder implements Reque
     // here (a bug) ends this connection, not the worker (guarded_timer.ts).
     socket.on('end', () => runGuarded(() => this.onEnd(), 'a client FIN\'s handling', () => this.destroy()));
     socket.on('error', () => {});
-    socket.on('close', () => runGuarded(() => this.onClose(), 'a client close\'s handling', nothingToEnd));
+    socket.on('close', () => runGuarded(() => this.onClose(), 'a client close\'s handling', () => this.stream?.endAfterThrow()));
     trackConnection(ctx.listenerName, this);
   }
 

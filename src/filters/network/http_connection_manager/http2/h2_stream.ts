@@ -9,7 +9,7 @@ import type { HttpContext } from '../http_context.js';
 import { fromH2Headers, fromRawHeaders, toH2Headers } from './h2_headers.js';
 import { applyBaseResponseHeaders } from '../base_response_headers.js';
 import type { HttpConnectionManagerFilter } from '../../../../config/model.js';
-import { nothingToEnd, runGuarded } from '../../../../guarded_timer.js';
+import { runGuarded } from '../../../../guarded_timer.js';
 
 /** What an h2 stream tells its connection. */
 export interface H2StreamOwner {
@@ -67,7 +67,7 @@ export class H2Downstream implements Downstream {
     stream.on('end', () => runGuarded(() => this.active.decodeComplete(this.requestTrailers), 'an h2 request end\'s handling', reset));
     stream.on('wantTrailers', () => stream.sendTrailers(this.trailers ?? {}));
     stream.on('error', () => {});
-    stream.on('close', () => runGuarded(() => this.onClose(), 'an h2 stream close\'s handling', nothingToEnd));
+    stream.on('close', () => runGuarded(() => this.onClose(), 'an h2 stream close\'s handling', () => this.active.endAfterThrow()));
   }
 
   start(): void {
@@ -76,8 +76,12 @@ export class H2Downstream implements Downstream {
 
   private onClose(): void {
     const premature = !this.responseEnded;
-    if (premature) this.active.onDownstreamReset();
-    this.owner.onStreamClosed(premature);
+    try {
+      if (premature) this.active.onDownstreamReset();
+    } finally {
+      // Counted even past a throw (a bug): rapid-reset detection and a drain's close depend on it.
+      this.owner.onStreamClosed(premature);
+    }
   }
 
   continueRequest(): void {
