@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { setReader } from './socket_reader.js';
 import { writeBytes } from './socket_writer.js';
+import { runGuarded } from '../guarded_timer.js';
 
 /** What a relay's owner wants to hear about (tcp_proxy: its idle timeout and flow-control stats). */
 export interface RelayEvents {
@@ -28,11 +29,17 @@ export function relayBytes(from: Socket, to: Socket, events: RelayEvents = {}): 
       onPause?.();
     }
   });
-  to.on('drain', () => {
+  const resume = () => {
     if (!from.isPaused()) return;
     from.resume();
     onResume?.();
-  });
+  };
+  const closeBoth = () => {
+    from.destroy();
+    to.destroy();
+  };
+  // Outside a read (whose guard ends the connection on a throw): guarded here, for the owner's onResume.
+  to.on('drain', () => runGuarded(resume, 'a relay\'s drain', closeBoth));
   // A FIN that arrived before the relay started has already emitted 'end' when nothing was
   // buffered (net.Socket reads EOF eagerly): carry it across now or it is lost.
   if (from.readableEnded) to.end();

@@ -17,6 +17,7 @@ import { inspectTls } from './tls_inspector.js';
 import { terminateTls } from './tls_termination.js';
 import type { ClientHello } from '../tls/client_hello.js';
 import { performance } from 'node:perf_hooks';
+import { runGuarded } from '../guarded_timer.js';
 
 /** A worker's state for one snapshot: everything a new connection reads, built once per change. */
 export interface WorkerState {
@@ -66,8 +67,21 @@ export interface ConnectionContext {
  * A connection's pipeline once it is in a worker: filter-chain match on the original
  * destination, then the chain's network filter. The connection keeps the state it started
  * with even if a new snapshot arrives meanwhile.
+ *
+ * Each step runs guarded (guarded_timer.ts): a throw while setting a connection up (a bug, or
+ * input no test foresaw) closes that connection only. Unguarded, it would end the worker and
+ * every connection on it (from a reuseport listener's accept), or leave the socket open and
+ * unread (from a hand-off task, whose failure piscina reports to the main thread only).
  */
 export function onConnection(socket: Socket, listenerName: string, originalDst: Destination, worker: WorkerState): void {
+  setUp(socket, () => startConnection(socket, listenerName, originalDst, worker));
+}
+
+function setUp(socket: Socket, step: () => void): void {
+  runGuarded(step, 'a new connection\'s setup', () => socket.destroy());
+}
+
+function startConnection(socket: Socket, listenerName: string, originalDst: Destination, worker: WorkerState): void {
   const { stats, statIndex } = worker;
   const lBase = statIndex.listeners[listenerName];
   const limit = worker.connectionLimit;
@@ -95,14 +109,14 @@ export function onConnection(socket: Socket, listenerName: string, originalDst: 
   const budget = new ListenerFiltersBudget(selection.listener);
   if (selection.inspectTls) {
     // tls_inspector first; a plaintext connection may then need http_inspector, which starts from the bytes already read.
-    return inspectTls(socket, budget.remainingMs(), (hello, peeked, timedOut) => {
+    return inspectTls(socket, budget.remainingMs(), (hello, peeked, timedOut) => setUp(socket, () => {
       if (timedOut && budget.closesOnTimeout(socket, worker, lBase)) return;
       const next = worker.listeners.select(listenerName, originalDst, undefined, hello);
       if (!next) noMatch(socket, worker, lBase);
       else if (next.inspect && !timedOut) inspectThenRun(socket, ctx, lBase, budget, peeked);
       else if (next.inspect) runAfterInspection(socket, ctx, lBase, null, peeked, hello);
       else runChain(socket, next, ctx, undefined, peeked, hello);
-    });
+    }));
   }
   inspectThenRun(socket, ctx, lBase, budget, undefined);
 }
@@ -111,10 +125,10 @@ function inspectThenRun(socket: Socket, ctx: ConnectionContext, lBase: number | 
   inspectHttp(
     socket,
     budget.remainingMs(),
-    (protocol, peeked, timedOut) => {
+    (protocol, peeked, timedOut) => setUp(socket, () => {
       if (timedOut && budget.closesOnTimeout(socket, ctx.worker, lBase)) return;
       runAfterInspection(socket, ctx, lBase, protocol ?? null, peeked, initial ? null : undefined);
-    },
+    }),
     initial,
   );
 }
@@ -168,7 +182,7 @@ function noMatch(socket: Socket, worker: WorkerState, lBase: number | undefined)
 function runChain(socket: Socket, selection: Selection, ctx: ConnectionContext, protocol: DetectedProtocol, peeked?: Buffer, hello?: ClientHello | null): void {
   const tls = selection.chain.tls;
   // After termination the application protocol is the negotiated ALPN: h2 runs the HTTP/2 codec.
-  if (tls) return terminateTls(socket, tls, hello, peeked, ctx, (decrypted) => runFilter(decrypted, selection, ctx, decrypted.alpnProtocol === 'h2' ? 'h2c' : undefined));
+  if (tls) return terminateTls(socket, tls, hello, peeked, ctx, (decrypted) => setUp(decrypted, () => runFilter(decrypted, selection, ctx, decrypted.alpnProtocol === 'h2' ? 'h2c' : undefined)));
   // TLS carried through untouched (passthrough): the SNI is still known.
   if (hello) ctx.tls = { sni: hello.sni };
   runFilter(socket, selection, ctx, protocol, peeked);
