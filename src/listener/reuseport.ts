@@ -25,7 +25,15 @@ export function startReusePortListeners(snapshot: Snapshot, current: () => Worke
       const state = current();
       if (!state) return socket.destroy();
       const fdNum = (socket as unknown as { _handle: { fd: number } })._handle.fd;
-      onConnection(socket, l.name, originalDestination(native, fdNum), state);
+      let dst;
+      try {
+        dst = originalDestination(native, fdNum);
+      } catch (err) {
+        // As the main thread's hand-off does: this connection is lost, the listener goes on.
+        log.error(`accept on ${l.name} failed: ${(err as Error).message}`);
+        return socket.destroy();
+      }
+      onConnection(socket, l.name, dst, state);
     });
     server.on('error', (err) => log.error(`listener ${l.name} failed: ${err.message}`));
     server.listen({ fd });
