@@ -7,7 +7,8 @@ import { ListenerTable, type Destination } from '../../src/listener/listener_tab
 import { indexStats } from '../../src/config/snapshot.js';
 import type { Listener, Snapshot } from '../../src/config/model.js';
 import { defaultMesh } from '../../src/config/mesh.js';
-import { sidecarListeners } from '../../src/config/translate/sidecar.js';
+import { sidecarListeners, tcpChain } from '../../src/config/translate/sidecar.js';
+import { httpConnectionManager } from '../../src/config/translate/route_config.js';
 import { DEFAULT_TRANSLATE_OPTIONS } from '../../src/config/translate/context.js';
 import { StatsRegistry, StatsWriter } from '../../src/stats/store.js';
 
@@ -46,5 +47,24 @@ export function sidecarSnapshotTo(upstreamPort: number, listeners: (capture: Lis
     listeners: listeners(base.listeners),
     routes: [],
     clusters: [...base.clusters, { name: 'up', type: 'STATIC', lbPolicy: 'ROUND_ROBIN', connectTimeoutMs: 1000, endpoints: [{ address: '127.0.0.1', port: upstreamPort, weight: 1 }] }],
+  };
+}
+
+/**
+ * A port as istiod builds `0.0.0.0_<port>` for an outbound service: tls_inspector and
+ * http_inspector before the filter-chain match, an HTTP chain, and tcp_proxy to the cluster `up`
+ * for everything else. `overrides`: the listener filters' timeout and what it does.
+ */
+export function detectingPort(port: number, overrides: Pick<Listener, 'listenerFiltersTimeoutMs' | 'onListenerFiltersTimeout'> = {}): Listener {
+  return {
+    name: `0.0.0.0_${port}`,
+    address: { address: '0.0.0.0', port },
+    trafficDirection: 'OUTBOUND',
+    bindToPort: false,
+    useOriginalDst: false,
+    listenerFilters: ['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector'],
+    filterChains: [{ name: 'http', match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] }, filters: [httpConnectionManager(String(port), `outbound_0.0.0.0_${port}`)] }],
+    defaultFilterChain: tcpChain('PassthroughFilterChain', 'up', 0),
+    ...overrides,
   };
 }

@@ -1,32 +1,17 @@
 import test, { type ExecutionContext } from 'ava';
 import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
-import { tcpChain } from '../../src/config/translate/sidecar.js';
 import { ListenerTable } from '../../src/listener/listener_table.js';
-import { httpConnectionManager } from '../../src/config/translate/route_config.js';
 import type { Listener } from '../../src/config/model.js';
-import { serveConnections, sidecarSnapshotTo } from '../support/connection_pipeline.js';
+import { detectingPort, serveConnections, sidecarSnapshotTo } from '../support/connection_pipeline.js';
 
-/**
- * A port as istiod builds `0.0.0.0_<port>` (tls_inspector and http_inspector before the match),
- * whose default chain is tcp_proxy to an echo server.
- */
+/** A port as istiod builds `0.0.0.0_<port>` (detectingPort) whose TCP chain reaches an echo server. */
 async function echoProxy(t: ExecutionContext, timeout: Pick<Listener, 'listenerFiltersTimeoutMs'> = {}) {
   const echo = createServer((s) => s.pipe(s));
   echo.listen(0, '127.0.0.1');
   await once(echo, 'listening');
   t.teardown(() => echo.close());
-  const port: Listener = {
-    name: '0.0.0.0_7000',
-    address: { address: '0.0.0.0', port: 7000 },
-    trafficDirection: 'OUTBOUND',
-    bindToPort: false,
-    useOriginalDst: false,
-    listenerFilters: ['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector'],
-    filterChains: [{ name: 'http', match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] }, filters: [httpConnectionManager('7000', 'outbound_0.0.0.0_7000')] }],
-    defaultFilterChain: tcpChain('PassthroughFilterChain', 'up', 0),
-    ...timeout,
-  };
+  const port = detectingPort(7000, timeout);
   const snapshot = sidecarSnapshotTo((echo.address() as { port: number }).port, (capture) => [...capture, port]);
   return serveConnections(t, snapshot, { address: '10.0.0.1', port: 7000 });
 }

@@ -1,10 +1,8 @@
 import test from 'ava';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { tcpChain } from '../../src/config/translate/sidecar.js';
-import { httpConnectionManager } from '../../src/config/translate/route_config.js';
 import type { Listener } from '../../src/config/model.js';
-import { serveConnections, sidecarSnapshotTo } from '../support/connection_pipeline.js';
+import { detectingPort, serveConnections, sidecarSnapshotTo } from '../support/connection_pipeline.js';
 
 /**
  * listener_filters_timeout (MeshConfig protocolDetectionTimeout) on a port with HTTP chains, as
@@ -12,17 +10,7 @@ import { serveConnections, sidecarSnapshotTo } from '../support/connection_pipel
  * client that says nothing (a server-first protocol such as MySQL or SMTP) is the case at stake.
  */
 async function proxy(t: import('ava').ExecutionContext, upstreamPort: number, timeout: Pick<Listener, 'listenerFiltersTimeoutMs' | 'onListenerFiltersTimeout'>) {
-  const port: Listener = {
-    name: '0.0.0.0_3306',
-    address: { address: '0.0.0.0', port: 3306 },
-    trafficDirection: 'OUTBOUND',
-    bindToPort: false,
-    useOriginalDst: false,
-    listenerFilters: ['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector'],
-    filterChains: [{ name: 'http', match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] }, filters: [httpConnectionManager('3306', 'outbound_0.0.0.0_3306')] }],
-    defaultFilterChain: tcpChain('PassthroughFilterChain', 'up', 0),
-    ...timeout,
-  };
+  const port = detectingPort(3306, timeout);
   return serveConnections(t, sidecarSnapshotTo(upstreamPort, (capture) => [...capture, port]), { address: '10.0.0.1', port: 3306 });
 }
 
