@@ -10,12 +10,9 @@ import type { Destination } from './listener_table.js';
  * transparent listeners too.
  */
 export function originalDestination(native: NativeSockets, fd: number): Destination {
-  try {
-    const d = native.originalDst(fd);
-    return { address: d.address, port: d.port };
-  } catch {
-    /* no NAT entry: TPROXY or not redirected */
-  }
+  const d = native.originalDst(fd);
+  if (d !== null) return { address: d.address, port: d.port };
+  // No NAT entry: TPROXY, or not redirected.
   const l = native.localAddress(fd);
   return { address: l.address, port: l.port };
 }

@@ -9,7 +9,8 @@ export interface OriginalAddress {
 
 /** The project's addon (src/listener/native/legate_native.c), built by `npm install`. */
 export interface NativeSockets {
-  originalDst(fd: number): OriginalAddress;
+  /** SO_ORIGINAL_DST (REDIRECTed connections); null when the connection has no NAT entry. */
+  originalDst(fd: number): OriginalAddress | null;
   localAddress(fd: number): OriginalAddress;
   dup(fd: number): number;
   close(fd: number): void;

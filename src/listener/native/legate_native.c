@@ -67,7 +67,7 @@ static napi_value make_address(napi_env env, const char *ip, int port, int famil
   return obj;
 }
 
-/* originalDst(fd) -> { address, port, family }: SO_ORIGINAL_DST, then the IPv6 variant. */
+/* originalDst(fd) -> { address, port, family } | null: SO_ORIGINAL_DST, then the IPv6 variant. */
 static napi_value original_dst(napi_env env, napi_callback_info info) {
   int32_t fd;
   if (arg_int(env, info, 1, &fd)) return NULL;
@@ -80,14 +80,17 @@ static napi_value original_dst(napi_env env, napi_callback_info info) {
     inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
     return make_address(env, ip, ntohs(sin->sin_port), 4);
   }
-  int err4 = errno;
   len = sizeof ss;
   if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &ss, &len) == 0 && ss.ss_family == AF_INET6) {
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
     return make_address(env, ip, ntohs(sin6->sin6_port), 6);
   }
-  return throw_errno(env, "getsockopt(SO_ORIGINAL_DST)", err4);
+  /* No NAT entry (not REDIRECTed: TPROXY, a gateway): null, not an error. A thrown error
+   * would capture a stack for every such connection only to be caught. */
+  napi_value none;
+  napi_get_null(env, &none);
+  return none;
 }
 
 /* localAddress(fd): what TPROXY mode treats as the original destination. */
