@@ -51,7 +51,7 @@ spec:
     onLost: () => lost++,
   });
   t.teardown(() => server.close());
-  return { port, echo, registry, pool, lost: () => lost };
+  return { port, echo, registry, pool, server, lost: () => lost };
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -74,9 +74,14 @@ test('a handed-off connection is proxied both ways, with half-close and exact by
 });
 
 test('many concurrent connections spread over workers and are all served', async (t) => {
-  const { port, registry, lost } = await setup(t);
+  const { port, registry, server, lost } = await setup(t);
+  // The main thread takes accepted handles straight from the listening handle (handoff.ts): no
+  // net.Socket, so net.Server never emits 'connection'. One would mean the slower fallback ran.
+  let wrapped = 0;
+  server.on('connection', () => wrapped++);
   const results = await Promise.all(Array.from({ length: 200 }, (_, i) => roundTrip(port, Buffer.from(`hello ${i}`))));
   results.forEach((r, i) => t.is(r.data.toString(), `hello ${i}`));
+  t.is(wrapped, 0);
   await new Promise((r) => setTimeout(r, 100));
   t.is(registry.readByName(`cluster.outbound|${port}||echo.test.upstream_cx_total`), 200);
   t.is(lost(), 0);
