@@ -70,10 +70,7 @@ function acceptRaw(server: Server, handOff: (fd: number, close: () => void) => v
   const handle = (server as unknown as { _handle?: ListeningHandle })._handle;
   if (!handle || typeof handle.onconnection !== 'function') return;
   handle.onconnection = (status, client) => {
-    if (status < 0 || client === undefined) {
-      log.error(`accept failed: ${getSystemErrorName(status)}`);
-      return;
-    }
-    handOff(client.fd, () => client.close());
+    if (status < 0) return log.error(`accept failed: ${getSystemErrorName(status)}`);
+    if (client !== undefined) handOff(client.fd, () => client.close());
   };
 }
