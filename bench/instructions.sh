@@ -28,7 +28,17 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 AC="$REPO/node_modules/.bin/autocannon"
 W=$(mktemp -d /tmp/legate-instr-XXXXXX)
 UP=18080 PORT=18000
-trap 'kill $(cat "$W"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
+NS="" # the legate-sidecar target's network namespace, once made
+cleanup() {
+  kill $(cat "$W"/*.pid 2>/dev/null) 2>/dev/null || true
+  if [ -n "$NS" ]; then
+    for p in $(ip netns pids "$NS" 2>/dev/null); do kill $p; done
+    sleep 0.5
+    ip netns del "$NS" 2>/dev/null || true
+  fi
+  rm -rf "$W"
+}
+trap cleanup EXIT
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 
 . "$REPO/bench/router_setup.sh"
@@ -97,12 +107,10 @@ count() { # target command...
 # ServiceEntry mapping the VIP's HTTP port to it, as the legate-http target configures. The proxy
 # runs as root, not uid 1337: callgrind_control cannot reach a valgrind running as another user
 # here, and the REDIRECT rule only matches the VIP range, which the proxy never dials itself.
-NS=""
 sidecar_target() {
   NS=legate-instr-$$
   local X=(ip netns exec "$NS")
   ip netns add "$NS"
-  trap 'kill $(cat "$W"/*.pid 2>/dev/null) 2>/dev/null || true; for p in $(ip netns pids '"$NS"' 2>/dev/null); do kill $p; done; sleep 0.5; ip netns del '"$NS"' 2>/dev/null; rm -rf "$W"' EXIT
   "${X[@]}" ip link set lo up
   "${X[@]}" ip route add 240.240.0.0/16 dev lo src 127.0.0.1
   "${X[@]}" iptables -t nat -A OUTPUT -p tcp -d 240.240.0.0/16 -m owner ! --uid-owner 1337 -j REDIRECT --to-ports 15001
